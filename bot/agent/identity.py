@@ -1,0 +1,74 @@
+"""Who is asking: the email of their Slack profile (or a lead's manual link), and lead status."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.store.db import Database
+from bot.store.models import CustomerLink
+
+log = logging.getLogger(__name__)
+_CACHE_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class Asker:
+    user_id: str
+    email: str | None
+    is_lead: bool
+    name: str = ""
+
+
+class IdentityResolver:
+    """Resolves a Slack user to an `Asker`, caching profile lookups for a few minutes."""
+
+    def __init__(
+        self,
+        db: Database,
+        client: AsyncWebClient | None,
+        leads: list[str],
+        known_emails: dict[str, str] | None = None,
+    ) -> None:
+        self._db = db
+        self._client = client
+        self._leads = set(leads)
+        # Emails known without Slack (the terminal `supportbot chat` user).
+        self._known = dict(known_emails or {})
+        self._cache: dict[str, tuple[float, str | None, str]] = {}
+
+    def is_lead(self, user_id: str) -> bool:
+        return user_id in self._leads
+
+    async def resolve(self, user_id: str) -> Asker:
+        async with self._db.session() as s:
+            link = await s.get(CustomerLink, user_id)
+        email, name = await self._profile(user_id)
+        if link is not None:
+            email = link.email
+        return Asker(user_id=user_id, email=email, is_lead=self.is_lead(user_id), name=name)
+
+    async def _profile(self, user_id: str) -> tuple[str | None, str]:
+        if user_id in self._known:
+            return self._known[user_id], user_id
+        cached = self._cache.get(user_id)
+        if cached and time.monotonic() - cached[0] < _CACHE_SECONDS:
+            return cached[1], cached[2]
+        if self._client is None:
+            return None, ""
+        try:
+            resp = await self._client.users_info(user=user_id)
+        except SlackApiError as exc:
+            log.warning("users.info failed for a user: %s", exc.response.get("error"))
+            return None, ""
+        user = resp.get("user") or {}
+        profile = user.get("profile") or {}
+        email = profile.get("email") or None
+        name = profile.get("display_name") or profile.get("real_name") or user.get("name") or ""
+        email = email.lower() if email else None
+        self._cache[user_id] = (time.monotonic(), email, name)
+        return email, name

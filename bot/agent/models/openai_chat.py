@@ -1,0 +1,120 @@
+"""Adapter for OpenAI's Chat Completions API (function calling); any compatible server too."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import openai
+
+from bot.agent.models.base import ChatMessage, ModelResponse, TokenUsage, ToolCall, ToolSpec
+from bot.errors import ProviderError
+
+
+def provider_error(exc: Exception) -> ProviderError:
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderError("timeout", "OpenAI request timed out")
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderError("connection", "Could not reach the OpenAI API")
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        kind = {429: "rate_limited", 529: "overloaded", 401: "auth", 403: "auth"}.get(
+            status, "server_error" if status >= 500 else "bad_request"
+        )
+        return ProviderError(kind, f"OpenAI answered HTTP {status}")
+    return ProviderError("unknown", f"OpenAI call failed: {type(exc).__name__}")
+
+
+def _to_openai(system: str, messages: list[ChatMessage]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}]
+    for msg in messages:
+        if msg.role == "tool":
+            out.append({"role": "tool", "tool_call_id": msg.tool_call_id, "content": msg.text})
+        elif msg.role == "assistant":
+            entry: dict[str, Any] = {"role": "assistant", "content": msg.text or None}
+            if msg.tool_calls:
+                entry["tool_calls"] = [
+                    {
+                        "id": c.id,
+                        "type": "function",
+                        "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+                    }
+                    for c in msg.tool_calls
+                ]
+            out.append(entry)
+        else:
+            out.append({"role": "user", "content": msg.text})
+    return out
+
+
+def _arguments(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or "{}")
+    except json.JSONDecodeError:
+        return {"_invalid_json": raw[:200]}
+    return value if isinstance(value, dict) else {}
+
+
+class OpenAIModel:
+    provider = "openai"
+
+    def __init__(self, name: str, client: openai.AsyncOpenAI) -> None:
+        self.name = name
+        self._client = client
+
+    async def complete(
+        self,
+        *,
+        system: str,
+        messages: list[ChatMessage],
+        tools: list[ToolSpec],
+        require_tool: bool,
+        max_tokens: int,
+    ) -> ModelResponse:
+        kwargs: dict[str, Any] = {
+            "model": self.name,
+            "max_tokens": max_tokens,
+            # System prompt and tools first and byte-identical across turns: OpenAI caches them.
+            "messages": _to_openai(system, messages),
+        }
+        if tools:
+            kwargs["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.parameters,
+                    },
+                }
+                for t in tools
+            ]
+            kwargs["tool_choice"] = "required" if require_tool else "auto"
+        try:
+            resp = await self._client.chat.completions.create(**kwargs)
+        except openai.OpenAIError as exc:
+            raise provider_error(exc) from exc
+        if not resp.choices:
+            raise ProviderError("bad_response", "OpenAI returned no choices")
+        choice = resp.choices[0]
+        calls = [
+            ToolCall(id=c.id, name=c.function.name, arguments=_arguments(c.function.arguments))
+            for c in (choice.message.tool_calls or [])
+            if c.type == "function"
+        ]
+        u = resp.usage
+        prompt = u.prompt_tokens if u else 0
+        details = u.prompt_tokens_details if u else None
+        cached = (details.cached_tokens or 0) if details else 0
+        usage = TokenUsage(
+            input_tokens=prompt,  # OpenAI's prompt_tokens already includes the cached ones
+            cached_input_tokens=cached,
+            output_tokens=u.completion_tokens if u else 0,
+        )
+        return ModelResponse(
+            text=choice.message.content or "",
+            tool_calls=calls,
+            usage=usage,
+            usage_raw=u.model_dump(mode="json", exclude_none=True) if u else {},
+            stop_reason=choice.finish_reason or "",
+        )

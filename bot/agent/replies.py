@@ -1,0 +1,31 @@
+"""Fixed replies the bot gives without a model: short, polite, and free of internal detail."""
+
+from __future__ import annotations
+
+GREETING = (
+    "Hi! I'm the support assistant. Ask me about an order (for example "
+    "_where is my order 1042?_) and I'll look it up."
+)
+NOT_LINKED = (
+    "I can't see which customer account belongs to your Slack profile, because it shows no "
+    "email address. Please add your email to your Slack profile, or ask a support lead to link "
+    "your account (`supportbot customers link <your Slack user id> <your email>`), then ask again."
+)
+NO_ANSWER = (
+    "Sorry, I couldn't put together a reliable answer to that. Could you rephrase it, or "
+    "include your order number?"
+)
+
+
+def too_long(length: int, limit: int) -> str:
+    return (
+        f"Sorry, that message is too long for me to read ({length:,} characters; the limit is "
+        f"{limit:,}). Could you send just the key details, such as your order number and question?"
+    )
+
+
+def apology(error_id: str) -> str:
+    return (
+        "Sorry, something went wrong on our side while answering. Please try again in a "
+        f"moment; if it keeps happening, mention reference `{error_id}` to support."
+    )

@@ -1,0 +1,176 @@
+"""Tools the model may call. Arguments are pydantic models; authorization is checked here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.agent.identity import Asker
+from bot.agent.models.base import ToolCall, ToolSpec
+from bot.agent.tools.orders import OrderBackend, OrderRecord
+from bot.errors import OrderServiceError
+
+FINAL_ANSWER = "final_answer"
+
+
+class LookupOrderArgs(BaseModel):
+    order_id: str = Field(
+        description="The order number exactly as the customer gave it, e.g. '1042'.",
+        min_length=1,
+        max_length=64,
+    )
+
+
+class ListMyOrdersArgs(BaseModel):
+    pass
+
+
+class FinalAnswerArgs(BaseModel):
+    text: str = Field(
+        description="The reply to the customer, in Markdown. Only facts from tool results.",
+        min_length=1,
+    )
+    confidence: float = Field(
+        description=(
+            "How sure you are, from 0 to 1, that this reply is correct, complete and within "
+            "policy. Below 0.5 means a person or a stronger model should check it."
+        ),
+        ge=0.0,
+        le=1.0,
+    )
+
+
+def _spec(name: str, description: str, args: type[BaseModel]) -> ToolSpec:
+    schema = args.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    schema.setdefault("properties", {})
+    return ToolSpec(name=name, description=description, parameters=schema)
+
+
+TOOL_SPECS: list[ToolSpec] = [
+    _spec(
+        "lookup_order",
+        "Look up one order by its number: status, items, total, tracking. Only the asker's own "
+        "orders are returned.",
+        LookupOrderArgs,
+    ),
+    _spec(
+        "list_my_orders",
+        "List the asker's most recent orders (up to 20), newest first.",
+        ListMyOrdersArgs,
+    ),
+    _spec(
+        FINAL_ANSWER,
+        "Give your final reply to the customer. Always finish by calling this tool exactly once.",
+        FinalAnswerArgs,
+    ),
+]
+
+
+@dataclass
+class ToolOutcome:
+    """What one tool call did, for the transcript and for the escalation checks."""
+
+    name: str
+    arguments: dict[str, Any]
+    ok: bool
+    content: str
+    denied: bool = False
+    not_linked: bool = False
+    order_ids: list[str] = field(default_factory=list)
+
+
+_NOT_FOUND = "No order with this number was found for this customer."
+
+
+def _order_view(order: OrderRecord) -> dict[str, Any]:
+    return order.model_dump(mode="json", exclude_none=True)
+
+
+class Toolbox:
+    """Runs the data tools for one asker; the model never chooses whose data it sees."""
+
+    def __init__(self, orders: OrderBackend, asker: Asker, max_chars: int) -> None:
+        self._orders = orders
+        self._asker = asker
+        self._max_chars = max_chars
+        handlers: dict[str, Callable[[dict[str, Any]], Awaitable[ToolOutcome]]] = {
+            "lookup_order": self._lookup_order,
+            "list_my_orders": self._list_my_orders,
+        }
+        self._handlers = handlers
+
+    async def run(self, call: ToolCall) -> ToolOutcome:
+        handler = self._handlers.get(call.name)
+        if handler is None:
+            return self._error(call, f"Unknown tool {call.name!r}.")
+        try:
+            return await handler(call.arguments)
+        except ValidationError as exc:
+            problems = "; ".join(e["msg"] for e in exc.errors())
+            return self._error(call, f"Invalid arguments: {problems}")
+        except OrderServiceError:
+            return self._error(call, "The order system is unavailable right now.")
+
+    def _error(self, call: ToolCall, message: str) -> ToolOutcome:
+        return ToolOutcome(
+            call.name, call.arguments, ok=False, content=self._data({"error": message})
+        )
+
+    def _data(self, payload: Any) -> str:
+        text = json.dumps(payload, ensure_ascii=False, default=str)
+        if len(text) > self._max_chars:
+            text = text[: self._max_chars] + " …[truncated]"
+        return text
+
+    def _not_linked(self, name: str, args: dict[str, Any]) -> ToolOutcome:
+        message = "The asker's Slack account is not linked to a customer email."
+        return ToolOutcome(
+            name, args, ok=False, content=self._data({"error": message}), not_linked=True
+        )
+
+    async def _lookup_order(self, raw: dict[str, Any]) -> ToolOutcome:
+        args = LookupOrderArgs.model_validate(raw)
+        order_id = args.order_id.strip().lstrip("#")
+        if not self._asker.is_lead and not self._asker.email:
+            return self._not_linked("lookup_order", raw)
+        order = await self._orders.get(order_id)
+        if order is None:
+            return ToolOutcome(
+                "lookup_order", raw, ok=False, content=self._data({"error": _NOT_FOUND})
+            )
+        if not self._asker.is_lead and order.customer_email.lower() != self._asker.email:
+            # Same words as "not found": the asker learns nothing about other customers' orders.
+            return ToolOutcome(
+                "lookup_order",
+                raw,
+                ok=False,
+                content=self._data({"error": _NOT_FOUND}),
+                denied=True,
+            )
+        return ToolOutcome(
+            "lookup_order",
+            raw,
+            ok=True,
+            content=self._data({"order": _order_view(order)}),
+            order_ids=[order.order_id],
+        )
+
+    async def _list_my_orders(self, raw: dict[str, Any]) -> ToolOutcome:
+        ListMyOrdersArgs.model_validate(raw)
+        if not self._asker.email:
+            return self._not_linked("list_my_orders", raw)
+        orders = await self._orders.list_for(self._asker.email)
+        return ToolOutcome(
+            "list_my_orders",
+            raw,
+            ok=True,
+            content=self._data({"orders": [_order_view(o) for o in orders]}),
+            order_ids=[o.order_id for o in orders],
+        )

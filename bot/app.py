@@ -1,0 +1,87 @@
+"""The Slack app (Bolt) and the HTTP server around it: /slack/events and /healthz."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.listeners import messages
+from bot.services import Services
+from bot.slack_format import to_mrkdwn
+from bot.store.models import Conversation
+
+log = logging.getLogger(__name__)
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """The one Web API client of the app; honours SLACK_API_URL (GovSlack, tests)."""
+    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+
+
+class SlackDelivery:
+    """Posts replies in the conversation's thread."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+
+    async def send(self, conversation: Conversation, text: str) -> str | None:
+        resp = await self._client.chat_postMessage(
+            channel=conversation.channel_id,
+            thread_ts=conversation.thread_ts,
+            text=to_mrkdwn(text),
+            unfurl_links=False,
+        )
+        ts = resp.get("ts")
+        return str(ts) if ts else None
+
+
+def create_app(settings: Settings, services: Services, client: AsyncWebClient) -> AsyncApp:
+    """The Bolt app with every listener registered and one error boundary."""
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret or None,
+        # Listeners only store the message and schedule the answer, so they finish well
+        # inside the 3 s; acknowledging after them means a stored message is never lost.
+        process_before_response=True,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    messages.register(app, services)
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        error_id = uuid.uuid4().hex[:8]
+        log.error(
+            "listener failed on a %s payload [error %s]: %s",
+            body.get("type", "unknown"),
+            error_id,
+            type(error).__name__,
+            exc_info=error,
+        )
+
+    return app
+
+
+def create_web_app(app: AsyncApp, services: Services) -> web.Application:
+    """aiohttp application: Slack's request path (signature checks included) and health."""
+
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        if await services.db.ping():
+            return web.json_response({"ok": True})
+        return web.json_response({"ok": False, "error": "database unreachable"}, status=503)
+
+    web_app = web.Application(client_max_size=1024 * 1024)
+    web_app.router.add_post("/slack/events", slack_events)
+    web_app.router.add_get("/healthz", healthz)
+    return web_app

@@ -1,0 +1,199 @@
+"""`supportbot` command line: serve, chat, db, orders, customers."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import uuid
+from pathlib import Path
+
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
+from bot.store.models import Conversation
+
+log = logging.getLogger("supportbot")
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Migration chatter is not news at every start.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    from aiohttp import web
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.app import SlackDelivery, create_app, create_web_app, slack_client
+    from bot.services import build_services, prepare_database
+
+    client = slack_client(settings)
+    services = build_services(settings, SlackDelivery(client), client)
+    await prepare_database(services)
+    app = create_app(settings, services, client)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(create_web_app(app, services), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    socket_handler = None
+    if settings.slack_app_token:
+        socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+        await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+        log.info("connected to Slack in Socket Mode; /healthz on http://%s:%d", host, port)
+    else:
+        log.info("listening on http://%s:%d (POST /slack/events, GET /healthz)", host, port)
+    await services.worker.resume()
+    await stop.wait()
+    log.info("shutting down: finishing answers in flight")
+    if socket_handler is not None:
+        await socket_handler.close_async()  # type: ignore[no-untyped-call]
+    await runner.cleanup()
+    await services.close()
+
+
+class TerminalDelivery:
+    async def send(self, conversation: Conversation, text: str) -> str | None:
+        print(f"\nbot> {text}\n", flush=True)
+        return None
+
+
+async def _chat(settings: Settings, email: str, lead: bool) -> None:
+    from bot.services import build_services, prepare_database
+    from bot.store import queries
+
+    user_id = f"cli:{email}"
+    if lead:
+        settings = settings.model_copy(update={"lead_users": [*settings.lead_users, user_id]})
+    services = build_services(settings, TerminalDelivery(), None, known_emails={user_id: email})
+    await prepare_database(services)
+    thread = f"cli-{uuid.uuid4().hex[:12]}"
+    print(f"Talking to supportbot as {email} (model {settings.primary_model}). Ctrl-D ends.")
+    turn = 0
+    try:
+        while True:
+            try:
+                text = await asyncio.to_thread(input, "you> ")
+            except EOFError:
+                break
+            turn += 1
+            message_id = await queries.record_inbound(
+                services.db,
+                queries.Inbound("cli", "cli", thread, user_id, text, f"{thread}.{turn}"),
+            )
+            if message_id is not None:
+                await services.worker.process(message_id)
+    finally:
+        await services.close()
+
+
+async def _db_upgrade(settings: Settings) -> None:
+    from bot.store.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+    finally:
+        await db.close()
+    print("database schema is up to date")
+
+
+async def _orders_import(settings: Settings, path: Path) -> None:
+    from bot.agent.tools.orders import import_orders, parse_order_file
+    from bot.store.db import Database
+
+    records = parse_order_file(path.read_text(encoding="utf-8"), path.name)
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        count = await import_orders(db, records)
+    finally:
+        await db.close()
+    print(f"imported {count} order(s) from {path}")
+
+
+async def _customers_link(settings: Settings, user_id: str, email: str) -> None:
+    from bot.store.db import Database
+    from bot.store.models import CustomerLink
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        async with db.session() as s:
+            await s.merge(CustomerLink(slack_user_id=user_id, email=email.strip().lower()))
+            await s.commit()
+    finally:
+        await db.close()
+    print(f"linked Slack user {user_id} to {email.strip().lower()}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="supportbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser(
+        "serve", help="run the Slack bot (HTTP, or Socket Mode with SLACK_APP_TOKEN)"
+    )
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--host", default="0.0.0.0")
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal, through the same pipeline")
+    chat.add_argument("--email", default="alice@example.com", help="the customer you speak as")
+    chat.add_argument("--lead", action="store_true", help="speak as a support lead")
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="create or migrate the schema to the newest version")
+    orders = sub.add_parser("orders", help="the embedded order store")
+    orders_sub = orders.add_subparsers(dest="orders_command", required=True)
+    imp = orders_sub.add_parser("import", help="import orders from a JSON or CSV file")
+    imp.add_argument("file", type=Path)
+    customers = sub.add_parser("customers", help="customer identities")
+    customers_sub = customers.add_subparsers(dest="customers_command", required=True)
+    link = customers_sub.add_parser("link", help="link a Slack user to a customer email")
+    link.add_argument("slack_user_id")
+    link.add_argument("email")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        _setup_logging(settings)
+        if args.command == "serve":
+            settings.check_serve()
+            asyncio.run(_serve(settings, args.host, args.port))
+        elif args.command == "chat":
+            settings.check_models()
+            settings.check_orders()
+            asyncio.run(_chat(settings, args.email.lower(), args.lead))
+        elif args.command == "db":
+            asyncio.run(_db_upgrade(settings))
+        elif args.command == "orders":
+            if not args.file.is_file():
+                raise ConfigError(f"{args.file} is not a file")
+            asyncio.run(_orders_import(settings, args.file))
+        elif args.command == "customers":
+            if "@" not in args.email:
+                raise ConfigError(f"{args.email!r} is not an email address")
+            asyncio.run(_customers_link(settings, args.slack_user_id, args.email))
+    except ConfigError as exc:
+        print(f"supportbot: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:
+        print(f"supportbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The long-lived objects of one process, built once from settings and passed around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import select
+
+from bot.agent.identity import IdentityResolver
+from bot.agent.models import ModelFactory
+from bot.agent.pipeline import Answerer
+from bot.agent.tools.orders import (
+    HttpOrders,
+    OrderBackend,
+    SqlOrders,
+    import_orders,
+    parse_order_file,
+)
+from bot.agent.worker import Delivery, Worker
+from bot.config import Settings
+from bot.store.db import Database
+from bot.store.models import Order
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    models: ModelFactory
+    orders: OrderBackend
+    identity: IdentityResolver
+    answerer: Answerer
+    worker: Worker
+
+    async def close(self) -> None:
+        await self.worker.drain()
+        await self.models.close()
+        if isinstance(self.orders, HttpOrders):
+            await self.orders.close()
+        await self.db.close()
+
+
+def build_services(
+    settings: Settings,
+    delivery: Delivery,
+    slack: AsyncWebClient | None,
+    known_emails: dict[str, str] | None = None,
+) -> Services:
+    db = Database(settings.database_url)
+    models = ModelFactory(settings)
+    orders: OrderBackend
+    if settings.orders_backend == "http":
+        orders = HttpOrders(settings.orders_api_url, settings.orders_api_token)
+    else:
+        orders = SqlOrders(db)
+    identity = IdentityResolver(db, slack, settings.lead_users, known_emails)
+    answerer = Answerer(settings, db, models, orders, identity)
+    worker = Worker(db, answerer, delivery)
+    return Services(settings, db, models, orders, identity, answerer, worker)
+
+
+async def prepare_database(services: Services) -> None:
+    """Migrate, and give the embedded order store its demo orders when it is empty."""
+    await services.db.upgrade()
+    settings = services.settings
+    if settings.orders_backend != "sql" or not settings.load_demo_orders:
+        return
+    async with services.db.session() as s:
+        if (await s.exec(select(Order).limit(1))).first() is not None:
+            return
+    demo = files("bot.data").joinpath("demo_orders.json").read_text(encoding="utf-8")
+    await import_orders(services.db, parse_order_file(demo, "demo_orders.json"))

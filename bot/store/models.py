@@ -1,0 +1,137 @@
+"""Tables. Every conversation, message, model call and processed Slack event is a row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Cost columns: USD with 10 decimal places; one token of a cheap model is ~1e-7 USD.
+USD = Numeric(18, 10)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ConversationStatus(StrEnum):
+    ACTIVE = "active"
+    ESCALATED = "escalated"
+    HANDED_OFF = "handed_off"
+    RESOLVED = "resolved"
+
+
+class MessageRole(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class MessageStatus(StrEnum):
+    """Inbound messages are pending work until answered (or failed with an apology)."""
+
+    PENDING = "pending"
+    WORKING = "working"  # claimed by one process; `claimed_at` says since when
+    ANSWERED = "answered"
+    FAILED = "failed"
+    NONE = "none"  # the bot's own replies
+
+
+class Tier(StrEnum):
+    PRIMARY = "primary"
+    STRONG = "strong"
+    FALLBACK = "fallback"
+
+
+class Conversation(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("channel_id", "thread_ts", name="uq_conversation_thread"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(default="", max_length=32)
+    channel_id: str = Field(max_length=32)
+    thread_ts: str = Field(max_length=32)
+    user_id: str = Field(max_length=32, index=True)
+    status: str = Field(default=ConversationStatus.ACTIVE, max_length=16)
+    tier: str = Field(default=Tier.PRIMARY, max_length=16)
+    total_cost_usd: Decimal = Field(default=Decimal(0), sa_type=USD)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Message(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("channel_id", "slack_ts", name="uq_message_slack_ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    role: str = Field(max_length=16)
+    user_id: str = Field(default="", max_length=32)
+    text: str
+    channel_id: str = Field(max_length=32)
+    # Slack's own id of the message; unique per channel, which is what makes answers once-only.
+    slack_ts: str | None = Field(default=None, max_length=32)
+    status: str = Field(default=MessageStatus.NONE, max_length=16, index=True)
+    reply_to_id: int | None = Field(default=None, foreign_key="message.id")
+    claimed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelCall(SQLModel, table=True):
+    __tablename__ = "model_call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    provider: str = Field(max_length=32)
+    model: str = Field(max_length=128)
+    tier: str = Field(max_length=16)
+    input_tokens: int = 0  # all input tokens, cached ones included
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: Decimal | None = Field(default=None, sa_type=USD)
+    latency_ms: int = 0
+    outcome: str = Field(default="ok", max_length=32)  # ok, or the error kind
+    stop_reason: str = Field(default="", max_length=32)
+    confidence: float | None = None
+    usage_raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SlackEvent(SQLModel, table=True):
+    """Slack event ids already taken, so a redelivered event is dropped."""
+
+    __tablename__ = "slack_event"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    event_type: str = Field(max_length=64)
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class CustomerLink(SQLModel, table=True):
+    """A lead's manual link of a Slack user to a customer email (for profiles without one)."""
+
+    __tablename__ = "customer_link"
+
+    slack_user_id: str = Field(primary_key=True, max_length=32)
+    email: str = Field(max_length=320)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Order(SQLModel, table=True):
+    """The embedded order store (ORDERS_BACKEND=sql): demo data or `supportbot orders import`."""
+
+    __tablename__ = "demo_order"
+
+    order_id: str = Field(primary_key=True, max_length=64)
+    customer_email: str = Field(max_length=320, index=True)
+    status: str = Field(max_length=32)
+    items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    total: Decimal = Field(sa_type=Numeric(12, 2))
+    currency: str = Field(default="USD", max_length=3)
+    created_at: datetime = Field(default_factory=utcnow)
+    tracking: str | None = Field(default=None, max_length=128)
+    shipping_address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    note: str | None = None

@@ -1,0 +1,191 @@
+"""The writes and reads of the message path: dedupe, pending work, replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col, select, update
+
+from bot.store.db import Database
+from bot.store.models import (
+    Conversation,
+    Message,
+    MessageRole,
+    MessageStatus,
+    SlackEvent,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    team_id: str
+    channel_id: str
+    thread_ts: str
+    user_id: str
+    text: str
+    ts: str
+    event_id: str = ""
+    event_type: str = ""
+
+
+async def _insert_ignore(conn: AsyncConnection, table: Any, values: dict[str, Any]) -> bool:
+    """INSERT that silently skips a unique-key conflict; True when a row was written."""
+    tbl: Table = table.__table__
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(tbl).values(**values).on_conflict_do_nothing()
+    result = await conn.execute(stmt)
+    return bool(result.rowcount)
+
+
+async def record_inbound(db: Database, msg: Inbound) -> int | None:
+    """Store an inbound customer message as pending work; None if Slack already delivered it.
+
+    One transaction: the event id, the conversation (created on first message) and the message,
+    whose (channel, ts) is unique, so an event redelivered or arriving twice (`app_mention` and
+    `message` for one mention) is answered once.
+    """
+    now = utcnow()
+    async with db.engine.begin() as conn:
+        if msg.event_id and not await _insert_ignore(
+            conn,
+            SlackEvent,
+            {"event_id": msg.event_id, "event_type": msg.event_type, "received_at": now},
+        ):
+            return None
+        await _insert_ignore(
+            conn,
+            Conversation,
+            {
+                "team_id": msg.team_id,
+                "channel_id": msg.channel_id,
+                "thread_ts": msg.thread_ts,
+                "user_id": msg.user_id,
+                "status": "active",
+                "tier": "primary",
+                "total_cost_usd": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        conv_id = (
+            await conn.execute(
+                select(col(Conversation.id)).where(
+                    col(Conversation.channel_id) == msg.channel_id,
+                    col(Conversation.thread_ts) == msg.thread_ts,
+                )
+            )
+        ).scalar_one()
+        inserted = await _insert_ignore(
+            conn,
+            Message,
+            {
+                "conversation_id": conv_id,
+                "role": MessageRole.USER,
+                "user_id": msg.user_id,
+                "text": msg.text,
+                "channel_id": msg.channel_id,
+                "slack_ts": msg.ts,
+                "status": MessageStatus.PENDING,
+                "created_at": now,
+            },
+        )
+        if not inserted:
+            return None
+        message_id = (
+            await conn.execute(
+                select(col(Message.id)).where(
+                    col(Message.channel_id) == msg.channel_id, col(Message.slack_ts) == msg.ts
+                )
+            )
+        ).scalar_one()
+        return int(message_id) if message_id is not None else None
+
+
+async def conversation_exists(db: Database, channel_id: str, thread_ts: str) -> bool:
+    async with db.session() as s:
+        row = await s.exec(
+            select(col(Conversation.id)).where(
+                col(Conversation.channel_id) == channel_id,
+                col(Conversation.thread_ts) == thread_ts,
+            )
+        )
+        return row.first() is not None
+
+
+async def claim(db: Database, message_id: int, stale_before: datetime | None = None) -> bool:
+    """Take a pending message (or one whose worker died) for this process.
+
+    One conditional UPDATE, so two replicas can never both take it.
+    """
+    condition = col(Message.status) == MessageStatus.PENDING
+    if stale_before is not None:
+        condition = condition | (
+            (col(Message.status) == MessageStatus.WORKING)
+            & (col(Message.claimed_at) < stale_before)
+        )
+    async with db.session() as s:
+        result = await s.exec(
+            update(Message)
+            .where(col(Message.id) == message_id, condition)
+            .values(status=MessageStatus.WORKING, claimed_at=utcnow())
+        )
+        await s.commit()
+        return bool(result.rowcount)
+
+
+async def unfinished(db: Database, stale_after: timedelta) -> list[int]:
+    """Messages acknowledged but not answered: pending, or claimed too long ago."""
+    stale_before = utcnow() - stale_after
+    async with db.session() as s:
+        rows = await s.exec(
+            select(col(Message.id))
+            .where(
+                (col(Message.status) == MessageStatus.PENDING)
+                | (
+                    (col(Message.status) == MessageStatus.WORKING)
+                    & (col(Message.claimed_at) < stale_before)
+                )
+            )
+            .order_by(col(Message.id))
+        )
+        return [int(i) for i in rows if i is not None]
+
+
+async def conversation_of(db: Database, message_id: int) -> Conversation:
+    async with db.session() as s:
+        message = await s.get(Message, message_id)
+        if message is None:
+            raise LookupError(f"message {message_id} does not exist")
+        conv = await s.get(Conversation, message.conversation_id)
+        if conv is None:
+            raise LookupError(f"conversation of message {message_id} does not exist")
+        return conv
+
+
+async def finish(
+    db: Database, message_id: int, *, reply_text: str, reply_ts: str | None, status: str
+) -> None:
+    """Store the bot's reply and close the inbound message, in one transaction."""
+    async with db.session() as s:
+        message = await s.get(Message, message_id)
+        if message is None:
+            raise LookupError(f"message {message_id} does not exist")
+        s.add(
+            Message(
+                conversation_id=message.conversation_id,
+                role=MessageRole.ASSISTANT,
+                text=reply_text,
+                channel_id=message.channel_id,
+                slack_ts=reply_ts,
+                reply_to_id=message.id,
+            )
+        )
+        message.status = status
+        s.add(message)
+        await s.commit()

@@ -1,0 +1,1 @@
+"""Local fake servers for Slack's Web API and the model providers, speaking their wire formats."""

@@ -1,0 +1,125 @@
+"""A fake Slack Web API: records every call and answers like Slack does."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+BOT_USER_ID = "UBOT"
+TEAM_ID = "T0001"
+
+
+@dataclass
+class SlackCall:
+    method: str
+    args: dict[str, Any]
+    token: str
+    response: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FakeSlack:
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[SlackCall] = field(default_factory=list)
+    # method -> list of (status, headers, body) served before normal answers
+    faults: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(
+        default_factory=dict
+    )
+    server: TestServer | None = None
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def api_url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/api/"))
+
+    def add_user(self, user_id: str, email: str | None, name: str = "") -> None:
+        profile: dict[str, Any] = {"display_name": name or user_id, "real_name": name or user_id}
+        if email:
+            profile["email"] = email
+        self.users[user_id] = {"id": user_id, "name": name or user_id, "profile": profile}
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        return [c for c in self.calls if c.method == method]
+
+    def posts(self) -> list[dict[str, Any]]:
+        """Messages posted, each with the `ts` Slack gave it."""
+        return [c.args | {"ts": c.response.get("ts")} for c in self.calls_to("chat.postMessage")]
+
+    def fail(
+        self,
+        method: str,
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        self.faults.setdefault(method, []).extend([(status, headers or {}, body)] * times)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(dict(await request.post()))
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        token = token or str(args.get("token", ""))
+        call = SlackCall(method, args, token)
+        self.calls.append(call)
+        queued = self.faults.get(method)
+        if queued:
+            status, headers, body = queued.pop(0)
+            call.response = body
+            return web.json_response(body, status=status, headers=headers)
+        call.response = self.answer(method, args)
+        return web.json_response(call.response)
+
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://fake.slack.com/",
+                "team": "Fake",
+                "user": "supportbot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": "BBOT",
+                "is_enterprise_install": False,
+            }
+        if method == "users.info":
+            user = self.users.get(str(args.get("user")))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": ts,
+                "message": {"text": args.get("text"), "ts": ts, "user": BOT_USER_ID},
+            }
+        if method == "chat.update":
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        return {"ok": True}
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self.handle)
+        self.server = TestServer(app)
+        await self.server.start_server()
+        return self
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))

@@ -1,0 +1,302 @@
+"""The answering path end to end: signed requests to /slack/events, the real Bolt app, the real
+SDKs against the fake model servers, replies through the fake Slack Web API, rows in the DB."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import select
+
+from bot.store.models import Conversation, Message, ModelCall
+from tests.conftest import Bot, dm, next_ts
+
+
+async def rows(bot: Bot, table: Any) -> list[Any]:
+    async with bot.services.db.session() as s:
+        return list((await s.exec(select(table))).all())
+
+
+async def test_dm_about_an_order_is_answered_in_thread_with_its_real_status(bot: Bot) -> None:
+    event = dm("where is my order 1042?")
+    assert await bot.event(event) == 200
+    await bot.settle()
+
+    [post] = bot.replies()
+    assert post["channel"] == "D0001"
+    assert post["thread_ts"] == event["ts"]
+    assert "1042" in post["text"] and "shipped" in post["text"]
+    assert "1Z999AA10123456784" in post["text"]  # the tracking number from the order store
+    # The model saw the tool result as data: the second request carries a tool_result block.
+    second = bot.anthropic.requests[1]["messages"][-1]["content"][0]
+    assert second["type"] == "tool_result" and "shipped" in second["content"]
+
+
+async def test_everything_is_recorded_with_tokens_costs_and_the_thread_total(bot: Bot) -> None:
+    event = dm("where is my order 1042?")
+    await bot.event(event)
+    await bot.settle()
+
+    [conv] = await rows(bot, Conversation)
+    messages = await rows(bot, Message)
+    calls = await rows(bot, ModelCall)
+    assert [(m.role, m.status) for m in messages] == [("user", "answered"), ("assistant", "none")]
+    assert messages[0].text == "where is my order 1042?"
+    assert messages[1].slack_ts == bot.replies()[0]["ts"]
+    assert len(calls) == 2
+    for call in calls:
+        assert (call.provider, call.model, call.tier, call.outcome) == (
+            "anthropic",
+            "claude-haiku-4-5",
+            "primary",
+            "ok",
+        )
+        assert call.input_tokens > 0 and call.output_tokens > 0
+        assert call.cost_usd is not None and call.cost_usd > 0
+        assert call.usage_raw["input_tokens"] >= 0
+        assert call.message_id == messages[0].id
+    # The stable prefix (tools + system) was written to the cache once, then read from it.
+    assert calls[0].cache_write_tokens > 0 and calls[1].cached_input_tokens > 0
+    assert calls[1].confidence is not None and calls[1].confidence > 0.5
+    assert conv.total_cost_usd == sum((c.cost_usd for c in calls), Decimal(0))
+    assert conv.user_id == "UALICE" and conv.thread_ts == event["ts"]
+
+
+async def test_mention_in_a_channel_is_answered_under_the_mention_without_the_mention_text(
+    bot: Bot,
+) -> None:
+    ts = next_ts()
+    event = {
+        "type": "app_mention",
+        "channel": "C0001",
+        "user": "UALICE",
+        "ts": ts,
+        "text": "<@UBOT> status of 1043 please",
+    }
+    await bot.event(event)
+    await bot.settle()
+
+    [post] = bot.replies()
+    assert (post["channel"], post["thread_ts"]) == ("C0001", ts)
+    assert "processing" in post["text"]
+    [user_msg, _] = await rows(bot, Message)
+    assert user_msg.text == "status of 1043 please"
+
+
+async def test_one_mention_delivered_as_app_mention_and_message_is_answered_once(bot: Bot) -> None:
+    ts = next_ts()
+    mention = {
+        "type": "app_mention",
+        "channel": "C0001",
+        "user": "UALICE",
+        "ts": ts,
+        "text": "<@UBOT> order 1042?",
+    }
+    await bot.event(mention)
+    # The same message arrives as a thread reply `message` event too.
+    await bot.event({**mention, "type": "message", "channel_type": "channel", "thread_ts": ts})
+    await bot.settle()
+    assert len(bot.replies()) == 1
+
+
+async def test_slack_retries_of_one_event_are_answered_once(bot: Bot) -> None:
+    event = dm("where is my order 1042?")
+    assert await bot.event(event, event_id="Ev1") == 200
+    assert await bot.event(event, event_id="Ev1", retry=1) == 200
+    assert await bot.event(event, event_id="Ev1", retry=2) == 200
+    await bot.settle()
+    assert len(bot.replies()) == 1
+    assert len(await rows(bot, Message)) == 2
+
+
+async def test_replies_in_a_thread_the_bot_is_in_are_answered_with_history(bot: Bot) -> None:
+    root = next_ts()
+    await bot.event(
+        {
+            "type": "app_mention",
+            "channel": "C0001",
+            "user": "UALICE",
+            "ts": root,
+            "text": "<@UBOT> hi",
+        }
+    )
+    await bot.settle()
+    await bot.event(
+        {
+            "type": "message",
+            "channel": "C0001",
+            "channel_type": "channel",
+            "user": "UALICE",
+            "ts": next_ts(),
+            "thread_ts": root,
+            "text": "and order 1043?",
+        }
+    )
+    await bot.settle()
+    posts = bot.replies()
+    assert len(posts) == 2
+    assert posts[1]["thread_ts"] == root and "processing" in posts[1]["text"]
+    # The second answer saw the first exchange as history.
+    texts = [m["content"][0].get("text") for m in bot.anthropic.requests[-2]["messages"]]
+    assert texts[0] == "hi"
+
+
+async def test_channel_messages_outside_the_bots_threads_are_ignored(bot: Bot) -> None:
+    await bot.event(
+        {
+            "type": "message",
+            "channel": "C0001",
+            "channel_type": "channel",
+            "user": "UALICE",
+            "ts": next_ts(),
+            "text": "order 1042 anyone?",
+        }
+    )
+    await bot.event(
+        {
+            "type": "message",
+            "channel": "C0001",
+            "channel_type": "channel",
+            "user": "UALICE",
+            "ts": next_ts(),
+            "thread_ts": "1.000001",
+            "text": "order 1042?",
+        }
+    )
+    await bot.settle()
+    assert bot.replies() == []
+    assert bot.anthropic.requests == []
+
+
+async def test_bot_messages_edits_deletes_and_joins_are_ignored(bot: Bot) -> None:
+    for extra in (
+        {"bot_id": "BOTHER"},
+        {"user": "UBOT"},
+        {"subtype": "message_changed"},
+        {"subtype": "message_deleted"},
+        {"subtype": "channel_join"},
+        {"subtype": "bot_message", "bot_id": "B1"},
+    ):
+        await bot.event(dm("order 1042", **extra))
+    await bot.settle()
+    assert bot.replies() == []
+    assert await rows(bot, Message) == []
+
+
+async def test_someone_elses_order_gets_the_same_answer_as_an_unknown_one(bot: Bot) -> None:
+    await bot.event(dm("where is order 2001?", user="UALICE"))  # Bob's order
+    await bot.settle()
+    await bot.event(dm("where is order 9999?", user="UALICE"))  # no such order
+    await bot.settle()
+    other, unknown = bot.replies()
+    assert other["text"] == unknown["text"]
+    for leaked in ("bob@example.com", "delivered", "Rain jacket", "Austin"):
+        assert leaked not in other["text"]
+    # Nor did the model see Bob's order: the tool result was the plain not-found error.
+    result = bot.anthropic.requests[1]["messages"][-1]["content"][0]["content"]
+    assert "bob@" not in result and "delivered" not in result
+
+
+async def test_a_lead_may_look_up_any_order(bot: Bot) -> None:
+    await bot.event(dm("where is order 2001?", user="ULEAD"))
+    await bot.settle()
+    assert "delivered" in bot.replies()[0]["text"]
+
+
+async def test_a_user_without_email_is_told_how_to_get_linked_and_a_link_works(bot: Bot) -> None:
+    await bot.event(dm("where is my order 1042?", user="UNOMAIL"))
+    await bot.settle()
+    assert "link" in bot.replies()[0]["text"]
+    assert "supportbot customers link" in bot.replies()[0]["text"]
+
+    from bot.store.models import CustomerLink
+
+    async with bot.services.db.session() as s:
+        s.add(CustomerLink(slack_user_id="UNOMAIL", email="alice@example.com"))
+        await s.commit()
+    await bot.event(dm("where is my order 1042?", user="UNOMAIL"))
+    await bot.settle()
+    assert "shipped" in bot.replies()[1]["text"]
+
+
+async def test_a_provider_failure_gets_an_apology_with_a_reference_and_no_error_text(
+    bot: Bot,
+) -> None:
+    bot.anthropic.fail(500, times=10)
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    [post] = bot.replies()
+    assert "Sorry" in post["text"] and "reference" in post["text"]
+    for internal in ("500", "Traceback", "Error", "anthropic"):
+        assert internal not in post["text"]
+    [user_msg, _] = await rows(bot, Message)
+    assert user_msg.status == "failed"
+    [call] = await rows(bot, ModelCall)
+    assert call.outcome == "server_error" and call.cost_usd is not None
+
+
+async def test_an_empty_mention_gets_a_greeting_without_a_model_call(bot: Bot) -> None:
+    await bot.event(
+        {
+            "type": "app_mention",
+            "channel": "C0001",
+            "user": "UALICE",
+            "ts": next_ts(),
+            "text": "<@UBOT>",
+        }
+    )
+    await bot.settle()
+    assert "Ask me about an order" in bot.replies()[0]["text"]
+    assert bot.anthropic.requests == []
+
+
+async def test_a_huge_message_is_declined_politely_without_a_model_call(bot: Bot) -> None:
+    await bot.event(dm("x" * 40_000))
+    await bot.settle()
+    assert "too long" in bot.replies()[0]["text"]
+    assert bot.anthropic.requests == []
+    assert (await rows(bot, Message))[0].text == "x" * 40_000  # nothing lost
+
+
+async def test_forged_signatures_are_refused_with_no_side_effect(bot: Bot) -> None:
+    body = json.dumps(
+        {"type": "event_callback", "team_id": "T0001", "event_id": "EvX", "event": dm("order 1042")}
+    )
+    status, _ = await bot.post(body, signature="v0=" + "0" * 64)
+    assert status == 401
+    status, _ = await bot.post(body, timestamp=1_600_000_000)  # stale, correctly signed
+    assert status == 401
+    await bot.settle()
+    assert await rows(bot, Message) == []
+    assert bot.replies() == []
+
+
+async def test_url_verification_is_answered(bot: Bot) -> None:
+    status, text = await bot.post(json.dumps({"type": "url_verification", "challenge": "abc"}))
+    assert status == 200 and "abc" in text
+
+
+async def test_healthz_answers_when_the_database_does(bot: Bot) -> None:
+    async with bot.http.get(str(bot.server.make_url("/healthz"))) as resp:
+        assert resp.status == 200
+        assert (await resp.json())["ok"] is True
+
+
+async def test_the_openai_tier_answers_through_function_calling(start_bot: Any) -> None:
+    bot = await start_bot(primary_model="openai:gpt-4o-mini")
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    assert "shipped" in bot.replies()[0]["text"]
+    assert bot.anthropic.requests == []
+    first = bot.openai.requests[0]
+    assert first["tool_choice"] == "required"
+    assert {t["function"]["name"] for t in first["tools"]} == {
+        "lookup_order",
+        "list_my_orders",
+        "final_answer",
+    }
+    calls = await rows(bot, ModelCall)
+    assert [c.provider for c in calls] == ["openai", "openai"]
+    assert calls[1].cached_input_tokens > 0
+    assert all(c.cost_usd and c.cost_usd > 0 for c in calls)
