@@ -12,10 +12,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.listeners import messages
+from bot.listeners import home, messages, review
 from bot.services import Services
-from bot.slack_format import to_mrkdwn
-from bot.store.models import Conversation
+from bot.slack_out import SlackOutbox
 
 log = logging.getLogger(__name__)
 
@@ -25,25 +24,11 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
 
 
-class SlackDelivery:
-    """Posts replies in the conversation's thread."""
-
-    def __init__(self, client: AsyncWebClient) -> None:
-        self._client = client
-
-    async def send(self, conversation: Conversation, text: str) -> str | None:
-        resp = await self._client.chat_postMessage(
-            channel=conversation.channel_id,
-            thread_ts=conversation.thread_ts,
-            text=to_mrkdwn(text),
-            unfurl_links=False,
-        )
-        ts = resp.get("ts")
-        return str(ts) if ts else None
-
-
 def create_app(settings: Settings, services: Services, client: AsyncWebClient) -> AsyncApp:
     """The Bolt app with every listener registered and one error boundary."""
+    outbox = services.delivery
+    if not isinstance(outbox, SlackOutbox):
+        raise TypeError("the Slack app needs services built with a Slack client")
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret or None,
@@ -53,6 +38,8 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
         logger=logging.getLogger("slack_bolt"),
     )
     messages.register(app, services)
+    review.register(app, services, outbox)
+    home.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

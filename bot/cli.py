@@ -30,11 +30,11 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     from aiohttp import web
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from bot.app import SlackDelivery, create_app, create_web_app, slack_client
+    from bot.app import create_app, create_web_app, slack_client
     from bot.services import build_services, prepare_database
 
     client = slack_client(settings)
-    services = build_services(settings, SlackDelivery(client), client)
+    services = build_services(settings, client)
     await prepare_database(services)
     app = create_app(settings, services, client)
     stop = asyncio.Event()
@@ -66,6 +66,9 @@ class TerminalDelivery:
         print(f"\nbot> {text}\n", flush=True)
         return None
 
+    async def notify_leads(self, escalation_id: int) -> None:
+        print(f"(escalation #{escalation_id} is waiting for a support lead)", flush=True)
+
 
 async def _chat(settings: Settings, email: str, lead: bool) -> None:
     from bot.services import build_services, prepare_database
@@ -74,7 +77,9 @@ async def _chat(settings: Settings, email: str, lead: bool) -> None:
     user_id = f"cli:{email}"
     if lead:
         settings = settings.model_copy(update={"lead_users": [*settings.lead_users, user_id]})
-    services = build_services(settings, TerminalDelivery(), None, known_emails={user_id: email})
+    services = build_services(
+        settings, None, delivery=TerminalDelivery(), known_emails={user_id: email}
+    )
     await prepare_database(services)
     thread = f"cli-{uuid.uuid4().hex[:12]}"
     print(f"Talking to supportbot as {email} (model {settings.primary_model}). Ctrl-D ends.")

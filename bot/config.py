@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from escalation.policy import PolicyConfig
 
 PROVIDERS = ("anthropic", "openai")
 
@@ -64,6 +66,9 @@ class Settings(BaseSettings):
     lead_users: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="SUPPORTBOT_LEAD_USERS"
     )
+    high_value_order: Decimal | None = Field(
+        default=None, ge=0, validation_alias="SUPPORTBOT_HIGH_VALUE_ORDER"
+    )
     company_name: str = Field(default="Acme Shop", validation_alias="SUPPORTBOT_COMPANY_NAME")
     support_policy: str = Field(
         default=(
@@ -110,6 +115,12 @@ class Settings(BaseSettings):
         for ref in value:
             parse_model_ref(ref)
         return value
+
+    def policy(self) -> PolicyConfig:
+        return PolicyConfig(
+            confidence_threshold=self.confidence_threshold,
+            high_value_order=self.high_value_order,
+        )
 
     def model_refs(self) -> list[str]:
         return [self.primary_model, self.strong_model, *self.fallback_models]

@@ -20,6 +20,7 @@ from bot.agent.tools.orders import (
 )
 from bot.agent.worker import Delivery, Worker
 from bot.config import Settings
+from bot.slack_out import SlackOutbox
 from bot.store.db import Database
 from bot.store.models import Order
 
@@ -33,6 +34,7 @@ class Services:
     identity: IdentityResolver
     answerer: Answerer
     worker: Worker
+    delivery: Delivery
 
     async def close(self) -> None:
         await self.worker.drain()
@@ -44,11 +46,17 @@ class Services:
 
 def build_services(
     settings: Settings,
-    delivery: Delivery,
     slack: AsyncWebClient | None,
+    *,
+    delivery: Delivery | None = None,
     known_emails: dict[str, str] | None = None,
 ) -> Services:
+    """Build the process's objects; replies go to Slack unless another `delivery` is given."""
     db = Database(settings.database_url)
+    if delivery is None:
+        if slack is None:
+            raise ValueError("build_services needs a Slack client or another delivery")
+        delivery = SlackOutbox(slack, db, settings.leads_channel)
     models = ModelFactory(settings)
     orders: OrderBackend
     if settings.orders_backend == "http":
@@ -58,7 +66,7 @@ def build_services(
     identity = IdentityResolver(db, slack, settings.lead_users, known_emails)
     answerer = Answerer(settings, db, models, orders, identity)
     worker = Worker(db, answerer, delivery)
-    return Services(settings, db, models, orders, identity, answerer, worker)
+    return Services(settings, db, models, orders, identity, answerer, worker, delivery)
 
 
 async def prepare_database(services: Services) -> None:

@@ -59,5 +59,6 @@ def to_mrkdwn(markdown: str) -> str:
         lines.append(_inline(line))
     text = "\n".join(lines)
     if len(text) > SLACK_TEXT_LIMIT:
-        text = text[:SLACK_TEXT_LIMIT].rsplit("\n", 1)[0] + "\n…"
+        marker = "\n…"  # room is kept for it, so the result stays within the limit
+        text = text[: SLACK_TEXT_LIMIT - len(marker)].rsplit("\n", 1)[0] + marker
     return text

@@ -21,7 +21,7 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from sqlalchemy.engine import make_url
 
-from bot.app import SlackDelivery, create_app, create_web_app, slack_client
+from bot.app import create_app, create_web_app, slack_client
 from bot.config import Settings
 from bot.services import Services, build_services, prepare_database
 from tests.fakes.models import FakeAnthropic, FakeOpenAI
@@ -200,6 +200,53 @@ class Bot:
     async def form(self, fields: dict[str, str]) -> tuple[int, str]:
         return await self.post(urlencode(fields), content_type="application/x-www-form-urlencoded")
 
+    async def interaction(self, payload: dict[str, Any]) -> tuple[int, str]:
+        """A block_actions / view_submission payload, form-encoded as Slack sends it."""
+        payload = {"token": "legacy", "api_app_id": "A0001", "team": {"id": TEAM_ID}} | payload
+        return await self.form({"payload": json.dumps(payload)})
+
+    async def click(
+        self, action_id: str, value: str, user: str = "ULEAD", channel: str = "CLEADS"
+    ) -> tuple[int, str]:
+        return await self.interaction(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+                "container": {"type": "message", "channel_id": channel, "message_ts": "1.1"},
+                "channel": {"id": channel, "name": "leads"},
+                "trigger_id": "1337.42.trigger",
+                "response_url": "http://127.0.0.1:9/never-called",
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": action_id,
+                        "block_id": "escalation",
+                        "value": value,
+                        "action_ts": f"{time.time():.6f}",
+                    }
+                ],
+            }
+        )
+
+    async def submit_view(
+        self, callback_id: str, private_metadata: str, values: dict[str, Any], user: str = "ULEAD"
+    ) -> tuple[int, str]:
+        return await self.interaction(
+            {
+                "type": "view_submission",
+                "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+                "trigger_id": "1337.43.trigger",
+                "view": {
+                    "id": "V0001",
+                    "type": "modal",
+                    "callback_id": callback_id,
+                    "private_metadata": private_metadata,
+                    "state": {"values": values},
+                },
+                "response_urls": [],
+            }
+        )
+
     async def settle(self) -> None:
         await self.services.worker.drain()
 
@@ -219,7 +266,7 @@ async def start_bot(
     async def start(**overrides: Any) -> Bot:
         settings = make_settings(**overrides)
         client = slack_client(settings)
-        services = build_services(settings, SlackDelivery(client), client)
+        services = build_services(settings, client)
         await prepare_database(services)
         app = create_app(settings, services, client)
         server = TestServer(create_web_app(app, services))

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.store.models import Conversation, Message, ModelCall
+from bot.store.models import Conversation, Escalation, Message, ModelCall
 from tests.conftest import Bot, dm, next_ts
 
 
@@ -220,20 +220,23 @@ async def test_a_user_without_email_is_told_how_to_get_linked_and_a_link_works(b
     assert "shipped" in bot.replies()[1]["text"]
 
 
-async def test_a_provider_failure_gets_an_apology_with_a_reference_and_no_error_text(
+async def test_when_every_model_fails_the_customer_gets_an_apology_and_a_person_the_case(
     bot: Bot,
 ) -> None:
-    bot.anthropic.fail(500, times=10)
+    bot.anthropic.fail(500, times=30)  # the SDK retries; every tier and the summary fail
     await bot.event(dm("where is my order 1042?"))
     await bot.settle()
     [post] = bot.replies()
-    assert "Sorry" in post["text"] and "reference" in post["text"]
+    assert "Sorry" in post["text"] and "support team" in post["text"]
     for internal in ("500", "Traceback", "Error", "anthropic"):
         assert internal not in post["text"]
     [user_msg, _] = await rows(bot, Message)
-    assert user_msg.status == "failed"
-    [call] = await rows(bot, ModelCall)
-    assert call.outcome == "server_error" and call.cost_usd is not None
+    assert user_msg.text == "where is my order 1042?"  # kept
+    [esc] = await rows(bot, Escalation)
+    assert "provider_failure" in esc.reasons
+    calls = await rows(bot, ModelCall)
+    assert {c.outcome for c in calls} == {"server_error"}
+    assert {c.tier for c in calls} == {"primary", "strong"}
 
 
 async def test_an_empty_mention_gets_a_greeting_without_a_model_call(bot: Bot) -> None:

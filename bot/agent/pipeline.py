@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import update
@@ -11,25 +12,43 @@ from sqlmodel import col, select
 
 from bot.agent import replies
 from bot.agent.identity import IdentityResolver
-from bot.agent.loop import CallRecord, LoopResult, run_tool_loop
+from bot.agent.loop import CallRecord
 from bot.agent.models import ModelFactory
-from bot.agent.models.base import ChatMessage
+from bot.agent.models.base import ChatMessage, TokenUsage
 from bot.agent.prompts import render
+from bot.agent.tiers import TierResult, run_tier
 from bot.agent.tools import Toolbox
 from bot.agent.tools.orders import OrderBackend
 from bot.config import Settings
+from bot.errors import ProviderError
+from bot.store import escalations
 from bot.store.db import Database
-from bot.store.models import Conversation, Message, MessageRole, ModelCall, Tier, utcnow
+from bot.store.models import (
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageRole,
+    ModelCall,
+    Tier,
+    utcnow,
+)
 from bot.store.pricing import call_cost
+from escalation.guards import GuardFinding, check_input
+from escalation.intents import asks_for_human, says_answer_was_wrong
+from escalation.policy import Decision, Finding, Reason, Situation, Verdict, before_model, decide
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Reply:
-    text: str
-    kind: str  # answer | greeting | too_long | not_linked | no_answer
+    """What to tell the customer. `text` None: say nothing (a person owns the thread)."""
+
+    text: str | None
+    kind: str  # answer | greeting | too_long | not_linked | no_answer | handoff | held
+    tier: str | None = None
     confidence: float | None = None
+    escalation_id: int | None = None
 
 
 def canary_for(settings: Settings) -> str:
@@ -39,7 +58,7 @@ def canary_for(settings: Settings) -> str:
 
 
 class Answerer:
-    """Runs the primary tier on one inbound message and returns the reply to send."""
+    """Answers one inbound message: checks, primary tier, strong tier, or a person."""
 
     def __init__(
         self,
@@ -54,49 +73,208 @@ class Answerer:
         self._models = models
         self._orders = orders
         self._identity = identity
+        self._canary = canary_for(settings)
         self._system = render(
             "system.md.j2",
             company_name=settings.company_name,
             support_policy=settings.support_policy,
-            canary=canary_for(settings),
+            canary=self._canary,
         )
 
     async def answer(self, message_id: int) -> Reply:
-        message, history = await self._load(message_id)
+        message, conversation, history = await self._load(message_id)
+        if conversation.status == ConversationStatus.HANDED_OFF:
+            return Reply(None, "held")
         text = message.text.strip()
         if not text:
             return Reply(replies.GREETING, "greeting")
         limit = self._settings.max_message_chars
         if len(text) > limit:
             return Reply(replies.too_long(len(text), limit), "too_long")
+        policy = self._settings.policy()
+        transcript = [*history, ChatMessage("user", text=text)]
+        input_findings = check_input(text)
+        complaints = sum(
+            1 for m in transcript if m.role == "user" and says_answer_was_wrong(m.text)
+        )
+        early = before_model(
+            Situation(
+                tier=Tier.PRIMARY,
+                findings=[Finding(f.check, f.rule) for f in input_findings],
+                asked_for_human=asks_for_human(text),
+                complaints=complaints,
+            ),
+            policy,
+        )
+        if early is not None:
+            return await self._hand_off(
+                message, transcript, early, input_findings, draft="", confidence=None
+            )
+
         asker = await self._identity.resolve(message.user_id)
-        model = self._models.build(self._settings.primary_model)
         toolbox = Toolbox(self._orders, asker, self._settings.tool_output_max_chars)
+        primary = await self._tier(message, Tier.PRIMARY, self._system, transcript, toolbox, "")
+        if primary.loop is not None and primary.loop.ending == "not_linked":
+            return Reply(replies.NOT_LINKED, "not_linked", Tier.PRIMARY)
+        verdict = decide(primary.situation(), policy)
+        if verdict.decision == Decision.ANSWER and primary.text:
+            return Reply(primary.text, "answer", Tier.PRIMARY, primary.confidence)
+        if verdict.decision == Decision.HUMAN:
+            return await self._hand_off(
+                message,
+                transcript,
+                verdict,
+                primary.findings,
+                draft=primary.text or "",
+                confidence=primary.confidence,
+            )
+
+        await self._set_conversation(conversation.id, ConversationStatus.ESCALATED, Tier.STRONG)
+        reasons = [str(r) for r in verdict.reasons]
+        system = self._system + render(
+            "escalation.md.j2", reasons=reasons, draft=primary.text or ""
+        )
+        strong = await self._tier(
+            message, Tier.STRONG, system, transcript, toolbox, ",".join(reasons)
+        )
+        final = decide(strong.situation(), policy)
+        if final.decision == Decision.ANSWER and strong.text:
+            return Reply(strong.text, "answer", Tier.STRONG, strong.confidence)
+        all_reasons = Verdict(Decision.HUMAN, tuple(dict.fromkeys(verdict.reasons + final.reasons)))
+        return await self._hand_off(
+            message,
+            transcript,
+            all_reasons,
+            primary.findings + strong.findings,
+            draft=strong.text or primary.text or "",
+            confidence=strong.confidence,
+        )
+
+    async def _tier(
+        self,
+        message: Message,
+        tier: Tier,
+        system: str,
+        transcript: list[ChatMessage],
+        toolbox: Toolbox,
+        reasons: str,
+    ) -> TierResult:
+        ref = self._settings.primary_model if tier == Tier.PRIMARY else self._settings.strong_model
 
         async def record(call: CallRecord) -> None:
-            await self.record_call(message, call)
+            await self.record_call(message, call, reasons)
 
-        result: LoopResult = await run_tool_loop(
-            model,
-            tier=Tier.PRIMARY,
-            system=self._system,
-            history=[*history, ChatMessage("user", text=text)],
+        return await run_tier(
+            self._models.build(ref),
+            tier=tier,
+            system=system,
+            protected_prompt=self._system,
+            canary=self._canary,
+            history=transcript,
             toolbox=toolbox,
+            asker_email=toolbox.asker.email,
             max_steps=self._settings.max_tool_steps,
             max_tokens=self._settings.max_output_tokens,
             record=record,
         )
-        if result.ending == "not_linked":
-            return Reply(replies.NOT_LINKED, "not_linked")
-        if not result.text:
-            return Reply(replies.NO_ANSWER, "no_answer")
-        return Reply(result.text, "answer", result.confidence)
 
-    async def _load(self, message_id: int) -> tuple[Message, list[ChatMessage]]:
+    async def _hand_off(
+        self,
+        message: Message,
+        transcript: list[ChatMessage],
+        verdict: Verdict,
+        findings: list[GuardFinding],
+        *,
+        draft: str,
+        confidence: float | None,
+    ) -> Reply:
+        reasons = [str(r) for r in verdict.reasons]
+        if Reason.INJECTION in verdict.reasons:
+            # No model reads a message that tried to take it over, not even to summarise it.
+            summary = (
+                "The input check flagged this message: "
+                + ", ".join(sorted({f.rule for f in findings if f.check == "input"}))
+                + "."
+            )
+        else:
+            summary = await self._summarise(message, transcript, reasons, draft)
+        esc = await escalations.open_handoff(
+            self._db,
+            conversation_id=message.conversation_id,
+            message_id=message.id or 0,
+            reasons=reasons,
+            confidence=confidence,
+            findings=[{"check": f.check, "rule": f.rule, "detail": f.detail} for f in findings],
+            summary=summary,
+            draft=draft,
+            leads_channel=self._settings.leads_channel,
+        )
+        log.info("conversation %s handed to a person: %s", message.conversation_id, reasons)
+        models_down = Reason.PROVIDER_FAILURE in verdict.reasons
+        notice = replies.MODELS_DOWN if models_down else replies.HANDED_OFF
+        return Reply(notice, "handoff", escalation_id=esc.id)
+
+    async def _summarise(
+        self, message: Message, transcript: list[ChatMessage], reasons: list[str], draft: str
+    ) -> str:
+        """A short handoff summary by the primary tier; a plain fallback if it cannot."""
+        prompt = render(
+            "handoff_summary.md.j2", transcript=transcript, reasons=reasons, draft=draft
+        )
+        model = self._models.build(self._settings.primary_model)
+        started = time.perf_counter()
+        try:
+            resp = await model.complete(
+                system="You write short, factual handoff notes for support leads.",
+                messages=[ChatMessage("user", text=prompt)],
+                tools=[],
+                require_tool=False,
+                max_tokens=300,
+            )
+        except ProviderError as exc:
+            latency = int((time.perf_counter() - started) * 1000)
+            await self.record_call(
+                message,
+                CallRecord(
+                    model.provider, model.name, Tier.PRIMARY, TokenUsage(), {}, latency, exc.kind
+                ),
+                "handoff_summary",
+            )
+            return "(No summary: the model was unavailable.)"
+        latency = int((time.perf_counter() - started) * 1000)
+        await self.record_call(
+            message,
+            CallRecord(
+                model.provider,
+                model.name,
+                Tier.PRIMARY,
+                resp.usage,
+                resp.usage_raw,
+                latency,
+                "ok",
+                resp.stop_reason,
+            ),
+            "handoff_summary",
+        )
+        return resp.text.strip() or "(The model returned an empty summary.)"
+
+    async def _set_conversation(self, conversation_id: int | None, status: str, tier: str) -> None:
+        async with self._db.session() as s:
+            await s.exec(
+                update(Conversation)
+                .where(col(Conversation.id) == conversation_id)
+                .values(status=status, tier=tier, updated_at=utcnow())
+            )
+            await s.commit()
+
+    async def _load(self, message_id: int) -> tuple[Message, Conversation, list[ChatMessage]]:
         async with self._db.session() as s:
             message = await s.get(Message, message_id)
             if message is None:
                 raise LookupError(f"message {message_id} does not exist")
+            conversation = await s.get(Conversation, message.conversation_id)
+            if conversation is None:
+                raise LookupError(f"conversation of message {message_id} does not exist")
             rows = await s.exec(
                 select(Message)
                 .where(
@@ -112,9 +290,9 @@ class Answerer:
             for m in earlier
             if m.text.strip()
         ]
-        return message, history
+        return message, conversation, history
 
-    async def record_call(self, message: Message, call: CallRecord) -> None:
+    async def record_call(self, message: Message, call: CallRecord, reasons: str = "") -> None:
         """Store one model call and add its cost to the thread's total, in one transaction."""
         cost = call_cost(
             call.provider,
@@ -141,6 +319,7 @@ class Answerer:
                     outcome=call.outcome,
                     stop_reason=call.stop_reason,
                     confidence=call.confidence,
+                    reasons=reasons,
                     usage_raw=call.usage_raw,
                 )
             )

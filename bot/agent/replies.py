@@ -29,3 +29,14 @@ def apology(error_id: str) -> str:
         "Sorry, something went wrong on our side while answering. Please try again in a "
         f"moment; if it keeps happening, mention reference `{error_id}` to support."
     )
+
+
+HANDED_OFF = (
+    "Thanks for your patience. I've passed this to a member of our support team, who will "
+    "follow up here in this thread."
+)
+REVIEWED_MARK = "_Reviewed by our support team._"
+MODELS_DOWN = (
+    "Sorry, I'm having trouble answering right now. I've passed your message to our support "
+    "team, who will follow up here in this thread."
+)

@@ -26,6 +26,10 @@ class Delivery(Protocol):
         """Post `text` in the conversation's thread; returns the posted message's ts."""
         ...
 
+    async def notify_leads(self, escalation_id: int) -> None:
+        """Tell the support leads about a new escalation."""
+        ...
+
 
 class Worker:
     def __init__(self, db: Database, answerer: Answerer, delivery: Delivery) -> None:
@@ -68,7 +72,20 @@ class Worker:
             log.exception("answering message %s failed [error %s]", message_id, error_id)
             await self._deliver(message_id, conversation, replies.apology(error_id), failed=True)
             return
+        if reply.text is None:
+            await queries.set_status(self._db, message_id, MessageStatus.HELD)
+            return
         await self._deliver(message_id, conversation, reply.text, failed=False)
+        if reply.escalation_id is not None:
+            try:
+                await self._delivery.notify_leads(reply.escalation_id)
+            except Exception:
+                error_id = uuid.uuid4().hex[:8]
+                log.exception(
+                    "posting escalation %s for leads failed [error %s]",
+                    reply.escalation_id,
+                    error_id,
+                )
 
     async def _deliver(
         self, message_id: int, conversation: Conversation, text: str, *, failed: bool

@@ -36,6 +36,7 @@ class MessageStatus(StrEnum):
     PENDING = "pending"
     WORKING = "working"  # claimed by one process; `claimed_at` says since when
     ANSWERED = "answered"
+    HELD = "held"  # arrived while a person owns the thread; the bot stays quiet
     FAILED = "failed"
     NONE = "none"  # the bot's own replies
 
@@ -96,6 +97,7 @@ class ModelCall(SQLModel, table=True):
     outcome: str = Field(default="ok", max_length=32)  # ok, or the error kind
     stop_reason: str = Field(default="", max_length=32)
     confidence: float | None = None
+    reasons: str = Field(default="", max_length=256)  # why this tier was called (strong)
     usage_raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
@@ -135,3 +137,31 @@ class Order(SQLModel, table=True):
     tracking: str | None = Field(default=None, max_length=128)
     shipping_address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     note: str | None = None
+
+
+class EscalationStatus(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    ANSWERED = "answered"
+    DISMISSED = "dismissed"
+
+
+class Escalation(SQLModel, table=True):
+    """A thread handed to a support lead, and what the lead did with it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    message_id: int = Field(foreign_key="message.id")
+    status: str = Field(default=EscalationStatus.OPEN, max_length=16, index=True)
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    confidence: float | None = None
+    findings: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
+    summary: str = ""
+    draft: str = ""
+    final_answer: str | None = None
+    lead_user_id: str | None = Field(default=None, max_length=32)
+    leads_channel: str = Field(default="", max_length=32)
+    leads_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    resolved_at: datetime | None = None

@@ -189,3 +189,9 @@ async def finish(
         message.status = status
         s.add(message)
         await s.commit()
+
+
+async def set_status(db: Database, message_id: int, status: str) -> None:
+    async with db.session() as s:
+        await s.exec(update(Message).where(col(Message.id) == message_id).values(status=status))
+        await s.commit()

@@ -47,6 +47,8 @@ class Conversation:
 
 
 def support_brain(conv: Conversation) -> Turn:
+    if not conv.tools:  # a plain completion, such as the handoff summary
+        return Turn(text="Summary: " + (conv.user_texts[-1][:200] if conv.user_texts else ""))
     if conv.last_is_tool_result:
         result = json.loads(conv.tool_results[-1]) if conv.tool_results else {}
         if "order" in result:

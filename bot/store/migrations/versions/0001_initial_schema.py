@@ -2,7 +2,6 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 21:59:55.371200
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tracking", sa.String(length=128), nullable=True),
         sa.Column("shipping_address", sa.JSON(), nullable=True),
-        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("note", sa.String(), nullable=True),
         sa.PrimaryKeyConstraint("order_id"),
     )
     with op.batch_alter_table("demo_order", schema=None) as batch_op:
@@ -77,7 +76,7 @@ def upgrade() -> None:
         sa.Column("conversation_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("user_id", sa.String(length=32), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("text", sa.String(), nullable=False),
         sa.Column("channel_id", sa.String(length=32), nullable=False),
         sa.Column("slack_ts", sa.String(length=32), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),

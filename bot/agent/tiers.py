@@ -1,0 +1,83 @@
+"""One tier's attempt at an answer, with every check run on what it did and said."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.agent.loop import LoopResult, RecordCall, run_tool_loop
+from bot.agent.models.base import ChatMessage, ChatModel
+from bot.agent.tools import Toolbox
+from bot.errors import ProviderError
+from escalation.answer_data import check_answer_data
+from escalation.guards import GuardFinding, check_output
+from escalation.policy import Finding, Situation
+
+
+@dataclass
+class TierResult:
+    tier: str
+    loop: LoopResult | None  # None when the provider failed
+    findings: list[GuardFinding] = field(default_factory=list)
+
+    @property
+    def text(self) -> str | None:
+        return self.loop.text if self.loop else None
+
+    @property
+    def confidence(self) -> float | None:
+        return self.loop.confidence if self.loop else None
+
+    def situation(self) -> Situation:
+        outcomes = self.loop.outcomes if self.loop else []
+        return Situation(
+            tier=self.tier,
+            answered=bool(self.text),
+            confidence=self.confidence,
+            findings=[Finding(f.check, f.rule) for f in self.findings],
+            denied_tool_calls=sum(1 for o in outcomes if o.denied),
+            order_totals=[t for o in outcomes for t in o.order_totals],
+            provider_failed=self.loop is None,
+        )
+
+
+async def run_tier(
+    model: ChatModel,
+    *,
+    tier: str,
+    system: str,
+    protected_prompt: str,
+    canary: str,
+    history: list[ChatMessage],
+    toolbox: Toolbox,
+    asker_email: str | None,
+    max_steps: int,
+    max_tokens: int,
+    record: RecordCall,
+) -> TierResult:
+    """Run the tool loop, then the output checks (canary, prompt leaks, unauthorised data).
+
+    `protected_prompt` is the part of `system` that must never be quoted to the customer (the
+    strong tier's note quotes the primary draft, which may be quoted back).
+    """
+    try:
+        loop = await run_tool_loop(
+            model,
+            tier=tier,
+            system=system,
+            history=history,
+            toolbox=toolbox,
+            max_steps=max_steps,
+            max_tokens=max_tokens,
+            record=record,
+        )
+    except ProviderError:
+        return TierResult(tier, None)
+    findings = [f for o in loop.outcomes for f in o.findings]
+    if loop.text:
+        findings += check_output(loop.text, system_prompt=protected_prompt, canary=canary)
+        findings += check_answer_data(
+            loop.text,
+            asker_email=asker_email,
+            tool_texts=[o.content for o in loop.outcomes if o.ok],
+        )
+    return TierResult(tier, loop, findings)

@@ -1,0 +1,23 @@
+"""App Home: leads see the open escalations, oldest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from bot.slack_blocks import home_view
+from bot.store import escalations
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.event("app_home_opened")
+    async def on_home(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        user = event["user"]
+        is_lead = services.identity.is_lead(user)
+        items = await escalations.human_owned(services.db) if is_lead else []
+        await client.views_publish(user_id=user, view=home_view(is_lead, items))

@@ -1,0 +1,242 @@
+"""Instruction-hierarchy checks: customer input, tool output and the bot's own answer.
+
+``check_input`` and ``check_tool_output`` look for text that tries to override, replace or
+extract the assistant's instructions; ``check_output`` looks for the canary token and for
+verbatim runs of the system prompt in an answer.  An empty list means clean.  Findings
+carry a stable rule code and one short line for a support lead, never the message itself.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from escalation import patterns
+from escalation.normalize import (
+    analyse_hidden,
+    clean,
+    decoded_payloads,
+    normalize,
+    rot13,
+    squash,
+    words,
+)
+
+__all__ = [
+    "GuardFinding",
+    "check_input",
+    "check_output",
+    "check_tool_output",
+    "make_canary",
+    "normalize",
+]
+
+MANY_INVISIBLE = 10  # invisible characters inside words that are suspicious on their own
+_MAX_DECODE_DEPTH = 2
+
+
+@dataclass(frozen=True)
+class GuardFinding:
+    check: str  # "input" | "tool_output" | "output"
+    rule: str  # stable rule code
+    detail: str  # one short human-readable line for a support lead (no message text)
+
+
+def _rules_on(text: str) -> list[str]:
+    normalized = normalize(text)
+    return patterns.core_rules(normalized, clean(text), squash(normalized))
+
+
+def _scan(text: str, check: str, extra: list[str], depth: int = 0) -> list[GuardFinding]:
+    """Shared scanner: plain rules, hidden characters, then encoded payloads."""
+    findings: list[GuardFinding] = []
+    fired = _rules_on(text) + extra
+    for rule in dict.fromkeys(fired):
+        findings.append(GuardFinding(check, rule, _detail(rule)))
+
+    hidden = analyse_hidden(text)
+    if hidden.tag_text:
+        smuggled = _rules_on(hidden.tag_text)
+        for rule in smuggled:
+            findings.append(GuardFinding(check, rule, _detail(rule) + " (in invisible tag text)"))
+        if smuggled or len(hidden.tag_text) >= MANY_INVISIBLE:
+            findings.append(
+                GuardFinding(check, "hidden_characters", "text hidden in invisible tag characters")
+            )
+    if fired and (hidden.invisible or hidden.mixed_script_words):
+        findings.append(
+            GuardFinding(
+                check,
+                "hidden_characters",
+                f"instruction disguised with {hidden.invisible} invisible characters and "
+                f"{hidden.mixed_script_words} look-alike words",
+            )
+        )
+    elif hidden.invisible >= MANY_INVISIBLE and not hidden.tag_text:
+        findings.append(
+            GuardFinding(
+                check,
+                "hidden_characters",
+                f"{hidden.invisible} invisible characters inside the text",
+            )
+        )
+
+    if depth < _MAX_DECODE_DEPTH:
+        findings.extend(_encoded(text, check, depth))
+    return _dedupe(findings)
+
+
+def _encoded(text: str, check: str, depth: int) -> list[GuardFinding]:
+    found: list[GuardFinding] = []
+    for encoding, decoded in decoded_payloads(text):
+        inner = _scan(decoded, check, [], depth + 1)
+        if inner:
+            rules = ", ".join(sorted({f.rule for f in inner}))
+            found.append(
+                GuardFinding(check, "encoded_payload", f"{encoding} text that decodes to: {rules}")
+            )
+    plain = _rules_on(text)
+    if not plain:
+        hidden_rules = _rules_on(rot13(text))
+        if hidden_rules:
+            found.append(
+                GuardFinding(
+                    check,
+                    "encoded_payload",
+                    f"rot13 text that decodes to: {', '.join(hidden_rules)}",
+                )
+            )
+    if _DECODE_AND_OBEY.search(normalize(text)):
+        found.append(
+            GuardFinding(check, "encoded_payload", "asks the assistant to decode and obey text")
+        )
+    return found
+
+
+_DECODE_AND_OBEY = re.compile(
+    r"\b(?:decode|decrypt|de-?obfuscate|translate from (?:base64|hex|rot13|binary))\b[^.!?]{0,60}"
+    r"\b(?:and|then)\s+(?:follow|execute|run|obey|do|act on|carry out|comply)\b"
+)
+
+
+def _detail(rule: str) -> str:
+    if rule in patterns.ALL_RULES:
+        return patterns.detail(rule)
+    return _TOOL_DETAILS[rule]
+
+
+def _dedupe(findings: list[GuardFinding]) -> list[GuardFinding]:
+    seen: set[tuple[str, str]] = set()
+    unique: list[GuardFinding] = []
+    for finding in findings:
+        key = (finding.check, finding.rule)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique
+
+
+def check_input(text: str) -> list[GuardFinding]:
+    """Prompt-injection and jailbreak attempts in a customer's message."""
+    return _scan(text, "input", [])
+
+
+# --- tool output ------------------------------------------------------------------------------
+
+_AI_NOUN = r"(?:ai|a\.i\.|assistant|chatbot|bot|language model|llm|model|gpt|chatgpt|agent ai)"
+_TOOL_RULES = [
+    re.compile(rf"(?:^|\n|[.!?]\s)\s*{_AI_NOUN}\s*[:,]\s*\w"),
+    re.compile(
+        rf"\b(?:when|if|once|as soon as|whenever) (?:you|an? {_AI_NOUN}|the {_AI_NOUN})"
+        r" (?:read|reads|see|sees|process|processes|parse|parses|summari[sz]es?|encounters?"
+        r"|are reading|is reading) (?:this|these)\b"
+    ),
+    re.compile(rf"\bif you(?:'re| are) (?:an? )?{_AI_NOUN}\b"),
+    re.compile(
+        rf"\b(?:note|message|instructions?|attention|reminder|memo) (?:to|for) (?:the |any |all )?"
+        rf"(?:{_AI_NOUN}|automated (?:system|agent|analysis|software)|agent)s?\b"
+    ),
+    re.compile(rf"\b{_AI_NOUN}s? (?:reading|processing|summari[sz]ing|parsing|analy[sz]ing) this"),
+    re.compile(
+        r"\btell (?:the |this |our )?(?:customer|user|client|shopper|buyer|caller)s? (?:to|that)\b"
+    ),
+    re.compile(
+        r"\b(?:do not|don't|never) (?:tell|inform|mention|reveal|disclose)\b[^.!?]{0,30}"
+        r"\b(?:customer|user|client)s?\b"
+    ),
+    re.compile(
+        rf"\b(?:the |this )?{_AI_NOUN}\s+(?:must|should|shall|will|needs to|has to|is (?:required"
+        r"|instructed|expected) to)\s+(?!be (?:delivered|shipped|returned))\w"
+    ),
+    re.compile(
+        r"\b(?:respond|reply|answer)\s+(?:only\s+)?with\s+(?:only|exactly|the following"
+        r"|nothing but)\b|\b(?:respond|reply|answer|say)\s+(?:only|exactly)\b"
+    ),
+]
+_TOOL_DETAILS = {
+    "ai_directed_instruction": "tool data contains an instruction addressed to the assistant",
+}
+
+
+def check_tool_output(text: str) -> list[GuardFinding]:
+    """Text inside a tool result (order note, product description, help article) that tries
+    to instruct the model."""
+    cleaned = clean(text)
+    normalized = normalize(text)
+    extra = []
+    if any(rx.search(cleaned) or rx.search(normalized) for rx in _TOOL_RULES):
+        extra.append("ai_directed_instruction")
+    return _scan(text, "tool_output", extra)
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def check_output(
+    answer: str, *, system_prompt: str, canary: str, min_span_words: int = 12
+) -> list[GuardFinding]:
+    """Leaks of the canary token or of verbatim system-prompt passages in an answer."""
+    findings: list[GuardFinding] = []
+    if canary and _contains_canary(answer, canary):
+        findings.append(GuardFinding("output", "canary_leak", "answer contains the canary token"))
+    run = _longest_shared_run(words(system_prompt), words(answer), min_span_words)
+    if run:
+        findings.append(
+            GuardFinding(
+                "output",
+                "system_prompt_leak",
+                f"answer repeats {run} consecutive words of the system prompt",
+            )
+        )
+    return findings
+
+
+def _contains_canary(answer: str, canary: str) -> bool:
+    if canary in answer:
+        return True
+    token = squash(normalize(canary))
+    return bool(token) and token in squash(normalize(answer))
+
+
+def _longest_shared_run(prompt: list[str], answer: list[str], n: int) -> int:
+    """Length of the longest run (>= n words) of ``prompt`` found verbatim in ``answer``."""
+    n = max(1, n)
+    if len(prompt) < n or len(answer) < n:
+        return 0
+    starts: dict[tuple[str, ...], list[int]] = {}
+    for j in range(len(prompt) - n + 1):
+        starts.setdefault(tuple(prompt[j : j + n]), []).append(j)
+    best = 0
+    for i in range(len(answer) - n + 1):
+        for j in starts.get(tuple(answer[i : i + n]), []):
+            k = n
+            while i + k < len(answer) and j + k < len(prompt) and answer[i + k] == prompt[j + k]:
+                k += 1
+            best = max(best, k)
+    return best
+
+
+def make_canary() -> str:
+    """A random token to plant in the system prompt: ``cnry-`` and 16 hex digits."""
+    return f"cnry-{secrets.token_hex(8)}"
