@@ -141,6 +141,72 @@ async def _customers_link(settings: Settings, user_id: str, email: str) -> None:
     print(f"linked Slack user {user_id} to {email.strip().lower()}")
 
 
+async def _escalations(settings: Settings, status: str | None, as_json: bool) -> None:
+    import json
+
+    from bot.store import escalations
+    from bot.store.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        items = await escalations.listing(db, status)
+    finally:
+        await db.close()
+    if as_json:
+        print(json.dumps([e.model_dump(mode="json") for e in items], indent=2))
+        return
+    if not items:
+        print("no escalations" + (f" with status {status}" if status else ""))
+        return
+    for e in items:
+        lead = f" lead={e.lead_user_id}" if e.lead_user_id else ""
+        print(
+            f"#{e.id} {e.status:<9} {e.created_at:%Y-%m-%d %H:%M} conversation={e.conversation_id}"
+            f" reasons={','.join(e.reasons)}{lead}"
+        )
+
+
+def _guard_scan(path: Path) -> int:
+    """One message a line in, one JSON verdict a line out, then a summary; exit 0."""
+    import json
+    from collections import Counter
+
+    from escalation.guards import check_input
+
+    flagged = 0
+    rules: Counter[str] = Counter()
+    total = 0
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            text = line.rstrip("\n").replace("\\n", "\n")
+            if not text.strip():
+                continue
+            total += 1
+            findings = check_input(text)
+            if findings:
+                flagged += 1
+                rules.update(f.rule for f in findings)
+            verdict = {
+                "line": number,
+                "flagged": bool(findings),
+                "rules": [f.rule for f in findings],
+                "details": [f.detail for f in findings],
+            }
+            print(json.dumps(verdict))
+    share = flagged / total if total else 0.0
+    summary = {
+        "summary": {
+            "messages": total,
+            "flagged": flagged,
+            "flagged_share": round(share, 4),
+            "rules": dict(rules.most_common()),
+        }
+    }
+    print(json.dumps(summary))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="supportbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -164,6 +230,13 @@ def build_parser() -> argparse.ArgumentParser:
     link = customers_sub.add_parser("link", help="link a Slack user to a customer email")
     link.add_argument("slack_user_id")
     link.add_argument("email")
+    esc = sub.add_parser("escalations", help="list escalations, oldest first")
+    esc.add_argument("--status", choices=["open", "claimed", "answered", "dismissed"])
+    esc.add_argument("--json", action="store_true", help="JSON instead of one line each")
+    guard = sub.add_parser("guard", help="the instruction-hierarchy checks")
+    guard_sub = guard.add_subparsers(dest="guard_command", required=True)
+    scan = guard_sub.add_parser("scan", help="run the input check on a file, one message a line")
+    scan.add_argument("file", type=Path)
     return parser
 
 
@@ -189,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
             if "@" not in args.email:
                 raise ConfigError(f"{args.email!r} is not an email address")
             asyncio.run(_customers_link(settings, args.slack_user_id, args.email))
+        elif args.command == "escalations":
+            asyncio.run(_escalations(settings, args.status, args.json))
+        elif args.command == "guard":
+            if not args.file.is_file():
+                raise ConfigError(f"{args.file} is not a file")
+            return _guard_scan(args.file)
     except ConfigError as exc:
         print(f"supportbot: {exc}", file=sys.stderr)
         return 2
