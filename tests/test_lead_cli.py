@@ -12,7 +12,7 @@ import pytest
 from bot.cli import main
 from bot.store import escalations
 from bot.store.db import Database
-from bot.store.queries import Inbound, record_inbound
+from bot.store.queries import Inbound, conversation_of, record_inbound
 from escalation.review import LeadAction
 
 
@@ -51,10 +51,10 @@ async def _seed(url: str) -> None:
             db, Inbound("T", "D1", f"1.{n}", "UALICE", "help", f"1.{n}")
         )
         assert message_id is not None
-        conv = await db_conv(db, message_id)
+        conv = await conversation_of(db, message_id)
         esc = await escalations.open_handoff(
             db,
-            conversation_id=conv,
+            conversation_id=conv.id or 0,
             message_id=message_id,
             reasons=["customer_request"],
             confidence=None,
