@@ -75,6 +75,9 @@ class Message(SQLModel, table=True):
     slack_ts: str | None = Field(default=None, max_length=32)
     status: str = Field(default=MessageStatus.NONE, max_length=16, index=True)
     reply_to_id: int | None = Field(default=None, foreign_key="message.id")
+    # For the bot's replies: which tier wrote it (primary, strong, human) and what kind it is.
+    tier: str | None = Field(default=None, max_length=16)
+    kind: str | None = Field(default=None, max_length=16)
     claimed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -165,3 +168,30 @@ class Escalation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
     resolved_at: datetime | None = None
+
+
+class Feedback(SQLModel, table=True):
+    """A customer's thumbs up or down on one bot answer."""
+
+    __table_args__ = (UniqueConstraint("message_id", "user_id", name="uq_feedback_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    user_id: str = Field(max_length=32)
+    value: str = Field(max_length=8)  # up | down
+    tier: str = Field(default="", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BudgetNotice(SQLModel, table=True):
+    """Leads are told once per budget, scope and day; the unique key makes that hold."""
+
+    __tablename__ = "budget_notice"
+    __table_args__ = (UniqueConstraint("budget", "scope", "day", name="uq_budget_notice"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    budget: str = Field(max_length=16)  # thread | customer | workspace
+    scope: str = Field(max_length=64)
+    day: str = Field(max_length=10)  # YYYY-MM-DD, UTC
+    created_at: datetime = Field(default_factory=utcnow)
