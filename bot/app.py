@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.listeners import home, messages, review
+from bot.listeners import assistant, feedback, home, messages, review
 from bot.services import Services
 from bot.slack_out import SlackOutbox
 
@@ -39,7 +39,9 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
     )
     messages.register(app, services)
     review.register(app, services, outbox)
+    feedback.register(app, services, outbox)
     home.register(app, services)
+    assistant.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

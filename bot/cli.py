@@ -10,6 +10,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from bot.agent.pipeline import Reply
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
 from bot.store.models import Conversation
@@ -52,9 +53,10 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         log.info("connected to Slack in Socket Mode; /healthz on http://%s:%d", host, port)
     else:
         log.info("listening on http://%s:%d (POST /slack/events, GET /healthz)", host, port)
-    await services.worker.resume()
+    sweeper = asyncio.create_task(services.worker.sweep_forever())
     await stop.wait()
     log.info("shutting down: finishing answers in flight")
+    sweeper.cancel()
     if socket_handler is not None:
         await socket_handler.close_async()  # type: ignore[no-untyped-call]
     await runner.cleanup()
@@ -62,8 +64,13 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
 
 
 class TerminalDelivery:
-    async def send(self, conversation: Conversation, text: str) -> str | None:
-        print(f"\nbot> {text}\n", flush=True)
+    async def thinking(self, conversation: Conversation) -> None:
+        return None
+
+    async def send(self, conversation: Conversation, reply: Reply) -> str | None:
+        if reply.text is not None:
+            tier = f" [{reply.tier}]" if reply.tier else ""
+            print(f"\nbot{tier}> {reply.text}\n", flush=True)
         return None
 
     async def notify_leads(self, escalation_id: int) -> None:

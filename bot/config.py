@@ -31,6 +31,14 @@ def parse_model_ref(ref: str) -> tuple[str, str]:
     return provider, model
 
 
+def _check_model_ref(ref: str) -> None:
+    """In a validator: a ValueError, so the message names the variable that holds `ref`."""
+    try:
+        parse_model_ref(ref)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 class Settings(BaseSettings):
     """Every setting of supportbot; the README's configuration table mirrors this class."""
 
@@ -101,19 +109,58 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="INFO", validation_alias="SUPPORTBOT_LOG_LEVEL")
 
-    _split_lists = field_validator("fallback_models", "lead_users", mode="before")(_split_csv)
+    # Costs: negotiated prices per `provider:model`, USD per million tokens, keys
+    # input_mtok, output_mtok, cache_read_mtok, cache_write_mtok (missing keys: list price).
+    price_overrides: dict[str, dict[str, Decimal]] = Field(
+        default_factory=dict, validation_alias="SUPPORTBOT_PRICE_OVERRIDES"
+    )
+    budget_thread_usd: Decimal | None = Field(
+        default=None, ge=0, validation_alias="SUPPORTBOT_BUDGET_THREAD_USD"
+    )
+    budget_customer_daily_usd: Decimal | None = Field(
+        default=None, ge=0, validation_alias="SUPPORTBOT_BUDGET_CUSTOMER_DAILY_USD"
+    )
+    budget_workspace_daily_usd: Decimal | None = Field(
+        default=None, ge=0, validation_alias="SUPPORTBOT_BUDGET_WORKSPACE_DAILY_USD"
+    )
+
+    # Reliability: a claim on a message not refreshed for this long belongs to a dead process.
+    claim_timeout_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="SUPPORTBOT_CLAIM_TIMEOUT_SECONDS"
+    )
+    rate_limit_per_minute: int = Field(
+        default=10, ge=0, validation_alias="SUPPORTBOT_RATE_LIMIT_PER_MINUTE"
+    )
+
+    # Slack-native experience.
+    knowledge_dir: str = Field(default="", validation_alias="KNOWLEDGE_DIR")
+    suggested_prompts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "Where is my order?",
+            "List my recent orders",
+            "How do returns work?",
+        ],
+        validation_alias="SUPPORTBOT_SUGGESTED_PROMPTS",
+    )
+    max_image_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=0, validation_alias="SUPPORTBOT_MAX_IMAGE_BYTES"
+    )
+
+    _split_lists = field_validator(
+        "fallback_models", "lead_users", "suggested_prompts", mode="before"
+    )(_split_csv)
 
     @field_validator("primary_model", "strong_model")
     @classmethod
     def _model_ref(cls, value: str) -> str:
-        parse_model_ref(value)
+        _check_model_ref(value)
         return value
 
     @field_validator("fallback_models")
     @classmethod
     def _model_refs(cls, value: list[str]) -> list[str]:
         for ref in value:
-            parse_model_ref(ref)
+            _check_model_ref(ref)
         return value
 
     def policy(self) -> PolicyConfig:

@@ -65,7 +65,7 @@ def build_services(
         orders = SqlOrders(db)
     identity = IdentityResolver(db, slack, settings.lead_users, known_emails)
     answerer = Answerer(settings, db, models, orders, identity)
-    worker = Worker(db, answerer, delivery)
+    worker = Worker(db, answerer, delivery, settings.claim_timeout_seconds)
     return Services(settings, db, models, orders, identity, answerer, worker, delivery)
 
 

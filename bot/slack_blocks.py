@@ -171,3 +171,48 @@ def home_view(is_lead: bool, open_items: list[tuple[Escalation, Conversation]]) 
             }
         )
     return {"type": "home", "blocks": blocks}
+
+
+FEEDBACK_UP, FEEDBACK_DOWN, FEEDBACK_PERSON = "feedback_up", "feedback_down", "feedback_person"
+
+
+def feedback_block() -> dict[str, Any]:
+    """Thumbs up / down under every bot answer."""
+    return {
+        "type": "actions",
+        "block_id": "feedback",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": FEEDBACK_UP,
+                "text": {"type": "plain_text", "text": ":thumbsup: Helpful", "emoji": True},
+                "value": "up",
+            },
+            {
+                "type": "button",
+                "action_id": FEEDBACK_DOWN,
+                "text": {"type": "plain_text", "text": ":thumbsdown: Not helpful", "emoji": True},
+                "value": "down",
+            },
+        ],
+    }
+
+
+def talk_to_person_blocks(message_ts: str) -> list[dict[str, Any]]:
+    """Offered privately after a thumbs-down."""
+    return [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "Sorry that didn't help. Would you like a person from our support team "
+                "to take a look?",
+            },
+            "accessory": {
+                "type": "button",
+                "action_id": FEEDBACK_PERSON,
+                "text": {"type": "plain_text", "text": "Talk to a person"},
+                "value": message_ts,
+            },
+        }
+    ]

@@ -62,3 +62,35 @@ def to_mrkdwn(markdown: str) -> str:
         marker = "\n…"  # room is kept for it, so the result stays within the limit
         text = text[: SLACK_TEXT_LIMIT - len(marker)].rsplit("\n", 1)[0] + marker
     return text
+
+
+def split_for_slack(text: str, limit: int = 3000) -> list[str]:
+    """Cut mrkdwn into pieces of at most `limit` characters at paragraph or line breaks,
+    closing and reopening a code block that spans a cut, so each piece renders on its own."""
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    in_code = False
+    for line in text.split("\n"):
+        while len(line) > limit - 8:  # a single huge line: hard cut
+            head, line = line[: limit - 8], line[limit - 8 :]
+            pieces, current, in_code = _flush(pieces, current, in_code), "", in_code
+            pieces.append(head)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) + 4 > limit:
+            pieces = _flush(pieces, current, in_code)
+            current = ("```\n" if in_code else "") + line
+        else:
+            current = candidate
+        if line.strip().startswith("```"):
+            in_code = not in_code
+    if current:
+        pieces.append(current)
+    return [p for p in pieces if p.strip()]
+
+
+def _flush(pieces: list[str], current: str, in_code: bool) -> list[str]:
+    if current:
+        pieces.append(current + ("\n```" if in_code else ""))
+    return pieces

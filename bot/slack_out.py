@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
 
+from bot.agent.pipeline import Reply
 from bot.agent.replies import REVIEWED_MARK
-from bot.slack_blocks import escalation_blocks
-from bot.slack_format import to_mrkdwn
+from bot.slack_blocks import escalation_blocks, feedback_block
+from bot.slack_format import split_for_slack, to_mrkdwn
 from bot.store import escalations
 from bot.store.db import Database
 from bot.store.models import Conversation, Escalation, Message
@@ -23,20 +27,61 @@ class SlackOutbox:
         self._db = db
         self._leads_channel = leads_channel
 
-    async def send(self, conversation: Conversation, text: str) -> str | None:
-        """Post in the conversation's thread; returns the new message's ts."""
-        resp = await self._client.chat_postMessage(
-            channel=conversation.channel_id,
-            thread_ts=conversation.thread_ts,
-            text=to_mrkdwn(text),
-            unfurl_links=False,
-        )
-        ts = resp.get("ts")
-        return str(ts) if ts else None
+    async def thinking(self, conversation: Conversation) -> None:
+        """Slack's "is thinking" status, in DMs (assistant threads); cleared by the reply."""
+        if not conversation.channel_id.startswith("D"):
+            return
+        try:
+            await self._client.assistant_threads_setStatus(
+                channel_id=conversation.channel_id,
+                thread_ts=conversation.thread_ts,
+                status="is looking into it…",
+                loading_messages=[
+                    "Looking up your order…",
+                    "Checking the help center…",
+                    "Putting an answer together…",
+                ],
+            )
+        except SlackApiError as exc:
+            # Outside the agent view Slack refuses a status; the answer comes all the same.
+            log.debug("no thinking status: %s", exc.response.get("error"))
+
+    async def clear_thinking(self, conversation: Conversation) -> None:
+        if conversation.channel_id.startswith("D"):
+            with contextlib.suppress(SlackApiError):
+                await self._client.assistant_threads_setStatus(
+                    channel_id=conversation.channel_id, thread_ts=conversation.thread_ts, status=""
+                )
+
+    async def send(self, conversation: Conversation, reply: Reply) -> str | None:
+        """Post the reply in the thread, split at Slack's limits; an answer gets feedback
+        buttons. Returns the ts of the last piece (the one feedback refers to)."""
+        if reply.text is None:
+            await self.clear_thinking(conversation)
+            return None
+        pieces = split_for_slack(to_mrkdwn(reply.text))
+        ts: str | None = None
+        for number, piece in enumerate(pieces, start=1):
+            blocks: list[dict[str, Any]] = [
+                {"type": "section", "text": {"type": "mrkdwn", "text": piece}}
+            ]
+            if number == len(pieces) and reply.kind == "answer":
+                blocks.append(feedback_block())
+            resp = await self._client.chat_postMessage(
+                channel=conversation.channel_id,
+                thread_ts=conversation.thread_ts,
+                text=piece,
+                blocks=blocks,
+                unfurl_links=False,
+            )
+            ts = str(resp["ts"]) if resp.get("ts") else None
+        return ts
 
     async def send_reviewed(self, conversation: Conversation, text: str) -> str | None:
         """A lead's answer, posted as the bot and marked as reviewed."""
-        return await self.send(conversation, f"{text}\n\n{REVIEWED_MARK}")
+        return await self.send(
+            conversation, Reply(f"{text}\n\n{REVIEWED_MARK}", "answer", tier="human")
+        )
 
     async def notify_leads(self, escalation_id: int) -> None:
         """Post the escalation in the leads channel (the App Home lists it either way)."""

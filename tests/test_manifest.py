@@ -19,7 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_PATH = ROOT / "manifest.yml"
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "slack_manifest.schema.json"
 
-BOT_EVENTS = {"app_mention", "message.im", "message.channels", "message.groups", "app_home_opened"}
+BOT_EVENTS = {
+    "app_mention",
+    "message.im",
+    "message.channels",
+    "message.groups",
+    "app_home_opened",
+    "assistant_thread_started",
+}
 BOT_SCOPES = [
     "app_mentions:read",
     "channels:history",
@@ -29,6 +36,8 @@ BOT_SCOPES = [
     "users:read",
     "users:read.email",
     "commands",
+    "assistant:write",
+    "files:read",
 ]
 EVENTS_URL = "https://example.com/slack/events"
 
@@ -142,3 +151,9 @@ def test_validator_rejects_bad_command_and_url() -> None:
     broken["settings"]["event_subscriptions"]["request_url"] = "example.com/slack/events"
     errors = _errors(broken)
     assert len(errors) == 2, errors
+
+
+def test_the_agent_view_is_enabled_with_suggested_prompts() -> None:
+    view = _manifest()["features"]["assistant_view"]
+    assert view["assistant_description"]
+    assert all(p["title"] and p["message"] for p in view["suggested_prompts"])

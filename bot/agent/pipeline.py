@@ -150,6 +150,15 @@ class Answerer:
             confidence=strong.confidence,
         )
 
+    async def hand_off_on_request(self, message_id: int, draft: str) -> Reply:
+        """The customer asked for a person after an answer (a thumbs-down's button)."""
+        message, conversation, history = await self._load(message_id)
+        if conversation.status == ConversationStatus.HANDED_OFF:
+            return Reply(None, "held")
+        transcript = [*history, ChatMessage("user", text=message.text)]
+        verdict = Verdict(Decision.HUMAN, (Reason.CUSTOMER_REQUEST,))
+        return await self._hand_off(message, transcript, verdict, [], draft=draft, confidence=None)
+
     async def _tier(
         self,
         message: Message,

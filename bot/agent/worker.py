@@ -1,29 +1,39 @@
-"""Background answering: claim a stored message, answer it, deliver, record; resume on start."""
+"""Background answering: claim a stored message, answer, deliver, record.
+
+A claim is a lease: the worker renews it while it answers, and a sweeper (on start and then
+periodically) re-takes pending messages and messages whose lease ran out because the process
+holding them died. Claims are single conditional UPDATEs, so replicas never share a message.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from datetime import timedelta
 from typing import Protocol
 
 from bot.agent import replies
-from bot.agent.pipeline import Answerer
+from bot.agent.pipeline import Answerer, Reply
 from bot.store import queries
 from bot.store.db import Database
 from bot.store.models import Conversation, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
-# A claim older than this belongs to a process that died; a live answer takes seconds.
-STALE_CLAIM = timedelta(minutes=5)
 
 
 class Delivery(Protocol):
     """Where replies go: Slack in production, the terminal for `supportbot chat`."""
 
-    async def send(self, conversation: Conversation, text: str) -> str | None:
-        """Post `text` in the conversation's thread; returns the posted message's ts."""
+    async def thinking(self, conversation: Conversation) -> None:
+        """Show that an answer is being prepared (Slack's thinking status)."""
+        ...
+
+    async def send(self, conversation: Conversation, reply: Reply) -> str | None:
+        """Post the reply in the conversation's thread; returns the posted message's ts.
+
+        A reply without text posts nothing and only clears the thinking status."""
         ...
 
     async def notify_leads(self, escalation_id: int) -> None:
@@ -32,17 +42,30 @@ class Delivery(Protocol):
 
 
 class Worker:
-    def __init__(self, db: Database, answerer: Answerer, delivery: Delivery) -> None:
+    def __init__(
+        self, db: Database, answerer: Answerer, delivery: Delivery, claim_timeout: float = 60.0
+    ) -> None:
         self._db = db
         self._answerer = answerer
         self._delivery = delivery
+        self._lease = timedelta(seconds=claim_timeout)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight: set[int] = set()
 
     def submit(self, message_id: int) -> None:
         """Answer in the background; the caller (a Slack listener) returns at once."""
-        task = asyncio.create_task(self.process(message_id))
+        if message_id in self._in_flight:
+            return
+        self._in_flight.add(message_id)
+        task = asyncio.create_task(self._run(message_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, message_id: int) -> None:
+        try:
+            await self.process(message_id)
+        finally:
+            self._in_flight.discard(message_id)
 
     async def drain(self) -> None:
         """Wait for every answer in flight (tests, shutdown)."""
@@ -50,32 +73,61 @@ class Worker:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def resume(self) -> int:
-        """Answer what was acknowledged but never answered (e.g. the process was killed)."""
-        ids = await queries.unfinished(self._db, STALE_CLAIM)
+        """Take up what was acknowledged but not answered (pending, or its lease ran out)."""
+        ids = await queries.unfinished(self._db, self._lease)
         for message_id in ids:
-            task = asyncio.create_task(self.process(message_id, stale=True))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.submit(message_id)
         if ids:
-            log.info("resuming %d unanswered message(s)", len(ids))
+            log.info("taking up %d unanswered message(s)", len(ids))
         return len(ids)
 
-    async def process(self, message_id: int, *, stale: bool = False) -> None:
-        stale_before = utcnow() - STALE_CLAIM if stale else None
-        if not await queries.claim(self._db, message_id, stale_before):
+    async def sweep_forever(self) -> None:
+        """Resume now and every half lease, so a dead replica's work is never stranded."""
+        while True:
+            try:
+                await self.resume()
+            except Exception:
+                log.exception("the sweep for unanswered messages failed; retrying")
+            await asyncio.sleep(self._lease.total_seconds() / 2)
+
+    async def _renew_lease(self, message_id: int) -> None:
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            await queries.renew_claim(self._db, message_id)
+
+    async def process(self, message_id: int) -> None:
+        if not await queries.claim(self._db, message_id, utcnow() - self._lease):
             return  # another replica (or an earlier delivery) has it
+        renewer = asyncio.create_task(self._renew_lease(message_id))
+        try:
+            await self._answer(message_id)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _answer(self, message_id: int) -> None:
         conversation = await queries.conversation_of(self._db, message_id)
+        try:
+            await self._delivery.thinking(conversation)
+        except Exception:
+            log.warning("could not show the thinking status for message %s", message_id)
         try:
             reply = await self._answerer.answer(message_id)
         except Exception:
             error_id = uuid.uuid4().hex[:8]
             log.exception("answering message %s failed [error %s]", message_id, error_id)
-            await self._deliver(message_id, conversation, replies.apology(error_id), failed=True)
+            reply = Reply(replies.apology(error_id), "apology")
+            await self._deliver(message_id, conversation, reply, failed=True)
             return
         if reply.text is None:
             await queries.set_status(self._db, message_id, MessageStatus.HELD)
+            try:
+                await self._delivery.send(conversation, reply)  # clears the thinking status
+            except Exception:
+                log.warning("could not clear the thinking status for message %s", message_id)
             return
-        await self._deliver(message_id, conversation, reply.text, failed=False)
+        await self._deliver(message_id, conversation, reply, failed=False)
         if reply.escalation_id is not None:
             try:
                 await self._delivery.notify_leads(reply.escalation_id)
@@ -88,10 +140,11 @@ class Worker:
                 )
 
     async def _deliver(
-        self, message_id: int, conversation: Conversation, text: str, *, failed: bool
+        self, message_id: int, conversation: Conversation, reply: Reply, *, failed: bool
     ) -> None:
+        assert reply.text is not None
         try:
-            ts = await self._delivery.send(conversation, text)
+            ts = await self._delivery.send(conversation, reply)
         except Exception:
             error_id = uuid.uuid4().hex[:8]
             log.exception(
@@ -99,4 +152,12 @@ class Worker:
             )
             ts, failed = None, True
         status = MessageStatus.FAILED if failed else MessageStatus.ANSWERED
-        await queries.finish(self._db, message_id, reply_text=text, reply_ts=ts, status=status)
+        await queries.finish(
+            self._db,
+            message_id,
+            reply_text=reply.text,
+            reply_ts=ts,
+            status=status,
+            tier=reply.tier,
+            kind=reply.kind,
+        )

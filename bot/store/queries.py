@@ -139,6 +139,17 @@ async def claim(db: Database, message_id: int, stale_before: datetime | None = N
         return bool(result.rowcount)
 
 
+async def renew_claim(db: Database, message_id: int) -> None:
+    """Extend this process's lease on a message it is answering."""
+    async with db.session() as s:
+        await s.exec(
+            update(Message)
+            .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.WORKING)
+            .values(claimed_at=utcnow())
+        )
+        await s.commit()
+
+
 async def unfinished(db: Database, stale_after: timedelta) -> list[int]:
     """Messages acknowledged but not answered: pending, or claimed too long ago."""
     stale_before = utcnow() - stale_after
@@ -169,7 +180,14 @@ async def conversation_of(db: Database, message_id: int) -> Conversation:
 
 
 async def finish(
-    db: Database, message_id: int, *, reply_text: str, reply_ts: str | None, status: str
+    db: Database,
+    message_id: int,
+    *,
+    reply_text: str,
+    reply_ts: str | None,
+    status: str,
+    tier: str | None = None,
+    kind: str | None = None,
 ) -> None:
     """Store the bot's reply and close the inbound message, in one transaction."""
     async with db.session() as s:
@@ -184,6 +202,8 @@ async def finish(
                 channel_id=message.channel_id,
                 slack_ts=reply_ts,
                 reply_to_id=message.id,
+                tier=tier,
+                kind=kind,
             )
         )
         message.status = status

@@ -136,10 +136,21 @@ def parse_order_file(text: str, filename: str) -> list[OrderRecord]:
             except (ValueError, ValidationError) as exc:
                 raise ValueError(f"{filename} line {line_no}: {exc}") from exc
         return records
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{filename} is not valid JSON: {exc}") from exc
     if isinstance(data, dict):
         data = data.get("orders", [])
-    return [OrderRecord.model_validate(o) for o in data]
+    if not isinstance(data, list):
+        raise ValueError(f'{filename}: expected a list of orders or {{"orders": [...]}}')
+    records = []
+    for number, item in enumerate(data, start=1):
+        try:
+            records.append(OrderRecord.model_validate(item))
+        except ValidationError as exc:
+            raise ValueError(f"{filename} order {number}: {exc}") from exc
+    return records
 
 
 async def import_orders(db: Database, records: list[OrderRecord]) -> int:

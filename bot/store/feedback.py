@@ -1,0 +1,108 @@
+"""Feedback on answers, and the satisfaction and resolution figures built from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+
+from bot.store.db import Database
+from bot.store.models import Conversation, Escalation, Feedback, Message, MessageRole, utcnow
+
+
+async def find_reply(db: Database, channel_id: str, ts: str) -> Message | None:
+    """The bot's reply with this Slack ts."""
+    async with db.session() as s:
+        row = await s.exec(
+            select(Message).where(
+                col(Message.channel_id) == channel_id,
+                col(Message.slack_ts) == ts,
+                col(Message.role) == MessageRole.ASSISTANT,
+            )
+        )
+        return row.first()
+
+
+async def record(db: Database, reply: Message, user_id: str, value: str) -> None:
+    """Store (or change) one person's thumbs up/down on one answer."""
+    values = {
+        "message_id": reply.id,
+        "conversation_id": reply.conversation_id,
+        "user_id": user_id,
+        "value": value,
+        "tier": reply.tier or "",
+        "created_at": utcnow(),
+    }
+    async with db.engine.begin() as conn:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(Feedback.__table__).values(**values)  # type: ignore[attr-defined]
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["message_id", "user_id"],
+                set_={"value": value, "created_at": values["created_at"]},
+            )
+        )
+
+
+@dataclass(frozen=True)
+class TierSatisfaction:
+    tier: str
+    up: int
+    down: int
+
+    @property
+    def satisfaction(self) -> float | None:
+        total = self.up + self.down
+        return self.up / total if total else None
+
+
+@dataclass(frozen=True)
+class Stats:
+    by_tier: list[TierSatisfaction]
+    conversations: int
+    resolved_by_bot: int  # no human involved and no thumbs-down
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return self.resolved_by_bot / self.conversations if self.conversations else None
+
+
+async def stats(db: Database, since: datetime) -> Stats:
+    async with db.session() as s:
+        rows = await s.exec(
+            select(col(Feedback.tier), col(Feedback.value), func.count())
+            .where(col(Feedback.created_at) >= since)
+            .group_by(col(Feedback.tier), col(Feedback.value))
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for tier, value, n in rows.all():
+            counts.setdefault(tier or "unknown", {"up": 0, "down": 0})[value] = int(n)
+        conversations = (
+            await s.exec(
+                select(func.count())
+                .select_from(Conversation)
+                .where(col(Conversation.created_at) >= since)
+            )
+        ).one()
+        escalated = select(col(Escalation.conversation_id))
+        thumbs_down = select(col(Feedback.conversation_id)).where(col(Feedback.value) == "down")
+        resolved = (
+            await s.exec(
+                select(func.count())
+                .select_from(Conversation)
+                .where(
+                    col(Conversation.created_at) >= since,
+                    col(Conversation.id).not_in(escalated),
+                    col(Conversation.id).not_in(thumbs_down),
+                )
+            )
+        ).one()
+    order = ["primary", "strong", "human"]
+    by_tier = [
+        TierSatisfaction(t, counts.get(t, {}).get("up", 0), counts.get(t, {}).get("down", 0))
+        for t in order + sorted(set(counts) - set(order))
+    ]
+    return Stats(by_tier, int(conversations), int(resolved))

@@ -1,0 +1,195 @@
+"""The Slack-native experience: agent view prompts, thinking status, feedback, formatting."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from bot.store import feedback
+from bot.store.models import Escalation, Feedback, utcnow
+from tests.conftest import Bot, dm, next_ts
+from tests.fakes.models import final
+
+
+async def rows(bot: Bot, table: Any) -> list[Any]:
+    async with bot.services.db.session() as s:
+        return list((await s.exec(select(table))).all())
+
+
+def blocks_of(post: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks = post.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+async def test_starting_an_assistant_thread_sets_the_configured_prompts(start_bot: Any) -> None:
+    bot = await start_bot(suggested_prompts=["Where is my order?", "Returns"])
+    await bot.event(
+        {
+            "type": "assistant_thread_started",
+            "assistant_thread": {"user_id": "UALICE", "channel_id": "D0001", "thread_ts": "9.1"},
+        }
+    )
+    [call] = bot.slack.calls_to("assistant.threads.setSuggestedPrompts")
+    assert call.args["channel_id"] == "D0001" and call.args["thread_ts"] == "9.1"
+    prompts = call.args["prompts"]
+    assert [p["message"] for p in prompts] == ["Where is my order?", "Returns"]
+
+
+async def test_a_dm_shows_a_thinking_status_before_the_answer(bot: Bot) -> None:
+    event = dm("where is my order 1042?")
+    await bot.event(event)
+    await bot.settle()
+    methods = [c.method for c in bot.slack.calls if c.method.startswith(("assistant", "chat"))]
+    assert methods == ["assistant.threads.setStatus", "chat.postMessage"]
+    [status] = bot.slack.calls_to("assistant.threads.setStatus")
+    assert status.args["thread_ts"] == event["ts"] and status.args["status"]
+    assert status.args["loading_messages"]
+
+
+async def test_no_thinking_status_outside_dms(bot: Bot) -> None:
+    await bot.event(
+        {
+            "type": "app_mention",
+            "channel": "C0001",
+            "user": "UALICE",
+            "ts": next_ts(),
+            "text": "<@UBOT> order 1042",
+        }
+    )
+    await bot.settle()
+    assert bot.slack.calls_to("assistant.threads.setStatus") == []
+
+
+async def test_a_thread_held_by_a_person_clears_the_thinking_status(start_bot: Any) -> None:
+    bot = await start_bot()
+    root = dm("agent please")
+    await bot.event(root)
+    await bot.settle()
+    await bot.event(dm("hello?", ts=next_ts(), thread_ts=root["ts"]))
+    await bot.settle()
+    statuses = [c.args["status"] for c in bot.slack.calls_to("assistant.threads.setStatus")]
+    assert statuses[-1] == ""
+
+
+async def test_answers_carry_feedback_buttons_but_fixed_replies_do_not(bot: Bot) -> None:
+    await bot.event(dm("where is my order 1042?"))
+    await bot.event(
+        {
+            "type": "app_mention",
+            "channel": "C0001",
+            "user": "UALICE",
+            "ts": next_ts(),
+            "text": "<@UBOT>",
+        }
+    )
+    await bot.settle()
+    answer, greeting = sorted(bot.replies(), key=lambda p: p["channel"], reverse=True)
+    assert "feedback_up" in json.dumps(blocks_of(answer))
+    assert "feedback_" not in json.dumps(blocks_of(greeting))
+
+
+async def click_feedback(bot: Bot, post: dict[str, Any], action: str, user: str = "UALICE") -> None:
+    await bot.interaction(
+        {
+            "type": "block_actions",
+            "user": {"id": user},
+            "container": {
+                "type": "message",
+                "channel_id": post["channel"],
+                "message_ts": post["ts"],
+            },
+            "channel": {"id": post["channel"]},
+            "message": {"ts": post["ts"], "thread_ts": post["thread_ts"]},
+            "trigger_id": "1.2.3",
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action,
+                    "value": action[9:],
+                    "block_id": "feedback",
+                    "action_ts": "1.0",
+                }
+            ],
+        }
+    )
+
+
+async def test_thumbs_up_and_down_are_stored_per_answer_and_a_vote_can_change(bot: Bot) -> None:
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    [answer] = bot.replies()
+    await click_feedback(bot, answer, "feedback_up")
+    [vote] = await rows(bot, Feedback)
+    assert (vote.value, vote.tier, vote.user_id) == ("up", "primary", "UALICE")
+    await click_feedback(bot, answer, "feedback_down")
+    [vote] = await rows(bot, Feedback)
+    assert vote.value == "down"
+    [offer] = bot.slack.calls_to("chat.postEphemeral")
+    assert offer.args["user"] == "UALICE" and "Talk to a person" in json.dumps(offer.args["blocks"])
+
+
+async def test_talk_to_a_person_after_a_thumbs_down_hands_off(start_bot: Any) -> None:
+    bot = await start_bot(leads_channel="CLEADS")
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    [answer] = bot.replies()
+    await click_feedback(bot, answer, "feedback_down")
+    offer = blocks_of(bot.slack.calls_to("chat.postEphemeral")[0].args)
+    button = offer[0]["accessory"]
+    await bot.interaction(
+        {
+            "type": "block_actions",
+            "user": {"id": "UALICE"},
+            "container": {"type": "ephemeral", "channel_id": "D0001", "message_ts": "5.5"},
+            "channel": {"id": "D0001"},
+            "trigger_id": "1.2.4",
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": button["action_id"],
+                    "value": button["value"],
+                    "block_id": "x",
+                    "action_ts": "1.0",
+                }
+            ],
+        }
+    )
+    [esc] = await rows(bot, Escalation)
+    assert esc.reasons == ["customer_request"]
+    assert "1Z999AA10123456784" in esc.draft  # the answer the customer disliked
+    notices = [p for p in bot.replies() if p["channel"] == "D0001"]
+    assert "support team" in notices[-1]["text"]
+    assert [p for p in bot.replies() if p["channel"] == "CLEADS"]
+
+
+async def test_satisfaction_by_tier_and_resolution_rate(bot: Bot) -> None:
+    await bot.event(dm("where is my order 1042?"))  # answered, thumbs up
+    await bot.event(dm("where is my order 1043?"))  # answered, thumbs down
+    await bot.event(dm("agent please"))  # handed to a person
+    await bot.settle()
+    answers = [p for p in bot.replies() if "feedback_up" in json.dumps(blocks_of(p))]
+    await click_feedback(bot, answers[0], "feedback_up")
+    await click_feedback(bot, answers[1], "feedback_down")
+    figures = await feedback.stats(bot.services.db, utcnow() - timedelta(days=1))
+    primary = next(t for t in figures.by_tier if t.tier == "primary")
+    assert (primary.up, primary.down, primary.satisfaction) == (1, 1, 0.5)
+    assert figures.conversations == 3 and figures.resolved_by_bot == 1
+    assert abs((figures.resolution_rate or 0) - 1 / 3) < 1e-9
+
+
+async def test_markdown_becomes_slack_mrkdwn_and_long_answers_are_split(bot: Bot) -> None:
+    body = "\n\n".join(f"Paragraph {i}: " + "words " * 150 for i in range(12))
+    bot.anthropic.script = [final(f"**Good news**, see [tracking](https://t.example/1).\n\n{body}")]
+    await bot.event(dm("tell me everything"))
+    await bot.settle()
+    posts = bot.replies()
+    assert len(posts) > 1
+    assert all(len(p["text"]) <= 3000 for p in posts)
+    assert posts[0]["text"].startswith("*Good news*, see <https://t.example/1|tracking>.")
+    assert all(p["thread_ts"] == posts[0]["thread_ts"] for p in posts)
+    # Feedback only under the last piece.
+    assert ["feedback_up" in json.dumps(blocks_of(p)) for p in posts].count(True) == 1
+    assert "feedback_up" in json.dumps(blocks_of(posts[-1]))
