@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     fallback_models: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="SUPPORTBOT_FALLBACK_MODELS"
     )
+    strong_fallback_models: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="SUPPORTBOT_STRONG_FALLBACK_MODELS"
+    )
+    model_cooldown_seconds: float = Field(
+        default=60.0, ge=0, validation_alias="SUPPORTBOT_MODEL_COOLDOWN_SECONDS"
+    )
+    model_max_retries: int = Field(
+        default=2, ge=0, le=10, validation_alias="SUPPORTBOT_MODEL_MAX_RETRIES"
+    )
     confidence_threshold: float = Field(
         default=0.7, ge=0.0, le=1.0, validation_alias="SUPPORTBOT_CONFIDENCE_THRESHOLD"
     )
@@ -147,7 +156,11 @@ class Settings(BaseSettings):
     )
 
     _split_lists = field_validator(
-        "fallback_models", "lead_users", "suggested_prompts", mode="before"
+        "fallback_models",
+        "strong_fallback_models",
+        "lead_users",
+        "suggested_prompts",
+        mode="before",
     )(_split_csv)
 
     @field_validator("primary_model", "strong_model")
@@ -156,7 +169,7 @@ class Settings(BaseSettings):
         _check_model_ref(value)
         return value
 
-    @field_validator("fallback_models")
+    @field_validator("fallback_models", "strong_fallback_models")
     @classmethod
     def _model_refs(cls, value: list[str]) -> list[str]:
         for ref in value:
@@ -170,7 +183,12 @@ class Settings(BaseSettings):
         )
 
     def model_refs(self) -> list[str]:
-        return [self.primary_model, self.strong_model, *self.fallback_models]
+        return [
+            self.primary_model,
+            self.strong_model,
+            *self.fallback_models,
+            *self.strong_fallback_models,
+        ]
 
     def check_models(self) -> None:
         """Refuse to start when a configured provider has no credentials."""

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from bot.agent.models.base import ChatMessage, ChatModel, TokenUsage
+from bot.agent.models.base import ChatMessage, ModelResponse, TokenUsage
+from bot.agent.models.chain import Attempt, ModelChain
 from bot.agent.tools import FINAL_ANSWER, TOOL_SPECS, FinalAnswerArgs, Toolbox, ToolOutcome
-from bot.errors import ProviderError
 
 _FINAL_ONLY = [t for t in TOOL_SPECS if t.name == FINAL_ANSWER]
 
@@ -44,7 +43,7 @@ class LoopResult:
 
 
 async def run_tool_loop(
-    model: ChatModel,
+    chain: ModelChain,
     *,
     tier: str,
     system: str,
@@ -54,41 +53,30 @@ async def run_tool_loop(
     max_tokens: int,
     record: RecordCall,
 ) -> LoopResult:
-    """Call the model until it gives a valid final answer or `max_steps` calls are spent.
+    """Call the tier's models until one gives a valid final answer or `max_steps` are spent.
 
-    Every call is passed to `record` as soon as it returns (or fails). A `ProviderError`
-    propagates after being recorded.
+    Every API call is passed to `record` as soon as it returns or fails (a failed model is
+    followed by the next one of the chain). A `ProviderError` propagates when all failed.
     """
     messages = list(history)
     outcomes: list[ToolOutcome] = []
-    for step in range(max_steps):
-        last_step = step == max_steps - 1
-        started = time.perf_counter()
-        try:
-            resp = await model.complete(
-                system=system,
-                messages=messages,
-                tools=_FINAL_ONLY if last_step else TOOL_SPECS,
-                require_tool=True,
-                max_tokens=max_tokens,
-            )
-        except ProviderError as exc:
-            latency = int((time.perf_counter() - started) * 1000)
+
+    async def on_attempt(attempt: Attempt) -> None:
+        model, resp = attempt.model, attempt.response
+        if resp is None:
             await record(
-                CallRecord(model.provider, model.name, tier, TokenUsage(), {}, latency, exc.kind)
-            )
-            raise
-        latency = int((time.perf_counter() - started) * 1000)
-        final_call = next((c for c in resp.tool_calls if c.name == FINAL_ANSWER), None)
-        final: FinalAnswerArgs | None = None
-        problem = ""
-        if final_call is not None:
-            try:
-                final = FinalAnswerArgs.model_validate(final_call.arguments)
-            except ValidationError as exc:
-                problem = "; ".join(
-                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+                CallRecord(
+                    model.provider,
+                    model.name,
+                    tier,
+                    TokenUsage(),
+                    {},
+                    attempt.latency_ms,
+                    attempt.error_kind,
                 )
+            )
+            return
+        final = _parse_final(resp)
         await record(
             CallRecord(
                 model.provider,
@@ -96,13 +84,25 @@ async def run_tool_loop(
                 tier,
                 resp.usage,
                 resp.usage_raw,
-                latency,
+                attempt.latency_ms,
                 "ok",
                 resp.stop_reason,
-                final.confidence if final else None,
+                final.confidence if isinstance(final, FinalAnswerArgs) else None,
             )
         )
-        if final is not None:
+
+    for step in range(max_steps):
+        last_step = step == max_steps - 1
+        _, resp = await chain.complete(
+            on_attempt,
+            system=system,
+            messages=messages,
+            tools=_FINAL_ONLY if last_step else TOOL_SPECS,
+            require_tool=True,
+            max_tokens=max_tokens,
+        )
+        final = _parse_final(resp)
+        if isinstance(final, FinalAnswerArgs):
             return LoopResult("final", final.text.strip(), final.confidence, outcomes)
         if not resp.tool_calls:
             # A model that ignores the tool requirement: keep its text, but trust it as little
@@ -112,7 +112,7 @@ async def run_tool_loop(
         messages.append(ChatMessage("assistant", text=resp.text, tool_calls=resp.tool_calls))
         for call in resp.tool_calls:
             if call.name == FINAL_ANSWER:
-                content, is_error = f"Invalid final answer: {problem}. Call it again.", True
+                content, is_error = f"Invalid final answer: {final}. Call it again.", True
             else:
                 outcome = await toolbox.run(call)
                 outcomes.append(outcome)
@@ -123,3 +123,15 @@ async def run_tool_loop(
         if any(o.not_linked for o in outcomes):
             return LoopResult("not_linked", outcomes=outcomes)
     return LoopResult("step_limit", outcomes=outcomes)
+
+
+def _parse_final(resp: ModelResponse) -> FinalAnswerArgs | str | None:
+    """The final answer in a response; a string describing the problem if it is invalid;
+    None if the model did not give one."""
+    call = next((c for c in resp.tool_calls if c.name == FINAL_ANSWER), None)
+    if call is None:
+        return None
+    try:
+        return FinalAnswerArgs.model_validate(call.arguments)
+    except ValidationError as exc:
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import update
@@ -15,6 +14,7 @@ from bot.agent.identity import IdentityResolver
 from bot.agent.loop import CallRecord
 from bot.agent.models import ModelFactory
 from bot.agent.models.base import ChatMessage, TokenUsage
+from bot.agent.models.chain import Attempt
 from bot.agent.prompts import render
 from bot.agent.tiers import TierResult, run_tier
 from bot.agent.tools import Toolbox
@@ -168,13 +168,11 @@ class Answerer:
         toolbox: Toolbox,
         reasons: str,
     ) -> TierResult:
-        ref = self._settings.primary_model if tier == Tier.PRIMARY else self._settings.strong_model
-
         async def record(call: CallRecord) -> None:
             await self.record_call(message, call, reasons)
 
         return await run_tier(
-            self._models.build(ref),
+            self._models.chain(tier),
             tier=tier,
             system=system,
             protected_prompt=self._system,
@@ -230,41 +228,36 @@ class Answerer:
         prompt = render(
             "handoff_summary.md.j2", transcript=transcript, reasons=reasons, draft=draft
         )
-        model = self._models.build(self._settings.primary_model)
-        started = time.perf_counter()
+
+        async def on_attempt(attempt: Attempt) -> None:
+            resp = attempt.response
+            model = attempt.model
+            await self.record_call(
+                message,
+                CallRecord(
+                    model.provider,
+                    model.name,
+                    Tier.PRIMARY,
+                    resp.usage if resp else TokenUsage(),
+                    resp.usage_raw if resp else {},
+                    attempt.latency_ms,
+                    attempt.error_kind or "ok",
+                    resp.stop_reason if resp else "",
+                ),
+                "handoff_summary",
+            )
+
         try:
-            resp = await model.complete(
+            _, resp = await self._models.chain(Tier.PRIMARY).complete(
+                on_attempt,
                 system="You write short, factual handoff notes for support leads.",
                 messages=[ChatMessage("user", text=prompt)],
                 tools=[],
                 require_tool=False,
                 max_tokens=300,
             )
-        except ProviderError as exc:
-            latency = int((time.perf_counter() - started) * 1000)
-            await self.record_call(
-                message,
-                CallRecord(
-                    model.provider, model.name, Tier.PRIMARY, TokenUsage(), {}, latency, exc.kind
-                ),
-                "handoff_summary",
-            )
+        except ProviderError:
             return "(No summary: the model was unavailable.)"
-        latency = int((time.perf_counter() - started) * 1000)
-        await self.record_call(
-            message,
-            CallRecord(
-                model.provider,
-                model.name,
-                Tier.PRIMARY,
-                resp.usage,
-                resp.usage_raw,
-                latency,
-                "ok",
-                resp.stop_reason,
-            ),
-            "handoff_summary",
-        )
         return resp.text.strip() or "(The model returned an empty summary.)"
 
     async def _set_conversation(self, conversation_id: int | None, status: str, tier: str) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.agent.loop import LoopResult, RecordCall, run_tool_loop
-from bot.agent.models.base import ChatMessage, ChatModel
+from bot.agent.models.base import ChatMessage
+from bot.agent.models.chain import ModelChain
 from bot.agent.tools import Toolbox
 from bot.errors import ProviderError
 from escalation.answer_data import check_answer_data
@@ -41,7 +42,7 @@ class TierResult:
 
 
 async def run_tier(
-    model: ChatModel,
+    chain: ModelChain,
     *,
     tier: str,
     system: str,
@@ -61,7 +62,7 @@ async def run_tier(
     """
     try:
         loop = await run_tool_loop(
-            model,
+            chain,
             tier=tier,
             system=system,
             history=history,

@@ -88,6 +88,7 @@ class FakeModelServer:
     requests: list[dict[str, Any]] = field(default_factory=list)
     faults: list[tuple[int, dict[str, str], dict[str, Any]]] = field(default_factory=list)
     delay: float = 0.0
+    failing_models: dict[str, int] = field(default_factory=dict)  # model -> HTTP status
     server: TestServer | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _seen_prefixes: set[str] = field(default_factory=set)
@@ -109,6 +110,9 @@ class FakeModelServer:
         self.requests.append(body)
         if self.delay:
             await asyncio.sleep(self.delay)
+        if body.get("model") in self.failing_models:
+            status = self.failing_models[body["model"]]
+            return web.json_response(self.error_body(status), status=status)
         if self.faults:
             status, headers, payload = self.faults.pop(0)
             return web.json_response(

@@ -1,4 +1,4 @@
-"""Model adapters behind one protocol; `build_model` turns a `provider:model` ref into one."""
+"""Model adapters behind one protocol; `ModelFactory` builds them and each tier's chain."""
 
 from __future__ import annotations
 
@@ -7,17 +7,29 @@ import openai
 
 from bot.agent.models.anthropic_messages import AnthropicModel
 from bot.agent.models.base import ChatModel
+from bot.agent.models.chain import Cooldown, ModelChain
 from bot.agent.models.openai_chat import OpenAIModel
 from bot.config import Settings, parse_model_ref
 
 
 class ModelFactory:
-    """Builds adapters, sharing one SDK client per provider."""
+    """Builds adapters, sharing one SDK client per provider and one cool-down board."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._anthropic: anthropic.AsyncAnthropic | None = None
         self._openai: openai.AsyncOpenAI | None = None
+        self._cooldown = Cooldown(settings.model_cooldown_seconds)
+
+    def chain(self, tier: str) -> ModelChain:
+        """The tier's model, then its fallbacks from configuration."""
+        s = self._settings
+        refs = (
+            [s.strong_model, *s.strong_fallback_models]
+            if tier == "strong"
+            else [s.primary_model, *s.fallback_models]
+        )
+        return ModelChain([self.build(ref) for ref in dict.fromkeys(refs)], self._cooldown)
 
     def build(self, ref: str) -> ChatModel:
         provider, name = parse_model_ref(ref)
@@ -28,6 +40,7 @@ class ModelFactory:
                     api_key=s.anthropic_api_key or None,
                     base_url=s.anthropic_base_url or None,
                     timeout=s.model_timeout_seconds,
+                    max_retries=s.model_max_retries,
                 )
             return AnthropicModel(name, self._anthropic)
         if self._openai is None:
@@ -36,6 +49,7 @@ class ModelFactory:
                 api_key=s.openai_api_key or "not-needed",
                 base_url=s.openai_base_url or None,
                 timeout=s.model_timeout_seconds,
+                max_retries=s.model_max_retries,
             )
         return OpenAIModel(name, self._openai)
 
