@@ -76,6 +76,9 @@ class TerminalDelivery:
     async def notify_leads(self, escalation_id: int) -> None:
         print(f"(escalation #{escalation_id} is waiting for a support lead)", flush=True)
 
+    async def alert_leads(self, text: str) -> None:
+        print(f"(for the leads: {text})", flush=True)
+
 
 async def _chat(settings: Settings, email: str, lead: bool) -> None:
     from bot.services import build_services, prepare_database
@@ -174,6 +177,46 @@ async def _escalations(settings: Settings, status: str | None, as_json: bool) ->
         )
 
 
+async def _costs(
+    settings: Settings, period: str, thread: str | None, user: str | None, as_json: bool
+) -> int:
+    from bot.store import costs
+    from bot.store.db import Database
+
+    try:
+        costs.period_window(period)
+    except costs.PeriodError as exc:
+        raise ConfigError(str(exc)) from exc
+    where = costs.parse_thread_link(thread) if thread else None
+    if thread and where is None:
+        raise ConfigError(
+            f"{thread!r} is not a Slack message link "
+            "(https://WORKSPACE.slack.com/archives/CHANNEL/p1700000000123456)"
+        )
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        result: costs.CostReport | costs.ThreadDetail | costs.CustomerSpend | None
+        if where is not None:
+            result = await costs.thread_detail(db, *where)
+        elif user:
+            result = await costs.customer_spend(db, user, period)
+        else:
+            result = await costs.report(
+                db,
+                period,
+                strong_model=settings.strong_model,
+                overrides=settings.price_overrides,
+            )
+    finally:
+        await db.close()
+    if result is None:
+        print(f"supportbot: no record of the thread {thread}", file=sys.stderr)
+        return 1
+    print(result.to_json() if as_json else costs.format_text(result))
+    return 0
+
+
 def _guard_scan(path: Path) -> int:
     """One message a line in, one JSON verdict a line out, then a summary; exit 0."""
     import json
@@ -244,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     guard_sub = guard.add_subparsers(dest="guard_command", required=True)
     scan = guard_sub.add_parser("scan", help="run the input check on a file, one message a line")
     scan.add_argument("file", type=Path)
+    cost = sub.add_parser("costs", help="what the bot spends: a period, one thread, one customer")
+    cost.add_argument("--period", default="today", help="today, week, month, 7d or 30d (UTC)")
+    cost.add_argument("--thread", metavar="LINK", help="one thread: a Slack message link")
+    cost.add_argument("--user", metavar="SLACK_USER_ID", help="one customer's spend")
+    cost.add_argument("--json", action="store_true", help="JSON (keys in docs/costs.md)")
     return parser
 
 
@@ -275,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
             if not args.file.is_file():
                 raise ConfigError(f"{args.file} is not a file")
             return _guard_scan(args.file)
+        elif args.command == "costs":
+            return asyncio.run(_costs(settings, args.period, args.thread, args.user, args.json))
     except ConfigError as exc:
         print(f"supportbot: {exc}", file=sys.stderr)
         return 2

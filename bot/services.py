@@ -8,6 +8,7 @@ from importlib.resources import files
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
+from bot.agent.budgets import Budgets
 from bot.agent.identity import IdentityResolver
 from bot.agent.models import ModelFactory
 from bot.agent.pipeline import Answerer
@@ -64,7 +65,8 @@ def build_services(
     else:
         orders = SqlOrders(db)
     identity = IdentityResolver(db, slack, settings.lead_users, known_emails)
-    answerer = Answerer(settings, db, models, orders, identity)
+    budgets = Budgets(settings, db, delivery.alert_leads)
+    answerer = Answerer(settings, db, models, orders, identity, budgets)
     worker = Worker(db, answerer, delivery, settings.claim_timeout_seconds)
     return Services(settings, db, models, orders, identity, answerer, worker, delivery)
 

@@ -108,6 +108,12 @@ class SlackOutbox:
             str(resp["ts"]),
         )
 
+    async def alert_leads(self, text: str) -> None:
+        if not self._leads_channel:
+            log.warning("a leads alert was dropped: SUPPORTBOT_LEADS_CHANNEL is not set")
+            return
+        await self._client.chat_postMessage(channel=self._leads_channel, text=text)
+
     async def refresh_leads_post(self, esc: Escalation, conv: Conversation) -> None:
         """Show who did what and when on the leads-channel post."""
         if not esc.leads_ts:

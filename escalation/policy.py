@@ -30,6 +30,7 @@ class Reason(StrEnum):
     HIGH_VALUE_ORDER = "high_value_order"
     STRONG_NOT_ENOUGH = "strong_not_enough"
     PROVIDER_FAILURE = "provider_failure"
+    BUDGET = "budget"
 
 
 # Output-check rules that mean the answer shows data or text the customer may not see.

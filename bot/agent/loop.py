@@ -52,11 +52,13 @@ async def run_tool_loop(
     max_steps: int,
     max_tokens: int,
     record: RecordCall,
+    gate: Callable[[], Awaitable[None]] | None = None,
 ) -> LoopResult:
     """Call the tier's models until one gives a valid final answer or `max_steps` are spent.
 
     Every API call is passed to `record` as soon as it returns or fails (a failed model is
     followed by the next one of the chain). A `ProviderError` propagates when all failed.
+    `gate` runs before every call and may raise to stop (budgets).
     """
     messages = list(history)
     outcomes: list[ToolOutcome] = []
@@ -93,6 +95,8 @@ async def run_tool_loop(
 
     for step in range(max_steps):
         last_step = step == max_steps - 1
+        if gate is not None:
+            await gate()
         _, resp = await chain.complete(
             on_attempt,
             system=system,

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.agent import replies
+from bot.agent.budgets import BudgetExceeded, Budgets
 from bot.agent.identity import IdentityResolver
 from bot.agent.loop import CallRecord
 from bot.agent.models import ModelFactory
@@ -67,8 +68,10 @@ class Answerer:
         models: ModelFactory,
         orders: OrderBackend,
         identity: IdentityResolver,
+        budgets: Budgets,
     ) -> None:
         self._settings = settings
+        self._budgets = budgets
         self._db = db
         self._models = models
         self._orders = orders
@@ -113,7 +116,26 @@ class Answerer:
 
         asker = await self._identity.resolve(message.user_id)
         toolbox = Toolbox(self._orders, asker, self._settings.tool_output_max_chars)
-        primary = await self._tier(message, Tier.PRIMARY, self._system, transcript, toolbox, "")
+        try:
+            return await self._run_tiers(message, conversation, transcript, toolbox)
+        except BudgetExceeded as over:
+            if over.budget == "customer":
+                return Reply(replies.CUSTOMER_BUDGET, "budget")
+            verdict = Verdict(Decision.HUMAN, (Reason.BUDGET,))
+            return await self._hand_off(
+                message, transcript, verdict, [], draft=over.draft, confidence=None
+            )
+
+    async def _run_tiers(
+        self,
+        message: Message,
+        conversation: Conversation,
+        transcript: list[ChatMessage],
+        toolbox: Toolbox,
+    ) -> Reply:
+        """Primary tier, then the strong tier if the policy says so, then a person."""
+        policy = self._settings.policy()
+        primary = await self._tier(message, conversation, Tier.PRIMARY, transcript, toolbox, [])
         if primary.loop is not None and primary.loop.ending == "not_linked":
             return Reply(replies.NOT_LINKED, "not_linked", Tier.PRIMARY)
         verdict = decide(primary.situation(), policy)
@@ -131,12 +153,13 @@ class Answerer:
 
         await self._set_conversation(conversation.id, ConversationStatus.ESCALATED, Tier.STRONG)
         reasons = [str(r) for r in verdict.reasons]
-        system = self._system + render(
-            "escalation.md.j2", reasons=reasons, draft=primary.text or ""
-        )
-        strong = await self._tier(
-            message, Tier.STRONG, system, transcript, toolbox, ",".join(reasons)
-        )
+        try:
+            strong = await self._tier(
+                message, conversation, Tier.STRONG, transcript, toolbox, reasons, primary.text
+            )
+        except BudgetExceeded as over:
+            over.draft = primary.text or ""
+            raise
         final = decide(strong.situation(), policy)
         if final.decision == Decision.ANSWER and strong.text:
             return Reply(strong.text, "answer", Tier.STRONG, strong.confidence)
@@ -162,14 +185,23 @@ class Answerer:
     async def _tier(
         self,
         message: Message,
+        conversation: Conversation,
         tier: Tier,
-        system: str,
         transcript: list[ChatMessage],
         toolbox: Toolbox,
-        reasons: str,
+        reasons: list[str],
+        draft: str | None = None,
     ) -> TierResult:
+        """Run one tier; the strong tier's prompt says why it was called."""
+        system = self._system
+        if tier == Tier.STRONG:
+            system += render("escalation.md.j2", reasons=reasons, draft=draft or "")
+
         async def record(call: CallRecord) -> None:
-            await self.record_call(message, call, reasons)
+            await self.record_call(message, call, ",".join(reasons))
+
+        async def gate() -> None:
+            await self._budgets.check(conversation, strong=tier == Tier.STRONG)
 
         return await run_tier(
             self._models.chain(tier),
@@ -183,6 +215,7 @@ class Answerer:
             max_steps=self._settings.max_tool_steps,
             max_tokens=self._settings.max_output_tokens,
             record=record,
+            gate=gate,
         )
 
     async def _hand_off(
@@ -198,11 +231,10 @@ class Answerer:
         reasons = [str(r) for r in verdict.reasons]
         if Reason.INJECTION in verdict.reasons:
             # No model reads a message that tried to take it over, not even to summarise it.
-            summary = (
-                "The input check flagged this message: "
-                + ", ".join(sorted({f.rule for f in findings if f.check == "input"}))
-                + "."
-            )
+            rules = ", ".join(sorted({f.rule for f in findings if f.check == "input"}))
+            summary = f"The input check flagged this message: {rules}."
+        elif Reason.BUDGET in verdict.reasons:
+            summary = "A spending limit was reached; no model was asked for a summary."
         else:
             summary = await self._summarise(message, transcript, reasons, draft)
         esc = await escalations.open_handoff(

@@ -40,3 +40,7 @@ MODELS_DOWN = (
     "Sorry, I'm having trouble answering right now. I've passed your message to our support "
     "team, who will follow up here in this thread."
 )
+CUSTOMER_BUDGET = (
+    "Sorry, you've reached today's limit for automated answers. Please try again tomorrow, or "
+    "say you'd like a person and our support team will help."
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.agent.loop import LoopResult, RecordCall, run_tool_loop
@@ -54,6 +55,7 @@ async def run_tier(
     max_steps: int,
     max_tokens: int,
     record: RecordCall,
+    gate: Callable[[], Awaitable[None]] | None = None,
 ) -> TierResult:
     """Run the tool loop, then the output checks (canary, prompt leaks, unauthorised data).
 
@@ -70,6 +72,7 @@ async def run_tier(
             max_steps=max_steps,
             max_tokens=max_tokens,
             record=record,
+            gate=gate,
         )
     except ProviderError:
         return TierResult(tier, None)

@@ -40,6 +40,10 @@ class Delivery(Protocol):
         """Tell the support leads about a new escalation."""
         ...
 
+    async def alert_leads(self, text: str) -> None:
+        """Tell the support leads something that needs no action button (budgets)."""
+        ...
+
 
 class Worker:
     def __init__(

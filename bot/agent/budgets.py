@@ -1,0 +1,132 @@
+"""Spending limits from configuration, checked before every model call."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+
+from bot.config import Settings
+from bot.store.db import Database
+from bot.store.models import BudgetNotice, Conversation, ModelCall, utcnow
+
+log = logging.getLogger(__name__)
+Alert = Callable[[str], Awaitable[None]]
+
+
+class BudgetExceeded(Exception):
+    """A spending limit was reached; `budget` is thread, customer or workspace."""
+
+    def __init__(self, budget: str, spent: Decimal, limit: Decimal) -> None:
+        super().__init__(f"{budget} budget reached: ${spent:.4f} of ${limit:.4f}")
+        self.budget = budget
+        self.spent = spent
+        self.limit = limit
+        self.draft = ""  # the best answer so far, for the lead who takes over
+
+
+@dataclass(frozen=True)
+class Spend:
+    thread: Decimal
+    customer_today: Decimal
+    workspace_today: Decimal
+
+
+def usd(amount: Decimal) -> str:
+    """Dollars with cents, or with enough places to show a fraction of a cent."""
+    return f"${amount:,.2f}" if amount >= Decimal("0.01") or amount == 0 else f"${amount:.6f}"
+
+
+def _today() -> datetime:
+    now = utcnow()
+    return datetime(now.year, now.month, now.day, tzinfo=UTC)
+
+
+class Budgets:
+    def __init__(self, settings: Settings, db: Database, alert: Alert) -> None:
+        self._thread = settings.budget_thread_usd
+        self._customer = settings.budget_customer_daily_usd
+        self._workspace = settings.budget_workspace_daily_usd
+        self._db = db
+        self._alert = alert
+
+    @property
+    def enabled(self) -> bool:
+        return any(x is not None for x in (self._thread, self._customer, self._workspace))
+
+    async def spend(self, conversation: Conversation) -> Spend:
+        today = _today()
+        async with self._db.session() as s:
+            thread = (
+                await s.exec(
+                    select(col(Conversation.total_cost_usd)).where(
+                        col(Conversation.id) == conversation.id
+                    )
+                )
+            ).one()
+            per_customer = (
+                await s.exec(
+                    select(func.coalesce(func.sum(ModelCall.cost_usd), 0))
+                    .join(Conversation, col(Conversation.id) == col(ModelCall.conversation_id))
+                    .where(
+                        col(Conversation.user_id) == conversation.user_id,
+                        col(ModelCall.created_at) >= today,
+                    )
+                )
+            ).one()
+            workspace = (
+                await s.exec(
+                    select(func.coalesce(func.sum(ModelCall.cost_usd), 0)).where(
+                        col(ModelCall.created_at) >= today
+                    )
+                )
+            ).one()
+        return Spend(Decimal(thread or 0), Decimal(per_customer or 0), Decimal(workspace or 0))
+
+    async def check(self, conversation: Conversation, *, strong: bool = False) -> None:
+        """Raise `BudgetExceeded` for the first limit reached; the workspace limit only stops
+        the strong tier. Leads are told once per budget, scope and day."""
+        if not self.enabled:
+            return
+        spend = await self.spend(conversation)
+        thread = f"{conversation.channel_id}/{conversation.thread_ts}"
+        limits = [
+            ("thread", spend.thread, self._thread, thread),
+            ("customer", spend.customer_today, self._customer, conversation.user_id),
+        ]
+        if strong:
+            team = conversation.team_id
+            limits.append(("workspace", spend.workspace_today, self._workspace, team))
+        for budget, spent, limit, scope in limits:
+            if limit is not None and spent >= limit:
+                await self._notify_once(budget, scope, spent, limit)
+                raise BudgetExceeded(budget, spent, limit)
+
+    async def _notify_once(self, budget: str, scope: str, spent: Decimal, limit: Decimal) -> None:
+        day = _today().date().isoformat()
+        async with self._db.engine.begin() as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            stmt = (
+                dialect.insert(BudgetNotice.__table__)  # type: ignore[attr-defined]
+                .values(budget=budget, scope=scope[:64], day=day, created_at=utcnow())
+                .on_conflict_do_nothing()
+            )
+            first = bool((await conn.execute(stmt)).rowcount)
+        if first:
+            who = {"thread": f"thread {scope}", "customer": f"customer <@{scope}>"}.get(
+                budget, "the workspace"
+            )
+            period = "" if budget == "thread" else " today"
+            try:
+                await self._alert(
+                    f":money_with_wings: The {budget} budget was reached for {who}: "
+                    f"{usd(spent)} spent of {usd(limit)}{period}."
+                )
+            except Exception:
+                log.exception("could not tell the leads that a %s budget was reached", budget)

@@ -1,0 +1,79 @@
+"""Budgets from configuration, checked before every model call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+
+from bot.agent.replies import CUSTOMER_BUDGET
+from bot.store.models import BudgetNotice, Escalation
+from tests.conftest import Bot, dm, next_ts
+from tests.fakes.models import final
+
+LEADS = "CLEADS"
+TINY = "0.000001"  # one call of any model costs more than this
+
+
+async def rows(bot: Bot, table: Any) -> list[Any]:
+    async with bot.services.db.session() as s:
+        return list((await s.exec(select(table))).all())
+
+
+def alerts(bot: Bot) -> list[str]:
+    return [
+        p["text"] for p in bot.replies() if p["channel"] == LEADS and "was reached" in p["text"]
+    ]
+
+
+async def test_a_thread_over_budget_goes_to_a_person_and_leads_are_told_once(
+    start_bot: Any,
+) -> None:
+    bot = await start_bot(leads_channel=LEADS, budget_thread_usd=TINY)
+    root = dm("where is my order 1042?")
+    await bot.event(root)
+    await bot.settle()
+    # The first call was allowed (nothing spent yet); the second was stopped by the budget.
+    assert len(bot.anthropic.requests) == 1
+    [esc] = await rows(bot, Escalation)
+    assert esc.reasons == ["budget"]
+    assert "spending limit" in esc.summary
+    await bot.event(dm("hello?", ts=next_ts(), thread_ts=root["ts"]))
+    await bot.settle()
+    assert len(alerts(bot)) == 1 and "thread budget" in alerts(bot)[0]
+    [notice] = await rows(bot, BudgetNotice)
+    assert notice.budget == "thread"
+
+
+async def test_a_customer_over_the_daily_budget_gets_a_polite_message(start_bot: Any) -> None:
+    bot = await start_bot(leads_channel=LEADS, budget_customer_daily_usd=TINY)
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    await bot.event(dm("and order 1043?"))
+    await bot.settle()
+    customer = [p["text"] for p in bot.replies() if p["channel"] != LEADS]
+    assert customer == [CUSTOMER_BUDGET, CUSTOMER_BUDGET]
+    assert len(bot.anthropic.requests) == 1  # the second message made no model call
+    assert await rows(bot, Escalation) == []
+    assert len(alerts(bot)) == 1 and "<@UALICE>" in alerts(bot)[0]
+    # Another customer's spend is counted apart: his first call is made.
+    await bot.event(dm("where is my order 2001?", user="UBOB"))
+    await bot.settle()
+    assert len(bot.anthropic.requests) == 2
+
+
+async def test_a_workspace_over_its_daily_budget_stops_using_the_strong_tier(
+    start_bot: Any,
+) -> None:
+    bot = await start_bot(leads_channel=LEADS, budget_workspace_daily_usd=TINY)
+    bot.anthropic.script = [final("Maybe shipped?", 0.2)]
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    assert {r["model"] for r in bot.anthropic.requests} == {"claude-haiku-4-5"}
+    [esc] = await rows(bot, Escalation)
+    assert esc.reasons == ["budget"] and esc.draft == "Maybe shipped?"
+    assert len(alerts(bot)) == 1 and "workspace budget" in alerts(bot)[0]
+    # Confident primary answers still go out.
+    await bot.event(dm("where is my order 1043?"))
+    await bot.settle()
+    assert "processing" in bot.replies()[-1]["text"]
