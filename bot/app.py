@@ -9,10 +9,15 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.listeners import assistant, feedback, home, messages, review
+from bot.listeners import assistant, commands, feedback, home, messages, review
 from bot.services import Services
 from bot.slack_out import SlackOutbox
 
@@ -20,8 +25,19 @@ log = logging.getLogger(__name__)
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
-    """The one Web API client of the app; honours SLACK_API_URL (GovSlack, tests)."""
-    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    """The one Web API client of the app; honours SLACK_API_URL (GovSlack, tests).
+
+    Slack's 429s are retried after their Retry-After, 5xx and connection errors with backoff.
+    """
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
 
 
 def create_app(settings: Settings, services: Services, client: AsyncWebClient) -> AsyncApp:
@@ -42,6 +58,7 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
     feedback.register(app, services, outbox)
     home.register(app, services)
     assistant.register(app, services)
+    commands.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from bot.agent.pipeline import Reply
@@ -257,6 +258,32 @@ def _guard_scan(path: Path) -> int:
     return 0
 
 
+def _age(text: str) -> timedelta:
+    """`90d`, `12h` or `30m`."""
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit() or int(number) <= 0:
+        raise ConfigError(f"--older-than takes a number and d, h or m, like 90d (not {text!r})")
+    return timedelta(**{units[unit]: int(number)})
+
+
+async def _purge(settings: Settings, older_than: timedelta) -> None:
+    from bot.store.db import Database
+    from bot.store.models import utcnow
+    from bot.store.purge import purge
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        result = await purge(db, utcnow() - older_than)
+    finally:
+        await db.close()
+    print(
+        f"purged {result.conversations} conversation(s): {result.messages} message(s) and "
+        f"{result.escalations} escalation(s) deleted; spend records kept"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="supportbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -280,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     link = customers_sub.add_parser("link", help="link a Slack user to a customer email")
     link.add_argument("slack_user_id")
     link.add_argument("email")
+    purge = sub.add_parser("purge", help="delete old conversations' messages (spend is kept)")
+    purge.add_argument("--older-than", required=True, help="age like 90d, 12h or 30m")
     esc = sub.add_parser("escalations", help="list escalations, oldest first")
     esc.add_argument("--status", choices=["open", "claimed", "answered", "dismissed"])
     esc.add_argument("--json", action="store_true", help="JSON instead of one line each")
@@ -317,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
             if "@" not in args.email:
                 raise ConfigError(f"{args.email!r} is not an email address")
             asyncio.run(_customers_link(settings, args.slack_user_id, args.email))
+        elif args.command == "purge":
+            asyncio.run(_purge(settings, _age(args.older_than)))
         elif args.command == "escalations":
             asyncio.run(_escalations(settings, args.status, args.json))
         elif args.command == "guard":

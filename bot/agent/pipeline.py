@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -22,7 +23,7 @@ from bot.agent.tools import Toolbox
 from bot.agent.tools.orders import OrderBackend
 from bot.config import Settings
 from bot.errors import ProviderError
-from bot.store import escalations
+from bot.store import escalations, queries
 from bot.store.db import Database
 from bot.store.models import (
     Conversation,
@@ -88,6 +89,9 @@ class Answerer:
         message, conversation, history = await self._load(message_id)
         if conversation.status == ConversationStatus.HANDED_OFF:
             return Reply(None, "held")
+        limited = await self._rate_limited(message)
+        if limited is not None:
+            return limited
         text = message.text.strip()
         if not text:
             return Reply(replies.GREETING, "greeting")
@@ -172,6 +176,19 @@ class Answerer:
             draft=strong.text or primary.text or "",
             confidence=strong.confidence,
         )
+
+    async def _rate_limited(self, message: Message) -> Reply | None:
+        """Over the per-customer rate: one polite notice, then silence until the minute passes."""
+        limit = self._settings.rate_limit_per_minute
+        if not limit:
+            return None
+        since = message.created_at - timedelta(minutes=1)
+        count = await queries.recent_from_user(self._db, message.user_id, since, message.id or 0)
+        if count <= limit:
+            return None
+        if count == limit + 1:
+            return Reply(replies.slow_down(limit), "rate_limited")
+        return Reply(None, "rate_limited")
 
     async def hand_off_on_request(self, message_id: int, draft: str) -> Reply:
         """The customer asked for a person after an answer (a thumbs-down's button)."""

@@ -44,3 +44,10 @@ CUSTOMER_BUDGET = (
     "Sorry, you've reached today's limit for automated answers. Please try again tomorrow, or "
     "say you'd like a person and our support team will help."
 )
+
+
+def slow_down(limit: int) -> str:
+    return (
+        f"You're sending messages faster than I can answer them (more than {limit} a minute). "
+        "Please wait a moment; I'll answer your next message after that."
+    )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select, update
@@ -215,3 +215,19 @@ async def set_status(db: Database, message_id: int, status: str) -> None:
     async with db.session() as s:
         await s.exec(update(Message).where(col(Message.id) == message_id).values(status=status))
         await s.commit()
+
+
+async def recent_from_user(db: Database, user_id: str, since: datetime, upto_id: int) -> int:
+    """How many messages this user sent since `since`, up to and including message `upto_id`."""
+    async with db.session() as s:
+        result = await s.exec(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                col(Message.user_id) == user_id,
+                col(Message.role) == MessageRole.USER,
+                col(Message.created_at) >= since,
+                col(Message.id) <= upto_id,
+            )
+        )
+        return int(result.one())
