@@ -109,7 +109,7 @@ class Settings(BaseSettings):
     tool_output_max_chars: int = Field(
         default=4000, ge=200, validation_alias="SUPPORTBOT_TOOL_OUTPUT_MAX_CHARS"
     )
-    history_messages: int = Field(default=20, ge=0, validation_alias="SUPPORTBOT_HISTORY_MESSAGES")
+    history_messages: int = Field(default=10, ge=0, validation_alias="SUPPORTBOT_HISTORY_MESSAGES")
 
     orders_backend: Literal["sql", "http"] = Field(default="sql", validation_alias="ORDERS_BACKEND")
     orders_api_url: str = Field(default="", validation_alias="ORDERS_API_URL")

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col
 
 from bot.agent import replies
 from bot.agent.budgets import BudgetExceeded, Budgets
+from bot.agent.history import History
 from bot.agent.identity import IdentityResolver
 from bot.agent.loop import CallRecord
 from bot.agent.models import ModelFactory
@@ -29,7 +30,6 @@ from bot.store.models import (
     Conversation,
     ConversationStatus,
     Message,
-    MessageRole,
     ModelCall,
     Tier,
     utcnow,
@@ -73,6 +73,7 @@ class Answerer:
     ) -> None:
         self._settings = settings
         self._budgets = budgets
+        self._history = History(db, settings.history_messages)
         self._db = db
         self._models = models
         self._orders = orders
@@ -277,6 +278,19 @@ class Answerer:
         prompt = render(
             "handoff_summary.md.j2", transcript=transcript, reasons=reasons, draft=draft
         )
+        text = await self.write_text(
+            message,
+            "You write short, factual handoff notes for support leads.",
+            prompt,
+            purpose="handoff_summary",
+        )
+        return text or "(No summary: the model was unavailable or said nothing.)"
+
+    async def write_text(
+        self, message: Message, system: str, prompt: str, *, purpose: str, max_tokens: int = 300
+    ) -> str | None:
+        """A plain completion by the primary tier (no tools), recorded like every call;
+        None when every model of the chain failed."""
 
         async def on_attempt(attempt: Attempt) -> None:
             resp = attempt.response
@@ -293,21 +307,21 @@ class Answerer:
                     attempt.error_kind or "ok",
                     resp.stop_reason if resp else "",
                 ),
-                "handoff_summary",
+                purpose,
             )
 
         try:
             _, resp = await self._models.chain(Tier.PRIMARY).complete(
                 on_attempt,
-                system="You write short, factual handoff notes for support leads.",
+                system=system,
                 messages=[ChatMessage("user", text=prompt)],
                 tools=[],
                 require_tool=False,
-                max_tokens=300,
+                max_tokens=max_tokens,
             )
         except ProviderError:
-            return "(No summary: the model was unavailable.)"
-        return resp.text.strip() or "(The model returned an empty summary.)"
+            return None
+        return resp.text.strip() or None
 
     async def _set_conversation(self, conversation_id: int | None, status: str, tier: str) -> None:
         async with self._db.session() as s:
@@ -326,21 +340,7 @@ class Answerer:
             conversation = await s.get(Conversation, message.conversation_id)
             if conversation is None:
                 raise LookupError(f"conversation of message {message_id} does not exist")
-            rows = await s.exec(
-                select(Message)
-                .where(
-                    col(Message.conversation_id) == message.conversation_id,
-                    col(Message.id) < message_id,
-                )
-                .order_by(col(Message.id).desc())
-                .limit(self._settings.history_messages)
-            )
-            earlier = list(rows)[::-1]
-        history = [
-            ChatMessage("assistant" if m.role == MessageRole.ASSISTANT else "user", text=m.text)
-            for m in earlier
-            if m.text.strip()
-        ]
+        history = await self._history.before(message, self)
         return message, conversation, history
 
     async def record_call(self, message: Message, call: CallRecord, reasons: str = "") -> None:

@@ -1,0 +1,96 @@
+"""A thread's history for the model, bounded: the last messages plus a running summary.
+
+Input tokens per turn stay flat in long threads: once more than two windows of messages are
+unsummarised, all but the last window are folded into the summary (one cheap model call every
+`window` messages), stored as a `summary` message row.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlmodel import col, select
+
+from bot.agent.models.base import ChatMessage
+from bot.agent.prompts import render
+from bot.store.db import Database
+from bot.store.models import Message, MessageRole
+
+SUMMARY_ROLE = "summary"
+
+
+class TextWriter(Protocol):
+    async def write_text(
+        self, message: Message, system: str, prompt: str, *, purpose: str, max_tokens: int = 300
+    ) -> str | None: ...
+
+
+class History:
+    def __init__(self, db: Database, window: int) -> None:
+        self._db = db
+        self._window = window
+
+    async def before(self, message: Message, writer: TextWriter) -> list[ChatMessage]:
+        """The transcript the model sees before `message`: summary (if any), then the window."""
+        if self._window == 0:
+            return []
+        async with self._db.session() as s:
+            summary = (
+                await s.exec(
+                    select(Message)
+                    .where(
+                        col(Message.conversation_id) == message.conversation_id,
+                        col(Message.role) == SUMMARY_ROLE,
+                        col(Message.id) < (message.id or 0),
+                    )
+                    .order_by(col(Message.id).desc())
+                    .limit(1)
+                )
+            ).first()
+            upto = summary.reply_to_id or 0 if summary else 0
+            rows = await s.exec(
+                select(Message)
+                .where(
+                    col(Message.conversation_id) == message.conversation_id,
+                    col(Message.role).in_([MessageRole.USER, MessageRole.ASSISTANT]),
+                    col(Message.id) > upto,
+                    col(Message.id) < (message.id or 0),
+                )
+                .order_by(col(Message.id))
+            )
+            pending = [m for m in rows.all() if m.text.strip()]
+        summary_text = summary.text if summary else ""
+        if len(pending) >= 2 * self._window:
+            folded, pending = pending[: -self._window], pending[-self._window :]
+            new_summary = await writer.write_text(
+                message,
+                "You keep short running summaries of customer-support conversations.",
+                render("history_summary.md.j2", summary=summary_text, messages=folded),
+                purpose="history_summary",
+            )
+            if new_summary:
+                summary_text = new_summary
+                await self._store(message, new_summary, folded[-1].id or 0)
+        history = [
+            ChatMessage("assistant" if m.role == MessageRole.ASSISTANT else "user", text=m.text)
+            for m in pending
+        ]
+        if summary_text:
+            note = (
+                f"(Summary of the earlier part of this conversation, for context: {summary_text})"
+            )
+            history.insert(0, ChatMessage("user", text=note))
+        return history
+
+    async def _store(self, message: Message, text: str, upto: int) -> None:
+        async with self._db.session() as s:
+            s.add(
+                Message(
+                    conversation_id=message.conversation_id,
+                    role=SUMMARY_ROLE,
+                    text=text,
+                    channel_id=message.channel_id,
+                    reply_to_id=upto,
+                )
+            )
+            await s.commit()
