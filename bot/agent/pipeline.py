@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -10,13 +11,13 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col
 
-from bot.agent import replies
+from bot.agent import attachments, replies
 from bot.agent.budgets import BudgetExceeded, Budgets
 from bot.agent.history import History
 from bot.agent.identity import IdentityResolver
 from bot.agent.loop import CallRecord
 from bot.agent.models import ModelFactory
-from bot.agent.models.base import ChatMessage, TokenUsage
+from bot.agent.models.base import ChatMessage, ImageInput, TokenUsage
 from bot.agent.models.chain import Attempt
 from bot.agent.prompts import render
 from bot.agent.tiers import TierResult, run_tier
@@ -94,13 +95,32 @@ class Answerer:
         if limited is not None:
             return limited
         text = message.text.strip()
-        if not text:
+        files = await attachments.load(
+            message.files, self._settings.slack_bot_token, self._settings.max_image_bytes
+        )
+        if not text and not files.images:
+            if files.notes:
+                return Reply(" ".join(files.notes), "files_note")
             return Reply(replies.GREETING, "greeting")
+        reply = await self._answer_text(message, conversation, history, text, files.images)
+        if files.notes and reply.text and reply.kind == "answer":
+            notes = " ".join(files.notes)
+            return dataclasses.replace(reply, text=f"{reply.text}\n\n_{notes}_")
+        return reply
+
+    async def _answer_text(
+        self,
+        message: Message,
+        conversation: Conversation,
+        history: list[ChatMessage],
+        text: str,
+        images: list[ImageInput],
+    ) -> Reply:
         limit = self._settings.max_message_chars
         if len(text) > limit:
             return Reply(replies.too_long(len(text), limit), "too_long")
         policy = self._settings.policy()
-        transcript = [*history, ChatMessage("user", text=text)]
+        transcript = [*history, ChatMessage("user", text=text, images=images)]
         input_findings = check_input(text)
         complaints = sum(
             1 for m in transcript if m.role == "user" and says_answer_was_wrong(m.text)

@@ -50,7 +50,14 @@ def inbound_from(
         ts=str(ts),
         event_id=str(body.get("event_id") or ""),
         event_type=str(event.get("type") or ""),
+        files=tuple(_file_facts(f) for f in event.get("files") or [] if isinstance(f, dict)),
     )
+
+
+def _file_facts(f: dict[str, Any]) -> dict[str, Any]:
+    """What the bot keeps of an attached file: enough to fetch it, nothing more."""
+    keys = ("id", "name", "mimetype", "size", "url_private", "url_private_download")
+    return {k: f[k] for k in keys if k in f}
 
 
 async def take(services: Services, inbound: Inbound) -> None:

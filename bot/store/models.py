@@ -75,6 +75,8 @@ class Message(SQLModel, table=True):
     slack_ts: str | None = Field(default=None, max_length=32)
     status: str = Field(default=MessageStatus.NONE, max_length=16, index=True)
     reply_to_id: int | None = Field(default=None, foreign_key="message.id")
+    # Files the customer attached: Slack's id, name, mimetype, size and private URL.
+    files: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     # For the bot's replies: which tier wrote it (primary, strong, human) and what kind it is.
     tier: str | None = Field(default=None, max_length=16)
     kind: str | None = Field(default=None, max_length=16)

@@ -32,6 +32,7 @@ class Inbound:
     ts: str
     event_id: str = ""
     event_type: str = ""
+    files: tuple[dict[str, Any], ...] = ()
 
 
 async def _insert_ignore(conn: AsyncConnection, table: Any, values: dict[str, Any]) -> bool:
@@ -91,6 +92,7 @@ async def record_inbound(db: Database, msg: Inbound) -> int | None:
                 "text": msg.text,
                 "channel_id": msg.channel_id,
                 "slack_ts": msg.ts,
+                "files": list(msg.files),
                 "status": MessageStatus.PENDING,
                 "created_at": now,
             },

@@ -32,6 +32,10 @@ class FakeSlack:
         default_factory=dict
     )
     server: TestServer | None = None
+    # file id -> bytes POSTed to the upload URL that files.getUploadURLExternal handed out
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    # name -> (mimetype, bytes) served at /files/{name} to requests bearing the bot token
+    hosted: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -107,11 +111,50 @@ class FakeSlack:
             }
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        if method == "files.getUploadURLExternal":
+            assert self.server is not None
+            file_id = f"F{next(self._ts):08d}"
+            return {
+                "ok": True,
+                "file_id": file_id,
+                "upload_url": str(self.server.make_url(f"/upload/{file_id}")),
+            }
+        if method == "files.completeUploadExternal":
+            files = args.get("files") or []
+            files = json.loads(files) if isinstance(files, str) else files
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         return {"ok": True}
+
+    async def upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text=f"OK - {len(self.uploads[request.match_info['file_id']])}")
+
+    def host_file(self, name: str, mimetype: str, data: bytes) -> dict[str, Any]:
+        """Serve a file like files.slack.com does; returns the `files` entry of an event."""
+        self.hosted[name] = (mimetype, data)
+        assert self.server is not None
+        url = str(self.server.make_url(f"/files/{name}"))
+        return {
+            "id": f"F{name}",
+            "name": name,
+            "mimetype": mimetype,
+            "size": len(data),
+            "url_private": url,
+            "url_private_download": url,
+        }
+
+    async def serve_file(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != "Bearer xoxb-test":
+            # Slack answers a missing or wrong token with its HTML sign-in page, not a 401.
+            return web.Response(text="<html>sign in</html>", content_type="text/html")
+        mimetype, data = self.hosted[request.match_info["name"]]
+        return web.Response(body=data, content_type=mimetype)
 
     async def start(self) -> FakeSlack:
         app = web.Application()
+        app.router.add_get("/files/{name}", self.serve_file)
         app.router.add_route("*", "/api/{method}", self.handle)
+        app.router.add_post("/upload/{file_id}", self.upload)
         self.server = TestServer(app)
         await self.server.start_server()
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import anthropic
@@ -50,7 +51,19 @@ def _to_anthropic(messages: list[ChatMessage]) -> list[dict[str, Any]]:
             )
             out.append({"role": "assistant", "content": content or msg.text or "(no text)"})
         else:
-            out.append({"role": "user", "content": [{"type": "text", "text": msg.text}]})
+            content = [
+                {
+                    "type": "image",
+                    "source": {
+                        "type": "base64",
+                        "media_type": image.media_type,
+                        "data": base64.b64encode(image.data).decode("ascii"),
+                    },
+                }
+                for image in msg.images
+            ]
+            content.append({"type": "text", "text": msg.text or "(image)"})
+            out.append({"role": "user", "content": content})
     return out
 
 

@@ -22,6 +22,14 @@ class ToolCall:
     arguments: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ImageInput:
+    """An image the customer attached, passed to the model as image input."""
+
+    media_type: str  # image/png, image/jpeg, image/gif or image/webp
+    data: bytes
+
+
 @dataclass
 class ChatMessage:
     """Provider-neutral transcript entry.
@@ -35,6 +43,7 @@ class ChatMessage:
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str = ""
     is_error: bool = False
+    images: list[ImageInput] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

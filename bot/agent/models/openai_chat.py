@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -43,7 +44,21 @@ def _to_openai(system: str, messages: list[ChatMessage]) -> list[dict[str, Any]]
                 ]
             out.append(entry)
         else:
-            out.append({"role": "user", "content": msg.text})
+            if not msg.images:
+                out.append({"role": "user", "content": msg.text})
+                continue
+            parts: list[dict[str, Any]] = [{"type": "text", "text": msg.text or "(image)"}]
+            parts.extend(
+                {
+                    "type": "image_url",
+                    "image_url": {
+                        "url": f"data:{image.media_type};base64,"
+                        + base64.b64encode(image.data).decode("ascii")
+                    },
+                }
+                for image in msg.images
+            )
+            out.append({"role": "user", "content": parts})
     return out
 
 
