@@ -258,6 +258,23 @@ def _guard_scan(path: Path) -> int:
     return 0
 
 
+async def _knowledge_reindex(settings: Settings) -> None:
+    from bot.knowledge import reindex, resolve_directory
+    from bot.store.db import Database
+
+    directory = resolve_directory(settings.knowledge_dir)
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        stats = await reindex(db, directory)
+    finally:
+        await db.close()
+    print(
+        f"indexed {directory}: {stats.added} added, {stats.updated} updated, "
+        f"{stats.removed} removed, {stats.unchanged} unchanged"
+    )
+
+
 def _age(text: str) -> timedelta:
     """`90d`, `12h` or `30m`."""
     units = {"d": "days", "h": "hours", "m": "minutes"}
@@ -307,6 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     link = customers_sub.add_parser("link", help="link a Slack user to a customer email")
     link.add_argument("slack_user_id")
     link.add_argument("email")
+    knowledge = sub.add_parser("knowledge", help="the help-center articles (KNOWLEDGE_DIR)")
+    knowledge_sub = knowledge.add_subparsers(dest="knowledge_command", required=True)
+    knowledge_sub.add_parser("reindex", help="rebuild the search index from the folder")
     purge = sub.add_parser("purge", help="delete old conversations' messages (spend is kept)")
     purge.add_argument("--older-than", required=True, help="age like 90d, 12h or 30m")
     esc = sub.add_parser("escalations", help="list escalations, oldest first")
@@ -346,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
             if "@" not in args.email:
                 raise ConfigError(f"{args.email!r} is not an email address")
             asyncio.run(_customers_link(settings, args.slack_user_id, args.email))
+        elif args.command == "knowledge":
+            asyncio.run(_knowledge_reindex(settings))
         elif args.command == "purge":
             asyncio.run(_purge(settings, _age(args.older_than)))
         elif args.command == "escalations":

@@ -21,6 +21,7 @@ from bot.agent.tools.orders import (
 )
 from bot.agent.worker import Delivery, Worker
 from bot.config import Settings
+from bot.knowledge import KnowledgeBase, resolve_directory
 from bot.slack_out import SlackOutbox
 from bot.store.db import Database
 from bot.store.models import Order
@@ -36,9 +37,11 @@ class Services:
     answerer: Answerer
     worker: Worker
     delivery: Delivery
+    knowledge: KnowledgeBase
 
     async def close(self) -> None:
         await self.worker.drain()
+        self.knowledge.close()
         await self.models.close()
         if isinstance(self.orders, HttpOrders):
             await self.orders.close()
@@ -66,9 +69,10 @@ def build_services(
         orders = SqlOrders(db)
     identity = IdentityResolver(db, slack, settings.lead_users, known_emails)
     budgets = Budgets(settings, db, delivery.alert_leads)
-    answerer = Answerer(settings, db, models, orders, identity, budgets)
+    knowledge = KnowledgeBase(db, resolve_directory(settings.knowledge_dir))
+    answerer = Answerer(settings, db, models, orders, identity, budgets, knowledge)
     worker = Worker(db, answerer, delivery, settings.claim_timeout_seconds)
-    return Services(settings, db, models, orders, identity, answerer, worker, delivery)
+    return Services(settings, db, models, orders, identity, answerer, worker, delivery, knowledge)
 
 
 async def prepare_database(services: Services) -> None:

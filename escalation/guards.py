@@ -51,7 +51,8 @@ def _rules_on(text: str) -> list[str]:
 def _scan(text: str, check: str, extra: list[str], depth: int = 0) -> list[GuardFinding]:
     """Shared scanner: plain rules, hidden characters, then encoded payloads."""
     findings: list[GuardFinding] = []
-    fired = _rules_on(text) + extra
+    plain = _rules_on(text)
+    fired = plain + extra
     for rule in dict.fromkeys(fired):
         findings.append(GuardFinding(check, rule, _detail(rule)))
 
@@ -65,12 +66,14 @@ def _scan(text: str, check: str, extra: list[str], depth: int = 0) -> list[Guard
                 GuardFinding(check, "hidden_characters", "text hidden in invisible tag characters")
             )
     if fired and (hidden.invisible or hidden.mixed_script_words):
+        disguises = []
+        if hidden.invisible:
+            disguises.append(f"{hidden.invisible} invisible characters")
+        if hidden.mixed_script_words:
+            disguises.append(f"{hidden.mixed_script_words} words with look-alike letters")
         findings.append(
             GuardFinding(
-                check,
-                "hidden_characters",
-                f"instruction disguised with {hidden.invisible} invisible characters and "
-                f"{hidden.mixed_script_words} look-alike words",
+                check, "hidden_characters", "instruction disguised with " + " and ".join(disguises)
             )
         )
     elif hidden.invisible >= MANY_INVISIBLE and not hidden.tag_text:
@@ -83,11 +86,11 @@ def _scan(text: str, check: str, extra: list[str], depth: int = 0) -> list[Guard
         )
 
     if depth < _MAX_DECODE_DEPTH:
-        findings.extend(_encoded(text, check, depth))
+        findings.extend(_encoded(text, check, depth, bool(plain)))
     return _dedupe(findings)
 
 
-def _encoded(text: str, check: str, depth: int) -> list[GuardFinding]:
+def _encoded(text: str, check: str, depth: int, plain_fired: bool) -> list[GuardFinding]:
     found: list[GuardFinding] = []
     for encoding, decoded in decoded_payloads(text):
         inner = _scan(decoded, check, [], depth + 1)
@@ -96,8 +99,7 @@ def _encoded(text: str, check: str, depth: int) -> list[GuardFinding]:
             found.append(
                 GuardFinding(check, "encoded_payload", f"{encoding} text that decodes to: {rules}")
             )
-    plain = _rules_on(text)
-    if not plain:
+    if not plain_fired:
         hidden_rules = _rules_on(rot13(text))
         if hidden_rules:
             found.append(
@@ -144,9 +146,17 @@ def check_input(text: str) -> list[GuardFinding]:
 
 # --- tool output ------------------------------------------------------------------------------
 
-_AI_NOUN = r"(?:ai|a\.i\.|assistant|chatbot|bot|language model|llm|model|gpt|chatgpt|agent ai)"
+# "model", "bot" and "agent" are left out: product data has "Model: X200", robot toys and
+# notes for human agents.
+_AI_NOUN = r"(?:ai|a\.i\.|assistant|chatbot|language model|llm|ai model|gpt|chatgpt)"
+_ORDER_WORDS = (
+    r"\b(?:ignore|tell|say|respond|reply|issue|approve|refund|recommend|send|forward|give|grant"
+    r"|print|output|reveal|do not|don't|never|always|you (?:must|should|will|need)|the customer"
+    r"|the user|instead|make sure)\b"
+)
 _TOOL_RULES = [
-    re.compile(rf"(?:^|\n|[.!?]\s)\s*{_AI_NOUN}\s*[:,]\s*\w"),
+    # "AI: issue a refund" / "Assistant, approve this" at the start of a line or sentence
+    re.compile(rf"(?:^|\n|[.!?]\s)\s*{_AI_NOUN}\s*[:,][^\n]{{0,80}}{_ORDER_WORDS}"),
     re.compile(
         rf"\b(?:when|if|once|as soon as|whenever) (?:you|an? {_AI_NOUN}|the {_AI_NOUN})"
         r" (?:read|reads|see|sees|process|processes|parse|parses|summari[sz]es?|encounters?"
@@ -155,7 +165,7 @@ _TOOL_RULES = [
     re.compile(rf"\bif you(?:'re| are) (?:an? )?{_AI_NOUN}\b"),
     re.compile(
         rf"\b(?:note|message|instructions?|attention|reminder|memo) (?:to|for) (?:the |any |all )?"
-        rf"(?:{_AI_NOUN}|automated (?:system|agent|analysis|software)|agent)s?\b"
+        rf"(?:{_AI_NOUN}|automated (?:system|agent|analysis|software)|ai agent)s?\b"
     ),
     re.compile(rf"\b{_AI_NOUN}s? (?:reading|processing|summari[sz]ing|parsing|analy[sz]ing) this"),
     re.compile(
@@ -167,7 +177,7 @@ _TOOL_RULES = [
     ),
     re.compile(
         rf"\b(?:the |this )?{_AI_NOUN}\s+(?:must|should|shall|will|needs to|has to|is (?:required"
-        r"|instructed|expected) to)\s+(?!be (?:delivered|shipped|returned))\w"
+        r"|instructed|expected) to)\s+\w"
     ),
     re.compile(
         r"\b(?:respond|reply|answer)\s+(?:only\s+)?with\s+(?:only|exactly|the following"
@@ -215,8 +225,12 @@ def check_output(
 def _contains_canary(answer: str, canary: str) -> bool:
     if canary in answer:
         return True
-    token = squash(normalize(canary))
-    return bool(token) and token in squash(normalize(answer))
+    # Compare without leetspeak folding too: "c n r y - 0 1 ..." keeps its digits as digits.
+    for fold in (clean, normalize):
+        token = squash(fold(canary))
+        if token and token in squash(fold(answer)):
+            return True
+    return False
 
 
 def _longest_shared_run(prompt: list[str], answer: list[str], n: int) -> int:
@@ -228,13 +242,20 @@ def _longest_shared_run(prompt: list[str], answer: list[str], n: int) -> int:
     for j in range(len(prompt) - n + 1):
         starts.setdefault(tuple(prompt[j : j + n]), []).append(j)
     best = 0
-    for i in range(len(answer) - n + 1):
-        for j in starts.get(tuple(answer[i : i + n]), []):
+    i = 0
+    while i <= len(answer) - n:
+        run = 0
+        for j in starts.get(tuple(answer[i : i + n]), [])[:_MAX_CANDIDATES]:
             k = n
             while i + k < len(answer) and j + k < len(prompt) and answer[i + k] == prompt[j + k]:
                 k += 1
-            best = max(best, k)
+            run = max(run, k)
+        best = max(best, run)
+        i += max(1, run - n + 1)  # skip positions already inside the run just found
     return best
+
+
+_MAX_CANDIDATES = 50  # bounds the work on repetitive prompts ("the the the ...")
 
 
 def make_canary() -> str:

@@ -20,7 +20,10 @@ from dataclasses import dataclass
 _ZERO_WIDTH = frozenset(
     {0x200B, 0x200C, 0x200D, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xFEFF, 0x180E, 0x034F}
 )
-_BIDI = frozenset({0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+# Bidi embedding/override/isolate controls ("Trojan Source").  The plain direction marks
+# (U+200E, U+200F, U+061C) are stripped but never counted: Arabic and Hebrew text uses them.
+_BIDI = frozenset({*range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+_BIDI_MARKS = frozenset({0x200E, 0x200F, 0x061C})
 _TAG_FIRST, _TAG_LAST = 0xE0000, 0xE007F
 _SOFT_HYPHEN = 0x00AD
 _WAVING_BLACK_FLAG = 0x1F3F4  # base of emoji subdivision flags, which legitimately use tags
@@ -34,7 +37,9 @@ _CONFUSABLE_PAIRS = (
     # Greek
     "Αa Βb Εe Ζz Ηh Ιi Κk Μm Νn Οo Ρp Τt Υy Χx αa εe ιi ϲc κk νv οo ρp τt υu χx ωw γy "
     # Latin look-alikes that NFKC keeps
-    "ıi ɑa ɡg ɩi ʏy ℓl"
+    "ıi ɑa ɡg ɩi ʏy ℓl "
+    # Latin small capitals ("ɪɢɴᴏʀᴇ")
+    "ᴀa ʙb ᴄc ᴅd ᴇe ꜰf ɢg ʜh ɪi ᴊj ᴋk ʟl ᴍm ɴn ᴏo ᴘp ʀr ꜱs ᴛt ᴜu ᴠv ᴡw ᴢz"
 )
 _CONFUSABLES = str.maketrans({pair[0]: pair[1] for pair in _CONFUSABLE_PAIRS.split()})
 _LEET = str.maketrans("013457@$", "oieastas")
@@ -52,6 +57,7 @@ def _is_invisible(code: int) -> bool:
     return (
         code in _ZERO_WIDTH
         or code in _BIDI
+        or code in _BIDI_MARKS
         or _TAG_FIRST <= code <= _TAG_LAST
         or code == _SOFT_HYPHEN
         or 0xFE00 <= code <= 0xFE0F
@@ -202,7 +208,33 @@ def decoded_payloads(text: str) -> list[tuple[str, str]]:
                 found.append(("hex", decoded))
     for blob in _PERCENT.findall(text):
         found.append(("url-encoding", urllib.parse.unquote(blob)))
+    decoded_morse = morse(text)
+    if decoded_morse:
+        found.append(("morse", decoded_morse))
     return found
+
+
+# International Morse: each entry is the character followed by its code.
+_MORSE_TABLE = (
+    "a.- b-... c-.-. d-.. e. f..-. g--. h.... i.. j.--- k-.- l.-.. m-- n-. o--- p.--. q--.- r.-. "
+    "s... t- u..- v...- w.-- x-..- y-.-- z--.. 0----- 1.---- 2..--- 3...-- 4....- 5..... 6-.... "
+    "7--... 8---.. 9----. ..-.-.- ,--..-- ?..--.."
+)
+_MORSE = {entry[1:]: entry[0] for entry in _MORSE_TABLE.split()}
+_MORSE_TEXT = re.compile(r"^[\s.\-/|]+$")
+
+
+def morse(text: str) -> str | None:
+    """Decode International Morse (letters split by spaces, words by 2+ spaces or '/')."""
+    stripped = text.strip()
+    if len(stripped) < 20 or not _MORSE_TEXT.match(stripped):
+        return None
+    decoded_words = []
+    for word in re.split(r"\s{2,}|\s*[/|]\s*", stripped):
+        letters = [_MORSE.get(code, "") for code in word.split()]
+        decoded_words.append("".join(letters))
+    decoded = " ".join(w for w in decoded_words if w)
+    return decoded if sum(ch.isalpha() for ch in decoded) >= 8 else None
 
 
 def rot13(text: str) -> str:

@@ -297,6 +297,7 @@ async def test_the_openai_tier_answers_through_function_calling(start_bot: Any) 
     assert {t["function"]["name"] for t in first["tools"]} == {
         "lookup_order",
         "list_my_orders",
+        "search_help_center",
         "final_answer",
     }
     calls = await rows(bot, ModelCall)

@@ -40,6 +40,7 @@ class LoopResult:
     text: str | None = None
     confidence: float | None = None
     outcomes: list[ToolOutcome] = field(default_factory=list)
+    citations: list[str] = field(default_factory=list)
 
 
 async def run_tool_loop(
@@ -107,7 +108,9 @@ async def run_tool_loop(
         )
         final = _parse_final(resp)
         if isinstance(final, FinalAnswerArgs):
-            return LoopResult("final", final.text.strip(), final.confidence, outcomes)
+            return LoopResult(
+                "final", final.text.strip(), final.confidence, outcomes, final.citations
+            )
         if not resp.tool_calls:
             # A model that ignores the tool requirement: keep its text, but trust it as little
             # as possible (confidence 0) so the escalation checks treat it accordingly.

@@ -25,6 +25,7 @@ from bot.agent.tools import Toolbox
 from bot.agent.tools.orders import OrderBackend
 from bot.config import Settings
 from bot.errors import ProviderError
+from bot.knowledge import KnowledgeBase
 from bot.store import escalations, queries
 from bot.store.db import Database
 from bot.store.models import (
@@ -71,9 +72,11 @@ class Answerer:
         orders: OrderBackend,
         identity: IdentityResolver,
         budgets: Budgets,
+        knowledge: KnowledgeBase | None = None,
     ) -> None:
         self._settings = settings
         self._budgets = budgets
+        self._knowledge = knowledge
         self._history = History(db, settings.history_messages)
         self._db = db
         self._models = models
@@ -140,7 +143,9 @@ class Answerer:
             )
 
         asker = await self._identity.resolve(message.user_id)
-        toolbox = Toolbox(self._orders, asker, self._settings.tool_output_max_chars)
+        toolbox = Toolbox(
+            self._orders, asker, self._settings.tool_output_max_chars, self._knowledge
+        )
         try:
             return await self._run_tiers(message, conversation, transcript, toolbox)
         except BudgetExceeded as over:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.agent.citations import apply_citations
 from bot.agent.loop import LoopResult, RecordCall, run_tool_loop
 from bot.agent.models.base import ChatMessage
 from bot.agent.models.chain import ModelChain
@@ -77,6 +78,15 @@ async def run_tier(
     except ProviderError:
         return TierResult(tier, None)
     findings = [f for o in loop.outcomes for f in o.findings]
+    if loop.text and loop.confidence is not None:
+        cited = apply_citations(
+            loop.text,
+            loop.confidence,
+            loop.citations,
+            {i: a for o in loop.outcomes for i, a in o.articles.items()},
+            [o.content for o in loop.outcomes if o.ok],
+        )
+        loop.text, loop.confidence = cited.text, cited.confidence
     if loop.text:
         findings += check_output(loop.text, system_prompt=protected_prompt, canary=canary)
         findings += check_answer_data(

@@ -57,6 +57,22 @@ def support_brain(conv: Conversation) -> Turn:
             if order.get("tracking"):
                 text += f" Tracking number: `{order['tracking']}`."
             return final(text, 0.92)
+        if "articles" in result:
+            if not result["articles"]:
+                return final("I couldn't find a help article about that.", 0.6)
+            article = result["articles"][0]
+            return Turn(
+                tool_calls=[
+                    (
+                        "final_answer",
+                        {
+                            "text": f"From our help center: {article['snippet']}",
+                            "confidence": 0.88,
+                            "citations": [article["id"]],
+                        },
+                    )
+                ]
+            )
         if "orders" in result:
             if not result["orders"]:
                 return final("I couldn't find any orders on your account.", 0.85)
@@ -71,6 +87,10 @@ def support_brain(conv: Conversation) -> Turn:
     number = re.search(r"\b(\d{3,})\b", text)
     if number and "lookup_order" in conv.tools:
         return Turn(tool_calls=[("lookup_order", {"order_id": number.group(1)})])
+    if re.search(r"\b(return|refund|ship|deliver|pay|account|email)", text, re.I) and (
+        "search_help_center" in conv.tools
+    ):
+        return Turn(tool_calls=[("search_help_center", {"query": text})])
     if re.search(r"\bmy orders\b", text, re.I) and "list_my_orders" in conv.tools:
         return Turn(tool_calls=[("list_my_orders", {})])
     return final("I can help with questions about your orders. What's your order number?", 0.75)

@@ -14,6 +14,7 @@ from bot.agent.identity import Asker
 from bot.agent.models.base import ToolCall, ToolSpec
 from bot.agent.tools.orders import OrderBackend, OrderRecord
 from bot.errors import OrderServiceError
+from bot.knowledge import KnowledgeBase
 from escalation.guards import GuardFinding, check_tool_output
 
 FINAL_ANSWER = "final_answer"
@@ -31,6 +32,14 @@ class ListMyOrdersArgs(BaseModel):
     pass
 
 
+class SearchHelpCenterArgs(BaseModel):
+    query: str = Field(
+        description="What to look for in the help center, in plain words, e.g. 'return shoes'.",
+        min_length=1,
+        max_length=500,
+    )
+
+
 class FinalAnswerArgs(BaseModel):
     text: str = Field(
         description="The reply to the customer, in Markdown. Only facts from tool results.",
@@ -43,6 +52,13 @@ class FinalAnswerArgs(BaseModel):
         ),
         ge=0.0,
         le=1.0,
+    )
+    citations: list[str] = Field(
+        default_factory=list,
+        description=(
+            "The `id` of every help-center article (from search_help_center) that the reply "
+            "relies on. Empty when no article was used."
+        ),
     )
 
 
@@ -68,6 +84,12 @@ TOOL_SPECS: list[ToolSpec] = [
         ListMyOrdersArgs,
     ),
     _spec(
+        "search_help_center",
+        "Search the help-center articles (returns, shipping, tracking, payments, account). "
+        "Returns up to 3 articles with id, title, url and a snippet.",
+        SearchHelpCenterArgs,
+    ),
+    _spec(
         FINAL_ANSWER,
         "Give your final reply to the customer. Always finish by calling this tool exactly once.",
         FinalAnswerArgs,
@@ -88,6 +110,7 @@ class ToolOutcome:
     order_ids: list[str] = field(default_factory=list)
     order_totals: list[Decimal] = field(default_factory=list)
     findings: list[GuardFinding] = field(default_factory=list)
+    articles: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # id: (title, url)
 
 
 _NOT_FOUND = "No order with this number was found for this customer."
@@ -116,13 +139,21 @@ _DATA_NOTICE = (
 class Toolbox:
     """Runs the data tools for one asker; the model never chooses whose data it sees."""
 
-    def __init__(self, orders: OrderBackend, asker: Asker, max_chars: int) -> None:
+    def __init__(
+        self,
+        orders: OrderBackend,
+        asker: Asker,
+        max_chars: int,
+        knowledge: KnowledgeBase | None = None,
+    ) -> None:
         self._orders = orders
+        self._knowledge = knowledge
         self.asker = asker
         self._max_chars = max_chars
         handlers: dict[str, Callable[[dict[str, Any]], Awaitable[ToolOutcome]]] = {
             "lookup_order": self._lookup_order,
             "list_my_orders": self._list_my_orders,
+            "search_help_center": self._search_help_center,
         }
         self._handlers = handlers
 
@@ -194,6 +225,22 @@ class Toolbox:
             {"orders": [_order_view(o) for o in orders]},
             order_ids=[o.order_id for o in orders],
         )
+
+    async def _search_help_center(self, raw: dict[str, Any]) -> ToolOutcome:
+        args = SearchHelpCenterArgs.model_validate(raw)
+        if self._knowledge is None:
+            return self._error(
+                ToolCall("", "search_help_center", raw), "The help center is not available."
+            )
+        hits = await self._knowledge.search(args.query)
+        payload = {
+            "articles": [
+                {"id": h.id, "title": h.title, "url": h.url, "snippet": h.snippet} for h in hits
+            ]
+        }
+        outcome = self._result("search_help_center", raw, payload, order_ids=[])
+        outcome.articles = {h.id: (h.title, h.url) for h in hits}
+        return outcome
 
     def _result(
         self,

@@ -1,0 +1,81 @@
+"""Measure escalation.guards.check_input on the labelled injection data.
+
+Run from the repository root:  python bench/guard_eval.py [--split dev|test|all] [--quiet]
+
+For each split it prints the number of attacks and benign messages, the detection rate,
+the false-positive rate, the rules that fired most, and then every miss and every false
+positive (truncated).  Tune on dev only; test is for measuring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from escalation.guards import check_input  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "injection"
+
+
+def load(name: str) -> list[str]:
+    """One message per line (split on "\\n" only: some prompts contain U+2028); a literal
+    backslash-n inside a line stands for a newline."""
+    lines = (DATA / name).read_text(encoding="utf-8").split("\n")
+    return [line.replace("\\n", "\n") for line in lines if line.strip()]
+
+
+def short(text: str, width: int = 110) -> str:
+    flat = repr(text)[1:-1]
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
+
+
+def evaluate(split: str, quiet: bool) -> tuple[float, float]:
+    attacks = load(f"attacks_{split}.txt")
+    benign = load(f"benign_{split}.txt")
+    rules: Counter[str] = Counter()
+    misses: list[str] = []
+    for text in attacks:
+        findings = check_input(text)
+        rules.update({f.rule for f in findings})
+        if not findings:
+            misses.append(text)
+    false_pos: list[tuple[str, list[str]]] = []
+    for text in benign:
+        findings = check_input(text)
+        if findings:
+            false_pos.append((text, sorted({f.rule for f in findings})))
+    detection = 1 - len(misses) / len(attacks)
+    fp_rate = len(false_pos) / len(benign)
+    print(f"== {split} ==")
+    print(f"attacks: {len(attacks)}  benign: {len(benign)}")
+    print(f"detection rate: {detection:.3f} ({len(attacks) - len(misses)}/{len(attacks)})")
+    print(f"false-positive rate: {fp_rate:.3f} ({len(false_pos)}/{len(benign)})")
+    print("rules fired on attacks: " + ", ".join(f"{r}={n}" for r, n in rules.most_common()))
+    if not quiet:
+        print(f"misses ({len(misses)}):")
+        for text in misses:
+            print(f"  - {short(text)}")
+        print(f"false positives ({len(false_pos)}):")
+        for text, fired in false_pos:
+            print(f"  - [{','.join(fired)}] {short(text)}")
+    print()
+    return detection, fp_rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    parser.add_argument("--quiet", action="store_true", help="only print the rates")
+    args = parser.parse_args()
+    splits = ["dev", "test"] if args.split == "all" else [args.split]
+    for split in splits:
+        evaluate(split, args.quiet)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""The Alembic migrations: a blank database upgraded to head has exactly the schema the SQLModel
+tables describe, on SQLite and on PostgreSQL, and upgrading again changes nothing."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, inspect, text
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from bot.store.db import MIGRATIONS, Database, alembic_config
+
+
+def migration_metadata() -> MetaData:
+    """SQLModel.metadata with every table module the migration environment (env.py) imports,
+    so the comparison is against exactly what `alembic revision --autogenerate` would see."""
+    for node in ast.walk(ast.parse((MIGRATIONS / "env.py").read_text())):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        for name in names:
+            if name.split(".")[0] == "bot":
+                importlib.import_module(name)
+    return SQLModel.metadata
+
+
+METADATA = migration_metadata()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.close()
+
+
+def _tables(conn: Connection) -> set[str]:
+    return set(inspect(conn).get_table_names())
+
+
+def _differences(conn: Connection) -> list[Any]:
+    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    return list(compare_metadata(context, METADATA))
+
+
+def _revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _schema(conn: Connection) -> dict[str, Any]:
+    """Every table's columns, indexes and unique constraints, as the database reports them."""
+    insp = inspect(conn)
+    return {
+        table: (
+            [(c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(table)],
+            sorted(i["name"] or "" for i in insp.get_indexes(table)),
+            sorted(u["name"] or "" for u in insp.get_unique_constraints(table)),
+        )
+        for table in sorted(insp.get_table_names())
+    }
+
+
+async def test_a_blank_database_has_no_tables_before_the_upgrade(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_tables) == set()
+
+
+async def test_upgrading_a_blank_database_creates_every_table(db: Database) -> None:
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        tables = await conn.run_sync(_tables)
+    assert set(METADATA.tables) <= tables
+    assert tables - set(METADATA.tables) == {"alembic_version"}
+    # The tables the README's schema section names are among them.
+    assert {
+        "conversation",
+        "message",
+        "model_call",
+        "slack_event",
+        "customer_link",
+        "demo_order",
+    } <= tables
+
+
+async def test_the_migrated_schema_matches_the_sqlmodel_tables(db: Database) -> None:
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        differences = await conn.run_sync(_differences)
+    assert differences == []
+
+
+async def test_the_upgrade_ends_at_the_newest_revision(db: Database) -> None:
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        current = await conn.run_sync(_revision)
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None and current == head
+
+
+async def test_upgrading_twice_is_a_no_op_and_keeps_the_data(db: Database) -> None:
+    await db.upgrade()
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO customer_link (slack_user_id, email, created_at) "
+                "VALUES ('U1', 'someone@example.com', CURRENT_TIMESTAMP)"
+            )
+        )
+        before = await conn.run_sync(_schema)
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        after = await conn.run_sync(_schema)
+        revision = await conn.run_sync(_revision)
+        links = (await conn.execute(text("SELECT slack_user_id, email FROM customer_link"))).all()
+    assert after == before
+    assert revision == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert [tuple(row) for row in links] == [("U1", "someone@example.com")]
+
+
+async def test_a_second_process_upgrading_the_same_database_changes_nothing(
+    database_url: str,
+) -> None:
+    first, second = Database(database_url), Database(database_url)
+    try:
+        await first.upgrade()
+        await second.upgrade()
+        async with second.engine.connect() as conn:
+            assert await conn.run_sync(_differences) == []
+    finally:
+        await first.close()
+        await second.close()

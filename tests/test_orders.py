@@ -1,0 +1,469 @@
+"""Orders: the HTTP order backend against a local fake order service, end to end through the
+bot, and the authorization of the order tools (`Toolbox`)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.agent.identity import Asker
+from bot.agent.models.base import ToolCall
+from bot.agent.tools import Toolbox
+from bot.agent.tools.orders import HttpOrders, OrderRecord
+from bot.errors import OrderServiceError
+from tests.conftest import dm
+
+TOKEN = "order-service-token"
+
+
+def order(order_id: str, email: str, status: str = "shipped", **extra: Any) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "customer_email": email,
+        "status": status,
+        "items": [{"name": "Trail running shoes", "quantity": 1, "price": "89.00"}],
+        "total": "89.00",
+        "currency": "USD",
+        "created_at": "2026-11-10T14:03:00Z",
+        **extra,
+    }
+
+
+@dataclass
+class FakeOrderService:
+    """GET /orders/{id} and GET /orders?customer_email=E, with a bearer token, like the README's
+    order service contract."""
+
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    token: str = TOKEN
+    status: int | None = None  # when set, every request is answered with this status
+    body: str | None = None  # when set, every request is answered with this raw body
+    delay: float = 0.0
+    requests: list[web.Request] = field(default_factory=list)
+    server: TestServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("")).rstrip("/")
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.orders[record["order_id"]] = record
+
+    async def _check(self, request: web.Request) -> web.Response | None:
+        self.requests.append(request)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if self.status is not None:
+            return web.json_response({"error": "boom"}, status=self.status)
+        if self.body is not None:
+            return web.Response(text=self.body, content_type="application/json")
+        return None
+
+    async def one(self, request: web.Request) -> web.Response:
+        refused = await self._check(request)
+        if refused is not None:
+            return refused
+        found = self.orders.get(request.match_info["order_id"])
+        if found is None:
+            return web.json_response({"error": "not found"}, status=404)
+        return web.json_response(found)
+
+    async def many(self, request: web.Request) -> web.Response:
+        refused = await self._check(request)
+        if refused is not None:
+            return refused
+        email = request.query.get("customer_email", "")
+        return web.json_response(
+            {"orders": [o for o in self.orders.values() if o["customer_email"] == email]}
+        )
+
+    async def start(self) -> FakeOrderService:
+        app = web.Application()
+        app.router.add_get("/orders/{order_id}", self.one)
+        app.router.add_get("/orders", self.many)
+        self.server = TestServer(app)
+        await self.server.start_server()
+        return self
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+
+@pytest.fixture
+async def order_service() -> AsyncIterator[FakeOrderService]:
+    service = await FakeOrderService().start()
+    service.add(order("1042", "alice@example.com", "out for delivery", tracking="TRK-1042"))
+    service.add(order("1043", "alice@example.com", "processing"))
+    service.add(order("2001", "bob@example.com", "delivered"))
+    yield service
+    await service.close()
+
+
+@pytest.fixture
+async def http_orders(order_service: FakeOrderService) -> AsyncIterator[HttpOrders]:
+    backend = HttpOrders(order_service.url, TOKEN)
+    yield backend
+    await backend.close()
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+# --- HttpOrders -----------------------------------------------------------------------------
+
+
+async def test_http_backend_returns_a_found_order_with_every_field(
+    http_orders: HttpOrders, order_service: FakeOrderService
+) -> None:
+    found = await http_orders.get("1042")
+    assert found is not None
+    assert found.order_id == "1042"
+    assert found.customer_email == "alice@example.com"
+    assert found.status == "out for delivery"
+    assert found.tracking == "TRK-1042"
+    assert found.total == Decimal("89.00")
+    assert [(i.name, i.quantity, i.price) for i in found.items] == [
+        ("Trail running shoes", 1, Decimal("89.00"))
+    ]
+    [request] = order_service.requests
+    assert request.path == "/orders/1042"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_http_backend_returns_none_for_an_unknown_order(http_orders: HttpOrders) -> None:
+    assert await http_orders.get("9999") is None
+
+
+async def test_http_backend_quotes_the_order_id_into_one_path_segment(
+    http_orders: HttpOrders, order_service: FakeOrderService
+) -> None:
+    order_service.add(order("A 7?x", "alice@example.com"))
+    found = await http_orders.get("A 7?x")
+    assert found is not None and found.order_id == "A 7?x"
+    assert order_service.requests[0].query == {}
+
+
+async def test_http_backend_lists_the_orders_of_one_customer(
+    http_orders: HttpOrders, order_service: FakeOrderService
+) -> None:
+    listed = await http_orders.list_for("alice@example.com")
+    assert sorted(o.order_id for o in listed) == ["1042", "1043"]
+    assert all(isinstance(o, OrderRecord) for o in listed)
+    [request] = order_service.requests
+    assert request.path == "/orders"
+    assert request.query["customer_email"] == "alice@example.com"
+
+
+async def test_http_backend_sends_a_plus_address_intact(
+    http_orders: HttpOrders, order_service: FakeOrderService
+) -> None:
+    order_service.add(order("5000", "dana+shop@example.com"))
+    listed = await http_orders.list_for("dana+shop@example.com")
+    assert [o.order_id for o in listed] == ["5000"]
+
+
+async def test_http_backend_lists_nothing_for_a_customer_without_orders(
+    http_orders: HttpOrders,
+) -> None:
+    assert await http_orders.list_for("nobody@example.com") == []
+
+
+async def test_http_backend_without_a_token_sends_no_authorization(
+    order_service: FakeOrderService,
+) -> None:
+    backend = HttpOrders(order_service.url)
+    try:
+        with pytest.raises(OrderServiceError):
+            await backend.get("1042")  # the service refuses: 401
+    finally:
+        await backend.close()
+    assert "Authorization" not in order_service.requests[0].headers
+
+
+@pytest.mark.parametrize("status", [500, 503, 401])
+async def test_an_http_error_of_the_service_is_an_order_service_error(
+    http_orders: HttpOrders, order_service: FakeOrderService, status: int
+) -> None:
+    order_service.status = status
+    with pytest.raises(OrderServiceError):
+        await http_orders.get("1042")
+    with pytest.raises(OrderServiceError):
+        await http_orders.list_for("alice@example.com")
+
+
+async def test_an_unreachable_service_is_an_order_service_error() -> None:
+    backend = HttpOrders(closed_port_url(), TOKEN)
+    try:
+        with pytest.raises(OrderServiceError):
+            await backend.get("1042")
+        with pytest.raises(OrderServiceError):
+            await backend.list_for("alice@example.com")
+    finally:
+        await backend.close()
+
+
+async def test_a_service_slower_than_the_timeout_is_an_order_service_error(
+    order_service: FakeOrderService,
+) -> None:
+    order_service.delay = 1.0
+    backend = HttpOrders(order_service.url, TOKEN, timeout=0.2)
+    try:
+        with pytest.raises(OrderServiceError):
+            await backend.get("1042")
+    finally:
+        await backend.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["not json", json.dumps({"order_id": "1042"}), json.dumps([1, 2])],
+    ids=["not-json", "order-missing-fields", "not-an-object"],
+)
+async def test_a_malformed_answer_is_an_order_service_error(
+    http_orders: HttpOrders, order_service: FakeOrderService, body: str
+) -> None:
+    order_service.body = body
+    with pytest.raises(OrderServiceError):
+        await http_orders.get("1042")
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["not json", json.dumps({"orders": [{"order_id": "1"}]}), json.dumps(["x"])],
+    ids=["not-json", "order-missing-fields", "not-an-object"],
+)
+async def test_a_malformed_list_is_an_order_service_error(
+    http_orders: HttpOrders, order_service: FakeOrderService, body: str
+) -> None:
+    order_service.body = body
+    with pytest.raises(OrderServiceError):
+        await http_orders.list_for("alice@example.com")
+
+
+# --- end to end -----------------------------------------------------------------------------
+
+_ts = itertools.count(900_000)
+
+
+def customer_dm(text: str, user: str = "UALICE") -> dict[str, Any]:
+    """A DM whose ts (in the past second) cannot equal one the fake Slack gives its posts."""
+    return dm(text, user=user, ts=f"{int(time.time()) - 1}.{next(_ts):06d}")
+
+
+async def test_a_dm_about_an_order_is_answered_from_the_http_order_service(
+    start_bot: Any, order_service: FakeOrderService
+) -> None:
+    bot = await start_bot(
+        orders_backend="http", orders_api_url=order_service.url, orders_api_token=TOKEN
+    )
+    await bot.event(customer_dm("where is my order 1042?"))
+    await bot.settle()
+    [post] = bot.replies()
+    assert "out for delivery" in post["text"] and "TRK-1042" in post["text"]
+    assert [r.path for r in order_service.requests] == ["/orders/1042"]
+
+
+async def test_the_http_backend_still_hides_other_customers_orders(
+    start_bot: Any, order_service: FakeOrderService
+) -> None:
+    bot = await start_bot(
+        orders_backend="http", orders_api_url=order_service.url, orders_api_token=TOKEN
+    )
+    await bot.event(customer_dm("where is my order 2001?"))  # Bob's
+    await bot.settle()
+    [post] = bot.replies()
+    assert "delivered" not in post["text"] and "bob@" not in post["text"]
+    result = bot.anthropic.requests[1]["messages"][-1]["content"][0]["content"]
+    assert "delivered" not in result and "bob@" not in result
+
+
+@pytest.mark.parametrize("failure", ["down", "error"])
+async def test_when_the_order_service_fails_the_customer_gets_a_polite_answer(
+    start_bot: Any, order_service: FakeOrderService, failure: str
+) -> None:
+    if failure == "error":
+        order_service.status = 500
+        url = order_service.url
+    else:
+        url = closed_port_url()
+    bot = await start_bot(orders_backend="http", orders_api_url=url, orders_api_token=TOKEN)
+    await bot.event(customer_dm("where is my order 1042?"))
+    await bot.settle()
+    [post] = bot.replies()
+    assert post["text"]
+    for internal in (
+        "OrderServiceError",
+        "Traceback",
+        "HTTP 500",
+        "unreachable",
+        "ClientConnector",
+        "127.0.0.1",
+    ):
+        assert internal not in post["text"]
+    # The model was told plainly that the order system is unavailable, without the details.
+    result = bot.anthropic.requests[1]["messages"][-1]["content"][0]
+    assert result["is_error"] is True
+    assert "unavailable" in result["content"]
+    assert "127.0.0.1" not in result["content"] and "500" not in result["content"]
+
+
+# --- Toolbox authorization ------------------------------------------------------------------
+
+
+class MemoryOrders:
+    """An order backend in memory that counts its calls."""
+
+    def __init__(self, records: list[dict[str, Any]], *, fail: bool = False) -> None:
+        self.orders = {r["order_id"]: OrderRecord.model_validate(r) for r in records}
+        self.fail = fail
+        self.calls: list[str] = []
+
+    async def get(self, order_id: str) -> OrderRecord | None:
+        self.calls.append(f"get {order_id}")
+        if self.fail:
+            raise OrderServiceError("order service answered HTTP 500")
+        return self.orders.get(order_id)
+
+    async def list_for(self, email: str) -> list[OrderRecord]:
+        self.calls.append(f"list {email}")
+        if self.fail:
+            raise OrderServiceError("order service answered HTTP 500")
+        return [o for o in self.orders.values() if o.customer_email.lower() == email]
+
+
+ALICE = Asker("UALICE", "alice@example.com", is_lead=False)
+LEAD = Asker("ULEAD", "lead@example.com", is_lead=True)
+NO_EMAIL = Asker("UNOMAIL", None, is_lead=False)
+
+
+@pytest.fixture
+def store() -> MemoryOrders:
+    return MemoryOrders(
+        [
+            order("1042", "alice@example.com", "shipped", tracking="TRK-1042"),
+            order("1043", "Alice@Example.com", "processing"),
+            order("2001", "bob@example.com", "delivered", shipping_address={"city": "Austin"}),
+        ]
+    )
+
+
+async def lookup(toolbox: Toolbox, order_id: str) -> Any:
+    return await toolbox.run(ToolCall("call_1", "lookup_order", {"order_id": order_id}))
+
+
+async def test_a_customer_sees_their_own_order(store: MemoryOrders) -> None:
+    outcome = await lookup(Toolbox(store, ALICE, 4000), "1042")
+    assert outcome.ok and not outcome.denied
+    data = json.loads(outcome.content)
+    assert data["order"]["order_id"] == "1042"
+    assert data["order"]["status"] == "shipped"
+    assert outcome.order_ids == ["1042"]
+
+
+async def test_an_order_email_in_other_case_is_still_the_customers_own(
+    store: MemoryOrders,
+) -> None:
+    outcome = await lookup(Toolbox(store, ALICE, 4000), "1043")
+    assert outcome.ok and json.loads(outcome.content)["order"]["status"] == "processing"
+
+
+async def test_a_hash_before_the_order_number_is_ignored(store: MemoryOrders) -> None:
+    outcome = await lookup(Toolbox(store, ALICE, 4000), " #1042 ")
+    assert outcome.ok and outcome.order_ids == ["1042"]
+
+
+async def test_someone_elses_order_is_denied_with_the_same_content_as_not_found(
+    store: MemoryOrders,
+) -> None:
+    toolbox = Toolbox(store, ALICE, 4000)
+    other = await lookup(toolbox, "2001")
+    missing = await lookup(toolbox, "9999")
+    assert other.denied is True and missing.denied is False
+    assert not other.ok and not missing.ok
+    assert other.content == missing.content
+    assert other.order_ids == [] and missing.order_ids == []
+    for leaked in ("bob@", "delivered", "Austin", "2001"):
+        assert leaked not in other.content
+
+
+async def test_a_lead_sees_any_order(store: MemoryOrders) -> None:
+    outcome = await lookup(Toolbox(store, LEAD, 4000), "2001")
+    assert outcome.ok and not outcome.denied
+    assert json.loads(outcome.content)["order"]["customer_email"] == "bob@example.com"
+
+
+async def test_a_lead_without_an_email_still_sees_any_order(store: MemoryOrders) -> None:
+    outcome = await lookup(Toolbox(store, Asker("ULEAD", None, is_lead=True), 4000), "2001")
+    assert outcome.ok
+
+
+async def test_an_asker_without_email_is_not_linked_and_nothing_is_looked_up(
+    store: MemoryOrders,
+) -> None:
+    toolbox = Toolbox(store, NO_EMAIL, 4000)
+    looked_up = await lookup(toolbox, "1042")
+    listed = await toolbox.run(ToolCall("call_2", "list_my_orders", {}))
+    for outcome in (looked_up, listed):
+        assert outcome.not_linked is True and not outcome.ok
+        assert "shipped" not in outcome.content
+    assert store.calls == []
+
+
+async def test_list_my_orders_lists_only_the_askers_orders(store: MemoryOrders) -> None:
+    outcome = await Toolbox(store, ALICE, 4000).run(ToolCall("c", "list_my_orders", {}))
+    assert outcome.ok
+    ids = [o["order_id"] for o in json.loads(outcome.content)["orders"]]
+    assert sorted(ids) == ["1042", "1043"]
+    assert sorted(outcome.order_ids) == ["1042", "1043"]
+    assert store.calls == ["list alice@example.com"]
+
+
+async def test_tool_output_is_capped_at_the_configured_size(store: MemoryOrders) -> None:
+    store.orders["1042"] = OrderRecord.model_validate(
+        order("1042", "alice@example.com", note="very long note " * 500)
+    )
+    outcome = await lookup(Toolbox(store, ALICE, 300), "1042")
+    assert outcome.ok
+    assert len(outcome.content) <= 300
+    assert outcome.content.endswith("[truncated]")
+    assert outcome.content.startswith('{"order": {"order_id": "1042"')
+
+
+async def test_tool_output_under_the_cap_is_whole_json(store: MemoryOrders) -> None:
+    outcome = await lookup(Toolbox(store, ALICE, 4000), "1042")
+    assert json.loads(outcome.content)["order"]["tracking"] == "TRK-1042"
+
+
+async def test_an_order_service_failure_is_a_plain_tool_error_without_details() -> None:
+    toolbox = Toolbox(MemoryOrders([], fail=True), ALICE, 4000)
+    outcome = await lookup(toolbox, "1042")
+    assert not outcome.ok
+    assert json.loads(outcome.content) == {"error": "The order system is unavailable right now."}
+
+
+async def test_invalid_arguments_and_unknown_tools_are_tool_errors(store: MemoryOrders) -> None:
+    toolbox = Toolbox(store, ALICE, 4000)
+    missing = await toolbox.run(ToolCall("c1", "lookup_order", {}))
+    unknown = await toolbox.run(ToolCall("c2", "refund_order", {"order_id": "1042"}))
+    assert not missing.ok and "Invalid arguments" in json.loads(missing.content)["error"]
+    assert not unknown.ok and "refund_order" in json.loads(unknown.content)["error"]
+    assert store.calls == []
