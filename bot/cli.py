@@ -258,6 +258,46 @@ def _guard_scan(path: Path) -> int:
     return 0
 
 
+async def _stats(settings: Settings, days: int, as_json: bool) -> None:
+    import json
+
+    from bot.store import feedback
+    from bot.store.db import Database
+    from bot.store.models import utcnow
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        figures = await feedback.stats(db, utcnow() - timedelta(days=days))
+    finally:
+        await db.close()
+
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.0%}"
+
+    if as_json:
+        data = {
+            "days": days,
+            "satisfaction_by_tier": {
+                t.tier: {"up": t.up, "down": t.down, "satisfaction": t.satisfaction}
+                for t in figures.by_tier
+            },
+            "conversations": figures.conversations,
+            "resolved_by_bot": figures.resolved_by_bot,
+            "resolution_rate": figures.resolution_rate,
+        }
+        print(json.dumps(data, indent=2))
+        return
+    print(f"last {days} day(s)")
+    for t in figures.by_tier:
+        print(f"  {t.tier:<8} satisfaction {share(t.satisfaction):>4}  (+{t.up} / -{t.down})")
+    print(
+        f"  resolution rate {share(figures.resolution_rate)} "
+        f"({figures.resolved_by_bot} of {figures.conversations} conversations closed without "
+        "a person and without a thumbs-down)"
+    )
+
+
 async def _knowledge_reindex(settings: Settings) -> None:
     from bot.knowledge import reindex, resolve_directory
     from bot.store.db import Database
@@ -324,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     link = customers_sub.add_parser("link", help="link a Slack user to a customer email")
     link.add_argument("slack_user_id")
     link.add_argument("email")
+    stats = sub.add_parser("stats", help="satisfaction by tier and the resolution rate")
+    stats.add_argument("--days", type=int, default=30)
+    stats.add_argument("--json", action="store_true")
     knowledge = sub.add_parser("knowledge", help="the help-center articles (KNOWLEDGE_DIR)")
     knowledge_sub = knowledge.add_subparsers(dest="knowledge_command", required=True)
     knowledge_sub.add_parser("reindex", help="rebuild the search index from the folder")
@@ -366,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             if "@" not in args.email:
                 raise ConfigError(f"{args.email!r} is not an email address")
             asyncio.run(_customers_link(settings, args.slack_user_id, args.email))
+        elif args.command == "stats":
+            asyncio.run(_stats(settings, args.days, args.json))
         elif args.command == "knowledge":
             asyncio.run(_knowledge_reindex(settings))
         elif args.command == "purge":

@@ -81,3 +81,43 @@ def test_escalations_lists_by_status_as_text_and_json(
     assert main(["escalations"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and "dismissed" in lines[1] and "lead=ULEAD" in lines[1]
+
+
+async def _seed_feedback(url: str) -> None:
+    from bot.store import feedback
+    from bot.store.models import Message
+
+    db = Database(url)
+    await db.upgrade()
+    for n, (tier, vote) in enumerate([("primary", "up"), ("primary", "down"), ("strong", "up")]):
+        message_id = await record_inbound(db, Inbound("T", "D1", f"2.{n}", "UA", "q", f"2.{n}"))
+        assert message_id is not None
+        conv = await conversation_of(db, message_id)
+        async with db.session() as s:
+            reply = Message(
+                conversation_id=conv.id or 0,
+                role="assistant",
+                text="a",
+                channel_id="D1",
+                slack_ts=f"3.{n}",
+                tier=tier,
+                kind="answer",
+            )
+            s.add(reply)
+            await s.commit()
+            await s.refresh(reply)
+        await feedback.record(db, reply, "UA", vote)
+    await db.close()
+
+
+def test_stats_reports_satisfaction_by_tier_and_resolution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/stats.db"
+    asyncio.run(_seed_feedback(url))
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["stats", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["satisfaction_by_tier"]["primary"] == {"up": 1, "down": 1, "satisfaction": 0.5}
+    assert data["satisfaction_by_tier"]["strong"]["satisfaction"] == 1.0
+    assert data["conversations"] == 3 and data["resolved_by_bot"] == 2
