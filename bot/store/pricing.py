@@ -1,14 +1,136 @@
-"""Cost of one model call from the provider's usage fields, through genai-prices."""
+"""Cost of one model call from the provider's usage fields, through genai-prices.
+
+Negotiated prices (`SUPPORTBOT_PRICE_OVERRIDES`) replace genai-prices' list prices key by key:
+an override `{"anthropic:claude-sonnet-4-5": {"input_mtok": "2.40"}}` changes the input rate
+only; output, cache-read and cache-write rates stay the list prices. A model genai-prices does not
+know can be priced by an override alone (it then needs at least `input_mtok` and `output_mtok`).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 
 from genai_prices import Usage, calc_price
+from genai_prices.types import ModelPrice, TieredPrices
 
 log = logging.getLogger(__name__)
 _warned: set[tuple[str, str]] = set()
+
+# The keys an override may set, in USD per million tokens.
+OVERRIDE_KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")
+# Without these an unknown model cannot be priced from an override alone.
+_REQUIRED_FOR_UNKNOWN = ("input_mtok", "output_mtok")
+
+PriceOverrides = Mapping[str, Mapping[str, Decimal]]
+
+
+def _warn_once(provider: str, model: str, message: str) -> None:
+    if (provider, model) not in _warned:
+        _warned.add((provider, model))
+        log.warning(message)
+
+
+@lru_cache(maxsize=256)
+def _list_price(provider: str, model: str) -> ModelPrice | None:
+    """genai-prices' current price of a model, or None when it does not know it."""
+    try:
+        return calc_price(Usage(), model_ref=model, provider_id=provider).model_price
+    except LookupError:
+        return None
+
+
+def model_price(
+    provider: str, model: str, overrides: PriceOverrides | None = None
+) -> ModelPrice | None:
+    """The price of `provider:model` with any override applied; None when it is unknown.
+
+    An unknown model (no list price and no usable override) is logged once, never raised.
+    """
+    ref = f"{provider}:{model}"
+    override = dict((overrides or {}).get(ref) or {})
+    unknown_keys = sorted(set(override) - set(OVERRIDE_KEYS))
+    if unknown_keys:
+        _warn_once(
+            provider,
+            f"{model}#keys",
+            f"price override for {ref} has unknown keys {', '.join(unknown_keys)} (ignored); "
+            f"valid keys: {', '.join(OVERRIDE_KEYS)}",
+        )
+    override = {k: Decimal(str(v)) for k, v in override.items() if k in OVERRIDE_KEYS}
+    listed = _list_price(provider, model)
+    if listed is None:
+        if override and all(k in override for k in _REQUIRED_FOR_UNKNOWN):
+            return ModelPrice(**override)
+        detail = (
+            f"; its price override needs at least {' and '.join(_REQUIRED_FOR_UNKNOWN)}"
+            if override
+            else ""
+        )
+        _warn_once(
+            provider,
+            model,
+            f"no price known for {ref}; its cost is recorded as unknown{detail}",
+        )
+        return None
+    if not override:
+        return listed
+    prices = {k: v for k, v in vars(listed).items() if not k.startswith("_")}
+    prices.update(override)
+    return ModelPrice(**prices)
+
+
+def price_usage(
+    price: ModelPrice,
+    *,
+    input_tokens: int,
+    cached_input_tokens: int,
+    cache_write_tokens: int,
+    output_tokens: int,
+) -> Decimal:
+    """USD for some usage at `price`; `input_tokens` includes cache reads and writes."""
+    usage = Usage(
+        input_tokens=input_tokens,
+        cache_read_tokens=cached_input_tokens,
+        cache_write_tokens=cache_write_tokens,
+        output_tokens=output_tokens,
+    )
+    return Decimal(str(price.calc_price(usage)["total_price"]))
+
+
+def tier_starts(price: ModelPrice) -> list[int]:
+    """Input-token thresholds above which a tiered price applies another rate (ascending)."""
+    starts = {
+        tier.start
+        for value in vars(price).values()
+        if isinstance(value, TieredPrices)
+        for tier in value.tiers
+    }
+    return sorted(starts)
+
+
+def flat_price(price: ModelPrice, input_tokens_of_one_call: int) -> ModelPrice:
+    """`price` with every tiered rate resolved for calls of that many input tokens.
+
+    Tiers are cliffs decided per call, so summed usage of many calls in the same bucket is priced
+    with the flat rates of that bucket (see `bot.store.costs`).
+    """
+    resolved: dict[str, Decimal | None] = {}
+    for key, value in vars(price).items():
+        if key.startswith("_"):
+            continue
+        if isinstance(value, TieredPrices):
+            rate = value.base
+            for tier in reversed(value.tiers):
+                if input_tokens_of_one_call > tier.start:
+                    rate = tier.price
+                    break
+            resolved[key] = rate
+        else:
+            resolved[key] = value
+    return ModelPrice(**resolved)
 
 
 def call_cost(
@@ -19,25 +141,20 @@ def call_cost(
     cached_input_tokens: int,
     cache_write_tokens: int,
     output_tokens: int,
+    overrides: PriceOverrides | None = None,
 ) -> Decimal | None:
-    """USD cost, or None when genai-prices does not know the model (logged once, never raised).
+    """USD cost, or None when the price of the model is unknown (logged once, never raised).
 
-    `input_tokens` counts every input token, cached reads and cache writes included; genai-prices
-    prices the cached ones at their own rates.
+    `input_tokens` counts every input token, cached reads and cache writes included; they are
+    priced at their own rates. `overrides` is `settings.price_overrides`.
     """
-    usage = Usage(
+    price = model_price(provider, model, overrides)
+    if price is None:
+        return None
+    return price_usage(
+        price,
         input_tokens=input_tokens,
-        cache_read_tokens=cached_input_tokens,
+        cached_input_tokens=cached_input_tokens,
         cache_write_tokens=cache_write_tokens,
         output_tokens=output_tokens,
     )
-    try:
-        price = calc_price(usage, model_ref=model, provider_id=provider)
-    except LookupError:
-        if (provider, model) not in _warned:
-            _warned.add((provider, model))
-            log.warning(
-                "no price known for %s:%s; its cost is recorded as unknown", provider, model
-            )
-        return None
-    return Decimal(str(price.total_price))

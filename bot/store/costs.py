@@ -1,0 +1,950 @@
+"""What the bot spends: reports for a period, one thread, one customer; daily spend by tier.
+
+Every figure is aggregated in SQL from `model_call` rows (GROUP BY over the period's calls, which
+the `created_at` index finds); only the per-conversation totals are fetched, for the 95th
+percentile. Periods are UTC windows ending now.
+
+Savings are computed from recorded usage, never assumed: for each inbound message, if the strong
+tier was called, its always-strong cost is what its strong calls cost; otherwise the recorded
+tokens of its primary (and fallback) calls are re-priced at the strong model's prices, price
+overrides included. Calls whose cost is unknown are left out of both sides of that comparison.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs
+
+from pydantic import BaseModel
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.sql.elements import Label
+
+from bot.config import parse_model_ref
+from bot.store.db import Database
+from bot.store.models import Conversation, Escalation, Message, ModelCall, Tier
+from bot.store.pricing import PriceOverrides, flat_price, model_price, price_usage, tier_starts
+
+PERIODS = ("today", "week", "month", "7d", "30d")
+TOP_THREADS = 5
+_PLACES = Decimal("1e-10")  # the precision of the cost columns
+_MIN_ELAPSED = timedelta(hours=1)  # a rate is not extrapolated from less than this
+
+_mc = ModelCall.__table__.c  # type: ignore[attr-defined]
+_conv = Conversation.__table__.c  # type: ignore[attr-defined]
+_esc = Escalation.__table__.c  # type: ignore[attr-defined]
+_msg = Message.__table__.c  # type: ignore[attr-defined]
+_conversation_table = Conversation.__table__  # type: ignore[attr-defined]
+_model_call_table = ModelCall.__table__  # type: ignore[attr-defined]
+
+
+class PeriodError(ValueError):
+    """An unknown period; the message lists the valid ones."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods, money and links
+
+
+def period_window(period: str, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The UTC window [start, end) of a period, ending now.
+
+    `today` since midnight, `week` since Monday midnight, `month` since the 1st, `7d` and `30d`
+    the last 7 or 30 times 24 hours.
+    """
+    end = (now or datetime.now(UTC)).astimezone(UTC)
+    midnight = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    key = period.strip().lower()
+    if key == "today":
+        return midnight, end
+    if key == "week":
+        return midnight - timedelta(days=midnight.weekday()), end
+    if key == "month":
+        return midnight.replace(day=1), end
+    match = re.fullmatch(r"(7|30)d", key)
+    if match:
+        return end - timedelta(days=int(match.group(1))), end
+    raise PeriodError(f"unknown period {period!r}; use one of: {', '.join(PERIODS)}")
+
+
+_LINK = re.compile(
+    r"^<?https?://[^/\s]*slack\.com/archives/(?P<channel>[A-Z0-9]+)/p(?P<sec>\d{10})(?P<usec>\d{6})"
+    r"(?:\?(?P<query>[^\s|>]*))?(?:\|[^>]*)?>?$"
+)
+
+
+def parse_thread_link(link: str) -> tuple[str, str] | None:
+    """(channel, thread ts) of a Slack message link, None if it is not one.
+
+    `https://acme.slack.com/archives/C123/p1700000000123456` is the message 1700000000.123456;
+    a reply's link carries its thread as `?thread_ts=...`. Slack may wrap links in `<...|label>`.
+    """
+    match = _LINK.match(link.strip())
+    if not match:
+        return None
+    ts = f"{match['sec']}.{match['usec']}"
+    thread_ts = (parse_qs(match["query"] or "").get("thread_ts") or [ts])[0]
+    if not re.fullmatch(r"\d{10}\.\d{6}", thread_ts):
+        return None
+    return match["channel"], thread_ts
+
+
+def usd(value: Any) -> Decimal:
+    """A cost as an exact Decimal at the columns' precision, without trailing zeros."""
+    if value is None:
+        return Decimal(0)
+    amount = value if isinstance(value, Decimal) else Decimal(repr(value))
+    return Decimal(format(amount.quantize(_PLACES).normalize(), "f"))
+
+
+def format_usd(value: Decimal | None) -> str:
+    """Dollars for people: cents for big sums, more digits for the tiny costs of single calls."""
+    if value is None:
+        return "unknown"
+    if value == 0:
+        return "$0.00"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    if abs(value) >= Decimal("0.01"):
+        return f"${value:.4f}"
+    return f"${value:.6f}"
+
+
+def thread_url(channel_id: str, thread_ts: str) -> str:
+    return f"https://slack.com/archives/{channel_id}/p{thread_ts.replace('.', '')}"
+
+
+def p95(values: Sequence[Decimal]) -> Decimal:
+    """95th percentile by nearest rank: the ceil(0.95 n)-th smallest value (0 when empty)."""
+    if not values:
+        return Decimal(0)
+    ordered = sorted(values)
+    rank = (95 * len(ordered) + 99) // 100
+    return ordered[rank - 1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+class _Json(BaseModel):
+    def to_json(self, indent: int | None = 2) -> str:
+        """JSON text; Decimal costs are strings, datetimes ISO 8601 in UTC."""
+        return self.model_dump_json(indent=indent)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class ModelSpend(_Json):
+    provider: str
+    model: str
+    calls: int
+    unknown_cost_calls: int
+    cost_usd: Decimal
+
+
+class TierSpend(_Json):
+    tier: str
+    calls: int
+    unknown_cost_calls: int
+    cost_usd: Decimal
+
+
+class ThreadSpend(_Json):
+    conversation_id: int
+    channel_id: str
+    thread_ts: str
+    user_id: str
+    calls: int
+    cost_usd: Decimal
+    link: str
+
+
+class Savings(_Json):
+    strong_model: str
+    # What the compared calls cost, and what the same messages would have cost on the strong
+    # model alone; None when the strong model has no known price.
+    actual_usd: Decimal
+    always_strong_usd: Decimal | None
+    saved_usd: Decimal | None
+    saved_share: float | None
+    compared_calls: int  # calls of known cost: both sides of the comparison
+    repriced_calls: int  # primary calls of messages that never needed the strong tier
+    strong_calls: int  # their cost is what their messages cost on the strong model anyway
+
+
+class CostReport(_Json):
+    period: str
+    start: datetime
+    end: datetime
+    total_usd: Decimal
+    calls: int
+    unknown_cost_calls: int
+    input_tokens: int
+    cached_input_tokens: int
+    cache_write_tokens: int
+    output_tokens: int
+    by_model: list[ModelSpend]
+    by_tier: list[TierSpend]
+    conversations: int
+    cost_per_conversation_mean_usd: Decimal
+    cost_per_conversation_p95_usd: Decimal
+    conversations_with_strong: int
+    conversations_with_human: int
+    strong_escalation_rate: float
+    human_escalation_rate: float
+    savings: Savings
+    daily_rate_usd: Decimal
+    projected_month_usd: Decimal
+    top_threads: list[ThreadSpend]
+
+
+class CallDetail(_Json):
+    id: int
+    created_at: datetime
+    provider: str
+    model: str
+    tier: str
+    input_tokens: int
+    cached_input_tokens: int
+    cache_write_tokens: int
+    output_tokens: int
+    cost_usd: Decimal | None
+    outcome: str
+    reasons: str
+    confidence: float | None
+
+
+class HumanEscalation(_Json):
+    id: int
+    created_at: datetime
+    status: str
+    reasons: list[str]
+
+
+class ThreadDetail(_Json):
+    conversation_id: int
+    channel_id: str
+    thread_ts: str
+    user_id: str
+    status: str
+    tier: str
+    link: str
+    total_usd: Decimal
+    unknown_cost_calls: int
+    calls: list[CallDetail]
+    escalations: list[HumanEscalation]
+
+
+class CustomerSpend(_Json):
+    user_id: str
+    period: str
+    start: datetime
+    end: datetime
+    total_usd: Decimal
+    calls: int
+    unknown_cost_calls: int
+    conversations: int
+    by_tier: list[TierSpend]
+    top_threads: list[ThreadSpend]
+
+
+class DailySpend(_Json):
+    day: date
+    tier: str
+    cost_usd: Decimal
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries
+
+
+@dataclass
+class _Sum:
+    calls: int = 0
+    unknown: int = 0
+    cost: Decimal = Decimal(0)
+    input: int = 0
+    cached: int = 0
+    cache_write: int = 0
+    output: int = 0
+
+    def add(self, row: Any) -> None:
+        self.calls += int(row.calls)
+        self.unknown += int(row.unknown or 0)
+        self.cost += usd(row.cost)
+        self.input += int(row.input or 0)
+        self.cached += int(row.cached or 0)
+        self.cache_write += int(row.cache_write or 0)
+        self.output += int(row.output or 0)
+
+
+@dataclass
+class _Tokens:
+    """Token sums of priced calls in one price bucket, to re-price at the strong model."""
+
+    calls: int = 0
+    input: int = 0
+    cached: int = 0
+    cache_write: int = 0
+    output: int = 0
+
+    def add(self, row: Any, b: int) -> None:
+        self.calls += int(getattr(row, f"r{b}_calls") or 0)
+        self.input += int(getattr(row, f"r{b}_input") or 0)
+        self.cached += int(getattr(row, f"r{b}_cached") or 0)
+        self.cache_write += int(getattr(row, f"r{b}_cache_write") or 0)
+        self.output += int(getattr(row, f"r{b}_output") or 0)
+
+
+def _in_window(start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(_mc.created_at >= start, _mc.created_at < end)
+
+
+def _cost_sum() -> Label[Any]:
+    return func.coalesce(func.sum(_mc.cost_usd), 0).label("cost")
+
+
+def _unknown_count() -> Label[Any]:
+    return func.sum(case((_mc.cost_usd.is_(None), 1), else_=0)).label("unknown")
+
+
+async def _tune_for_reports(conn: Any) -> None:
+    """PostgreSQL: these aggregates over many rows are planned as costly, which switches JIT
+    compilation on (seconds of compiling for a sub-second query) and spills hash aggregates of
+    per-conversation totals to disk with the default work_mem. Both for this transaction only."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SET LOCAL jit = off"))
+        await conn.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+def _by_model_statement(window: ColumnElement[bool], starts: list[int]) -> Any:
+    """Spend, calls and tokens by model and tier, plus the sums to re-price at the strong model.
+
+    `r{b}_*` sum the priced primary (and fallback) calls of messages that never called the
+    strong tier, in strong-price bucket b: 0, or i when one call's input crosses the strong
+    model's i-th tier threshold (tiers are cliffs decided per call). Grouping by model and tier
+    only, with the rest as conditional sums, keeps it one hash aggregate over one scan.
+    """
+    strong_messages = (
+        select(_mc.message_id.label("mid"))
+        .where(window, _mc.tier == Tier.STRONG, _mc.message_id.is_not(None))
+        .distinct()
+        .subquery("strong_messages")
+    )
+    # A primary call of a message that also called the strong tier (it joins a strong message):
+    # that message counts at what its strong calls cost, so this call is not re-priced.
+    repriced = and_(
+        _mc.cost_usd.is_not(None), _mc.tier != Tier.STRONG, strong_messages.c.mid.is_(None)
+    )
+    bounds = [0, *starts]
+    sums: list[Label[Any]] = []
+    for b, low in enumerate(bounds):
+        in_bucket = [_mc.input_tokens > low] if b else []
+        if b + 1 < len(bounds):
+            in_bucket.append(_mc.input_tokens <= bounds[b + 1])
+        condition = and_(repriced, *in_bucket)
+        sums.append(func.sum(case((condition, 1), else_=0)).label(f"r{b}_calls"))
+        for name, column in (
+            ("input", _mc.input_tokens),
+            ("cached", _mc.cached_input_tokens),
+            ("cache_write", _mc.cache_write_tokens),
+            ("output", _mc.output_tokens),
+        ):
+            sums.append(func.sum(case((condition, column), else_=0)).label(f"r{b}_{name}"))
+    return (
+        select(
+            _mc.provider,
+            _mc.model,
+            _mc.tier,
+            func.count().label("calls"),
+            func.count(_mc.cost_usd).label("priced"),
+            _unknown_count(),
+            _cost_sum(),
+            func.sum(_mc.input_tokens).label("input"),
+            func.sum(_mc.cached_input_tokens).label("cached"),
+            func.sum(_mc.cache_write_tokens).label("cache_write"),
+            func.sum(_mc.output_tokens).label("output"),
+            *sums,
+        )
+        .select_from(_model_call_table)
+        .outerjoin(strong_messages, strong_messages.c.mid == _mc.message_id)
+        .where(window)
+        .group_by(_mc.provider, _mc.model, _mc.tier)
+    )
+
+
+def _conversations_statement(window: ColumnElement[bool], start: datetime, end: datetime) -> Any:
+    """Per conversation, in one statement: the five most expensive, each row carrying the
+    period's figures (conversations, with a strong call, with a person, the 95th percentile by
+    nearest rank); one row without a conversation when there is none.
+
+    A conversation counts when it has a model call or an escalation in the period (a thread
+    handed straight to a person costs nothing but is a conversation all the same).
+    """
+    per_conv = (
+        select(
+            _mc.conversation_id.label("cid"),
+            func.count().label("calls"),
+            _cost_sum(),
+            func.max(case((_mc.tier == Tier.STRONG, 1), else_=0)).label("strong"),
+        )
+        .where(window)
+        .group_by(_mc.conversation_id)
+        .cte("per_conv")
+    )
+    human = (
+        select(_esc.conversation_id.label("cid"))
+        .where(_esc.created_at >= start, _esc.created_at < end)
+        .distinct()
+        .cte("human")
+    )
+    every = union_all(
+        select(per_conv.c.cid, per_conv.c.cost),
+        select(human.c.cid, literal(0).label("cost")).where(
+            ~exists().where(per_conv.c.cid == human.c.cid)
+        ),
+    ).cte("every")
+    ranked = select(
+        every.c.cost,
+        func.row_number().over(order_by=every.c.cost).label("rn"),
+        func.count().over().label("n"),
+    ).cte("ranked")
+    stats = select(
+        select(func.count()).select_from(every).scalar_subquery().label("conversations"),
+        select(func.count())
+        .select_from(per_conv)
+        .where(per_conv.c.strong == 1)
+        .scalar_subquery()
+        .label("with_strong"),
+        select(func.count()).select_from(human).scalar_subquery().label("with_human"),
+        select(ranked.c.cost)
+        .where(ranked.c.rn == (ranked.c.n * 95 + 99) // 100)
+        .scalar_subquery()
+        .label("p95"),
+    ).cte("stats")
+    top = (
+        select(per_conv)
+        .order_by(per_conv.c.cost.desc(), per_conv.c.cid)
+        .limit(TOP_THREADS)
+        .subquery("top")
+    )
+    return (
+        select(
+            stats,
+            top.c.cid,
+            top.c.calls,
+            top.c.cost,
+            _conv.channel_id,
+            _conv.thread_ts,
+            _conv.user_id,
+        )
+        .select_from(stats)
+        .outerjoin(top, literal(True))
+        .outerjoin(_conversation_table, _conv.id == top.c.cid)
+        .order_by(top.c.cost.desc(), top.c.cid)
+    )
+
+
+async def report(
+    db: Database,
+    period: str = "today",
+    *,
+    strong_model: str,
+    overrides: PriceOverrides | None = None,
+    now: datetime | None = None,
+) -> CostReport:
+    """Everything `/costs [period]` shows. `strong_model` is a `provider:model` reference."""
+    start, end = period_window(period, now)
+    window = _in_window(start, end)
+    strong_provider, strong_name = parse_model_ref(strong_model)
+    strong_price = model_price(strong_provider, strong_name, overrides)
+    starts = tier_starts(strong_price) if strong_price is not None else []
+
+    async with db.session() as s:
+        conn = await s.connection()
+        await _tune_for_reports(conn)
+        model_rows = (await conn.execute(_by_model_statement(window, starts))).all()
+        conv_rows = (await conn.execute(_conversations_statement(window, start, end))).all()
+
+    by_model: dict[tuple[str, str], _Sum] = {}
+    by_tier: dict[str, _Sum] = {}
+    everything = _Sum()
+    strong_cost = Decimal(0)
+    strong_calls = 0
+    repriced: dict[int, _Tokens] = {}
+    for r in model_rows:
+        for acc in (
+            by_model.setdefault((r.provider, r.model), _Sum()),
+            by_tier.setdefault(r.tier, _Sum()),
+            everything,
+        ):
+            acc.add(r)
+        if r.tier == Tier.STRONG:
+            strong_cost += usd(r.cost)
+            strong_calls += int(r.priced or 0)
+        else:
+            for b in range(len(starts) + 1):
+                repriced.setdefault(b, _Tokens()).add(r, b)
+    total = usd(everything.cost)
+
+    first = conv_rows[0]
+    conversations = int(first.conversations or 0)
+    with_strong = int(first.with_strong or 0)
+    with_human = int(first.with_human or 0)
+    top_threads = [
+        ThreadSpend(
+            conversation_id=r.cid,
+            channel_id=r.channel_id,
+            thread_ts=r.thread_ts,
+            user_id=r.user_id,
+            calls=r.calls,
+            cost_usd=usd(r.cost),
+            link=thread_url(r.channel_id, r.thread_ts),
+        )
+        for r in conv_rows
+        if r.cid is not None
+    ]
+
+    # Savings: priced calls only, on both sides.
+    actual = usd(everything.cost)
+    always: Decimal | None = None
+    if strong_price is not None:
+        always = strong_cost
+        for b, tokens in repriced.items():
+            always += price_usage(
+                flat_price(strong_price, starts[b - 1] + 1 if b else 0),
+                input_tokens=tokens.input,
+                cached_input_tokens=tokens.cached,
+                cache_write_tokens=tokens.cache_write,
+                output_tokens=tokens.output,
+            )
+    saved = always - actual if always is not None else None
+    savings = Savings(
+        strong_model=strong_model,
+        actual_usd=actual,
+        always_strong_usd=usd(always) if always is not None else None,
+        saved_usd=usd(saved) if saved is not None else None,
+        saved_share=round(float(saved / always), 4) if saved is not None and always else None,
+        compared_calls=everything.calls - everything.unknown,
+        repriced_calls=sum(t.calls for t in repriced.values()),
+        strong_calls=strong_calls,
+    )
+
+    elapsed = max(end - start, _MIN_ELAPSED)
+    daily_rate = total * Decimal(86400) / Decimal(elapsed.total_seconds())
+    days_in_month = calendar.monthrange(end.year, end.month)[1]
+
+    return CostReport(
+        period=period.strip().lower(),
+        start=start,
+        end=end,
+        total_usd=total,
+        calls=everything.calls,
+        unknown_cost_calls=everything.unknown,
+        input_tokens=everything.input,
+        cached_input_tokens=everything.cached,
+        cache_write_tokens=everything.cache_write,
+        output_tokens=everything.output,
+        by_model=sorted(
+            (
+                ModelSpend(
+                    provider=p,
+                    model=m,
+                    calls=a.calls,
+                    unknown_cost_calls=a.unknown,
+                    cost_usd=usd(a.cost),
+                )
+                for (p, m), a in by_model.items()
+            ),
+            key=lambda x: (-x.cost_usd, x.provider, x.model),
+        ),
+        by_tier=sorted(
+            (
+                TierSpend(tier=t, calls=a.calls, unknown_cost_calls=a.unknown, cost_usd=usd(a.cost))
+                for t, a in by_tier.items()
+            ),
+            key=lambda x: (-x.cost_usd, x.tier),
+        ),
+        conversations=conversations,
+        cost_per_conversation_mean_usd=usd(total / conversations) if conversations else usd(0),
+        cost_per_conversation_p95_usd=usd(first.p95),
+        conversations_with_strong=with_strong,
+        conversations_with_human=with_human,
+        strong_escalation_rate=with_strong / conversations if conversations else 0.0,
+        human_escalation_rate=with_human / conversations if conversations else 0.0,
+        savings=savings,
+        daily_rate_usd=usd(daily_rate),
+        projected_month_usd=usd(daily_rate * days_in_month),
+        top_threads=top_threads,
+    )
+
+
+async def _top_threads(
+    conn: Any, window: ColumnElement[bool], *extra: ColumnElement[bool]
+) -> list[ThreadSpend]:
+    cost = func.coalesce(func.sum(_mc.cost_usd), 0)
+    per = (
+        select(
+            _mc.conversation_id.label("cid"),
+            func.count().label("calls"),
+            cost.label("cost"),
+        )
+        .where(window, *extra)
+        .group_by(_mc.conversation_id)
+        .order_by(cost.desc(), _mc.conversation_id)
+        .limit(TOP_THREADS)
+        .subquery()
+    )
+    rows = (
+        await conn.execute(
+            select(per, _conv.channel_id, _conv.thread_ts, _conv.user_id)
+            .join_from(per, _conversation_table, _conv.id == per.c.cid)
+            .order_by(per.c.cost.desc(), per.c.cid)
+        )
+    ).all()
+    return [
+        ThreadSpend(
+            conversation_id=r.cid,
+            channel_id=r.channel_id,
+            thread_ts=r.thread_ts,
+            user_id=r.user_id,
+            calls=r.calls,
+            cost_usd=usd(r.cost),
+            link=thread_url(r.channel_id, r.thread_ts),
+        )
+        for r in rows
+    ]
+
+
+async def find_thread(db: Database, channel_id: str, ts: str) -> int | None:
+    """The conversation of a thread, from its root ts or the ts of any message in it."""
+    async with db.session() as s:
+        conn = await s.connection()
+        found = (
+            await conn.execute(
+                select(_conv.id).where(_conv.channel_id == channel_id, _conv.thread_ts == ts)
+            )
+        ).scalar()
+        if found is None:
+            found = (
+                await conn.execute(
+                    select(_msg.conversation_id).where(
+                        _msg.channel_id == channel_id, _msg.slack_ts == ts
+                    )
+                )
+            ).scalar()
+    return int(found) if found is not None else None
+
+
+async def thread_detail(db: Database, channel_id: str, thread_ts: str) -> ThreadDetail | None:
+    """Every model call of one thread, oldest first; None when the thread is unknown."""
+    conversation_id = await find_thread(db, channel_id, thread_ts)
+    if conversation_id is None:
+        return None
+    async with db.session() as s:
+        conv = await s.get(Conversation, conversation_id)
+        conn = await s.connection()
+        calls = (
+            await conn.execute(
+                select(ModelCall.__table__)  # type: ignore[attr-defined]
+                .where(_mc.conversation_id == conversation_id)
+                .order_by(_mc.created_at, _mc.id)
+            )
+        ).all()
+        escs = (
+            await conn.execute(
+                select(_esc.id, _esc.created_at, _esc.status, _esc.reasons)
+                .where(_esc.conversation_id == conversation_id)
+                .order_by(_esc.id)
+            )
+        ).all()
+    assert conv is not None
+    details = [
+        CallDetail(
+            id=c.id,
+            created_at=_utc(c.created_at),
+            provider=c.provider,
+            model=c.model,
+            tier=c.tier,
+            input_tokens=c.input_tokens,
+            cached_input_tokens=c.cached_input_tokens,
+            cache_write_tokens=c.cache_write_tokens,
+            output_tokens=c.output_tokens,
+            cost_usd=usd(c.cost_usd) if c.cost_usd is not None else None,
+            outcome=c.outcome,
+            reasons=c.reasons,
+            confidence=c.confidence,
+        )
+        for c in calls
+    ]
+    return ThreadDetail(
+        conversation_id=conversation_id,
+        channel_id=conv.channel_id,
+        thread_ts=conv.thread_ts,
+        user_id=conv.user_id,
+        status=conv.status,
+        tier=conv.tier,
+        link=thread_url(conv.channel_id, conv.thread_ts),
+        total_usd=usd(sum((d.cost_usd for d in details if d.cost_usd is not None), Decimal(0))),
+        unknown_cost_calls=sum(1 for d in details if d.cost_usd is None),
+        calls=details,
+        escalations=[
+            HumanEscalation(
+                id=e.id, created_at=_utc(e.created_at), status=e.status, reasons=e.reasons or []
+            )
+            for e in escs
+        ],
+    )
+
+
+async def customer_spend(
+    db: Database, user_id: str, period: str = "today", *, now: datetime | None = None
+) -> CustomerSpend:
+    """One customer's spend in a period: the threads they started (and the bot answered)."""
+    start, end = period_window(period, now)
+    window = _in_window(start, end)
+    theirs = _mc.conversation_id.in_(select(_conv.id).where(_conv.user_id == user_id))
+    async with db.session() as s:
+        conn = await s.connection()
+        rows = (
+            await conn.execute(
+                select(
+                    _mc.tier,
+                    func.count().label("calls"),
+                    _unknown_count(),
+                    _cost_sum(),
+                    func.count(func.distinct(_mc.conversation_id)).label("conversations"),
+                )
+                .where(window, theirs)
+                .group_by(_mc.tier)
+            )
+        ).all()
+        conversations = (
+            await conn.execute(
+                select(func.count(func.distinct(_mc.conversation_id))).where(window, theirs)
+            )
+        ).scalar()
+        top = await _top_threads(conn, window, theirs)
+    tiers = sorted(
+        (
+            TierSpend(
+                tier=r.tier,
+                calls=r.calls,
+                unknown_cost_calls=int(r.unknown or 0),
+                cost_usd=usd(r.cost),
+            )
+            for r in rows
+        ),
+        key=lambda x: (-x.cost_usd, x.tier),
+    )
+    return CustomerSpend(
+        user_id=user_id,
+        period=period.strip().lower(),
+        start=start,
+        end=end,
+        total_usd=usd(sum((t.cost_usd for t in tiers), Decimal(0))),
+        calls=sum(t.calls for t in tiers),
+        unknown_cost_calls=sum(t.unknown_cost_calls for t in tiers),
+        conversations=int(conversations or 0),
+        by_tier=tiers,
+        top_threads=top,
+    )
+
+
+async def daily_spend(
+    db: Database, period: str = "7d", *, now: datetime | None = None
+) -> tuple[datetime, datetime, list[DailySpend]]:
+    """Spend per UTC day and tier in the period (days without spend are absent)."""
+    start, end = period_window(period, now)
+    async with db.session() as s:
+        conn = await s.connection()
+        await _tune_for_reports(conn)
+        if conn.dialect.name == "postgresql":
+            day: ColumnElement[Any] = func.date(func.timezone("UTC", _mc.created_at))
+        else:  # SQLite keeps UTC timestamps as text
+            day = func.date(_mc.created_at)
+        rows = (
+            await conn.execute(
+                select(day.label("day"), _mc.tier, _cost_sum())
+                .where(_in_window(start, end))
+                .group_by(day, _mc.tier)
+                .order_by(day, _mc.tier)
+            )
+        ).all()
+    spend = [
+        DailySpend(
+            day=r.day if isinstance(r.day, date) else date.fromisoformat(str(r.day)),
+            tier=r.tier,
+            cost_usd=usd(r.cost),
+        )
+        for r in rows
+    ]
+    return start, end, spend
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back naive; they are UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# Text for the terminal (`supportbot costs`)
+
+
+def _table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        indent + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+        for r in rows
+    ]
+
+
+def _threads_text(threads: list[ThreadSpend]) -> list[str]:
+    if not threads:
+        return ["  (none)"]
+    return _table(
+        [("cost", "calls", "customer", "thread")]
+        + [(format_usd(t.cost_usd), str(t.calls), t.user_id, t.link) for t in threads]
+    )
+
+
+def format_text(result: CostReport | ThreadDetail | CustomerSpend) -> str:
+    """A readable plain-text rendering of any of the three results."""
+    lines: list[str] = []
+    if isinstance(result, CostReport):
+        r, s = result, result.savings
+        lines += [f"Costs · {r.period} · {r.start:%Y-%m-%d %H:%M} → {r.end:%Y-%m-%d %H:%M} UTC", ""]
+        saved = (
+            "unknown (no price for the strong model)"
+            if s.saved_usd is None or s.always_strong_usd is None
+            else f"{format_usd(s.saved_usd)}"
+            + (f" ({s.saved_share * 100:.1f}%)" if s.saved_share is not None else "")
+            + f" · always-strong {format_usd(s.always_strong_usd)}"
+            + f" vs actual {format_usd(s.actual_usd)}"
+        )
+        unknown = f" ({r.unknown_cost_calls} unpriced, not counted)" if r.unknown_cost_calls else ""
+        lines += _table(
+            [
+                ("spend", format_usd(r.total_usd)),
+                ("model calls", f"{r.calls}{unknown}"),
+                ("conversations", str(r.conversations)),
+                (
+                    "per conversation",
+                    f"mean {format_usd(r.cost_per_conversation_mean_usd)}"
+                    f" · p95 {format_usd(r.cost_per_conversation_p95_usd)}",
+                ),
+                (
+                    "to the strong tier",
+                    f"{r.strong_escalation_rate * 100:.1f}% ({r.conversations_with_strong})",
+                ),
+                (
+                    "to a person",
+                    f"{r.human_escalation_rate * 100:.1f}% ({r.conversations_with_human})",
+                ),
+                (f"saved vs {s.strong_model}", saved),
+                (
+                    "projected month",
+                    f"{format_usd(r.projected_month_usd)} at {format_usd(r.daily_rate_usd)}/day",
+                ),
+            ],
+            indent="",
+        )
+        lines += ["", "by model"]
+        lines += (
+            _table(
+                [
+                    (f"{m.provider}:{m.model}", format_usd(m.cost_usd), f"{m.calls} calls")
+                    for m in r.by_model
+                ]
+            )
+            if r.by_model
+            else ["  (none)"]
+        )
+        lines += ["", "by tier"]
+        lines += (
+            _table([(t.tier, format_usd(t.cost_usd), f"{t.calls} calls") for t in r.by_tier])
+            if r.by_tier
+            else ["  (none)"]
+        )
+        lines += ["", "most expensive threads", *_threads_text(r.top_threads)]
+    elif isinstance(result, ThreadDetail):
+        d = result
+        lines += [
+            f"Thread {d.link}",
+            f"customer {d.user_id} · status {d.status} · tier {d.tier} · "
+            f"spend {format_usd(d.total_usd)} · {len(d.calls)} calls",
+            "",
+        ]
+        if d.calls:
+            lines += _table(
+                [
+                    (
+                        "when (UTC)",
+                        "tier",
+                        "model",
+                        "input",
+                        "cached",
+                        "written",
+                        "output",
+                        "cost",
+                        "outcome",
+                        "why",
+                    )
+                ]
+                + [
+                    (
+                        f"{c.created_at:%Y-%m-%d %H:%M:%S}",
+                        c.tier,
+                        c.model,
+                        str(c.input_tokens),
+                        str(c.cached_input_tokens),
+                        str(c.cache_write_tokens),
+                        str(c.output_tokens),
+                        format_usd(c.cost_usd),
+                        c.outcome,
+                        c.reasons,
+                    )
+                    for c in d.calls
+                ],
+                indent="",
+            )
+        else:
+            lines.append("no model calls")
+        for e in d.escalations:
+            lines.append(
+                f"handed to a person {e.created_at:%Y-%m-%d %H:%M} UTC · {e.status} · "
+                f"why: {', '.join(e.reasons) or 'n/a'}"
+            )
+    else:
+        c = result
+        lines += [
+            f"Customer {c.user_id} · {c.period} · {c.start:%Y-%m-%d %H:%M} → "
+            f"{c.end:%Y-%m-%d %H:%M} UTC",
+            f"spend {format_usd(c.total_usd)} · {c.conversations} conversations · {c.calls} calls",
+            "",
+            "by tier",
+        ]
+        lines += (
+            _table([(t.tier, format_usd(t.cost_usd), f"{t.calls} calls") for t in c.by_tier])
+            if c.by_tier
+            else ["  (none)"]
+        )
+        lines += ["", "most expensive threads", *_threads_text(c.top_threads)]
+    return "\n".join(lines)

@@ -1,0 +1,177 @@
+"""`call_cost`: the cost of one model call from normalised usage, checked against figures worked
+out by hand from the published prices (USD per million tokens, as genai-prices has them):
+
+    claude-haiku-4-5  input 1.00   cache read 0.10   cache write 1.25   output 5.00
+    gpt-4o-mini       input 0.15   cached     0.075                     output 0.60
+
+`input_tokens` counts every input token, cached reads and cache writes included; the uncached
+part is priced at the input rate, the rest at their own rates.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+import pytest
+
+from bot.store import pricing
+from bot.store.pricing import call_cost
+
+
+def test_haiku_plain_input_and_output() -> None:
+    # 1,000,000 input x $1/M = $1.00; 200,000 output x $5/M = $1.00; total $2.00.
+    cost = call_cost(
+        "anthropic",
+        "claude-haiku-4-5",
+        input_tokens=1_000_000,
+        cached_input_tokens=0,
+        cache_write_tokens=0,
+        output_tokens=200_000,
+    )
+    assert cost == Decimal("2.00")
+
+
+def test_haiku_prices_cache_reads_and_writes_at_their_own_rates() -> None:
+    # input 2420 of which 2000 read from cache and 300 written to it, so 120 uncached:
+    #   120 x $1/M     = $0.000120
+    #   2000 x $0.10/M = $0.000200
+    #   300 x $1.25/M  = $0.000375
+    #   45 x $5/M      = $0.000225
+    #   total            $0.000920
+    cost = call_cost(
+        "anthropic",
+        "claude-haiku-4-5",
+        input_tokens=2420,
+        cached_input_tokens=2000,
+        cache_write_tokens=300,
+        output_tokens=45,
+    )
+    assert cost == Decimal("0.000920")
+
+
+def test_a_cache_hit_costs_a_tenth_of_uncached_input_on_haiku() -> None:
+    # 10,000 input, all read from cache: 10,000 x $0.10/M = $0.001 (uncached would be $0.01).
+    cached = call_cost(
+        "anthropic",
+        "claude-haiku-4-5",
+        input_tokens=10_000,
+        cached_input_tokens=10_000,
+        cache_write_tokens=0,
+        output_tokens=0,
+    )
+    uncached = call_cost(
+        "anthropic",
+        "claude-haiku-4-5",
+        input_tokens=10_000,
+        cached_input_tokens=0,
+        cache_write_tokens=0,
+        output_tokens=0,
+    )
+    assert cached == Decimal("0.001")
+    assert uncached == Decimal("0.01")
+
+
+def test_gpt_4o_mini_prices_cached_prompt_tokens_at_half() -> None:
+    # prompt 2500 of which 2048 cached, so 452 uncached:
+    #   452 x $0.15/M   = $0.0000678
+    #   2048 x $0.075/M = $0.0001536
+    #   37 x $0.60/M    = $0.0000222
+    #   total             $0.0002436
+    cost = call_cost(
+        "openai",
+        "gpt-4o-mini",
+        input_tokens=2500,
+        cached_input_tokens=2048,
+        cache_write_tokens=0,
+        output_tokens=37,
+    )
+    assert cost == Decimal("0.0002436")
+
+
+def test_gpt_4o_mini_million_tokens_each() -> None:
+    # 1M input x $0.15 + 1M output x $0.60 = $0.75.
+    cost = call_cost(
+        "openai",
+        "gpt-4o-mini",
+        input_tokens=1_000_000,
+        cached_input_tokens=0,
+        cache_write_tokens=0,
+        output_tokens=1_000_000,
+    )
+    assert cost == Decimal("0.75")
+
+
+def test_no_tokens_cost_nothing() -> None:
+    cost = call_cost(
+        "openai",
+        "gpt-4o-mini",
+        input_tokens=0,
+        cached_input_tokens=0,
+        cache_write_tokens=0,
+        output_tokens=0,
+    )
+    assert cost == 0
+
+
+def test_the_cost_is_a_decimal_not_a_float() -> None:
+    cost = call_cost(
+        "anthropic",
+        "claude-haiku-4-5",
+        input_tokens=3,
+        cached_input_tokens=0,
+        cache_write_tokens=0,
+        output_tokens=7,
+    )
+    # 3 x $1/M + 7 x $5/M = $0.000038, exactly.
+    assert isinstance(cost, Decimal)
+    assert cost == Decimal("0.000038")
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no model warned about yet."""
+    monkeypatch.setattr(pricing, "_warned", set())
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+@pytest.mark.parametrize(
+    ("provider", "model"),
+    [("openai", "llama3.1"), ("anthropic", "claude-from-the-future"), ("nobody", "some-model")],
+)
+def test_an_unknown_model_costs_none_and_is_logged_once(
+    caplog: pytest.LogCaptureFixture, provider: str, model: str
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.store.pricing")
+    costs = [
+        call_cost(
+            provider,
+            model,
+            input_tokens=1000,
+            cached_input_tokens=100,
+            cache_write_tokens=0,
+            output_tokens=50,
+        )
+        for _ in range(3)
+    ]
+    assert costs == [None, None, None]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert f"{provider}:{model}" in warnings[0].getMessage()
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_each_unknown_model_is_warned_about_on_its_own(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.store.pricing")
+    for model in ("llama3.1", "qwen2.5", "llama3.1"):
+        call_cost(
+            "openai",
+            model,
+            input_tokens=1,
+            cached_input_tokens=0,
+            cache_write_tokens=0,
+            output_tokens=1,
+        )
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(messages) == 2
+    assert "openai:llama3.1" in messages[0] and "openai:qwen2.5" in messages[1]
