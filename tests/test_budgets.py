@@ -77,3 +77,32 @@ async def test_a_workspace_over_its_daily_budget_stops_using_the_strong_tier(
     await bot.event(dm("where is my order 1043?"))
     await bot.settle()
     assert "processing" in bot.replies()[-1]["text"]
+
+
+async def test_negotiated_prices_are_used_for_recorded_costs(start_bot: Any) -> None:
+    from decimal import Decimal
+
+    from bot.store.models import ModelCall
+
+    bot = await start_bot(
+        price_overrides={
+            "anthropic:claude-haiku-4-5": {
+                "input_mtok": "2",
+                "output_mtok": "10",
+                "cache_read_mtok": "0",
+                "cache_write_mtok": "0",
+            }
+        }
+    )
+    bot.anthropic.script = [
+        final("Hello!", 0.95),
+    ]
+    bot.anthropic.script[0].input_tokens = 1_000
+    bot.anthropic.script[0].cache_read = 0
+    bot.anthropic.script[0].cache_write = 0
+    bot.anthropic.script[0].output_tokens = 100
+    await bot.event(dm("hi there"))
+    await bot.settle()
+    [call] = await rows(bot, ModelCall)
+    # 1,000 input x $2/M + 100 output x $10/M = $0.002 + $0.001
+    assert call.cost_usd == Decimal("0.003")

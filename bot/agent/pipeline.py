@@ -377,6 +377,7 @@ class Answerer:
             cached_input_tokens=call.usage.cached_input_tokens,
             cache_write_tokens=call.usage.cache_write_tokens,
             output_tokens=call.usage.output_tokens,
+            overrides=self._settings.price_overrides,
         )
         async with self._db.session() as s:
             s.add(
