@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
 BOT_USER_ID = "UBOT"
@@ -34,6 +35,9 @@ class FakeSlack:
     server: TestServer | None = None
     # file id -> bytes POSTed to the upload URL that files.getUploadURLExternal handed out
     uploads: dict[str, bytes] = field(default_factory=dict)
+    # Socket Mode: envelopes to push over the WebSocket, and the acks the app sent back
+    socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
     # name -> (mimetype, bytes) served at /files/{name} to requests bearing the bot token
     hosted: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -109,6 +113,10 @@ class FakeSlack:
                 "ts": ts,
                 "message": {"text": args.get("text"), "ts": ts, "user": BOT_USER_ID},
             }
+        if method == "apps.connections.open":
+            assert self.server is not None
+            url = str(self.server.make_url("/socket")).replace("http://", "ws://")
+            return {"ok": True, "url": url}
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "files.getUploadURLExternal":
@@ -150,8 +158,43 @@ class FakeSlack:
         mimetype, data = self.hosted[request.match_info["name"]]
         return web.Response(body=data, content_type=mimetype)
 
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Slack's Socket Mode endpoint: hello, then envelopes from `socket_outbox`."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {}})
+
+        async def push() -> None:
+            while True:
+                await ws.send_json(await self.socket_outbox.get())
+
+        pusher = asyncio.create_task(push())
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    self.socket_acks.append(json.loads(msg.data))
+        finally:
+            pusher.cancel()
+        return ws
+
+    def push_event(self, body: dict[str, Any]) -> str:
+        """Send an Events API payload over Socket Mode; returns its envelope id."""
+        envelope_id = f"env-{next(self._ts)}"
+        self.socket_outbox.put_nowait(
+            {
+                "envelope_id": envelope_id,
+                "type": "events_api",
+                "payload": body,
+                "accepts_response_payload": False,
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return envelope_id
+
     async def start(self) -> FakeSlack:
         app = web.Application()
+        app.router.add_get("/socket", self.socket)
         app.router.add_get("/files/{name}", self.serve_file)
         app.router.add_route("*", "/api/{method}", self.handle)
         app.router.add_post("/upload/{file_id}", self.upload)
