@@ -182,13 +182,13 @@ async def test_satisfaction_by_tier_and_resolution_rate(bot: Bot) -> None:
 
 async def test_markdown_becomes_slack_mrkdwn_and_long_answers_are_split(bot: Bot) -> None:
     body = "\n\n".join(f"Paragraph {i}: " + "words " * 150 for i in range(12))
-    bot.anthropic.script = [final(f"**Good news**, see [tracking](https://t.example/1).\n\n{body}")]
+    bot.anthropic.script = [final(f"**Good news**, see `1042`.\n\n{body}")]
     await bot.event(dm("tell me everything"))
     await bot.settle()
     posts = bot.replies()
     assert len(posts) > 1
     assert all(len(p["text"]) <= 3000 for p in posts)
-    assert posts[0]["text"].startswith("*Good news*, see <https://t.example/1|tracking>.")
+    assert posts[0]["text"].startswith("*Good news*, see `1042`.")
     assert all(p["thread_ts"] == posts[0]["thread_ts"] for p in posts)
     # Feedback only under the last piece.
     assert ["feedback_up" in json.dumps(blocks_of(p)) for p in posts].count(True) == 1
