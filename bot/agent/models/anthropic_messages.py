@@ -7,7 +7,14 @@ from typing import Any
 
 import anthropic
 
-from bot.agent.models.base import ChatMessage, ModelResponse, TokenUsage, ToolCall, ToolSpec
+from bot.agent.models.base import (
+    ChatMessage,
+    ModelResponse,
+    TokenUsage,
+    ToolCall,
+    ToolSpec,
+    error_kind,
+)
 from bot.errors import ProviderError
 
 
@@ -19,9 +26,7 @@ def provider_error(exc: Exception) -> ProviderError:
         return ProviderError("connection", "Could not reach Anthropic")
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
-        kind = {429: "rate_limited", 529: "overloaded", 401: "auth", 403: "auth"}.get(
-            status, "server_error" if status >= 500 else "bad_request"
-        )
+        kind = error_kind(status)
         return ProviderError(kind, f"Anthropic answered HTTP {status}")
     return ProviderError("unknown", f"Anthropic call failed: {type(exc).__name__}")
 

@@ -65,6 +65,12 @@ class ModelResponse:
     stop_reason: str
 
 
+def error_kind(status: int) -> str:
+    """The kind of an HTTP failure of a provider, as recorded on the model call."""
+    named = {429: "rate_limited", 529: "overloaded", 401: "auth", 403: "auth"}
+    return named.get(status, "server_error" if status >= 500 else "bad_request")
+
+
 class ChatModel(Protocol):
     """A chat model that can call tools. One adapter per provider implements it."""
 

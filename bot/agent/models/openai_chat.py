@@ -8,7 +8,14 @@ from typing import Any
 
 import openai
 
-from bot.agent.models.base import ChatMessage, ModelResponse, TokenUsage, ToolCall, ToolSpec
+from bot.agent.models.base import (
+    ChatMessage,
+    ModelResponse,
+    TokenUsage,
+    ToolCall,
+    ToolSpec,
+    error_kind,
+)
 from bot.errors import ProviderError
 
 
@@ -19,9 +26,7 @@ def provider_error(exc: Exception) -> ProviderError:
         return ProviderError("connection", "Could not reach the OpenAI API")
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
-        kind = {429: "rate_limited", 529: "overloaded", 401: "auth", 403: "auth"}.get(
-            status, "server_error" if status >= 500 else "bad_request"
-        )
+        kind = error_kind(status)
         return ProviderError(kind, f"OpenAI answered HTTP {status}")
     return ProviderError("unknown", f"OpenAI call failed: {type(exc).__name__}")
 
