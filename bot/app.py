@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -51,6 +52,9 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
         # Listeners only store the message and schedule the answer, so they finish well
         # inside the 3 s; acknowledging after them means a stored message is never lost.
         process_before_response=True,
+        # Bolt's assistant kwargs (say, set_title…) are unused here, and its middleware raises
+        # on assistant-looking events that lack a thread.
+        attaching_conversation_kwargs_enabled=False,
         logger=logging.getLogger("slack_bolt"),
     )
     messages.register(app, services)
@@ -77,8 +81,31 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
 def create_web_app(app: AsyncApp, services: Services) -> web.Application:
     """aiohttp application: Slack's request path (signature checks included) and health."""
 
+    verifier = SignatureVerifier(services.settings.slack_signing_secret)
+
+    async def refuse(request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return web.json_response({"error": "malformed request body"}, status=400)
+        if not verifier.is_valid_request(body, dict(request.headers)):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        return web.json_response({"error": "malformed request body"}, status=400)
+
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        if not request.headers.get("X-Slack-Request-Timestamp", "").isdigit():
+            return web.json_response({"error": "invalid signature"}, status=401)
+        # Bolt parses the body before it checks the signature, and trusts its shape: a body
+        # that is not UTF-8 JSON (or a form whose payload is not), or whose payload or event
+        # is not an object, is refused here with 400, or 401 when its signature is wrong.
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (ValueError, TypeError, AttributeError):
+            return await refuse(request)
+        body = bolt_request.body
+        if not isinstance(body, dict) or not isinstance(body.get("event", {}), dict):
+            return await refuse(request)
         bolt_response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 import aiohttp
 
@@ -32,7 +33,18 @@ def _looks_like(media_type: str, data: bytes) -> bool:
     return data.startswith(_MAGIC[media_type])
 
 
-async def load(files: list[dict[str, Any]], token: str, max_bytes: int) -> Attachments:
+def _from_slack(url: str, api_url: str) -> bool:
+    """Only Slack's own file hosts (or the configured API host) get the bot token."""
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    if host == (urlparse(api_url).hostname or "") and parsed.scheme in ("http", "https"):
+        return True
+    return parsed.scheme == "https" and host.endswith((".slack.com", ".slack-gov.com"))
+
+
+async def load(
+    files: list[dict[str, Any]], token: str, max_bytes: int, api_url: str
+) -> Attachments:
     """Fetch the images among `files` (at most `max_bytes` each); notes for everything else."""
     result = Attachments()
     if not files:
@@ -52,7 +64,11 @@ async def load(files: list[dict[str, Any]], token: str, max_bytes: int) -> Attac
                 limit_mb = max_bytes / 1024 / 1024
                 result.notes.append(f"{name} is larger than the {limit_mb:.0f} MB I can read.")
                 continue
-            data = await _fetch(http, str(url), token, max_bytes)
+            data = (
+                await _fetch(http, str(url), token, max_bytes)
+                if _from_slack(str(url), api_url)
+                else None
+            )
             if data is None or not _looks_like(media_type, data):
                 result.notes.append(f"I couldn't open {name}; could you send it again?")
                 continue

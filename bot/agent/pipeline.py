@@ -99,7 +99,10 @@ class Answerer:
             return limited
         text = message.text.strip()
         files = await attachments.load(
-            message.files, self._settings.slack_bot_token, self._settings.max_image_bytes
+            message.files,
+            self._settings.slack_bot_token,
+            self._settings.max_image_bytes,
+            self._settings.slack_api_url,
         )
         if not text and not files.images:
             if files.notes:

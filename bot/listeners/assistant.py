@@ -20,9 +20,11 @@ def register(app: AsyncApp, services: Services) -> None:
 
     @app.event("assistant_thread_started")
     async def on_thread_started(event: dict[str, Any], client: AsyncWebClient) -> None:
-        thread = event.get("assistant_thread") or {}
+        thread = event.get("assistant_thread")
+        if not isinstance(thread, dict):
+            return
         channel, thread_ts = thread.get("channel_id"), thread.get("thread_ts")
-        if not channel or not thread_ts or not prompts:
+        if not isinstance(channel, str) or not isinstance(thread_ts, str) or not prompts:
             return
         await client.assistant_threads_setSuggestedPrompts(
             channel_id=channel,

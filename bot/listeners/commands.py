@@ -107,8 +107,9 @@ def parse_args(text: str) -> CostsRequest:
         return CostsRequest("customer", period, user_id=user["id"] or user["raw"])
     if first.startswith("@"):
         raise UsageError(
-            f"I can't tell who `{first}` is: pick the person from Slack's @-menu so the command "
-            "carries their user id."
+            f"Slack sent `{first}` as plain text, not as a user id: pick the person from the "
+            "@-menu (with escaping switched on for `/costs`, `should_escape: true` in the app "
+            "manifest) or give their user id, such as `/costs U012ABCDEF`."
         )
     if "slack.com/archives/" in first:
         raise UsageError("That is not a link to a Slack message.")

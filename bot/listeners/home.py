@@ -17,7 +17,9 @@ def register(app: AsyncApp, services: Services) -> None:
     async def on_home(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab") not in (None, "home"):
             return
-        user = event["user"]
+        user = event.get("user")
+        if not isinstance(user, str) or not user:
+            return
         is_lead = services.identity.is_lead(user)
         items = await escalations.human_owned(services.db) if is_lead else []
         await client.views_publish(user_id=user, view=home_view(is_lead, items))

@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 _ANSWERED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
 
+def clean(value: object) -> str:
+    """A string from Slack as the database can store it: lone surrogates replaced, no NULs."""
+    text = value if isinstance(value, str) else ""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
 def strip_mentions(text: str, bot_user_id: str | None) -> str:
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
@@ -33,31 +39,43 @@ def inbound_from(
     body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None
 ) -> Inbound | None:
     """The customer message in a Slack event, or None when the bot must not answer it."""
-    if event.get("subtype") not in _ANSWERED_SUBTYPES:
+    subtype = event.get("subtype")
+    if not (subtype is None or isinstance(subtype, str)) or subtype not in _ANSWERED_SUBTYPES:
         return None
-    user = event.get("user")
+    user, channel, ts = (
+        clean(event.get("user")),
+        clean(event.get("channel")),
+        clean(event.get("ts")),
+    )
     if not user or event.get("bot_id") or user == bot_user_id:
         return None
-    channel, ts = event.get("channel"), event.get("ts")
     if not channel or not ts:
         return None
+    thread_ts = event.get("thread_ts")
     return Inbound(
-        team_id=str(body.get("team_id") or event.get("team") or ""),
-        channel_id=str(channel),
-        thread_ts=str(event.get("thread_ts") or ts),
-        user_id=str(user),
-        text=strip_mentions(str(event.get("text") or ""), bot_user_id),
-        ts=str(ts),
-        event_id=str(body.get("event_id") or ""),
-        event_type=str(event.get("type") or ""),
-        files=tuple(_file_facts(f) for f in event.get("files") or [] if isinstance(f, dict)),
+        team_id=clean(body.get("team_id") or event.get("team"))[:32],
+        channel_id=channel[:32],
+        thread_ts=(clean(thread_ts) or ts)[:32],
+        user_id=user[:32],
+        text=strip_mentions(clean(event.get("text")), bot_user_id),
+        ts=ts[:32],
+        event_id=clean(body.get("event_id"))[:64],
+        event_type=clean(event.get("type"))[:64],
+        files=tuple(_file_facts(f) for f in _list(event.get("files")) if isinstance(f, dict)),
     )
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
 
 
 def _file_facts(f: dict[str, Any]) -> dict[str, Any]:
     """What the bot keeps of an attached file: enough to fetch it, nothing more."""
-    keys = ("id", "name", "mimetype", "size", "url_private", "url_private_download")
-    return {k: f[k] for k in keys if k in f}
+    keys = ("id", "name", "mimetype", "url_private", "url_private_download")
+    facts: dict[str, Any] = {k: clean(f[k]) for k in keys if k in f}
+    size = f.get("size")
+    facts["size"] = size if isinstance(size, int) and not isinstance(size, bool) else 0
+    return facts
 
 
 async def take(services: Services, inbound: Inbound) -> None:
@@ -86,7 +104,7 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         if event.get("channel_type") != "im":
             # In channels the bot answers mentions (app_mention) and its own threads only.
-            in_thread = bool(event.get("thread_ts")) and event.get("thread_ts") != event.get("ts")
+            in_thread = inbound.thread_ts != inbound.ts
             if not in_thread or not await queries.conversation_exists(
                 services.db, inbound.channel_id, inbound.thread_ts
             ):
