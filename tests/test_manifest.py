@@ -38,6 +38,7 @@ BOT_SCOPES = [
     "commands",
     "assistant:write",
     "files:read",
+    "files:write",
 ]
 EVENTS_URL = "https://example.com/slack/events"
 
@@ -110,7 +111,7 @@ def test_costs_command_and_interactivity() -> None:
     assert set(commands) == {"/costs"}
     costs = commands["/costs"]
     assert costs["url"] == EVENTS_URL
-    assert costs["should_escape"] is False
+    assert costs["should_escape"] is True  # so @user arrives as <@U…|name>
     assert costs["description"].strip()
     assert costs["usage_hint"].strip()
 

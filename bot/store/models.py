@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # Cost columns: USD with 10 decimal places; one token of a cheap model is ~1e-7 USD.
@@ -86,6 +86,16 @@ class Message(SQLModel, table=True):
 
 class ModelCall(SQLModel, table=True):
     __tablename__ = "model_call"
+    __table_args__ = (
+        # /costs: which messages of a period called the strong tier (migration 0006).
+        Index(
+            "ix_model_call_strong",
+            "created_at",
+            "message_id",
+            postgresql_where=text("tier = 'strong'"),
+            sqlite_where=text("tier = 'strong'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
