@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from bot.cli import main
 from bot.listeners import commands
@@ -542,6 +543,11 @@ async def test_thread_detail_lists_every_call_and_why(db: Database) -> None:
     assert c3 is not None and c3.calls[1].cost_usd is None and c3.unknown_cost_calls == 1
     assert json.loads(c3.to_json())["calls"][1]["cost_usd"] is None
     assert await costs.thread_detail(db, "D0001", "1.000000") is None
+    # A link to a reply (no thread_ts in it) finds the thread through the message.
+    async with db.session() as s:
+        reply = (await s.exec(select(Message).where(Message.conversation_id == world.c2.id))).one()
+    by_reply = await costs.thread_detail(db, "C0SUPPORT", reply.slack_ts or "")
+    assert by_reply is not None and by_reply.conversation_id == world.c2.id
 
 
 async def test_customer_spend(db: Database) -> None:
