@@ -81,7 +81,9 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
 def create_web_app(app: AsyncApp, services: Services) -> web.Application:
     """aiohttp application: Slack's request path (signature checks included) and health."""
 
-    verifier = SignatureVerifier(services.settings.slack_signing_secret)
+    secret = services.settings.slack_signing_secret
+    # In Socket Mode there is no signing secret and every HTTP event is refused.
+    verifier = SignatureVerifier(secret) if secret else None
 
     async def refuse(request: web.Request) -> web.Response:
         raw = await request.read()
@@ -89,7 +91,7 @@ def create_web_app(app: AsyncApp, services: Services) -> web.Application:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             return web.json_response({"error": "malformed request body"}, status=400)
-        if not verifier.is_valid_request(body, dict(request.headers)):
+        if verifier is None or not verifier.is_valid_request(body, dict(request.headers)):
             return web.json_response({"error": "invalid signature"}, status=401)
         return web.json_response({"error": "malformed request body"}, status=400)
 

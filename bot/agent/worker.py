@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.agent import replies
@@ -45,6 +46,19 @@ class Delivery(Protocol):
         ...
 
 
+@dataclass
+class _Lease:
+    """This process's claim on one message: its fencing token (renewals compare and set it),
+    whether the answer is done, and whether the claim was lost to another process."""
+
+    message_id: int
+    token: datetime
+    lost: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    # The renewer and the delivery both renew: one compare-and-set at a time.
+    renewing: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
 class Worker:
     def __init__(
         self, db: Database, answerer: Answerer, delivery: Delivery, claim_timeout: float = 60.0
@@ -68,6 +82,9 @@ class Worker:
     async def _run(self, message_id: int) -> None:
         try:
             await self.process(message_id)
+        except Exception:
+            # The message stays claimed; once the claim runs out the sweeper takes it up again.
+            log.exception("message %s could not be processed", message_id)
         finally:
             self._in_flight.discard(message_id)
 
@@ -94,23 +111,46 @@ class Worker:
                 log.exception("the sweep for unanswered messages failed; retrying")
             await asyncio.sleep(self._lease.total_seconds() / 2)
 
-    async def _renew_lease(self, message_id: int) -> None:
-        while True:
-            await asyncio.sleep(self._lease.total_seconds() / 3)
-            await queries.renew_claim(self._db, message_id)
-
     async def process(self, message_id: int) -> None:
-        if not await queries.claim(self._db, message_id, utcnow() - self._lease):
+        token = await queries.claim(self._db, message_id, utcnow() - self._lease)
+        if token is None:
             return  # another replica (or an earlier delivery) has it
-        renewer = asyncio.create_task(self._renew_lease(message_id))
+        lease = _Lease(message_id, token)
+        renewer = asyncio.create_task(self._keep(lease))
         try:
-            await self._answer(message_id)
+            await self._answer(lease)
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            lease.done.set()
+            await renewer
 
-    async def _answer(self, message_id: int) -> None:
+    async def _keep(self, lease: _Lease) -> None:
+        """Renew the claim every third of the lease until the answer is done (never cancelled
+        in the middle of a database call)."""
+        while not lease.done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lease.done.wait(), self._lease.total_seconds() / 3)
+            if lease.done.is_set() or not await self._renew(lease):
+                return
+
+    async def _renew(self, lease: _Lease) -> bool:
+        """Extend the claim; False once another process holds it."""
+        async with lease.renewing:
+            if lease.lost:
+                return False
+            try:
+                renewed = await queries.renew_claim(self._db, lease.message_id, lease.token)
+            except Exception:
+                log.exception("renewing the claim on message %s failed", lease.message_id)
+                return True  # the claim may still hold; try again
+            if renewed is None:
+                lease.lost = True
+                log.warning("the claim on message %s ran out; another has it", lease.message_id)
+                return False
+            lease.token = renewed
+            return True
+
+    async def _answer(self, lease: _Lease) -> None:
+        message_id = lease.message_id
         conversation = await queries.conversation_of(self._db, message_id)
         try:
             await self._delivery.thinking(conversation)
@@ -122,7 +162,7 @@ class Worker:
             error_id = uuid.uuid4().hex[:8]
             log.exception("answering message %s failed [error %s]", message_id, error_id)
             reply = Reply(replies.apology(error_id), "apology")
-            await self._deliver(message_id, conversation, reply, failed=True)
+            await self._deliver(lease, conversation, reply, failed=True)
             return
         if reply.text is None:
             await queries.set_status(self._db, message_id, MessageStatus.HELD)
@@ -131,7 +171,8 @@ class Worker:
             except Exception:
                 log.warning("could not clear the thinking status for message %s", message_id)
             return
-        await self._deliver(message_id, conversation, reply, failed=False)
+        if not await self._deliver(lease, conversation, reply, failed=False):
+            return
         if reply.escalation_id is not None:
             try:
                 await self._delivery.notify_leads(reply.escalation_id)
@@ -144,9 +185,15 @@ class Worker:
                 )
 
     async def _deliver(
-        self, message_id: int, conversation: Conversation, reply: Reply, *, failed: bool
-    ) -> None:
+        self, lease: _Lease, conversation: Conversation, reply: Reply, *, failed: bool
+    ) -> bool:
+        """Post the reply and record it, unless the claim was lost meanwhile (then the process
+        that holds it answers, and this one stays silent). True when this process answered."""
         assert reply.text is not None
+        message_id = lease.message_id
+        if lease.lost or not await self._renew(lease):
+            log.warning("message %s: not answering, its claim was lost", message_id)
+            return False
         try:
             ts = await self._delivery.send(conversation, reply)
         except Exception:
@@ -165,3 +212,4 @@ class Worker:
             tier=reply.tier,
             kind=reply.kind,
         )
+        return True

@@ -120,36 +120,41 @@ async def conversation_exists(db: Database, channel_id: str, thread_ts: str) -> 
         return row.first() is not None
 
 
-async def claim(db: Database, message_id: int, stale_before: datetime | None = None) -> bool:
-    """Take a pending message (or one whose worker died) for this process.
+async def claim(db: Database, message_id: int, stale_before: datetime) -> datetime | None:
+    """Take a pending message, or one whose claim ran out, for this process.
 
-    One conditional UPDATE, so two replicas can never both take it.
+    One conditional UPDATE, so two replicas can never both take it. Returns the claim's
+    timestamp, which is also its fencing token: renewals compare and set it.
     """
-    condition = col(Message.status) == MessageStatus.PENDING
-    if stale_before is not None:
-        condition = condition | (
-            (col(Message.status) == MessageStatus.WORKING)
-            & (col(Message.claimed_at) < stale_before)
-        )
+    condition = (col(Message.status) == MessageStatus.PENDING) | (
+        (col(Message.status) == MessageStatus.WORKING) & (col(Message.claimed_at) < stale_before)
+    )
+    token = utcnow()
     async with db.session() as s:
         result = await s.exec(
             update(Message)
             .where(col(Message.id) == message_id, condition)
-            .values(status=MessageStatus.WORKING, claimed_at=utcnow())
+            .values(status=MessageStatus.WORKING, claimed_at=token)
         )
         await s.commit()
-        return bool(result.rowcount)
+        return token if result.rowcount else None
 
 
-async def renew_claim(db: Database, message_id: int) -> None:
-    """Extend this process's lease on a message it is answering."""
+async def renew_claim(db: Database, message_id: int, token: datetime) -> datetime | None:
+    """Extend this process's claim if it still holds it; the new token, or None if lost."""
+    renewed = utcnow()
     async with db.session() as s:
-        await s.exec(
+        result = await s.exec(
             update(Message)
-            .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.WORKING)
-            .values(claimed_at=utcnow())
+            .where(
+                col(Message.id) == message_id,
+                col(Message.status) == MessageStatus.WORKING,
+                col(Message.claimed_at) == token,
+            )
+            .values(claimed_at=renewed)
         )
         await s.commit()
+        return renewed if result.rowcount else None
 
 
 async def unfinished(db: Database, stale_after: timedelta) -> list[int]:

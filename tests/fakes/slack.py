@@ -40,7 +40,8 @@ class FakeSlack:
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     # name -> (mimetype, bytes) served at /files/{name} to requests bearing the bot token
     hosted: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Far from the tests' own message ts (numbered from 1), so a reply never shares a ts with one.
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(900_000))
 
     @property
     def api_url(self) -> str:

@@ -1,0 +1,524 @@
+"""Real `supportbot serve` processes: nothing lost when one is killed mid-answer, nothing
+answered twice when two replicas share one PostgreSQL database.
+
+Each process is `python -m bot.cli serve` on a free loopback port, with an environment built
+from scratch (nothing inherited from the developer's shell but PATH) that points it at the fake
+Slack and fake Anthropic servers of the test and sets a short claim lease
+(SUPPORTBOT_CLAIM_TIMEOUT_SECONDS=2), so a dead process's claim runs out within seconds.
+
+What is counted, per inbound message: the `chat.postMessage` calls in its thread at the fake
+Slack, its row's status, the bot's reply rows pointing at it, and the model calls recorded for
+it (an answer taken twice would show twice the model calls of one answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy.engine import make_url
+from sqlmodel import select
+
+import bot
+from bot.store import queries
+from bot.store.db import Database
+from bot.store.models import Message, ModelCall
+from tests.conftest import SIGNING_SECRET, sign
+from tests.fakes.models import FakeAnthropic
+from tests.fakes.slack import TEAM_ID, FakeSlack
+
+# The subprocess runs the very code under test, wherever it is checked out.
+CODE_ROOT = str(Path(bot.__file__).resolve().parent.parent)
+CLAIM_TIMEOUT = 2.0
+# Generous for a loaded 2-core machine; healthy runs take a few seconds.
+STARTUP_TIMEOUT = 60.0
+ANSWER_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Serve:
+    """One `supportbot serve` process."""
+
+    proc: asyncio.subprocess.Process
+    base: str
+    log: Path
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.base}/slack/events"
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.proc.returncode is None
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, answers in flight are simply cut off."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+
+@dataclass
+class Cluster:
+    """Starts serve processes for one test and kills whatever is left at its end."""
+
+    env: dict[str, str]
+    workdir: Path
+    http: aiohttp.ClientSession
+    started: list[Serve]
+
+    async def start(self, name: str) -> Serve:
+        port = free_port()
+        log = self.workdir / f"{name}.log"
+        with log.open("wb") as out:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                env=self.env,
+                cwd=self.workdir,
+            )
+        served = Serve(proc, f"http://127.0.0.1:{port}", log)
+        self.started.append(served)
+
+        async def healthy() -> bool:
+            if not served.alive():
+                pytest.fail(f"{name} exited ({proc.returncode}) on start:\n{served.output}")
+            try:
+                async with self.http.get(f"{served.base}/healthz") as resp:
+                    return resp.status == 200
+            except aiohttp.ClientError:
+                return False
+
+        await wait_until(healthy, f"{name} answered GET /healthz", STARTUP_TIMEOUT, served)
+        return served
+
+    async def post_event(
+        self, served: Serve, body: str, *, retry: int | None = None
+    ) -> tuple[int, float]:
+        """POST a signed Slack event body; returns the status and the response time."""
+        ts = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": sign(body, ts),
+        }
+        if retry:
+            headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        started = time.monotonic()
+        async with self.http.post(served.events_url, data=body.encode(), headers=headers) as r:
+            await r.read()
+            return r.status, time.monotonic() - started
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {s.log.name}\n{s.output[-4000:]}" for s in self.started)
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[bool]],
+    what: str,
+    timeout: float,
+    *processes: Serve,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            logs = "\n".join(f"--- {p.log.name}\n{p.output[-4000:]}" for p in processes)
+            pytest.fail(f"timed out after {timeout:.0f}s waiting until {what}\n{logs}")
+        await asyncio.sleep(0.05)
+
+
+def event_body(event: dict[str, Any], event_id: str | None = None) -> str:
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0001",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}",
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True}],
+        }
+    )
+
+
+def dm_event(text: str, user: str, channel: str, ts: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "channel": channel,
+        "channel_type": "im",
+        "user": user,
+        "text": text,
+        "ts": ts,
+    }
+
+
+def thread_posts(slack: FakeSlack, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+    return [p for p in slack.posts() if p["channel"] == channel and p["thread_ts"] == thread_ts]
+
+
+def takes(slack: FakeSlack, channel: str, thread_ts: str) -> int:
+    """How many times a worker took the message: each take first sets the thread's "is
+    thinking" status (assistant.threads.setStatus, in DMs) before asking the model."""
+    return sum(
+        1
+        for c in slack.calls_to("assistant.threads.setStatus")
+        if c.args.get("channel_id") == channel
+        and c.args.get("thread_ts") == thread_ts
+        and c.args.get("status")
+    )
+
+
+@dataclass
+class Inbound:
+    """Everything recorded about one customer message."""
+
+    message: Message
+    replies: list[Message]
+    model_calls: int
+
+
+async def inbound(db: Database, channel: str, ts: str) -> Inbound | None:
+    async with db.session() as s:
+        message = (
+            await s.exec(
+                select(Message).where(Message.channel_id == channel, Message.slack_ts == ts)
+            )
+        ).first()
+        if message is None:
+            return None
+        replies = list(
+            (await s.exec(select(Message).where(Message.reply_to_id == message.id))).all()
+        )
+        calls = list(
+            (await s.exec(select(ModelCall).where(ModelCall.message_id == message.id))).all()
+        )
+        return Inbound(message, replies, len(calls))
+
+
+async def all_finished(db: Database, messages: list[tuple[str, str]]) -> bool:
+    """Every message is out of the worker's hands (answered, or failed with an apology)."""
+    for channel, ts in messages:
+        found = await inbound(db, channel, ts)
+        if found is None or found.message.status in ("pending", "working"):
+            return False
+    return True
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def cluster(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> AsyncIterator[Cluster]:
+    workdir = tmp_path / "work"  # empty: no stray .env is read
+    workdir.mkdir()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": CODE_ROOT,
+        "PYTHONUNBUFFERED": "1",
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "ANTHROPIC_API_KEY": "test-anthropic-key",
+        "ANTHROPIC_BASE_URL": fake_anthropic.base_url,
+        "SUPPORTBOT_CLAIM_TIMEOUT_SECONDS": str(CLAIM_TIMEOUT),
+    }
+    async with AsyncExitStack() as stack:
+        http = await stack.enter_async_context(aiohttp.ClientSession())
+        c = Cluster(env, workdir, http, [])
+        try:
+            yield c
+        finally:
+            for served in c.started:
+                await served.kill()
+
+
+REPLICAS_NEED_POSTGRES = (
+    "several replicas share a PostgreSQL database; set TEST_DATABASE_URL to run this test"
+)
+
+
+def on_postgresql(database_url: str) -> bool:
+    return make_url(database_url).get_backend_name() == "postgresql"
+
+
+# --- nothing lost ---------------------------------------------------------------------------
+
+
+async def test_a_message_whose_process_is_killed_mid_answer_is_answered_once_after_restart(
+    cluster: Cluster, db: Database, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    channel, ts = "D0001", f"{int(time.time()) - 1}.000001"
+    fake_anthropic.delay = 3.0  # the first model call is still running when the process dies
+    first = await cluster.start("first")
+    status, _ = await cluster.post_event(
+        first, event_body(dm_event("where is my order 1042?", "UALICE", channel, ts))
+    )
+    assert status == 200
+
+    async def model_called() -> bool:
+        return len(fake_anthropic.requests) >= 1
+
+    await wait_until(model_called, "the model request arrived", ANSWER_TIMEOUT, first)
+    await first.kill()
+
+    # The message was acknowledged and taken, and nothing was answered yet.
+    assert thread_posts(fake_slack, channel, ts) == []
+    found = await inbound(db, channel, ts)
+    assert found is not None
+    assert found.message.status == "working", "the killed process had claimed the message"
+    assert found.replies == []
+
+    fake_anthropic.delay = 0.2
+    await cluster.start("second")
+
+    await wait_until(
+        lambda: all_finished(db, [(channel, ts)]),
+        f"the restarted process answered the message (lease {CLAIM_TIMEOUT}s)",
+        ANSWER_TIMEOUT,
+        *cluster.started,
+    )
+    # Room for a second answer that must not come: a few more sweeps of the lease.
+    await asyncio.sleep(CLAIM_TIMEOUT * 2)
+
+    posts = thread_posts(fake_slack, channel, ts)
+    assert len(posts) == 1, [p["text"] for p in posts]
+    assert "shipped" in posts[0]["text"]
+    found = await inbound(db, channel, ts)
+    assert found is not None
+    assert found.message.status == "answered"
+    assert len(found.replies) == 1
+    assert found.replies[0].slack_ts == posts[0]["ts"]
+    # Taken twice, once by each process; the killed one's model call was never recorded, so
+    # the calls recorded are one answer's (lookup, then final answer), by the new process.
+    assert takes(fake_slack, channel, ts) == 2
+    assert found.model_calls == 2
+    assert "Traceback" not in cluster.started[1].output, cluster.started[1].output
+
+
+async def test_the_work_of_a_replica_killed_mid_answer_is_taken_over_by_a_live_replica(
+    cluster: Cluster,
+    db: Database,
+    database_url: str,
+    fake_slack: FakeSlack,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    """No restart here: the surviving replica's periodic sweep finds the dead one's claim
+    once its lease has run out. The survivor is paused (SIGSTOP) while the message arrives, so
+    the dead replica is certainly the one that took it; the survivor started before the
+    message existed, so its sweep at start cannot have seen it either."""
+    if not on_postgresql(database_url):
+        pytest.skip(REPLICAS_NEED_POSTGRES)
+    channel, ts = "D0001", f"{int(time.time()) - 1}.000001"
+    fake_anthropic.delay = 3.0
+    doomed, survivor = await cluster.start("doomed"), await cluster.start("survivor")
+    survivor.proc.send_signal(signal.SIGSTOP)
+    try:
+        status, _ = await cluster.post_event(
+            doomed, event_body(dm_event("where is my order 1042?", "UALICE", channel, ts))
+        )
+        assert status == 200
+
+        async def model_called() -> bool:
+            return len(fake_anthropic.requests) >= 1
+
+        await wait_until(model_called, "the model request arrived", ANSWER_TIMEOUT, doomed)
+        await doomed.kill()
+    finally:
+        survivor.proc.send_signal(signal.SIGCONT)
+    found = await inbound(db, channel, ts)
+    assert found is not None and found.message.status == "working"
+    assert thread_posts(fake_slack, channel, ts) == []
+
+    fake_anthropic.delay = 0.2
+    await wait_until(
+        lambda: all_finished(db, [(channel, ts)]),
+        f"the live replica took over the dead one's message (lease {CLAIM_TIMEOUT}s)",
+        ANSWER_TIMEOUT,
+        *cluster.started,
+    )
+    await asyncio.sleep(CLAIM_TIMEOUT * 2)
+
+    posts = thread_posts(fake_slack, channel, ts)
+    assert len(posts) == 1, [p["text"] for p in posts]
+    found = await inbound(db, channel, ts)
+    assert found is not None
+    assert (found.message.status, len(found.replies)) == ("answered", 1)
+    assert takes(fake_slack, channel, ts) == 2  # the dead replica's take, and the survivor's
+    assert survivor.alive()
+
+
+# --- nothing twice --------------------------------------------------------------------------
+
+
+def customers(slack: FakeSlack, count: int) -> list[tuple[str, str]]:
+    """(user, DM channel) of `count` customers, each known to the fake Slack by email."""
+    people = []
+    for k in range(count):
+        user = f"UCUST{k:03d}"
+        slack.add_user(user, f"customer{k}@example.com", f"Customer {k}")
+        people.append((user, f"DCUST{k:03d}"))
+    return people
+
+
+async def assert_each_answered_once(
+    db: Database, slack: FakeSlack, messages: list[tuple[str, str]]
+) -> None:
+    """One take, one post, one reply row, `answered`; and the same number of model calls for
+    every message (they all ask the same question, so one answer costs the same for each)."""
+    problems = []
+    model_calls = set()
+    for channel, ts in messages:
+        posts = thread_posts(slack, channel, ts)
+        found = await inbound(db, channel, ts)
+        if found is None:
+            problems.append(f"{channel}/{ts}: no row")
+            continue
+        model_calls.add(found.model_calls)
+        summary = (
+            f"{channel}/{ts}: status={found.message.status} takes={takes(slack, channel, ts)}"
+            f" posts={len(posts)} replies={len(found.replies)} model_calls={found.model_calls}"
+        )
+        if (
+            takes(slack, channel, ts) != 1
+            or len(posts) != 1
+            or found.message.status != "answered"
+            or len(found.replies) != 1
+            or found.model_calls == 0
+        ):
+            problems.append(summary)
+    assert not problems, "\n".join(problems)
+    assert len(model_calls) == 1, f"model calls per message differ: {sorted(model_calls)}"
+
+
+async def test_two_replicas_given_every_event_answer_each_message_exactly_once(
+    cluster: Cluster,
+    db: Database,
+    database_url: str,
+    fake_slack: FakeSlack,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    if not on_postgresql(database_url):
+        pytest.skip(REPLICAS_NEED_POSTGRES)
+    # Each answer takes two or more model calls of 1.5 s: longer than the 2 s lease, so a replica
+    # that did not renew its claim would see the other one take the message again.
+    fake_anthropic.delay = 1.5
+    a, b = await cluster.start("replica-a"), await cluster.start("replica-b")
+    people = customers(fake_slack, 20)
+    base = int(time.time()) - 1
+    messages = [(channel, f"{base}.{k:06d}") for k, (_user, channel) in enumerate(people)]
+
+    async def deliver(k: int) -> list[int]:
+        user, channel = people[k]
+        event = dm_event(f"where is my order 1042? (#{k})", user, channel, messages[k][1])
+        body = event_body(event)
+        statuses = []
+        # Slack's delivery reaches both replicas (a load balancer retrying, say)...
+        for status, _ in await asyncio.gather(
+            cluster.post_event(a, body), cluster.post_event(b, body)
+        ):
+            statuses.append(status)
+        if k % 4 == 0:  # ...Slack retries some, to either replica...
+            for status, _ in await asyncio.gather(
+                cluster.post_event(b, body, retry=1), cluster.post_event(a, body, retry=2)
+            ):
+                statuses.append(status)
+        if k % 5 == 0:  # ...and one message can come as two events (app_mention + message).
+            status, _ = await cluster.post_event(a, event_body(event))
+            statuses.append(status)
+        return statuses
+
+    for statuses in await asyncio.gather(*(deliver(k) for k in range(len(people)))):
+        assert statuses and all(s == 200 for s in statuses), statuses
+
+    await wait_until(
+        lambda: all_finished(db, messages), "every message was answered", ANSWER_TIMEOUT, a, b
+    )
+    await asyncio.sleep(CLAIM_TIMEOUT * 2)  # a late second answer would show up by now
+
+    await assert_each_answered_once(db, fake_slack, messages)
+    assert len(fake_slack.posts()) == len(messages)
+    assert a.alive() and b.alive()
+    for served in (a, b):
+        assert "Traceback" not in served.output, served.output
+
+
+async def test_two_replicas_starting_on_a_backlog_take_each_message_once(
+    cluster: Cluster,
+    db: Database,
+    database_url: str,
+    fake_slack: FakeSlack,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    """Messages acknowledged while no replica was up are pending in the database; two replicas
+    starting together both sweep them at once, and each message is still taken by one."""
+    if not on_postgresql(database_url):
+        pytest.skip(REPLICAS_NEED_POSTGRES)
+    await db.upgrade()
+    people = customers(fake_slack, 20)
+    base = int(time.time()) - 1
+    messages = []
+    for k, (user, channel) in enumerate(people):
+        ts = f"{base}.{k:06d}"
+        message_id = await queries.record_inbound(
+            db,
+            queries.Inbound(TEAM_ID, channel, ts, user, f"hello, I have a question (#{k})", ts),
+        )
+        assert message_id is not None
+        messages.append((channel, ts))
+    fake_anthropic.delay = 0.5
+
+    a, b = await asyncio.gather(cluster.start("replica-a"), cluster.start("replica-b"))
+
+    await wait_until(
+        lambda: all_finished(db, messages),
+        "every pending message was answered",
+        ANSWER_TIMEOUT,
+        a,
+        b,
+    )
+    await asyncio.sleep(CLAIM_TIMEOUT * 2)
+
+    await assert_each_answered_once(db, fake_slack, messages)
+    assert len(fake_slack.posts()) == len(messages)
