@@ -132,6 +132,8 @@ async def play(turns: int, provider: str, workdir: Path) -> dict[str, object]:
     )
     await server.close()
     await services.close()
+    if client.session is not None:
+        await client.session.close()
     for fake in (slack, anthropic, openai):
         await fake.close()
     return {

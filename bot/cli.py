@@ -45,7 +45,8 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         loop.add_signal_handler(sig, stop.set)
     runner = web.AppRunner(create_web_app(app, services), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    # A burst of Slack events opens many connections at once; the default backlog is 128.
+    site = web.TCPSite(runner, host, port, backlog=1024)
     await site.start()
     socket_handler = None
     if settings.slack_app_token:
@@ -62,6 +63,8 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         await socket_handler.close_async()  # type: ignore[no-untyped-call]
     await runner.cleanup()
     await services.close()
+    if client.session is not None:
+        await client.session.close()
 
 
 class TerminalDelivery:

@@ -273,9 +273,13 @@ async def start_bot(
         await server.start_server()
         bot = Bot(services, server, ClientSession(), fake_slack, fake_anthropic, fake_openai)
         started.append(bot)
+        clients.append(client)
         return bot
 
+    clients: list[Any] = []
     yield start
+    for client in clients:
+        await client.session.close()
     for bot in started:
         await bot.http.close()
         await bot.server.close()

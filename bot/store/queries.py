@@ -59,53 +59,41 @@ async def record_inbound(db: Database, msg: Inbound) -> int | None:
             {"event_id": msg.event_id, "event_type": msg.event_type, "received_at": now},
         ):
             return None
-        await _insert_ignore(
-            conn,
-            Conversation,
-            {
-                "team_id": msg.team_id,
-                "channel_id": msg.channel_id,
-                "thread_ts": msg.thread_ts,
-                "user_id": msg.user_id,
-                "status": "active",
-                "tier": "primary",
-                "total_cost_usd": 0,
-                "created_at": now,
-                "updated_at": now,
-            },
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conversation = dialect.insert(Conversation.__table__).values(  # type: ignore[attr-defined]
+            team_id=msg.team_id,
+            channel_id=msg.channel_id,
+            thread_ts=msg.thread_ts,
+            user_id=msg.user_id,
+            status="active",
+            tier="primary",
+            total_cost_usd=0,
+            created_at=now,
+            updated_at=now,
         )
         conv_id = (
             await conn.execute(
-                select(col(Conversation.id)).where(
-                    col(Conversation.channel_id) == msg.channel_id,
-                    col(Conversation.thread_ts) == msg.thread_ts,
-                )
+                conversation.on_conflict_do_update(
+                    index_elements=["channel_id", "thread_ts"], set_={"updated_at": now}
+                ).returning(Conversation.__table__.c.id)  # type: ignore[attr-defined]
             )
         ).scalar_one()
-        inserted = await _insert_ignore(
-            conn,
-            Message,
-            {
-                "conversation_id": conv_id,
-                "role": MessageRole.USER,
-                "user_id": msg.user_id,
-                "text": msg.text,
-                "channel_id": msg.channel_id,
-                "slack_ts": msg.ts,
-                "files": list(msg.files),
-                "status": MessageStatus.PENDING,
-                "created_at": now,
-            },
+        message = dialect.insert(Message.__table__).values(  # type: ignore[attr-defined]
+            conversation_id=conv_id,
+            role=MessageRole.USER,
+            user_id=msg.user_id,
+            text=msg.text,
+            channel_id=msg.channel_id,
+            slack_ts=msg.ts,
+            files=list(msg.files),
+            status=MessageStatus.PENDING,
+            created_at=now,
         )
-        if not inserted:
-            return None
         message_id = (
             await conn.execute(
-                select(col(Message.id)).where(
-                    col(Message.channel_id) == msg.channel_id, col(Message.slack_ts) == msg.ts
-                )
+                message.on_conflict_do_nothing().returning(Message.__table__.c.id)  # type: ignore[attr-defined]
             )
-        ).scalar_one()
+        ).scalar_one_or_none()
         return int(message_id) if message_id is not None else None
 
 
