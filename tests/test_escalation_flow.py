@@ -75,6 +75,8 @@ async def test_low_confidence_lets_the_strong_tier_answer_knowing_why(start_bot:
     assert models == [HAIKU, HAIKU, SONNET, SONNET]
     strong_system = bot.anthropic.requests[2]["system"][0]["text"]
     assert "low_confidence" in strong_system and "It might have shipped" in strong_system
+    # The primary tier's tool results travel along, as data.
+    assert "<tool_results>" in strong_system and '"status": "shipped"' in strong_system
     calls = await rows(bot, ModelCall)
     assert [(c.tier, c.reasons) for c in calls][2:] == [
         ("strong", "low_confidence"),

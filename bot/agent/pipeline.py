@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +22,7 @@ from bot.agent.models.base import ChatMessage, ImageInput, TokenUsage
 from bot.agent.models.chain import Attempt
 from bot.agent.prompts import render
 from bot.agent.tiers import TierResult, run_tier
-from bot.agent.tools import Toolbox
+from bot.agent.tools import Toolbox, ToolOutcome
 from bot.agent.tools.orders import OrderBackend
 from bot.config import Settings
 from bot.errors import ProviderError
@@ -188,7 +189,14 @@ class Answerer:
         reasons = [str(r) for r in verdict.reasons]
         try:
             strong = await self._tier(
-                message, conversation, Tier.STRONG, transcript, toolbox, reasons, primary.text
+                message,
+                conversation,
+                Tier.STRONG,
+                transcript,
+                toolbox,
+                reasons,
+                primary.text,
+                primary.loop.outcomes if primary.loop else [],
             )
         except BudgetExceeded as over:
             over.draft = primary.text or ""
@@ -237,11 +245,25 @@ class Answerer:
         toolbox: Toolbox,
         reasons: list[str],
         draft: str | None = None,
+        earlier: list[ToolOutcome] | None = None,
     ) -> TierResult:
-        """Run one tier; the strong tier's prompt says why it was called."""
+        """Run one tier; the strong tier's prompt says why it was called, with the primary
+        tier's draft and tool results (those that tried to instruct the model withheld)."""
         system = self._system
         if tier == Tier.STRONG:
-            system += render("escalation.md.j2", reasons=reasons, draft=draft or "")
+            results = [
+                {
+                    "name": o.name,
+                    "arguments": json.dumps(o.arguments, ensure_ascii=False),
+                    "content": o.content
+                    if not o.findings
+                    else "(withheld: it contained text that tries to instruct the assistant)",
+                }
+                for o in earlier or []
+            ]
+            system += render(
+                "escalation.md.j2", reasons=reasons, draft=draft or "", tool_results=results
+            )
 
         async def record(call: CallRecord) -> None:
             await self.record_call(message, call, ",".join(reasons))
