@@ -391,3 +391,16 @@ async def test_app_home_lists_open_escalations_oldest_first_for_leads(start_bot:
     assert text.index("<@UALICE>") < text.index("<@UBOB>")
     assert "customer_request" in text and "waiting" in text
     assert "escalation" not in json.dumps(other_view["view"]).lower()
+
+
+async def test_leads_may_be_given_as_a_user_group(start_bot: Any) -> None:
+    bot = await start_bot(leads_channel=LEADS, lead_users=["S0LEADS"])
+    bot.slack.usergroups["S0LEADS"] = ["UBOB"]
+    _, esc = await hand_off(bot)
+    await bot.click("escalation_dismiss", str(esc.id), user="ULEAD")  # not in the group now
+    [refusal] = bot.slack.calls_to("chat.postEphemeral")
+    assert refusal.args["user"] == "ULEAD"
+    await bot.click("escalation_dismiss", str(esc.id), user="UBOB")
+    [esc] = await rows(bot, Escalation)
+    assert (esc.status, esc.lead_user_id) == ("dismissed", "UBOB")
+    assert len(bot.slack.calls_to("usergroups.users.list")) == 1  # cached

@@ -39,6 +39,7 @@ BOT_SCOPES = [
     "assistant:write",
     "files:read",
     "files:write",
+    "usergroups:read",
 ]
 EVENTS_URL = "https://example.com/slack/events"
 

@@ -40,9 +40,32 @@ class IdentityResolver:
         # Emails known without Slack (the terminal `supportbot chat` user).
         self._known = dict(known_emails or {})
         self._cache: dict[str, tuple[float, str | None, str]] = {}
+        self._groups: dict[str, tuple[float, set[str]]] = {}
 
-    def is_lead(self, user_id: str) -> bool:
-        return user_id in self._leads
+    async def is_lead(self, user_id: str) -> bool:
+        """A lead is listed in SUPPORTBOT_LEAD_USERS by user id, or is in a listed user group
+        (an id starting with S; its members are looked up with usergroups.users.list)."""
+        if user_id in self._leads:
+            return True
+        for group in (g for g in self._leads if g.startswith("S")):
+            if user_id in await self._group_members(group):
+                return True
+        return False
+
+    async def _group_members(self, group_id: str) -> set[str]:
+        cached = self._groups.get(group_id)
+        if cached and time.monotonic() - cached[0] < _CACHE_SECONDS:
+            return cached[1]
+        members: set[str] = set()
+        if self._client is not None:
+            try:
+                resp = await self._client.usergroups_users_list(usergroup=group_id)
+                members = {str(u) for u in resp.get("users") or []}
+            except SlackApiError as exc:
+                log.warning("usergroups.users.list failed: %s", exc.response.get("error"))
+                return cached[1] if cached else set()
+        self._groups[group_id] = (time.monotonic(), members)
+        return members
 
     async def resolve(self, user_id: str) -> Asker:
         async with self._db.session() as s:
@@ -50,7 +73,7 @@ class IdentityResolver:
         email, name = await self._profile(user_id)
         if link is not None:
             email = link.email
-        return Asker(user_id=user_id, email=email, is_lead=self.is_lead(user_id), name=name)
+        return Asker(user_id=user_id, email=email, is_lead=await self.is_lead(user_id), name=name)
 
     async def _profile(self, user_id: str) -> tuple[str | None, str]:
         if user_id in self._known:

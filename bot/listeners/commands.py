@@ -482,7 +482,7 @@ def register(app: AsyncApp, services: Services) -> None:
     async def on_costs(
         ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        if not services.identity.is_lead(command.get("user_id", "")):
+        if not await services.identity.is_lead(command.get("user_id", "")):
             await ack(**_private(NOT_A_LEAD))
             return
         try:

@@ -20,6 +20,6 @@ def register(app: AsyncApp, services: Services) -> None:
         user = event.get("user")
         if not isinstance(user, str) or not user:
             return
-        is_lead = services.identity.is_lead(user)
+        is_lead = await services.identity.is_lead(user)
         items = await escalations.human_owned(services.db) if is_lead else []
         await client.views_publish(user_id=user, view=home_view(is_lead, items))

@@ -67,7 +67,7 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
         except (ValueError, KeyError):
             log.warning("ignored a malformed escalation action")
             return
-        if not services.identity.is_lead(user):
+        if not await services.identity.is_lead(user):
             await refuse(client, body, NOT_A_LEAD)
             return
         if action == LeadAction.SEND_EDITED:
@@ -81,7 +81,7 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
     @app.view(EDIT_CALLBACK)
     async def on_edit_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        if not services.identity.is_lead(user):
+        if not await services.identity.is_lead(user):
             await ack(response_action="errors", errors={"answer": NOT_A_LEAD})
             return
         text = (view["state"]["values"]["answer"]["text"].get("value") or "").strip()

@@ -38,6 +38,7 @@ class FakeSlack:
     # Socket Mode: envelopes to push over the WebSocket, and the acks the app sent back
     socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
     # name -> (mimetype, bytes) served at /files/{name} to requests bearing the bot token
     hosted: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     # Far from the tests' own message ts (numbered from 1), so a reply never shares a ts with one.
@@ -114,6 +115,11 @@ class FakeSlack:
                 "ts": ts,
                 "message": {"text": args.get("text"), "ts": ts, "user": BOT_USER_ID},
             }
+        if method == "usergroups.users.list":
+            members = self.usergroups.get(str(args.get("usergroup")))
+            if members is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": members}
         if method == "apps.connections.open":
             assert self.server is not None
             url = str(self.server.make_url("/socket")).replace("http://", "ws://")
