@@ -1,4 +1,6 @@
-"""Errors by audience: what the customer may read, what the operator must fix."""
+"""Errors by audience: what the operator must fix, and what failed outside our control.
+
+What a customer reads is never an exception's text: it comes from `bot/agent/replies.py`."""
 
 from __future__ import annotations
 
@@ -9,10 +11,6 @@ class SupportbotError(Exception):
 
 class ConfigError(SupportbotError):
     """The operator must fix the configuration; the message says how."""
-
-
-class UserFacingError(SupportbotError):
-    """A problem the asker can act on; the message is safe and polite to show them."""
 
 
 class ProviderError(SupportbotError):
