@@ -184,7 +184,9 @@ async def _escalations(settings: Settings, status: str | None, as_json: bool) ->
 async def _costs(
     settings: Settings, period: str, thread: str | None, user: str | None, as_json: bool
 ) -> int:
+    from bot.costs_text import format_text
     from bot.store import costs
+    from bot.store.cost_results import CostReport, CustomerSpend, ThreadDetail
     from bot.store.db import Database
 
     try:
@@ -200,7 +202,7 @@ async def _costs(
     db = Database(settings.database_url)
     try:
         await db.upgrade()
-        result: costs.CostReport | costs.ThreadDetail | costs.CustomerSpend | None
+        result: CostReport | ThreadDetail | CustomerSpend | None
         if where is not None:
             result = await costs.thread_detail(db, *where)
         elif user:
@@ -217,7 +219,7 @@ async def _costs(
     if result is None:
         print(f"supportbot: no record of the thread {thread}", file=sys.stderr)
         return 1
-    print(result.to_json() if as_json else costs.format_text(result))
+    print(result.to_json() if as_json else format_text(result))
     return 0
 
 

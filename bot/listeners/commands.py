@@ -24,16 +24,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from bot.store import costs
-from bot.store.costs import (
-    PERIODS,
+from bot.store.cost_results import (
     CostReport,
     CustomerSpend,
     DailySpend,
     ThreadDetail,
     ThreadSpend,
-    format_usd,
-    parse_thread_link,
 )
+from bot.store.costs import PERIODS, format_usd, parse_thread_link
 
 log = logging.getLogger(__name__)
 

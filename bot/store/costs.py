@@ -22,7 +22,6 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 
-from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
     and_,
@@ -37,6 +36,18 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import Label
 
 from bot.config import parse_model_ref
+from bot.store.cost_results import (
+    CallDetail,
+    CostReport,
+    CustomerSpend,
+    DailySpend,
+    HumanEscalation,
+    ModelSpend,
+    Savings,
+    ThreadDetail,
+    ThreadSpend,
+    TierSpend,
+)
 from bot.store.db import Database
 from bot.store.models import Conversation, Escalation, Message, ModelCall, Tier
 from bot.store.pricing import PriceOverrides, flat_price, model_price, price_usage, tier_starts
@@ -137,139 +148,6 @@ def p95(values: Sequence[Decimal]) -> Decimal:
     ordered = sorted(values)
     rank = (95 * len(ordered) + 99) // 100
     return ordered[rank - 1]
-
-
-# ---------------------------------------------------------------------------------------------
-# Results
-
-
-class _Json(BaseModel):
-    def to_json(self, indent: int | None = 2) -> str:
-        """JSON text; Decimal costs are strings, datetimes ISO 8601 in UTC."""
-        return self.model_dump_json(indent=indent)
-
-    def as_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-
-class ModelSpend(_Json):
-    provider: str
-    model: str
-    calls: int
-    unknown_cost_calls: int
-    cost_usd: Decimal
-
-
-class TierSpend(_Json):
-    tier: str
-    calls: int
-    unknown_cost_calls: int
-    cost_usd: Decimal
-
-
-class ThreadSpend(_Json):
-    conversation_id: int
-    channel_id: str
-    thread_ts: str
-    user_id: str
-    calls: int
-    cost_usd: Decimal
-    link: str
-
-
-class Savings(_Json):
-    strong_model: str
-    # What the compared calls cost, and what the same messages would have cost on the strong
-    # model alone; None when the strong model has no known price.
-    actual_usd: Decimal
-    always_strong_usd: Decimal | None
-    saved_usd: Decimal | None
-    saved_share: float | None
-    compared_calls: int  # calls of known cost: both sides of the comparison
-    repriced_calls: int  # primary calls of messages that never needed the strong tier
-    strong_calls: int  # their cost is what their messages cost on the strong model anyway
-
-
-class CostReport(_Json):
-    period: str
-    start: datetime
-    end: datetime
-    total_usd: Decimal
-    calls: int
-    unknown_cost_calls: int
-    input_tokens: int
-    cached_input_tokens: int
-    cache_write_tokens: int
-    output_tokens: int
-    by_model: list[ModelSpend]
-    by_tier: list[TierSpend]
-    conversations: int
-    cost_per_conversation_mean_usd: Decimal
-    cost_per_conversation_p95_usd: Decimal
-    conversations_with_strong: int
-    conversations_with_human: int
-    strong_escalation_rate: float
-    human_escalation_rate: float
-    savings: Savings
-    daily_rate_usd: Decimal
-    projected_month_usd: Decimal
-    top_threads: list[ThreadSpend]
-
-
-class CallDetail(_Json):
-    id: int
-    created_at: datetime
-    provider: str
-    model: str
-    tier: str
-    input_tokens: int
-    cached_input_tokens: int
-    cache_write_tokens: int
-    output_tokens: int
-    cost_usd: Decimal | None
-    outcome: str
-    reasons: str
-    confidence: float | None
-
-
-class HumanEscalation(_Json):
-    id: int
-    created_at: datetime
-    status: str
-    reasons: list[str]
-
-
-class ThreadDetail(_Json):
-    conversation_id: int
-    channel_id: str
-    thread_ts: str
-    user_id: str
-    status: str
-    tier: str
-    link: str
-    total_usd: Decimal
-    unknown_cost_calls: int
-    calls: list[CallDetail]
-    escalations: list[HumanEscalation]
-
-
-class CustomerSpend(_Json):
-    user_id: str
-    period: str
-    start: datetime
-    end: datetime
-    total_usd: Decimal
-    calls: int
-    unknown_cost_calls: int
-    conversations: int
-    by_tier: list[TierSpend]
-    top_threads: list[ThreadSpend]
-
-
-class DailySpend(_Json):
-    day: date
-    tier: str
-    cost_usd: Decimal
 
 
 # ---------------------------------------------------------------------------------------------
@@ -810,168 +688,3 @@ async def daily_spend(
 def _utc(moment: datetime) -> datetime:
     """SQLite hands timestamps back naive; they are UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-# ---------------------------------------------------------------------------------------------
-# Text for the terminal (`supportbot costs`)
-
-
-def _calls(n: int, unpriced: int = 0) -> str:
-    text = f"{n} call" + ("" if n == 1 else "s")
-    return text + (f" ({unpriced} unpriced)" if unpriced else "")
-
-
-def _table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [
-        indent + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
-        for r in rows
-    ]
-
-
-def _threads_text(threads: list[ThreadSpend]) -> list[str]:
-    if not threads:
-        return ["  (none)"]
-    return _table(
-        [("cost", "calls", "customer", "thread")]
-        + [(format_usd(t.cost_usd), str(t.calls), t.user_id, t.link) for t in threads]
-    )
-
-
-def format_text(result: CostReport | ThreadDetail | CustomerSpend) -> str:
-    """A readable plain-text rendering of any of the three results."""
-    lines: list[str] = []
-    if isinstance(result, CostReport):
-        r, s = result, result.savings
-        lines += [f"Costs · {r.period} · {r.start:%Y-%m-%d %H:%M} → {r.end:%Y-%m-%d %H:%M} UTC", ""]
-        saved = (
-            "unknown (no price for the strong model)"
-            if s.saved_usd is None or s.always_strong_usd is None
-            else f"{format_usd(s.saved_usd)}"
-            + (f" ({s.saved_share * 100:.1f}%)" if s.saved_share is not None else "")
-            + f" · always-strong {format_usd(s.always_strong_usd)}"
-            + f" vs actual {format_usd(s.actual_usd)}"
-        )
-        unknown = f" ({r.unknown_cost_calls} unpriced, not counted)" if r.unknown_cost_calls else ""
-        lines += _table(
-            [
-                ("spend", format_usd(r.total_usd)),
-                ("model calls", f"{r.calls}{unknown}"),
-                ("conversations", str(r.conversations)),
-                (
-                    "per conversation",
-                    f"mean {format_usd(r.cost_per_conversation_mean_usd)}"
-                    f" · p95 {format_usd(r.cost_per_conversation_p95_usd)}",
-                ),
-                (
-                    "to the strong tier",
-                    f"{r.strong_escalation_rate * 100:.1f}% ({r.conversations_with_strong})",
-                ),
-                (
-                    "to a person",
-                    f"{r.human_escalation_rate * 100:.1f}% ({r.conversations_with_human})",
-                ),
-                (f"saved vs {s.strong_model}", saved),
-                (
-                    "projected month",
-                    f"{format_usd(r.projected_month_usd)} at {format_usd(r.daily_rate_usd)}/day",
-                ),
-            ],
-            indent="",
-        )
-        lines += ["", "by model"]
-        lines += (
-            _table(
-                [
-                    (
-                        f"{m.provider}:{m.model}",
-                        format_usd(m.cost_usd),
-                        _calls(m.calls, m.unknown_cost_calls),
-                    )
-                    for m in r.by_model
-                ]
-            )
-            if r.by_model
-            else ["  (none)"]
-        )
-        lines += ["", "by tier"]
-        lines += (
-            _table(
-                [
-                    (t.tier, format_usd(t.cost_usd), _calls(t.calls, t.unknown_cost_calls))
-                    for t in r.by_tier
-                ]
-            )
-            if r.by_tier
-            else ["  (none)"]
-        )
-        lines += ["", "most expensive threads", *_threads_text(r.top_threads)]
-    elif isinstance(result, ThreadDetail):
-        d = result
-        lines += [
-            f"Thread {d.link}",
-            f"customer {d.user_id} · status {d.status} · tier {d.tier} · "
-            f"spend {format_usd(d.total_usd)} · {len(d.calls)} calls",
-            "",
-        ]
-        if d.calls:
-            lines += _table(
-                [
-                    (
-                        "when (UTC)",
-                        "tier",
-                        "model",
-                        "input",
-                        "cached",
-                        "written",
-                        "output",
-                        "cost",
-                        "outcome",
-                        "why",
-                    )
-                ]
-                + [
-                    (
-                        f"{c.created_at:%Y-%m-%d %H:%M:%S}",
-                        c.tier,
-                        c.model,
-                        str(c.input_tokens),
-                        str(c.cached_input_tokens),
-                        str(c.cache_write_tokens),
-                        str(c.output_tokens),
-                        format_usd(c.cost_usd),
-                        c.outcome,
-                        c.reasons,
-                    )
-                    for c in d.calls
-                ],
-                indent="",
-            )
-        else:
-            lines.append("no model calls")
-        for e in d.escalations:
-            lines.append(
-                f"handed to a person {e.created_at:%Y-%m-%d %H:%M} UTC · {e.status} · "
-                f"why: {', '.join(e.reasons) or 'n/a'}"
-            )
-    else:
-        c = result
-        lines += [
-            f"Customer {c.user_id} · {c.period} · {c.start:%Y-%m-%d %H:%M} → "
-            f"{c.end:%Y-%m-%d %H:%M} UTC",
-            f"spend {format_usd(c.total_usd)} · {c.conversations} conversations · {c.calls} calls",
-            "",
-            "by tier",
-        ]
-        lines += (
-            _table(
-                [
-                    (t.tier, format_usd(t.cost_usd), _calls(t.calls, t.unknown_cost_calls))
-                    for t in c.by_tier
-                ]
-            )
-            if c.by_tier
-            else ["  (none)"]
-        )
-        lines += ["", "most expensive threads", *_threads_text(c.top_threads)]
-    return "\n".join(lines)
