@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from escalation.extraction import is_system_prompt_request
+from escalation.indirect import indirect_rules
 from escalation.markers import is_fake_system_message
 from escalation.roleplay import is_roleplay_takeover
 
@@ -221,4 +222,5 @@ def core_rules(normalized: str, cleaned: str, squashed: str) -> list[str]:
         fired.append("system_prompt_request")
     if any(rx.search(normalized) for rx in _OUTPUT_HIJACK):
         fired.append("output_hijack")
+    fired.extend(r for r in indirect_rules(normalized) if r not in fired)
     return fired

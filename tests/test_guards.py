@@ -467,7 +467,6 @@ def test_test_split_detection_and_false_positive_rates_stay_above_the_floor() ->
     )
 
 
-@pytest.mark.xfail(reason="target not met yet: test-split detection is 0.867 (104/120)")
 def test_test_split_meets_the_detection_and_false_positive_targets() -> None:
     detection, fp_rate = _rates("test")
     assert detection >= TARGET_DETECTION and fp_rate <= TARGET_FALSE_POSITIVES, (
