@@ -1,10 +1,13 @@
 """Measure escalation.guards.check_input on the labelled injection data.
 
-Run from the repository root:  python bench/guard_eval.py [--split dev|test|all] [--quiet]
+Run from the repository root:
+python bench/guard_eval.py [--split dev|extra|test|all] [--quiet]
 
 For each split it prints the number of attacks and benign messages, the detection rate,
 the false-positive rate, the rules that fired most, and then every miss and every false
-positive (truncated).  Tune on dev only; test is for measuring.
+positive (truncated).  The dev figures include the hand-written extra dev files
+(``attacks_extra_dev.txt``, ``benign_extra_dev.txt``), which are also reported on their own.
+Tune on dev only; test is for measuring.
 """
 
 from __future__ import annotations
@@ -34,9 +37,27 @@ def short(text: str, width: int = 110) -> str:
     return flat if len(flat) <= width else flat[: width - 3] + "..."
 
 
+# Files per split: the dev split also takes the hand-written extra files (see SOURCES.md).
+SPLIT_FILES = {
+    "dev": (
+        ["attacks_dev.txt", "attacks_extra_dev.txt"],
+        ["benign_dev.txt", "benign_extra_dev.txt"],
+    ),
+    "extra": (["attacks_extra_dev.txt"], ["benign_extra_dev.txt"]),
+    "test": (["attacks_test.txt"], ["benign_test.txt"]),
+}
+
+
+def load_split(split: str) -> tuple[list[str], list[str]]:
+    """(attacks, benign) of one split."""
+    attack_files, benign_files = SPLIT_FILES[split]
+    attacks = [line for name in attack_files for line in load(name)]
+    benign = [line for name in benign_files for line in load(name)]
+    return attacks, benign
+
+
 def evaluate(split: str, quiet: bool) -> tuple[float, float]:
-    attacks = load(f"attacks_{split}.txt")
-    benign = load(f"benign_{split}.txt")
+    attacks, benign = load_split(split)
     rules: Counter[str] = Counter()
     misses: list[str] = []
     for text in attacks:
@@ -69,12 +90,16 @@ def evaluate(split: str, quiet: bool) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    parser.add_argument("--split", choices=["dev", "extra", "test", "all"], default="all")
     parser.add_argument("--quiet", action="store_true", help="only print the rates")
     args = parser.parse_args()
-    splits = ["dev", "test"] if args.split == "all" else [args.split]
-    for split in splits:
-        evaluate(split, args.quiet)
+    if args.split == "all":
+        # the extra files are part of dev: list their lines once, then only their rates
+        evaluate("dev", args.quiet)
+        evaluate("extra", quiet=True)
+        evaluate("test", args.quiet)
+    else:
+        evaluate(args.split, args.quiet)
 
 
 if __name__ == "__main__":

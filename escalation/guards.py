@@ -22,6 +22,7 @@ from escalation.normalize import (
     squash,
     words,
 )
+from escalation.smuggling import asks_to_reassemble_and_obey, reassembled
 
 __all__ = [
     "GuardFinding",
@@ -100,18 +101,29 @@ def _encoded(text: str, check: str, depth: int, plain_fired: bool) -> list[Guard
                 GuardFinding(check, "encoded_payload", f"{encoding} text that decodes to: {rules}")
             )
     if not plain_fired:
-        hidden_rules = _rules_on(rot13(text))
-        if hidden_rules:
-            found.append(
-                GuardFinding(
-                    check,
-                    "encoded_payload",
-                    f"rot13 text that decodes to: {', '.join(hidden_rules)}",
+        hidden = [("rot13", rot13(text))]
+        hidden += [("split or reversed", rebuilt) for rebuilt in reassembled(clean(text))]
+        for how, candidate in hidden:
+            hidden_rules = _rules_on(candidate)
+            if hidden_rules:
+                found.append(
+                    GuardFinding(
+                        check,
+                        "encoded_payload",
+                        f"{how} text that decodes to: {', '.join(hidden_rules)}",
+                    )
                 )
-            )
-    if _DECODE_AND_OBEY.search(normalize(text)):
+                break
+    normalized = normalize(text)
+    if _DECODE_AND_OBEY.search(normalized):
         found.append(
             GuardFinding(check, "encoded_payload", "asks the assistant to decode and obey text")
+        )
+    elif asks_to_reassemble_and_obey(normalized):
+        found.append(
+            GuardFinding(
+                check, "encoded_payload", "asks the assistant to join or reverse text and obey it"
+            )
         )
     return found
 

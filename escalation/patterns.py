@@ -16,9 +16,12 @@ from __future__ import annotations
 import re
 
 from escalation.extraction import is_system_prompt_request
+from escalation.framing import is_jailbreak_framing
+from escalation.hijack import is_reply_hijack
 from escalation.indirect import indirect_rules
 from escalation.markers import is_fake_system_message
 from escalation.roleplay import is_roleplay_takeover
+from escalation.translated import translated_rules
 
 _F = re.IGNORECASE
 
@@ -33,7 +36,8 @@ _OVERRIDE_VERB = (
     r"(?:ignore|ignoring|disregard|disregarding|forget|forgetting|override|overriding|bypass"
     r"|bypassing|neglect|overlook|abandon|discard|dismiss|set aside|put aside|throw out|erase"
     r"|delete|clear|skip|stop following|stop obeying|do not follow|don'?t follow|do not obey"
-    r"|don'?t obey|no longer follow|pay no attention to|not follow|ignoriere?n?|vergiss)"
+    r"|don'?t obey|no longer follow|pay no attention to|not follow|drop|dropping|cease|scrap"
+    r"|wipe|throw away|get rid of|ignoriere?n?|vergiss)"
 )
 # Words allowed between the verb and its object.  "my"/"our" are deliberately absent:
 # "ignore my previous email" and "my previous instructions were to deliver on Friday" are
@@ -77,14 +81,21 @@ _OVERRIDE = [
         r"(?:(?:to|in|of)\s+your\s+\w+\s+)?"
         r"(?:that\s+)?(?:(?:above|(?:from\s+)?before(?:\s+(?:this|that))?|previously|prior|so far"
         r"|up to now|from earlier"
-        r"|written above|said above)(?=\s*(?:[.,;:!?\n]|$|and\b|then\b|instead\b|now\b))"
+        r"|written above|said above)(?=\s*(?:[.;:!?\n]|$|and\b|then\b|instead\b|now\b))"
         r"|you(?:'ve| have)? (?:been |were )?(?:told|taught|given|trained|programmed|know"
         r"|learned))"
     ),
+    # a bare imperative "Ignore instructions." (not "the courier ignores instructions")
+    _rx(
+        r"(?:^|[.!?:;,\-]\s*|\b(?:please|now|just|and|then|so)\s+)(?:ignore|disregard|forget"
+        rf"|bypass|override)\s+(?:all\s+)?(?:instructions|directions|directives|prompts"
+        rf"|guidelines)\b{_OWN_WORDS}"
+    ),
     _rx(
         r"\bignore\s+(?:the\s+|all\s+(?:of\s+)?the\s+)?(?:above|previous|preceding|prior)"
-        r"\s*(?:,|and|\.)\s*(?:instead|just|only|tell|print|say|output|write|respond|reveal"
-        r"|show|give|repeat|translate)"
+        r"\s*(?:,|and|\.)\s*(?:(?:instead|just|only)\s+)*(?:instead\b|tell(?! me (?:where|when"
+        r"|if|whether|how|why|about my))|print|say|output|write|respond|reveal|show|give|repeat"
+        r"|translate)"
     ),
     _rx(
         r"\b(?:new|updated|revised|real|true|actual|secret|hidden|supplementary|supplement)"
@@ -105,11 +116,11 @@ _OVERRIDE = [
         r"|new|another|other) task"
     ),
     _rx(
-        r"\b(?:do not|don'?t|stop|never) (?:follow|obey|execute|listen to)\w*\s+(?:any |all |the )?"
+        r"\b(?:do not|don'?t|stop|never) (?:follow|obey|execute|listen to|process|apply|consider)"
+        r"\w*\s+(?:any |all |the )?"
         r"(?:previous|prior|earlier|above|preceding|other) (?:requests|commands|orders|messages"
         r"|instructions|directions)"
     ),
-    _rx(r"\bvergiss (?:alles|alle)\b"),
     _rx(
         rf"\b{_OVERRIDE_VERB}\s+(?:all\s+|any\s+|the\s+)*(?:preceding|foregoing|prior)\s+"
         r"(?:orders|messages|requests|conversation)"
@@ -117,16 +128,6 @@ _OVERRIDE = [
     _rx(
         r"\b(?:now|instead),? (?:please )?(?:help me with|complete|perform|do|focus on) (?:the"
         r" following|a new|another|a different) task\b"
-    ),
-    # other languages: German, French, Spanish, Italian
-    _rx(r"\bignorier\w*\s+(?:\w+\s+){0,3}(?:anweisung\w*|befehl\w*|regeln|vorgaben)"),
-    _rx(
-        r"\b(?:ignore[sz]?|oublie[sz]?) (?:toutes )?(?:les |vos |tes )?(?:instructions|consignes"
-        r"|regles)"
-    ),
-    _rx(
-        r"\b(?:ignora|olvida|dimentica) (?:todas |tutte )?(?:las |tus |le )?(?:instrucciones"
-        r"|reglas|istruzioni|regole)"
     ),
     _rx(
         r"\b(?:all|your|the|any)\s+(?:previous\s+|prior\s+|above\s+|earlier\s+|initial\s+"
@@ -214,13 +215,15 @@ def core_rules(normalized: str, cleaned: str, squashed: str) -> list[str]:
         rx.search(squashed) for rx in _OVERRIDE_SQUASHED
     ):
         fired.append("ignore_instructions")
-    if is_roleplay_takeover(normalized):
+    if is_roleplay_takeover(normalized) or is_jailbreak_framing(normalized):
         fired.append("roleplay_takeover")
     if is_fake_system_message(cleaned, normalized):
         fired.append("fake_system_message")
     if is_system_prompt_request(normalized):
         fired.append("system_prompt_request")
-    if any(rx.search(normalized) for rx in _OUTPUT_HIJACK):
+    if any(rx.search(normalized) for rx in _OUTPUT_HIJACK) or is_reply_hijack(normalized):
         fired.append("output_hijack")
-    fired.extend(r for r in indirect_rules(normalized) if r not in fired)
+    for rule in indirect_rules(normalized) + translated_rules(normalized):
+        if rule not in fired:
+            fired.append(rule)
     return fired

@@ -19,7 +19,7 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # Invented persona names: "BasedGPT", "Cyni-Bot" (not "ChatGPT", "chatbot", "robot").
 _PERSONA_NAME = r"(?:[\w-]*[a-z0-9-](?<!chat)(?<!chat-)gpt|[\w]*[a-z0-9]-?(?<!chat)(?<!ro)bot)\b"
 _AI = r"(?:chat ?gpt|gpt-?\d|openai|language model|llm|\bai\b|a\.i\.|assistant|chat ?bot|\bbot\b)"
-_NO_RULES = (
+NO_RULES = (
     r"(?:no|without|zero|free (?:of|from)|not bound by|not restricted by|unbound by|ignor\w*"
     r"|bypass\w*|beyond)\s+(?:any\s+|all\s+|the\s+|your\s+|its\s+|of\s+)*(?:\w+\s+)?"
     r"(?:rules|restrictions|limitations|limits|filters?|filtering|guidelines|ethics|ethical"
@@ -185,7 +185,7 @@ _PERSONA_SWITCH = [
 _DROPPED_RULES = [
     _rx(
         rf"\b(?:pretend|imagine|act|behave|roleplay|role-play|play|respond|answer)\b"
-        rf"[^.!?]{{0,60}}\b{_NO_RULES}"
+        rf"[^.!?]{{0,60}}\b{NO_RULES}"
     ),
     _rx(
         r"\byou (?:now )?(?:have|possess|operate with|are under) (?:absolutely )?no (?:rules"
@@ -209,7 +209,7 @@ _DROPPED_RULES = [
     _rx(
         rf"\b(?:fictional|hypothetical|imaginary|alternate|alternative|evil|unfiltered"
         rf"|uncensored)\s+(?:\w+\s+){{0,3}}(?:ai|model|chatbot|assistant|language model|gpt|bot)"
-        rf"\b[^.!?]{{0,60}}{_NO_RULES}"
+        rf"\b[^.!?]{{0,60}}{NO_RULES}"
     ),
     _rx(
         r"\byou(?:'re| are) now\b[^.!?]{0,50}\b(?:with|has|have|having) (?:no|zero|unlimited)"
@@ -235,7 +235,7 @@ _DROPPED_RULES = [
     _rx(
         rf"\b(?:language model|ai|chatbot|assistant|bot|model|llm|gpt)\s+(?:\w+\s+){{0,3}}?"
         rf"(?:built|programmed|designed|created|trained|made|with|that has|which has|who has)\s+"
-        rf"{_NO_RULES}"
+        rf"{NO_RULES}"
     ),
     _rx(r"\b(?:free|frees|freed|freeing) (?:yourself|itself|himself|herself|themselves) from\b"),
 ]
