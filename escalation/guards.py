@@ -8,6 +8,7 @@ carry a stable rule code and one short line for a support lead, never the messag
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -222,7 +223,7 @@ def check_output(
     findings: list[GuardFinding] = []
     if canary and _contains_canary(answer, canary):
         findings.append(GuardFinding("output", "canary_leak", "answer contains the canary token"))
-    run = _longest_shared_run(words(system_prompt), words(answer), min_span_words)
+    run = _longest_shared_run(_prompt_index(system_prompt, max(1, min_span_words)), words(answer))
     if run:
         findings.append(
             GuardFinding(
@@ -245,14 +246,27 @@ def _contains_canary(answer: str, canary: str) -> bool:
     return False
 
 
-def _longest_shared_run(prompt: list[str], answer: list[str], n: int) -> int:
-    """Length of the longest run (>= n words) of ``prompt`` found verbatim in ``answer``."""
-    n = max(1, n)
-    if len(prompt) < n or len(answer) < n:
-        return 0
+@functools.lru_cache(maxsize=8)
+def _prompt_index(
+    system_prompt: str, n: int
+) -> tuple[tuple[str, ...], int, dict[tuple[str, ...], list[int]]]:
+    """The system prompt's words and where each run of ``n`` of them starts (the prompt is
+    the same for every answer, so this is built once)."""
+    prompt = tuple(words(system_prompt))
     starts: dict[tuple[str, ...], list[int]] = {}
     for j in range(len(prompt) - n + 1):
-        starts.setdefault(tuple(prompt[j : j + n]), []).append(j)
+        starts.setdefault(prompt[j : j + n], []).append(j)
+    return prompt, n, starts
+
+
+def _longest_shared_run(
+    index: tuple[tuple[str, ...], int, dict[tuple[str, ...], list[int]]], answer: list[str]
+) -> int:
+    """Length of the longest run (>= n words) of the indexed prompt found verbatim in
+    ``answer``."""
+    prompt, n, starts = index
+    if len(prompt) < n or len(answer) < n:
+        return 0
     best = 0
     i = 0
     while i <= len(answer) - n:

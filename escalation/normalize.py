@@ -67,6 +67,8 @@ def _is_invisible(code: int) -> bool:
 
 def strip_invisible(text: str) -> str:
     """Remove zero-width, bidi-control, tag and variation-selector characters."""
+    if text.isascii():  # every invisible character is outside ASCII
+        return text
     return "".join(ch for ch in text if not _is_invisible(ord(ch)))
 
 
@@ -76,6 +78,8 @@ def clean(text: str) -> str:
     Line structure and punctuation are kept, so structural markers ("SYSTEM:" at the
     start of a line, "<|im_start|>") can still be matched.
     """
+    if text.isascii():  # NFKC, look-alikes and accents only concern non-ASCII characters
+        return text.lower().replace("\r\n", "\n").replace("\\n", "\n")
     out = unicodedata.normalize("NFKC", strip_invisible(text)).translate(_CONFUSABLES)
     decomposed = unicodedata.normalize("NFD", out)
     out = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
