@@ -67,7 +67,7 @@ def build_services(
         orders = HttpOrders(settings.orders_api_url, settings.orders_api_token)
     else:
         orders = SqlOrders(db)
-    identity = IdentityResolver(db, slack, settings.lead_users, known_emails)
+    identity = IdentityResolver(slack, settings.lead_users, known_emails)
     budgets = Budgets(settings, db, delivery.alert_leads)
     knowledge = KnowledgeBase(db, resolve_directory(settings.knowledge_dir))
     answerer = Answerer(settings, db, models, orders, identity, budgets, knowledge)

@@ -7,9 +7,11 @@ unsummarised, all but the last window are folded into the summary (one cheap mod
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.agent.models.base import ChatMessage
 from bot.agent.prompts import render
@@ -17,6 +19,14 @@ from bot.store.db import Database
 from bot.store.models import Message, MessageRole
 
 SUMMARY_ROLE = "summary"
+
+
+@dataclass(frozen=True)
+class StoredHistory:
+    """The latest running summary before a message, and the messages after it."""
+
+    summary: Message | None
+    pending: list[Message]
 
 
 class TextWriter(Protocol):
@@ -35,32 +45,46 @@ class History:
         if self._window == 0:
             return []
         async with self._db.session() as s:
-            summary = (
-                await s.exec(
-                    select(Message)
-                    .where(
-                        col(Message.conversation_id) == message.conversation_id,
-                        col(Message.role) == SUMMARY_ROLE,
-                        col(Message.id) < (message.id or 0),
-                    )
-                    .order_by(col(Message.id).desc())
-                    .limit(1)
-                )
-            ).first()
-            upto = summary.reply_to_id or 0 if summary else 0
-            rows = await s.exec(
+            stored = await self.load(s, message)
+        return await self.transcript(message, stored, writer)
+
+    async def load(self, s: AsyncSession, message: Message) -> StoredHistory:
+        """The rows the transcript is made of (in the caller's session, one round trip less)."""
+        if self._window == 0:
+            return StoredHistory(None, [])
+        summary = (
+            await s.exec(
                 select(Message)
                 .where(
                     col(Message.conversation_id) == message.conversation_id,
-                    col(Message.role).in_([MessageRole.USER, MessageRole.ASSISTANT]),
-                    col(Message.id) > upto,
+                    col(Message.role) == SUMMARY_ROLE,
                     col(Message.id) < (message.id or 0),
                 )
-                .order_by(col(Message.id))
+                .order_by(col(Message.id).desc())
+                .limit(1)
             )
-            pending = [m for m in rows.all() if m.text.strip()]
-        summary_text = summary.text if summary else ""
-        if len(pending) >= 2 * self._window:
+        ).first()
+        upto = summary.reply_to_id or 0 if summary else 0
+        rows = await s.exec(
+            select(Message)
+            .where(
+                col(Message.conversation_id) == message.conversation_id,
+                col(Message.role).in_([MessageRole.USER, MessageRole.ASSISTANT]),
+                col(Message.id) > upto,
+                col(Message.id) < (message.id or 0),
+            )
+            .order_by(col(Message.id))
+        )
+        return StoredHistory(summary, [m for m in rows.all() if m.text.strip()])
+
+    async def transcript(
+        self, message: Message, stored: StoredHistory, writer: TextWriter
+    ) -> list[ChatMessage]:
+        """Fold old messages into the running summary when the window overflows, then build
+        the transcript."""
+        pending = stored.pending
+        summary_text = stored.summary.text if stored.summary else ""
+        if self._window and len(pending) >= 2 * self._window:
             folded, pending = pending[: -self._window], pending[-self._window :]
             new_summary = await writer.write_text(
                 message,

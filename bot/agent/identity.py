@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.db import Database
 from bot.store.models import CustomerLink
 
 log = logging.getLogger(__name__)
@@ -24,17 +24,20 @@ class Asker:
     name: str = ""
 
 
+async def load_link(s: AsyncSession, user_id: str) -> CustomerLink | None:
+    """A lead's manual link of this Slack user to a customer email, if any."""
+    return await s.get(CustomerLink, user_id)
+
+
 class IdentityResolver:
     """Resolves a Slack user to an `Asker`, caching profile lookups for a few minutes."""
 
     def __init__(
         self,
-        db: Database,
         client: AsyncWebClient | None,
         leads: list[str],
         known_emails: dict[str, str] | None = None,
     ) -> None:
-        self._db = db
         self._client = client
         self._leads = set(leads)
         # Emails known without Slack (the terminal `supportbot chat` user).
@@ -67,9 +70,9 @@ class IdentityResolver:
         self._groups[group_id] = (time.monotonic(), members)
         return members
 
-    async def resolve(self, user_id: str) -> Asker:
-        async with self._db.session() as s:
-            link = await s.get(CustomerLink, user_id)
+    async def resolve(self, user_id: str, link: CustomerLink | None) -> Asker:
+        """`link` is the user's row in customer_link (a lead's manual link, see `load_link`);
+        when there is one, its email wins over the Slack profile's."""
         email, name = await self._profile(user_id)
         if link is not None:
             email = link.email

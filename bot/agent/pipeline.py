@@ -15,7 +15,7 @@ from sqlmodel import col
 from bot.agent import attachments, replies
 from bot.agent.budgets import BudgetExceeded, Budgets
 from bot.agent.history import History
-from bot.agent.identity import IdentityResolver
+from bot.agent.identity import IdentityResolver, load_link
 from bot.agent.loop import CallRecord
 from bot.agent.models import ModelFactory
 from bot.agent.models.base import ChatMessage, ImageInput, TokenUsage
@@ -32,6 +32,7 @@ from bot.store.db import Database
 from bot.store.models import (
     Conversation,
     ConversationStatus,
+    CustomerLink,
     Message,
     ModelCall,
     Tier,
@@ -91,13 +92,25 @@ class Answerer:
             canary=self._canary,
         )
 
-    async def answer(self, message_id: int) -> Reply:
-        message, conversation, history = await self._load(message_id)
+    async def answer(self, message: Message, conversation: Conversation) -> Reply:
+        """Answer one message the worker claimed (it loaded the message and its conversation)."""
         if conversation.status == ConversationStatus.HANDED_OFF:
             return Reply(None, "held")
-        limited = await self._rate_limited(message)
-        if limited is not None:
-            return limited
+        limit = self._settings.rate_limit_per_minute
+        async with self._db.session() as s:  # all the turn reads before the model, at once
+            recent = (
+                await queries.recent_from_user(
+                    s, message.user_id, message.created_at - timedelta(minutes=1), message.id or 0
+                )
+                if limit
+                else 0
+            )
+            stored = await self._history.load(s, message)
+            link = await load_link(s, message.user_id)
+        if limit and recent > limit:
+            # Over the per-customer rate: one polite notice, then silence until the minute passes.
+            notice = replies.slow_down(limit) if recent == limit + 1 else None
+            return Reply(notice, "rate_limited")
         text = message.text.strip()
         files = await attachments.load(
             message.files,
@@ -109,7 +122,11 @@ class Answerer:
             if files.notes:
                 return Reply(" ".join(files.notes), "files_note")
             return Reply(replies.GREETING, "greeting")
-        reply = await self._answer_text(message, conversation, history, text, files.images)
+        limit_chars = self._settings.max_message_chars
+        if len(text) > limit_chars:
+            return Reply(replies.too_long(len(text), limit_chars), "too_long")
+        history = await self._history.transcript(message, stored, self)
+        reply = await self._answer_text(message, conversation, history, text, files.images, link)
         if files.notes and reply.text and reply.kind == "answer":
             notes = " ".join(files.notes)
             return dataclasses.replace(reply, text=f"{reply.text}\n\n_{notes}_")
@@ -122,10 +139,8 @@ class Answerer:
         history: list[ChatMessage],
         text: str,
         images: list[ImageInput],
+        link: CustomerLink | None,
     ) -> Reply:
-        limit = self._settings.max_message_chars
-        if len(text) > limit:
-            return Reply(replies.too_long(len(text), limit), "too_long")
         policy = self._settings.policy()
         transcript = [*history, ChatMessage("user", text=text, images=images)]
         input_findings = check_input(text)
@@ -146,7 +161,7 @@ class Answerer:
                 message, transcript, early, input_findings, draft="", confidence=None
             )
 
-        asker = await self._identity.resolve(message.user_id)
+        asker = await self._identity.resolve(message.user_id, link)
         toolbox = Toolbox(
             self._orders, asker, self._settings.tool_output_max_chars, self._knowledge
         )
@@ -213,19 +228,6 @@ class Answerer:
             draft=strong.text or primary.text or "",
             confidence=strong.confidence,
         )
-
-    async def _rate_limited(self, message: Message) -> Reply | None:
-        """Over the per-customer rate: one polite notice, then silence until the minute passes."""
-        limit = self._settings.rate_limit_per_minute
-        if not limit:
-            return None
-        since = message.created_at - timedelta(minutes=1)
-        count = await queries.recent_from_user(self._db, message.user_id, since, message.id or 0)
-        if count <= limit:
-            return None
-        if count == limit + 1:
-            return Reply(replies.slow_down(limit), "rate_limited")
-        return Reply(None, "rate_limited")
 
     async def hand_off_on_request(self, message_id: int, draft: str) -> Reply:
         """The customer asked for a person after an answer (a thumbs-down's button)."""

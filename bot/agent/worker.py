@@ -19,7 +19,7 @@ from bot.agent import replies
 from bot.agent.pipeline import Answerer, Reply
 from bot.store import queries
 from bot.store.db import Database
-from bot.store.models import Conversation, MessageStatus, utcnow
+from bot.store.models import Conversation, Message, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +112,13 @@ class Worker:
             await asyncio.sleep(self._lease.total_seconds() / 2)
 
     async def process(self, message_id: int) -> None:
-        token = await queries.claim(self._db, message_id, utcnow() - self._lease)
-        if token is None:
+        claimed = await queries.claim(self._db, message_id, utcnow() - self._lease)
+        if claimed is None:
             return  # another replica (or an earlier delivery) has it
-        lease = _Lease(message_id, token)
+        lease = _Lease(message_id, claimed.token)
         renewer = asyncio.create_task(self._keep(lease))
         try:
-            await self._answer(lease)
+            await self._answer(lease, claimed.message, claimed.conversation)
         finally:
             lease.done.set()
             await renewer
@@ -149,15 +149,14 @@ class Worker:
             lease.token = renewed
             return True
 
-    async def _answer(self, lease: _Lease) -> None:
+    async def _answer(self, lease: _Lease, message: Message, conversation: Conversation) -> None:
         message_id = lease.message_id
-        conversation = await queries.conversation_of(self._db, message_id)
         try:
             await self._delivery.thinking(conversation)
         except Exception:
             log.warning("could not show the thinking status for message %s", message_id)
         try:
-            reply = await self._answerer.answer(message_id)
+            reply = await self._answerer.answer(message, conversation)
         except Exception:
             error_id = uuid.uuid4().hex[:8]
             log.exception("answering message %s failed [error %s]", message_id, error_id)

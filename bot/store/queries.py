@@ -10,6 +10,7 @@ from sqlalchemy import Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.db import Database
 from bot.store.models import (
@@ -108,11 +109,20 @@ async def conversation_exists(db: Database, channel_id: str, thread_ts: str) -> 
         return row.first() is not None
 
 
-async def claim(db: Database, message_id: int, stale_before: datetime) -> datetime | None:
-    """Take a pending message, or one whose claim ran out, for this process.
+@dataclass(frozen=True)
+class Claim:
+    """A message this process took, with its conversation; `token` fences renewals."""
 
-    One conditional UPDATE, so two replicas can never both take it. Returns the claim's
-    timestamp, which is also its fencing token: renewals compare and set it.
+    token: datetime
+    message: Message
+    conversation: Conversation
+
+
+async def claim(db: Database, message_id: int, stale_before: datetime) -> Claim | None:
+    """Take a pending message, or one whose claim ran out, for this process, and load it.
+
+    One conditional UPDATE, so two replicas can never both take it. The claim's timestamp is
+    also its fencing token: renewals compare and set it.
     """
     condition = (col(Message.status) == MessageStatus.PENDING) | (
         (col(Message.status) == MessageStatus.WORKING) & (col(Message.claimed_at) < stale_before)
@@ -124,8 +134,15 @@ async def claim(db: Database, message_id: int, stale_before: datetime) -> dateti
             .where(col(Message.id) == message_id, condition)
             .values(status=MessageStatus.WORKING, claimed_at=token)
         )
+        if not result.rowcount:
+            await s.commit()
+            return None
+        message = await s.get(Message, message_id)
+        conversation = await s.get(Conversation, message.conversation_id) if message else None
         await s.commit()
-        return token if result.rowcount else None
+        if message is None or conversation is None:
+            raise LookupError(f"message {message_id} or its conversation does not exist")
+        return Claim(token, message, conversation)
 
 
 async def renew_claim(db: Database, message_id: int, token: datetime) -> datetime | None:
@@ -212,17 +229,16 @@ async def set_status(db: Database, message_id: int, status: str) -> None:
         await s.commit()
 
 
-async def recent_from_user(db: Database, user_id: str, since: datetime, upto_id: int) -> int:
+async def recent_from_user(s: AsyncSession, user_id: str, since: datetime, upto_id: int) -> int:
     """How many messages this user sent since `since`, up to and including message `upto_id`."""
-    async with db.session() as s:
-        result = await s.exec(
-            select(func.count())
-            .select_from(Message)
-            .where(
-                col(Message.user_id) == user_id,
-                col(Message.role) == MessageRole.USER,
-                col(Message.created_at) >= since,
-                col(Message.id) <= upto_id,
-            )
+    result = await s.exec(
+        select(func.count())
+        .select_from(Message)
+        .where(
+            col(Message.user_id) == user_id,
+            col(Message.role) == MessageRole.USER,
+            col(Message.created_at) >= since,
+            col(Message.id) <= upto_id,
         )
-        return int(result.one())
+    )
+    return int(result.one())
