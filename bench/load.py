@@ -6,6 +6,7 @@ Run from the repository root (the venv with supportbot installed):
     python bench/load.py --db postgres           # a fresh PostgreSQL database (dropped after)
     python bench/load.py --question order        # "where is my order 1042?": 4 model calls
     python bench/load.py --db postgres --replicas 2  # two serve processes, one database
+    python bench/load.py --processes 2           # `serve --processes 2`: two on one port
     python bench/load.py --profile /tmp/load.txt # py-spy the serve process during the load
 
 BENCHMARKS.md has the figures and what they mean.
@@ -95,37 +96,52 @@ class Serve:
     base: str
     log: Path
 
+    def pids(self) -> list[int]:
+        """The processes that serve: this one, or the children of `serve --processes N`."""
+        pid = self.proc.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(c) for c in children] or [pid]
+
     def status(self, key: str) -> int:
-        """A figure from /proc/<pid>/status in kB (VmHWM: peak resident memory)."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-        raise KeyError(key)
+        """A figure from /proc/<pid>/status in kB (VmHWM: peak resident memory); the largest
+        of the serving processes."""
+        values = []
+        for pid in self.pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(key + ":"):
+                    values.append(int(line.split()[1]))
+        if not values:
+            raise KeyError(key)
+        return max(values)
 
     def cpu_seconds(self) -> tuple[float, float]:
-        """CPU time (user + system) of the event loop's thread and of all the other threads
+        """CPU time (user + system) of the event loops' threads and of all the other threads
         (aiosqlite runs each SQLite connection in a thread of its own)."""
         ticks = os.sysconf("SC_CLK_TCK")
         main = others = 0.0
-        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
-            try:
-                stat = (task / "stat").read_text()
-            except FileNotFoundError:
-                continue  # a thread that just ended
-            fields = stat.rsplit(")", 1)[1].split()
-            seconds = (int(fields[11]) + int(fields[12])) / ticks
-            if task.name == str(self.proc.pid):
-                main += seconds
-            else:
-                others += seconds
+        for pid in self.pids():
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                try:
+                    stat = (task / "stat").read_text()
+                except FileNotFoundError:
+                    continue  # a thread that just ended
+                fields = stat.rsplit(")", 1)[1].split()
+                seconds = (int(fields[11]) + int(fields[12])) / ticks
+                if task.name == str(pid):
+                    main += seconds
+                else:
+                    others += seconds
         return main, others
 
     def loop_schedstat(self) -> tuple[float, float]:
-        """(seconds on a CPU, seconds runnable but waiting for a CPU) of the event-loop thread:
-        the second is what other processes on the machine cost it."""
-        fields = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/schedstat").read_text()
-        on_cpu, waiting, _slices = (int(x) for x in fields.split())
-        return on_cpu / 1e9, waiting / 1e9
+        """(seconds on a CPU, seconds runnable but waiting for a CPU) of the event-loop threads:
+        the second is what other processes on the machine cost them."""
+        on_cpu = waiting = 0.0
+        for pid in self.pids():
+            fields = Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()
+            on_cpu += int(fields[0]) / 1e9
+            waiting += int(fields[1]) / 1e9
+        return on_cpu, waiting
 
 
 def machine_busy() -> tuple[float, float]:
@@ -290,6 +306,15 @@ async def load_phase(b: Bench, conversations: int, latency: float) -> dict[str, 
     }
 
 
+async def warm_up(b: Bench, conversations: int) -> None:
+    b.model.delay = 0.0
+    convs = [b.new_conversation() for _ in range(conversations)]
+    bodies = [dm_body(u, c, ts, b.question) for u, c, ts in convs]
+    await asyncio.gather(*(b.post(body, k) for k, body in enumerate(bodies)))
+    if not await b.wait_answered([ts for _u, _c, ts in convs], timeout=120):
+        raise SystemExit(f"the warm-up was not answered; see {b.serves[0].log}")
+
+
 async def overhead_phase(b: Bench, turns: int) -> dict[str, Any]:
     b.model.delay = 0.0
     calls_before = len(b.model.requests)
@@ -341,7 +366,11 @@ async def drop_pg_database(admin_url: str, name: str) -> None:
 
 
 async def start_serve(
-    env: dict[str, str], workdir: Path, http: aiohttp.ClientSession, name: str = "serve"
+    env: dict[str, str],
+    workdir: Path,
+    http: aiohttp.ClientSession,
+    name: str = "serve",
+    processes: int = 1,
 ) -> Serve:
     port = free_port()
     log = workdir / f"{name}.log"
@@ -355,6 +384,8 @@ async def start_serve(
             "127.0.0.1",
             "--port",
             str(port),
+            "--processes",
+            str(processes),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=out,
             stderr=out,
@@ -427,10 +458,11 @@ async def main(args: argparse.Namespace) -> None:
     serves: list[Serve] = []
     try:
         for k in range(args.replicas):
-            serves.append(await start_serve(env, workdir, http, f"serve-{k}"))
+            serves.append(await start_serve(env, workdir, http, f"serve-{k}", args.processes))
         b = Bench(serves, slack, model, http, QUESTIONS[args.question])
-        # Warm-up: imports, connections, prompt templates, the first migration check.
-        await overhead_phase(b, 3)
+        # Warm-up: imports, connections, prompt templates, the first migration check; a few
+        # at once, so that every process of `--processes N` gets some.
+        await warm_up(b, 8 * args.processes * args.replicas)
         spy = await start_profiler(args.profile, serves[0]) if args.profile else None
         load = await load_phase(b, args.conversations, args.latency)
         if spy is not None:
@@ -457,7 +489,8 @@ def report(
 ) -> None:
     n, lat = load["conversations"], args.latency
     print(
-        f"supportbot serve x{len(serves)} on {args.db}, question {args.question!r},"
+        f"supportbot serve x{len(serves)} (--processes {args.processes}) on {args.db},"
+        f" question {args.question!r},"
         f" {os.cpu_count()} CPUs"
     )
     print(f"load: {n} DM events at once, model latency {lat:.1f} s per call")
@@ -482,6 +515,7 @@ def report(
     )
     print(
         f"  serve process                peak RSS (VmHWM) {load['peak_rss_mb']:.0f} MB"
+        " (the largest process)"
         f" (idle after warm-up {load['peak_rss_before_mb']:.0f} MB)"
     )
     print(
@@ -493,7 +527,11 @@ def report(
         f"  this process (client, fakes) CPU {load['cpu_bench']:.1f} s"
         " (it shares the machine's CPUs with the serve process)"
     )
-    idle = len(serves) * load["phase_seconds"] - load["loop_on_cpu"] - load["loop_waiting_for_cpu"]
+    idle = (
+        len(serves) * args.processes * load["phase_seconds"]
+        - load["loop_on_cpu"]
+        - load["loop_waiting_for_cpu"]
+    )
     print(
         f"  event-loop thread(s), summed on a CPU {load['loop_on_cpu']:.1f} s, runnable but"
         f" waiting for a CPU {load['loop_waiting_for_cpu']:.1f} s, idle (awaiting I/O)"
@@ -532,6 +570,9 @@ if __name__ == "__main__":
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument(
         "--replicas", type=int, default=1, help="serve processes (events round-robin; postgres)"
+    )
+    parser.add_argument(
+        "--processes", type=int, default=1, help="`serve --processes N`: N processes, one port"
     )
     parser.add_argument("--latency", type=float, default=2.0, help="seconds per model call")
     parser.add_argument("--turns", type=int, default=30, help="turns in the overhead phase")

@@ -8,12 +8,15 @@ import logging
 import signal
 import sys
 import uuid
+from collections.abc import Coroutine
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.agent.pipeline import Reply
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
+from bot.processes import supervise
 from bot.store.models import Conversation
 
 log = logging.getLogger("supportbot")
@@ -28,7 +31,7 @@ def _setup_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
+async def _serve(settings: Settings, host: str, port: int, reuse_port: bool = False) -> None:
     from aiohttp import web
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -46,7 +49,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     runner = web.AppRunner(create_web_app(app, services), access_log=None)
     await runner.setup()
     # A burst of Slack events opens many connections at once; the default backlog is 128.
-    site = web.TCPSite(runner, host, port, backlog=1024)
+    site = web.TCPSite(runner, host, port, backlog=1024, reuse_port=reuse_port or None)
     await site.start()
     socket_handler = None
     if settings.slack_app_token:
@@ -65,6 +68,28 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     await services.close()
     if client.session is not None:
         await client.session.close()
+
+
+async def _prepare(settings: Settings) -> None:
+    """Migrate and seed once, before several serve processes start."""
+    from bot.services import build_services, prepare_database
+
+    services = build_services(settings, None, delivery=TerminalDelivery())
+    try:
+        await prepare_database(services)
+    finally:
+        await services.close()
+
+
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run the server on uvloop where it is installed (Linux, macOS): its event loop spends
+    less CPU per request than asyncio's own, and one loop's CPU is what limits a process."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 class TerminalDelivery:
@@ -354,6 +379,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve processes on the port (one per core uses the machine; default 1)",
+    )
+    # set by --processes for its children: share the port (SO_REUSEPORT)
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     chat = sub.add_parser("chat", help="talk to the bot in the terminal, through the same pipeline")
     chat.add_argument("--email", default="alice@example.com", help="the customer you speak as")
     chat.add_argument("--lead", action="store_true", help="speak as a support lead")
@@ -399,7 +433,12 @@ def main(argv: list[str] | None = None) -> int:
         _setup_logging(settings)
         if args.command == "serve":
             settings.check_serve()
-            asyncio.run(_serve(settings, args.host, args.port))
+            if args.processes < 1:
+                raise ConfigError("--processes must be 1 or more")
+            if args.processes > 1:
+                asyncio.run(_prepare(settings))
+                return supervise(args.processes, args.host, args.port)
+            _run_loop(_serve(settings, args.host, args.port, args.reuse_port))
         elif args.command == "chat":
             settings.check_models()
             settings.check_orders()

@@ -14,6 +14,7 @@ it (an answer taken twice would show twice the model calls of one answer).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -75,9 +76,11 @@ class Serve:
         return self.proc.returncode is None
 
     async def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, answers in flight are simply cut off."""
+        """SIGKILL to the process and any it started: no shutdown code runs, answers in flight
+        are simply cut off."""
         if self.alive():
-            self.proc.send_signal(signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
         await self.proc.wait()
 
 
@@ -90,7 +93,7 @@ class Cluster:
     http: aiohttp.ClientSession
     started: list[Serve]
 
-    async def start(self, name: str) -> Serve:
+    async def start(self, name: str, *args: str) -> Serve:
         port = free_port()
         log = self.workdir / f"{name}.log"
         with log.open("wb") as out:
@@ -103,11 +106,13 @@ class Cluster:
                 "127.0.0.1",
                 "--port",
                 str(port),
+                *args,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=out,
                 env=self.env,
                 cwd=self.workdir,
+                start_new_session=True,  # its own process group, killed whole at the end
             )
         served = Serve(proc, f"http://127.0.0.1:{port}", log)
         self.started.append(served)
@@ -522,3 +527,74 @@ async def test_two_replicas_starting_on_a_backlog_take_each_message_once(
 
     await assert_each_answered_once(db, fake_slack, messages)
     assert len(fake_slack.posts()) == len(messages)
+
+
+# --- several processes on one port -----------------------------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_serve_processes_share_one_port_restart_a_dead_one_and_stop_together(
+    cluster: Cluster, db: Database, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    """`serve --processes 2`: two serve processes behind one port answer every message once;
+    one killed is started again; SIGTERM to the parent stops both."""
+    fake_anthropic.delay = 0.3
+    parent = await cluster.start("pair", "--processes", "2")
+
+    async def two_children() -> bool:
+        return len(children_of(parent.proc.pid)) == 2
+
+    await wait_until(
+        two_children, "the parent started two serve processes", STARTUP_TIMEOUT, parent
+    )
+    first = children_of(parent.proc.pid)
+    people = customers(fake_slack, 12)
+    base = int(time.time()) - 1
+    messages = [(channel, f"{base}.{k:06d}") for k, (_user, channel) in enumerate(people)]
+    bodies = [
+        event_body(dm_event(f"hello, a question (#{k})", user, channel, messages[k][1]))
+        for k, (user, channel) in enumerate(people)
+    ]
+    for status, _ in await asyncio.gather(*(cluster.post_event(parent, b) for b in bodies)):
+        assert status == 200
+    await wait_until(
+        lambda: all_finished(db, messages), "every message was answered", ANSWER_TIMEOUT, parent
+    )
+    await assert_each_answered_once(db, fake_slack, messages)
+
+    os.kill(first[0], signal.SIGKILL)
+
+    async def replaced() -> bool:
+        now = children_of(parent.proc.pid)
+        return len(now) == 2 and first[0] not in now
+
+    await wait_until(
+        replaced, "the parent started the killed process again", STARTUP_TIMEOUT, parent
+    )
+    # the port is served throughout: the survivor, then both
+    user, channel = people[0]
+    later = (channel, f"{base + 1}.000001")
+    status, _ = await cluster.post_event(
+        parent, event_body(dm_event("one more question", user, channel, later[1]))
+    )
+    assert status == 200
+    await wait_until(
+        lambda: all_finished(db, [later]), "the later message was answered", ANSWER_TIMEOUT, parent
+    )
+
+    second = children_of(parent.proc.pid)
+    parent.proc.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(parent.proc.wait(), STARTUP_TIMEOUT) == 0
+    assert not [pid for pid in second if running(pid)]
+    assert "Traceback" not in parent.output, parent.output

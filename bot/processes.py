@@ -1,0 +1,86 @@
+"""`supportbot serve --processes N`: several serve processes on one port, to use a machine's cores.
+
+One serve process runs one event loop, and one event loop keeps at most one core busy. The
+processes share nothing but the database: they are the same stateless replicas as on several
+machines (each message is claimed by one of them, see `bot/agent/worker.py`), and the kernel
+spreads the incoming connections over them (SO_REUSEPORT on the shared port).
+
+This parent migrates the database once, starts the processes, starts again one that dies, and
+on SIGTERM or SIGINT stops them all, letting each finish the answers it has in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+
+log = logging.getLogger(__name__)
+
+# A process that exits with an error within this many seconds of its start is failing to start
+# (a wrong setting, a port taken, the database unreachable): stop everything rather than loop.
+_STARTUP_SECONDS = 10.0
+_RESTART_DELAY = 1.0
+_STOP_TIMEOUT = 60.0
+
+
+class _Child:
+    def __init__(self, slot: int, command: list[str]) -> None:
+        self.slot = slot
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+
+
+def supervise(count: int, host: str, port: int) -> int:
+    """Run `count` serve processes until SIGTERM or SIGINT; the exit status for `main`."""
+    command = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "serve",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--reuse-port",
+    ]
+    stopping = False
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    children = [_Child(slot, command) for slot in range(count)]
+    log.info("started %d serve processes on %s:%d", count, host, port)
+    status = 0
+    while not stopping:
+        time.sleep(0.2)
+        for i, child in enumerate(children):
+            code = child.proc.poll()
+            if code is None or stopping:
+                continue
+            # killed by a signal (the OOM killer, an operator): start it again in any case
+            if code > 0 and time.monotonic() - child.started < _STARTUP_SECONDS:
+                log.error("serve process %d failed to start (exit %s); stopping", child.slot, code)
+                stopping, status = True, code or 1
+                break
+            log.warning("serve process %d exited (%s); starting it again", child.slot, code)
+            time.sleep(_RESTART_DELAY)
+            children[i] = _Child(child.slot, command)
+    for child in children:
+        if child.proc.poll() is None:
+            child.proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + _STOP_TIMEOUT
+    for child in children:
+        try:
+            child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("serve process %d did not stop in time; killing it", child.slot)
+            child.proc.kill()
+            child.proc.wait()
+    return status
