@@ -318,6 +318,7 @@ async def warm_up(b: Bench, conversations: int) -> None:
 async def overhead_phase(b: Bench, turns: int) -> dict[str, Any]:
     b.model.delay = 0.0
     calls_before = len(b.model.requests)
+    cpu_before = sum(b.cpu_seconds())
     times, acks = [], []
     for _ in range(turns):
         user, channel, ts = b.new_conversation()
@@ -330,6 +331,7 @@ async def overhead_phase(b: Bench, turns: int) -> dict[str, Any]:
     calls = (len(b.model.requests) - calls_before) / turns
     return {
         "turns": turns,
+        "cpu_per_turn": (sum(b.cpu_seconds()) - cpu_before) / turns,
         "mean": statistics.mean(times),
         "p50": pct(times, 50),
         "p95": pct(times, 95),
@@ -384,8 +386,7 @@ async def start_serve(
             "127.0.0.1",
             "--port",
             str(port),
-            "--processes",
-            str(processes),
+            *(["--processes", str(processes)] if processes > 1 else []),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=out,
             stderr=out,
@@ -547,6 +548,7 @@ def report(
         f"  per turn (POST -> reply posted) mean {ms(over['mean'])}, p50 {ms(over['p50'])},"
         f" p95 {ms(over['p95'])}; {over['model_calls_per_turn']:.1f} model calls per turn"
     )
+    print(f"  serve CPU per turn (all threads) {ms(over['cpu_per_turn'])}")
     print(
         f"  acknowledgement at concurrency 1: p50 {ms(over['ack_p50'])}, max {ms(over['ack_p99'])}"
     )

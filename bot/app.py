@@ -10,6 +10,8 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -18,6 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.agent.worker import Worker
 from bot.config import Settings
 from bot.listeners import assistant, commands, feedback, home, messages, review
 from bot.services import Services
@@ -44,12 +47,26 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     )
 
 
+class _SupportApp(AsyncApp):
+    """Bolt's app, telling the worker which requests are being handled (listeners included:
+    Bolt runs them after its middleware), so that answers let acknowledgements go first."""
+
+    def __init__(self, worker: Worker, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._worker = worker
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        with self._worker.acknowledging():
+            return await super().async_dispatch(req)
+
+
 def create_app(settings: Settings, services: Services, client: AsyncWebClient) -> AsyncApp:
     """The Bolt app with every listener registered and one error boundary."""
     outbox = services.delivery
     if not isinstance(outbox, SlackOutbox):
         raise TypeError("the Slack app needs services built with a Slack client")
-    app = AsyncApp(
+    app = _SupportApp(
+        services.worker,
         client=client,
         signing_secret=settings.slack_signing_secret or None,
         # Listeners only store the message and schedule the answer, so they finish well
@@ -60,6 +77,7 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
         attaching_conversation_kwargs_enabled=False,
         logger=logging.getLogger("slack_bolt"),
     )
+
     messages.register(app, services)
     review.register(app, services, outbox)
     feedback.register(app, services, outbox)

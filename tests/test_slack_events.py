@@ -3,12 +3,15 @@ SDKs against the fake model servers, replies through the fake Slack Web API, row
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
+from bot.store import queries
 from bot.store.models import Conversation, Escalation, Message, ModelCall
 from tests.conftest import Bot, dm, next_ts
 
@@ -304,3 +307,40 @@ async def test_the_openai_tier_answers_through_function_calling(start_bot: Any) 
     assert [c.provider for c in calls] == ["openai", "openai"]
     assert calls[1].cached_input_tokens > 0
     assert all(c.cost_usd and c.cost_usd > 0 for c in calls)
+
+
+async def test_answers_wait_while_requests_are_being_acknowledged(bot: Bot) -> None:
+    """In a burst, Slack's 3 s for an acknowledgement matters more than a moment of an answer:
+    an answer not yet started waits while another request is being handled."""
+    with bot.services.worker.acknowledging():  # another request, still being handled
+        assert await bot.event(dm("where is my order 1042?")) == 200
+        await asyncio.sleep(0.4)
+        assert bot.anthropic.requests == [], "the answer started during an acknowledgement"
+    await bot.settle()
+    assert "shipped" in bot.replies()[-1]["text"]
+
+
+async def test_the_wait_for_acknowledgements_is_bounded(bot: Bot) -> None:
+    with bot.services.worker.acknowledging():  # a request that never ends
+        assert await bot.event(dm("where is my order 1042?")) == 200
+        await asyncio.wait_for(bot.settle(), 10)
+    assert "shipped" in bot.replies()[-1]["text"]
+
+
+async def test_every_slack_request_counts_as_being_acknowledged_until_its_listener_is_done(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bolt runs listeners after its middleware: the count must hold through the listener,
+    where the message is stored."""
+    counts = []
+    record_inbound = queries.record_inbound
+
+    async def spy(*args: Any) -> int | None:
+        counts.append(bot.services.worker._acknowledging.count)
+        return await record_inbound(*args)
+
+    monkeypatch.setattr(queries, "record_inbound", spy)
+    assert await bot.event(dm("hello")) == 200
+    assert counts == [1]
+    assert bot.services.worker._acknowledging.count == 0
+    await bot.settle()

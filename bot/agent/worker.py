@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -59,6 +60,63 @@ class _Lease:
     renewing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
+class _Acknowledging:
+    """Counts the Slack requests being acknowledged, so that answers can let them go first.
+
+    Slack retries a request it has not seen acknowledged within 3 s, while an answer can
+    wait a moment: in a burst, answers not yet started wait until no request has been in
+    hand for `_ACK_GRACE_SECONDS` (at most `_ACK_PRIORITY_SECONDS`), instead of sharing the
+    event loop with the acknowledgements. The grace bridges the gaps between one request
+    and the next of a burst; after a lone request there is none to wait for."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._peak = 0  # the most requests in hand at once since the answers were let go
+        self._last_end = 0.0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[None]:
+        self._count += 1
+        self._peak = max(self._peak, self._count)
+        self._quiet.clear()
+        try:
+            yield
+        finally:
+            self._count -= 1
+            loop = asyncio.get_running_loop()
+            self._last_end = loop.time()
+            if not self._count:
+                if self._peak <= 1:
+                    self._open()
+                else:
+                    loop.call_later(_ACK_GRACE_SECONDS, self._open_if_quiet, loop)
+
+    def _open_if_quiet(self, loop: asyncio.AbstractEventLoop) -> None:
+        # a request that ended later scheduled its own check
+        if not self._count and loop.time() - self._last_end >= _ACK_GRACE_SECONDS * 0.99:
+            self._open()
+
+    def _open(self) -> None:
+        self._peak = 0
+        self._quiet.set()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    async def quiet(self, limit: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._quiet.wait(), limit)
+
+
+# Slack allows 3 s for an acknowledgement; past 2 s of waiting, answers start regardless (a
+# steady stream of requests must not starve them).
+_ACK_PRIORITY_SECONDS = 2.0
+_ACK_GRACE_SECONDS = 0.1
+
+
 class Worker:
     def __init__(
         self, db: Database, answerer: Answerer, delivery: Delivery, claim_timeout: float = 60.0
@@ -69,6 +127,12 @@ class Worker:
         self._lease = timedelta(seconds=claim_timeout)
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[int] = set()
+        self._acknowledging = _Acknowledging()
+
+    def acknowledging(self) -> contextlib.AbstractContextManager[None]:
+        """Wrap the handling of each Slack request in this: answers not yet started wait
+        while requests are being acknowledged."""
+        return self._acknowledging.request()
 
     def submit(self, message_id: int) -> None:
         """Answer in the background; the caller (a Slack listener) returns at once."""
@@ -81,6 +145,7 @@ class Worker:
 
     async def _run(self, message_id: int) -> None:
         try:
+            await self._acknowledging.quiet(_ACK_PRIORITY_SECONDS)
             await self.process(message_id)
         except Exception:
             # The message stays claimed; once the claim runs out the sweeper takes it up again.
