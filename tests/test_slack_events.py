@@ -344,3 +344,25 @@ async def test_every_slack_request_counts_as_being_acknowledged_until_its_listen
     assert counts == [1]
     assert bot.services.worker._acknowledging.count == 0
     await bot.settle()
+
+
+async def test_two_quick_messages_in_one_thread_are_answered_in_order(bot: Bot) -> None:
+    """The second message arrives while the first is being answered: it waits its turn, and
+    its answer sees the first exchange."""
+    root = next_ts()
+    bot.anthropic.delay = 0.5
+    await bot.event(dm("where is my order 1042?", ts=root))
+    await asyncio.sleep(0.2)  # the first answer is under way
+    await bot.event(dm("and when will it arrive?", thread_ts=root))
+    await bot.settle()
+    posts = bot.replies()
+    assert len(posts) == 2 and all(p["thread_ts"] == root for p in posts)
+    assert "shipped" in posts[0]["text"]
+    # The second turn's model request carries the first question and its answer.
+    last = bot.anthropic.requests[-1]["messages"]
+    texts = [part.get("text") for m in last for part in m["content"] if part.get("type") == "text"]
+    assert texts[0] == "where is my order 1042?"
+    assert any("shipped" in (t or "") for t in texts[1:-1]), (texts, last)
+    assert texts[-1] == "and when will it arrive?"
+    statuses = [m.status for m in await rows(bot, Message) if m.role == "user"]
+    assert statuses == ["answered", "answered"]

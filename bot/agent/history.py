@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -52,13 +53,16 @@ class History:
         """The rows the transcript is made of (in the caller's session, one round trip less)."""
         if self._window == 0:
             return StoredHistory(None, [])
+        # A reply is stored after its question, possibly after later questions of the thread
+        # too: a message's place in the thread is its question's id (`_place`).
+        place = func.coalesce(col(Message.reply_to_id), col(Message.id))
         summary = (
             await s.exec(
                 select(Message)
                 .where(
                     col(Message.conversation_id) == message.conversation_id,
                     col(Message.role) == SUMMARY_ROLE,
-                    col(Message.id) < (message.id or 0),
+                    col(Message.reply_to_id) < (message.id or 0),
                 )
                 .order_by(col(Message.id).desc())
                 .limit(1)
@@ -70,10 +74,10 @@ class History:
             .where(
                 col(Message.conversation_id) == message.conversation_id,
                 col(Message.role).in_([MessageRole.USER, MessageRole.ASSISTANT]),
-                col(Message.id) > upto,
-                col(Message.id) < (message.id or 0),
+                place > upto,
+                place < (message.id or 0),
             )
-            .order_by(col(Message.id))
+            .order_by(place, col(Message.id))
         )
         return StoredHistory(summary, [m for m in rows.all() if m.text.strip()])
 
@@ -94,7 +98,7 @@ class History:
             )
             if new_summary:
                 summary_text = new_summary
-                await self._store(message, new_summary, folded[-1].id or 0)
+                await self._store(message, new_summary, _place(folded[-1]))
         history = [
             ChatMessage("assistant" if m.role == MessageRole.ASSISTANT else "user", text=m.text)
             for m in pending
@@ -118,3 +122,8 @@ class History:
                 )
             )
             await s.commit()
+
+
+def _place(message: Message) -> int:
+    """Where a message stands in its thread: a reply right after its question."""
+    return message.reply_to_id or message.id or 0

@@ -127,6 +127,7 @@ class Worker:
         self._lease = timedelta(seconds=claim_timeout)
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[int] = set()
+        self._again: set[int] = set()  # submitted again while in flight: run once more
         self._acknowledging = _Acknowledging()
 
     def acknowledging(self) -> contextlib.AbstractContextManager[None]:
@@ -137,6 +138,8 @@ class Worker:
     def submit(self, message_id: int) -> None:
         """Answer in the background; the caller (a Slack listener) returns at once."""
         if message_id in self._in_flight:
+            # it may be failing its claim right now, behind the message that just finished
+            self._again.add(message_id)
             return
         self._in_flight.add(message_id)
         task = asyncio.create_task(self._run(message_id))
@@ -152,6 +155,9 @@ class Worker:
             log.exception("message %s could not be processed", message_id)
         finally:
             self._in_flight.discard(message_id)
+            if message_id in self._again:
+                self._again.discard(message_id)
+                self.submit(message_id)
 
     async def drain(self) -> None:
         """Wait for every answer in flight (tests, shutdown)."""
@@ -187,6 +193,10 @@ class Worker:
         finally:
             lease.done.set()
             await renewer
+        # the thread's next message, if it came while this one was being answered
+        following = await queries.next_waiting(self._db, claimed.message.conversation_id)
+        if following is not None:
+            self.submit(following)
 
     async def _keep(self, lease: _Lease) -> None:
         """Renew the claim every third of the lease until the answer is done (never cancelled

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func
+from sqlalchemy import Table, exists, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -127,11 +128,19 @@ async def claim(db: Database, message_id: int, stale_before: datetime) -> Claim 
     condition = (col(Message.status) == MessageStatus.PENDING) | (
         (col(Message.status) == MessageStatus.WORKING) & (col(Message.claimed_at) < stale_before)
     )
+    # One thread's messages are answered in order: not while an earlier one is unanswered
+    # (whoever finishes that one takes this up, see `next_waiting`).
+    earlier = aliased(Message)
+    waits = exists().where(
+        col(earlier.conversation_id) == col(Message.conversation_id),
+        col(earlier.id) < col(Message.id),
+        col(earlier.status).in_([MessageStatus.PENDING, MessageStatus.WORKING]),
+    )
     token = utcnow()
     async with db.session() as s:
         result = await s.exec(
             update(Message)
-            .where(col(Message.id) == message_id, condition)
+            .where(col(Message.id) == message_id, condition, ~waits)
             .values(status=MessageStatus.WORKING, claimed_at=token)
         )
         if not result.rowcount:
@@ -143,6 +152,19 @@ async def claim(db: Database, message_id: int, stale_before: datetime) -> Claim 
         if message is None or conversation is None:
             raise LookupError(f"message {message_id} or its conversation does not exist")
         return Claim(token, message, conversation)
+
+
+async def next_waiting(db: Database, conversation_id: int) -> int | None:
+    """The first message of a thread still waiting to be answered, if any."""
+    async with db.session() as s:
+        row = await s.exec(
+            select(func.min(col(Message.id))).where(
+                col(Message.conversation_id) == conversation_id,
+                col(Message.status) == MessageStatus.PENDING,
+            )
+        )
+        first = row.one()
+        return int(first) if first is not None else None
 
 
 async def renew_claim(db: Database, message_id: int, token: datetime) -> datetime | None:
