@@ -119,6 +119,17 @@ class Claim:
     conversation: Conversation
 
 
+# One thread's messages are answered in order: none is claimed while an earlier one is
+# unanswered (whoever finishes that one takes it up, see `next_waiting`). Built once: an
+# aliased entity costs over a millisecond to build.
+_earlier = aliased(Message, name="earlier")
+_EARLIER_UNANSWERED = exists().where(
+    col(_earlier.conversation_id) == col(Message.conversation_id),
+    col(_earlier.id) < col(Message.id),
+    col(_earlier.status).in_([MessageStatus.PENDING, MessageStatus.WORKING]),
+)
+
+
 async def claim(db: Database, message_id: int, stale_before: datetime) -> Claim | None:
     """Take a pending message, or one whose claim ran out, for this process, and load it.
 
@@ -128,19 +139,11 @@ async def claim(db: Database, message_id: int, stale_before: datetime) -> Claim 
     condition = (col(Message.status) == MessageStatus.PENDING) | (
         (col(Message.status) == MessageStatus.WORKING) & (col(Message.claimed_at) < stale_before)
     )
-    # One thread's messages are answered in order: not while an earlier one is unanswered
-    # (whoever finishes that one takes this up, see `next_waiting`).
-    earlier = aliased(Message)
-    waits = exists().where(
-        col(earlier.conversation_id) == col(Message.conversation_id),
-        col(earlier.id) < col(Message.id),
-        col(earlier.status).in_([MessageStatus.PENDING, MessageStatus.WORKING]),
-    )
     token = utcnow()
     async with db.session() as s:
         result = await s.exec(
             update(Message)
-            .where(col(Message.id) == message_id, condition, ~waits)
+            .where(col(Message.id) == message_id, condition, ~_EARLIER_UNANSWERED)
             .values(status=MessageStatus.WORKING, claimed_at=token)
         )
         if not result.rowcount:
