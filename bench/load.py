@@ -32,11 +32,9 @@ import argparse
 import asyncio
 import hashlib
 import hmac
-import json
 import os
 import resource
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -52,7 +50,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.models import FakeAnthropic  # noqa: E402
-from tests.fakes.slack import TEAM_ID, FakeSlack  # noqa: E402
+from tests.fakes.slack import FakeSlack  # noqa: E402
+from tests.serving import ServeProcess, event_body  # noqa: E402
+from tests.serving import start_serve as start_serve_process  # noqa: E402
 
 SECRET = "bench-signing-secret"
 # What each customer asks. With the fake model: "plain" is answered in one model call. "order"
@@ -90,11 +90,8 @@ class TimedList(list[Any]):
         super().append(item)
 
 
-@dataclass
-class Serve:
-    proc: asyncio.subprocess.Process
-    base: str
-    log: Path
+class Serve(ServeProcess):
+    """A serve process (tests/serving.py) and what it costs, read from /proc."""
 
     def pids(self) -> list[int]:
         """The processes that serve: this one, or the children of `serve --processes N`."""
@@ -157,38 +154,14 @@ def own_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def sign(body: bytes, timestamp: str) -> str:
     base = b"v0:" + timestamp.encode() + b":" + body
     return "v0=" + hmac.new(SECRET.encode(), base, hashlib.sha256).hexdigest()
 
 
 def dm_body(user: str, channel: str, ts: str, text: str) -> bytes:
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": TEAM_ID,
-            "api_app_id": "A0001",
-            "type": "event_callback",
-            "event_id": f"Ev{uuid.uuid4().hex[:12]}",
-            "event_time": int(time.time()),
-            "event": {
-                "type": "message",
-                "channel": channel,
-                "channel_type": "im",
-                "user": user,
-                "text": text,
-                "ts": ts,
-            },
-            "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True}],
-        }
-    ).encode()
+    event = {"type": "message", "channel": channel, "channel_type": "im", "user": user}
+    return event_body(event | {"text": text, "ts": ts}).encode()
 
 
 @dataclass
@@ -374,38 +347,12 @@ async def start_serve(
     name: str = "serve",
     processes: int = 1,
 ) -> Serve:
-    port = free_port()
-    log = workdir / f"{name}.log"
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            *(["--processes", str(processes)] if processes > 1 else []),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            env=env,
-            cwd=workdir,
-        )
-    serve = Serve(proc, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.returncode is not None:
-            raise SystemExit(f"supportbot serve exited:\n{log.read_text()}")
-        try:
-            async with http.get(f"{serve.base}/healthz") as resp:
-                if resp.status == 200:
-                    return serve
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"supportbot serve did not become healthy:\n{log.read_text()}")
+    args = ["--processes", str(processes)] if processes > 1 else []
+    try:
+        served = await start_serve_process(env, workdir, workdir / f"{name}.log", http, *args)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from exc
+    return Serve(served.proc, served.base, served.log)
 
 
 async def start_profiler(out: str, serve: Serve) -> asyncio.subprocess.Process:
@@ -472,11 +419,10 @@ async def main(args: argparse.Namespace) -> None:
         over = await overhead_phase(b, args.turns)
     finally:
         for serve in serves:
-            serve.proc.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(serve.proc.wait(), 30)
+                await serve.stop(30)
             except TimeoutError:
-                serve.proc.kill()
+                await serve.kill()
         await http.close()
         await slack.close()
         await model.close()

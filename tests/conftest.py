@@ -26,6 +26,7 @@ from bot.config import Settings
 from bot.services import Services, build_services, prepare_database
 from tests.fakes.models import FakeAnthropic, FakeOpenAI
 from tests.fakes.slack import TEAM_ID, FakeSlack
+from tests.serving import event_body
 
 SIGNING_SECRET = "test-signing-secret"
 _LOCAL = {"127.0.0.1", "::1", "localhost", None}
@@ -179,22 +180,12 @@ class Bot:
     async def event(
         self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
     ) -> int:
-        payload = {
-            "token": "legacy",
-            "team_id": TEAM_ID,
-            "api_app_id": "A0001",
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}",
-            "event_time": int(time.time()),
-            "event": event,
-            "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True}],
-        }
         headers = (
             {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
             if retry
             else None
         )
-        status, _ = await self.post(json.dumps(payload), headers=headers)
+        status, _ = await self.post(event_body(event, event_id), headers=headers)
         return status
 
     async def form(self, fields: dict[str, str]) -> tuple[int, str]:

@@ -8,11 +8,8 @@ import asyncio
 import json
 import os
 import re
-import signal
-import socket
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,16 +22,14 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-import bot
 from bot.agent.tools.orders import SqlOrders, import_orders, parse_order_file
 from bot.store.db import Database
 from bot.store.models import Conversation, CustomerLink, Message, ModelCall
 from tests.conftest import SIGNING_SECRET, dm, sign
 from tests.fakes.models import FakeAnthropic
-from tests.fakes.slack import TEAM_ID, FakeSlack
+from tests.fakes.slack import FakeSlack
+from tests.serving import CODE_ROOT, ServeProcess, event_body, start_serve
 
-# The subprocess runs the very code under test, wherever it is checked out.
-CODE_ROOT = str(Path(bot.__file__).resolve().parent.parent)
 # Generous for a loaded machine; a healthy run takes about a second per command.
 COMMAND_TIMEOUT = 60.0
 
@@ -458,76 +453,41 @@ async def test_chat_as_a_customer_cannot_see_another_customers_order_but_a_lead_
 # --- serve ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@asynccontextmanager
+async def serve(env: dict[str, str], cwd: Path, log: Path) -> AsyncIterator[Served]:
+    """`supportbot serve` on a free local port, healthy; killed if the test did not stop it."""
+    async with aiohttp.ClientSession() as http:
+        served = Served(await start_serve(env, cwd, log, http), http)
+        try:
+            yield served
+        finally:
+            await served.process.kill()
 
 
 @dataclass
 class Served:
-    proc: asyncio.subprocess.Process
-    base: str
-    log: Path
+    process: ServeProcess
     http: aiohttp.ClientSession
+
+    @property
+    def base(self) -> str:
+        return self.process.base
+
+    @property
+    def output(self) -> str:
+        return self.process.output
+
+    async def stop(self) -> int:
+        return await self.process.stop(COMMAND_TIMEOUT)
 
     async def wait_for(self, condition: Callable[[], Awaitable[bool]], what: str) -> None:
         deadline = time.monotonic() + COMMAND_TIMEOUT
         while not await condition():
-            if self.proc.returncode is not None:
-                pytest.fail(
-                    f"supportbot exited ({self.proc.returncode}) before {what}:\n{self.output}"
-                )
+            if not self.process.alive():
+                pytest.fail(f"supportbot exited before {what}:\n{self.output}")
             if time.monotonic() > deadline:
                 pytest.fail(f"timed out waiting for {what}:\n{self.output}")
             await asyncio.sleep(0.05)
-
-    async def healthy(self) -> bool:
-        try:
-            async with self.http.get(f"{self.base}/healthz") as resp:
-                return resp.status == 200
-        except aiohttp.ClientError:
-            return False
-
-    async def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return await asyncio.wait_for(self.proc.wait(), COMMAND_TIMEOUT)
-
-    @property
-    def output(self) -> str:
-        return self.log.read_text()
-
-
-@asynccontextmanager
-async def serve(env: dict[str, str], cwd: Path, log: Path) -> AsyncIterator[Served]:
-    """`supportbot serve` on a free local port, healthy; killed if the test did not stop it."""
-    port = free_port()
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            env=env,
-            cwd=cwd,
-        )
-    try:
-        async with aiohttp.ClientSession() as http:
-            served = Served(proc, f"http://127.0.0.1:{port}", log, http)
-            await served.wait_for(served.healthy, "GET /healthz answered 200")
-            yield served
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 @pytest.fixture
@@ -535,21 +495,6 @@ def serve_env(
     env: dict[str, str], fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
 ) -> dict[str, str]:
     return env | slack_env() | model_env(fake_anthropic) | {"SLACK_API_URL": fake_slack.api_url}
-
-
-def event_body(event: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": TEAM_ID,
-            "api_app_id": "A0001",
-            "type": "event_callback",
-            "event_id": f"Ev{uuid.uuid4().hex[:10]}",
-            "event_time": int(time.time()),
-            "event": event,
-            "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True}],
-        }
-    )
 
 
 async def test_serve_answers_a_signed_event_and_stops_cleanly_on_sigterm(

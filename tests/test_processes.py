@@ -14,14 +14,9 @@ it (an answer taken twice would show twice the model calls of one answer).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import os
 import signal
-import socket
-import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -33,55 +28,17 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-import bot
 from bot.store import queries
 from bot.store.db import Database
 from bot.store.models import Message, ModelCall
 from tests.conftest import SIGNING_SECRET, sign
 from tests.fakes.models import FakeAnthropic
 from tests.fakes.slack import TEAM_ID, FakeSlack
+from tests.serving import CODE_ROOT, STARTUP_TIMEOUT, event_body, start_serve
+from tests.serving import ServeProcess as Serve
 
-# The subprocess runs the very code under test, wherever it is checked out.
-CODE_ROOT = str(Path(bot.__file__).resolve().parent.parent)
 CLAIM_TIMEOUT = 2.0
-# Generous for a loaded 2-core machine; healthy runs take a few seconds.
-STARTUP_TIMEOUT = 60.0
 ANSWER_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Serve:
-    """One `supportbot serve` process."""
-
-    proc: asyncio.subprocess.Process
-    base: str
-    log: Path
-
-    @property
-    def events_url(self) -> str:
-        return f"{self.base}/slack/events"
-
-    @property
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def alive(self) -> bool:
-        return self.proc.returncode is None
-
-    async def kill(self) -> None:
-        """SIGKILL to the process and any it started: no shutdown code runs, answers in flight
-        are simply cut off."""
-        if self.alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        await self.proc.wait()
 
 
 @dataclass
@@ -94,39 +51,10 @@ class Cluster:
     started: list[Serve]
 
     async def start(self, name: str, *args: str) -> Serve:
-        port = free_port()
-        log = self.workdir / f"{name}.log"
-        with log.open("wb") as out:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                *args,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out,
-                stderr=out,
-                env=self.env,
-                cwd=self.workdir,
-                start_new_session=True,  # its own process group, killed whole at the end
-            )
-        served = Serve(proc, f"http://127.0.0.1:{port}", log)
+        served = await start_serve(
+            self.env, self.workdir, self.workdir / f"{name}.log", self.http, *args
+        )
         self.started.append(served)
-
-        async def healthy() -> bool:
-            if not served.alive():
-                pytest.fail(f"{name} exited ({proc.returncode}) on start:\n{served.output}")
-            try:
-                async with self.http.get(f"{served.base}/healthz") as resp:
-                    return resp.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await wait_until(healthy, f"{name} answered GET /healthz", STARTUP_TIMEOUT, served)
         return served
 
     async def post_event(
@@ -162,21 +90,6 @@ async def wait_until(
             logs = "\n".join(f"--- {p.log.name}\n{p.output[-4000:]}" for p in processes)
             pytest.fail(f"timed out after {timeout:.0f}s waiting until {what}\n{logs}")
         await asyncio.sleep(0.05)
-
-
-def event_body(event: dict[str, Any], event_id: str | None = None) -> str:
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": TEAM_ID,
-            "api_app_id": "A0001",
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}",
-            "event_time": int(time.time()),
-            "event": event,
-            "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True}],
-        }
-    )
 
 
 def dm_event(text: str, user: str, channel: str, ts: str) -> dict[str, Any]:
