@@ -3,12 +3,15 @@ recorded as failed and the conversation stays consistent."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import select, update
 
-from bot.store.models import Message
+from bot.agent.worker import REDELIVERY_WINDOW
+from bot.store.models import Message, utcnow
 from tests.conftest import Bot, dm
 
 
@@ -51,3 +54,41 @@ async def test_a_reply_that_cannot_be_posted_is_recorded_and_not_retried_forever
     assert reply.role == "assistant" and reply.slack_ts is None and "shipped" in reply.text
     # The sweeper does not pick a failed message up again.
     assert await bot.services.worker.resume() == 0
+
+
+async def test_a_reply_slack_refused_is_posted_on_a_later_sweep_once(start_bot: Any) -> None:
+    bot = await start_bot(claim_timeout_seconds=1)
+    bot.slack.fail("chat.postMessage", 500, {"ok": False, "error": "internal_error"}, times=10)
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    user, reply = await messages(bot)
+    assert user.status == "failed" and reply.slack_ts is None
+    refused = len(bot.slack.calls_to("chat.postMessage"))
+    # Not again at once: Slack's retries just failed; a lease (1 s here) must pass first.
+    assert await bot.services.worker.redeliver() == 0
+    bot.slack.faults.clear()  # Slack is back
+    await asyncio.sleep(1.1)
+    assert await bot.services.worker.redeliver() == 1
+    posts = bot.slack.calls_to("chat.postMessage")[refused:]
+    assert len(posts) == 1 and "shipped" in posts[0].args["text"]
+    user, reply = await messages(bot)
+    assert user.status == "answered" and reply.slack_ts == posts[0].response["ts"]
+    await asyncio.sleep(1.1)
+    assert await bot.services.worker.redeliver() == 0  # posted once
+    assert len(bot.slack.calls_to("chat.postMessage")) == refused + 1
+
+
+async def test_a_refused_reply_is_not_posted_once_it_is_an_hour_late(start_bot: Any) -> None:
+    bot = await start_bot(claim_timeout_seconds=1)
+    bot.slack.fail("chat.postMessage", 500, {"ok": False, "error": "internal_error"}, times=10)
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    bot.slack.faults.clear()
+    async with bot.services.db.session() as s:
+        await s.exec(
+            update(Message).values(created_at=utcnow() - REDELIVERY_WINDOW - timedelta(minutes=1))
+        )
+        await s.commit()
+    await asyncio.sleep(1.1)
+    assert await bot.services.worker.redeliver() == 0
+    assert (await messages(bot))[0].status == "failed"

@@ -111,6 +111,8 @@ class _Acknowledging:
             await asyncio.wait_for(self._quiet.wait(), limit)
 
 
+# How long a reply Slack refused is tried again (past that, a late answer would confuse).
+REDELIVERY_WINDOW = timedelta(hours=1)
 # Slack allows 3 s for an acknowledgement; past 2 s of waiting, answers start regardless (a
 # steady stream of requests must not starve them).
 _ACK_PRIORITY_SECONDS = 2.0
@@ -174,13 +176,34 @@ class Worker:
         return len(ids)
 
     async def sweep_forever(self) -> None:
-        """Resume now and every half lease, so a dead replica's work is never stranded."""
+        """Resume now and every half lease, so a dead replica's work is never stranded; post
+        again the replies Slack refused."""
         while True:
             try:
                 await self.resume()
+                await self.redeliver()
             except Exception:
                 log.exception("the sweep for unanswered messages failed; retrying")
             await asyncio.sleep(self._lease.total_seconds() / 2)
+
+    async def redeliver(self) -> int:
+        """Post the replies that Slack refused even after its retries (recorded `failed`), at
+        most once a lease each and for `REDELIVERY_WINDOW` after the customer's message;
+        the number posted. A reply split in pieces is posted whole again."""
+        now = utcnow()
+        taken = await queries.take_undelivered(self._db, now - REDELIVERY_WINDOW, now - self._lease)
+        posted = 0
+        for item in taken:
+            reply = Reply(item.text, item.kind or "answer", item.tier)
+            try:
+                ts = await self._delivery.send(item.conversation, reply)
+            except Exception:
+                log.warning("message %s: its reply still cannot be posted", item.message_id)
+                continue
+            await queries.mark_delivered(self._db, item, ts)
+            log.info("message %s: its reply was posted on a later try", item.message_id)
+            posted += 1
+        return posted
 
     async def process(self, message_id: int) -> None:
         claimed = await queries.claim(self._db, message_id, utcnow() - self._lease)

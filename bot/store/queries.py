@@ -248,6 +248,81 @@ async def finish(
         await s.commit()
 
 
+@dataclass(frozen=True)
+class Undelivered:
+    """A reply stored but not posted: Slack refused it even after its retries."""
+
+    message_id: int
+    reply_id: int
+    text: str
+    tier: str | None
+    kind: str | None
+    conversation: Conversation
+
+
+async def take_undelivered(
+    db: Database, newer_than: datetime, stale_before: datetime, limit: int = 50
+) -> list[Undelivered]:
+    """Failed messages whose reply was never posted, sent after `newer_than`, each taken for
+    this process (its `claimed_at` set, if older than `stale_before`): one replica re-posts
+    a reply, and not more often than once a lease."""
+    reply = aliased(Message, name="reply")
+    async with db.session() as s:
+        rows = await s.exec(
+            select(Message, reply, Conversation)
+            .join(reply, col(reply.reply_to_id) == col(Message.id))
+            .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
+            .where(
+                col(Message.status) == MessageStatus.FAILED,
+                col(Message.created_at) > newer_than,
+                col(Message.claimed_at) < stale_before,
+                col(reply.role) == MessageRole.ASSISTANT,
+                col(reply.slack_ts).is_(None),
+            )
+            .order_by(col(Message.id))
+            .limit(limit)
+        )
+        candidates = list(rows.all())
+        taken = []
+        for message, answer, conversation in candidates:
+            result = await s.exec(
+                update(Message)
+                .where(
+                    col(Message.id) == message.id,
+                    col(Message.status) == MessageStatus.FAILED,
+                    col(Message.claimed_at) < stale_before,
+                )
+                .values(claimed_at=utcnow())
+            )
+            if result.rowcount:
+                taken.append(
+                    Undelivered(
+                        message.id or 0,
+                        answer.id or 0,
+                        answer.text,
+                        answer.tier,
+                        answer.kind,
+                        conversation,
+                    )
+                )
+        await s.commit()
+        return taken
+
+
+async def mark_delivered(db: Database, item: Undelivered, reply_ts: str | None) -> None:
+    """The reply was posted after all: its ts, and the message answered."""
+    async with db.session() as s:
+        await s.exec(
+            update(Message).where(col(Message.id) == item.reply_id).values(slack_ts=reply_ts)
+        )
+        await s.exec(
+            update(Message)
+            .where(col(Message.id) == item.message_id)
+            .values(status=MessageStatus.ANSWERED)
+        )
+        await s.commit()
+
+
 async def set_status(db: Database, message_id: int, status: str) -> None:
     async with db.session() as s:
         await s.exec(update(Message).where(col(Message.id) == message_id).values(status=status))
