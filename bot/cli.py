@@ -40,7 +40,7 @@ async def _serve(settings: Settings, host: str, port: int, reuse_port: bool = Fa
 
     client = slack_client(settings)
     services = build_services(settings, client)
-    await prepare_database(services)
+    await prepare_database(services.settings, services.db)
     app = create_app(settings, services, client)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -72,13 +72,14 @@ async def _serve(settings: Settings, host: str, port: int, reuse_port: bool = Fa
 
 async def _prepare(settings: Settings) -> None:
     """Migrate and seed once, before several serve processes start."""
-    from bot.services import build_services, prepare_database
+    from bot.services import prepare_database
+    from bot.store.db import Database
 
-    services = build_services(settings, None, delivery=TerminalDelivery())
+    db = Database(settings.database_url)
     try:
-        await prepare_database(services)
+        await prepare_database(settings, db)
     finally:
-        await services.close()
+        await db.close()
 
 
 def _run_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -119,7 +120,7 @@ async def _chat(settings: Settings, email: str, lead: bool) -> None:
     services = build_services(
         settings, None, delivery=TerminalDelivery(), known_emails={user_id: email}
     )
-    await prepare_database(services)
+    await prepare_database(services.settings, services.db)
     thread = f"cli-{uuid.uuid4().hex[:12]}"
     print(f"Talking to supportbot as {email} (model {settings.primary_model}). Ctrl-D ends.")
     turn = 0

@@ -75,14 +75,13 @@ def build_services(
     return Services(settings, db, models, orders, identity, answerer, worker, delivery, knowledge)
 
 
-async def prepare_database(services: Services) -> None:
+async def prepare_database(settings: Settings, db: Database) -> None:
     """Migrate, and give the embedded order store its demo orders when it is empty."""
-    await services.db.upgrade()
-    settings = services.settings
+    await db.upgrade()
     if settings.orders_backend != "sql" or not settings.load_demo_orders:
         return
-    async with services.db.session() as s:
+    async with db.session() as s:
         if (await s.exec(select(Order).limit(1))).first() is not None:
             return
     demo = files("bot.data").joinpath("demo_orders.json").read_text(encoding="utf-8")
-    await import_orders(services.db, parse_order_file(demo, "demo_orders.json"))
+    await import_orders(db, parse_order_file(demo, "demo_orders.json"))

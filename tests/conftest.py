@@ -258,7 +258,7 @@ async def start_bot(
         settings = make_settings(**overrides)
         client = slack_client(settings)
         services = build_services(settings, client)
-        await prepare_database(services)
+        await prepare_database(services.settings, services.db)
         app = create_app(settings, services, client)
         server = TestServer(create_web_app(app, services))
         await server.start_server()

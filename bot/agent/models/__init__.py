@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import anthropic
-import openai
+from typing import TYPE_CHECKING
 
-from bot.agent.models.anthropic_messages import AnthropicModel
 from bot.agent.models.base import ChatModel
 from bot.agent.models.chain import Cooldown, ModelChain
-from bot.agent.models.openai_chat import OpenAIModel
 from bot.config import Settings, parse_model_ref
+
+if TYPE_CHECKING:
+    import anthropic
+    import openai
 
 
 class ModelFactory:
@@ -20,6 +21,9 @@ class ModelFactory:
         self._anthropic: anthropic.AsyncAnthropic | None = None
         self._openai: openai.AsyncOpenAI | None = None
         self._cooldown = Cooldown(settings.model_cooldown_seconds)
+        # Import the configured providers' SDKs now, not during the first answer.
+        self.chain("primary")
+        self.chain("strong")
 
     def chain(self, tier: str) -> ModelChain:
         """The tier's model, then its fallbacks from configuration."""
@@ -32,9 +36,15 @@ class ModelFactory:
         return ModelChain([self.build(ref) for ref in dict.fromkeys(refs)], self._cooldown)
 
     def build(self, ref: str) -> ChatModel:
+        # Each SDK is imported on first use: they hold 25-40 MB a process, and most setups
+        # use one provider.
         provider, name = parse_model_ref(ref)
         s = self._settings
         if provider == "anthropic":
+            import anthropic
+
+            from bot.agent.models.anthropic_messages import AnthropicModel
+
             if self._anthropic is None:
                 self._anthropic = anthropic.AsyncAnthropic(
                     api_key=s.anthropic_api_key or None,
@@ -43,6 +53,10 @@ class ModelFactory:
                     max_retries=s.model_max_retries,
                 )
             return AnthropicModel(name, self._anthropic)
+        import openai
+
+        from bot.agent.models.openai_chat import OpenAIModel
+
         if self._openai is None:
             self._openai = openai.AsyncOpenAI(
                 # A self-hosted compatible server may need no key; the SDK insists on one.
