@@ -72,7 +72,7 @@ class _Acknowledging:
     def __init__(self) -> None:
         self._count = 0
         self._peak = 0  # the most requests in hand at once since the answers were let go
-        self._last_end = 0.0
+        self._ended = 0  # requests ended so far: a grace check knows if a later one ended
         self._quiet = asyncio.Event()
         self._quiet.set()
 
@@ -85,17 +85,18 @@ class _Acknowledging:
             yield
         finally:
             self._count -= 1
-            loop = asyncio.get_running_loop()
-            self._last_end = loop.time()
+            self._ended += 1
             if not self._count:
                 if self._peak <= 1:
                     self._open()
                 else:
-                    loop.call_later(_ACK_GRACE_SECONDS, self._open_if_quiet, loop)
+                    asyncio.get_running_loop().call_later(
+                        _ACK_GRACE_SECONDS, self._open_if_last, self._ended
+                    )
 
-    def _open_if_quiet(self, loop: asyncio.AbstractEventLoop) -> None:
-        # a request that ended later scheduled its own check
-        if not self._count and loop.time() - self._last_end >= _ACK_GRACE_SECONDS * 0.99:
+    def _open_if_last(self, ended: int) -> None:
+        # a request that started and ended since scheduled a check of its own
+        if not self._count and ended == self._ended:
             self._open()
 
     def _open(self) -> None:
