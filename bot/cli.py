@@ -97,8 +97,8 @@ class TerminalDelivery:
     async def thinking(self, conversation: Conversation) -> None:
         return None
 
-    async def send(self, conversation: Conversation, reply: Reply) -> str | None:
-        if reply.text is not None:
+    async def send(self, conversation: Conversation, reply: Reply, start: int = 0) -> str | None:
+        if reply.text is not None and start == 0:
             tier = f" [{reply.tier}]" if reply.tier else ""
             print(f"\nbot{tier}> {reply.text}\n", flush=True)
         return None

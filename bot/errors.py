@@ -23,3 +23,11 @@ class ProviderError(SupportbotError):
 
 class OrderServiceError(SupportbotError):
     """The order backend could not answer."""
+
+
+class ReplyNotPosted(SupportbotError):
+    """Slack refused a reply (after its retries); `posted` of its pieces went out before."""
+
+    def __init__(self, posted: int) -> None:
+        super().__init__(f"Slack refused the reply after {posted} piece(s) were posted")
+        self.posted = posted

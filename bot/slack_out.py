@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from bot.agent.pipeline import Reply
 from bot.agent.replies import REVIEWED_MARK
+from bot.errors import ReplyNotPosted
 from bot.slack_blocks import escalation_blocks, feedback_block
 from bot.slack_format import split_for_slack, to_mrkdwn
 from bot.store import escalations
@@ -53,27 +54,32 @@ class SlackOutbox:
                     channel_id=conversation.channel_id, thread_ts=conversation.thread_ts, status=""
                 )
 
-    async def send(self, conversation: Conversation, reply: Reply) -> str | None:
-        """Post the reply in the thread, split at Slack's limits; an answer gets feedback
-        buttons. Returns the ts of the last piece (the one feedback refers to)."""
+    async def send(self, conversation: Conversation, reply: Reply, start: int = 0) -> str | None:
+        """Post the reply in the thread, split at Slack's limits, from piece `start` on (the
+        earlier ones went out before); an answer gets feedback buttons. Returns the ts of the
+        last piece (the one feedback refers to). Raises `ReplyNotPosted` with the number of
+        pieces posted when Slack refuses one."""
         if reply.text is None:
             await self.clear_thinking(conversation)
             return None
         pieces = split_for_slack(to_mrkdwn(reply.text))
         ts: str | None = None
-        for number, piece in enumerate(pieces, start=1):
+        for number, piece in enumerate(pieces[start:], start=start + 1):
             blocks: list[dict[str, Any]] = [
                 {"type": "section", "text": {"type": "mrkdwn", "text": piece}}
             ]
             if number == len(pieces) and reply.kind == "answer":
                 blocks.append(feedback_block())
-            resp = await self._client.chat_postMessage(
-                channel=conversation.channel_id,
-                thread_ts=conversation.thread_ts,
-                text=piece,
-                blocks=blocks,
-                unfurl_links=False,
-            )
+            try:
+                resp = await self._client.chat_postMessage(
+                    channel=conversation.channel_id,
+                    thread_ts=conversation.thread_ts,
+                    text=piece,
+                    blocks=blocks,
+                    unfurl_links=False,
+                )
+            except Exception as exc:
+                raise ReplyNotPosted(number - 1) from exc
             ts = str(resp["ts"]) if resp.get("ts") else None
         return ts
 

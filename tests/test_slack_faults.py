@@ -11,8 +11,10 @@ from typing import Any
 from sqlmodel import select, update
 
 from bot.agent.worker import REDELIVERY_WINDOW
+from bot.slack_format import split_for_slack, to_mrkdwn
 from bot.store.models import Message, utcnow
 from tests.conftest import Bot, dm
+from tests.fakes.models import final
 
 
 async def messages(bot: Bot) -> list[Message]:
@@ -76,6 +78,40 @@ async def test_a_reply_slack_refused_is_posted_on_a_later_sweep_once(start_bot: 
     await asyncio.sleep(1.1)
     assert await bot.services.worker.redeliver() == 0  # posted once
     assert len(bot.slack.calls_to("chat.postMessage")) == refused + 1
+
+
+async def test_a_reply_refused_partway_is_finished_later_without_repeating_a_piece(
+    start_bot: Any,
+) -> None:
+    bot = await start_bot(claim_timeout_seconds=1)
+    answer = "\n\n".join(f"Paragraph {i}: " + "words " * 150 for i in range(12)).strip()
+    pieces = split_for_slack(to_mrkdwn(answer))
+    assert len(pieces) >= 3
+    bot.anthropic.script = [final(answer)]
+    error = {"ok": False, "error": "internal_error"}
+    bot.slack.fail("chat.postMessage", 500, error, times=10, after=1)  # the first piece only
+    await bot.event(dm("tell me everything"))
+    await bot.settle()
+
+    def delivered() -> list[str]:
+        return [p["text"] for p in bot.slack.posts() if p["ts"]]
+
+    assert delivered() == pieces[:1]
+    user, reply = await messages(bot)
+    assert user.status == "failed" and reply.posted_pieces == 1 and reply.text == answer
+    # The next try gets one piece further before Slack refuses again.
+    bot.slack.faults.clear()
+    bot.slack.fail("chat.postMessage", 500, error, times=10, after=1)
+    await asyncio.sleep(1.1)
+    assert await bot.services.worker.redeliver() == 0
+    assert delivered() == pieces[:2]
+    assert (await messages(bot))[1].posted_pieces == 2
+    bot.slack.faults.clear()
+    await asyncio.sleep(1.1)
+    assert await bot.services.worker.redeliver() == 1
+    assert delivered() == pieces  # each piece once, in order
+    user, reply = await messages(bot)
+    assert user.status == "answered" and reply.slack_ts == bot.slack.posts()[-1]["ts"]
 
 
 async def test_a_refused_reply_is_not_posted_once_it_is_an_hour_late(start_bot: Any) -> None:

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from bot.agent import replies
 from bot.agent.pipeline import Answerer, Reply
+from bot.errors import ReplyNotPosted
 from bot.store import queries
 from bot.store.db import Database
 from bot.store.models import Conversation, Message, MessageStatus, utcnow
@@ -32,8 +33,9 @@ class Delivery(Protocol):
         """Show that an answer is being prepared (Slack's thinking status)."""
         ...
 
-    async def send(self, conversation: Conversation, reply: Reply) -> str | None:
-        """Post the reply in the conversation's thread; returns the posted message's ts.
+    async def send(self, conversation: Conversation, reply: Reply, start: int = 0) -> str | None:
+        """Post the reply in the conversation's thread, from piece `start` on when it is
+        split; returns the posted message's ts, or raises `ReplyNotPosted`.
 
         A reply without text posts nothing and only clears the thinking status."""
         ...
@@ -190,16 +192,18 @@ class Worker:
     async def redeliver(self) -> int:
         """Post the replies that Slack refused even after its retries (recorded `failed`), at
         most once a lease each and for `REDELIVERY_WINDOW` after the customer's message;
-        the number posted. A reply split in pieces is posted whole again."""
+        the number posted. Of a reply split in pieces, only the pieces not yet posted go out."""
         now = utcnow()
         taken = await queries.take_undelivered(self._db, now - REDELIVERY_WINDOW, now - self._lease)
         posted = 0
         for item in taken:
             reply = Reply(item.text, item.kind or "answer", item.tier)
             try:
-                ts = await self._delivery.send(item.conversation, reply)
-            except Exception:
+                ts = await self._delivery.send(item.conversation, reply, item.posted_pieces)
+            except Exception as exc:
                 log.warning("message %s: its reply still cannot be posted", item.message_id)
+                if isinstance(exc, ReplyNotPosted) and exc.posted > item.posted_pieces:
+                    await queries.note_posted_pieces(self._db, item.reply_id, exc.posted)
                 continue
             await queries.mark_delivered(self._db, item, ts)
             log.info("message %s: its reply was posted on a later try", item.message_id)
@@ -292,14 +296,16 @@ class Worker:
         if lease.lost or not await self._renew(lease):
             log.warning("message %s: not answering, its claim was lost", message_id)
             return False
+        posted = 0
         try:
             ts = await self._delivery.send(conversation, reply)
-        except Exception:
+        except Exception as exc:
             error_id = uuid.uuid4().hex[:8]
             log.exception(
                 "delivering the reply to message %s failed [error %s]", message_id, error_id
             )
             ts, failed = None, True
+            posted = exc.posted if isinstance(exc, ReplyNotPosted) else 0
         status = MessageStatus.FAILED if failed else MessageStatus.ANSWERED
         await queries.finish(
             self._db,
@@ -309,5 +315,6 @@ class Worker:
             status=status,
             tier=reply.tier,
             kind=reply.kind,
+            posted_pieces=posted,
         )
         return True

@@ -80,6 +80,9 @@ class Message(SQLModel, table=True):
     # For the bot's replies: which tier wrote it (primary, strong, human) and what kind it is.
     tier: str | None = Field(default=None, max_length=16)
     kind: str | None = Field(default=None, max_length=16)
+    # For a reply Slack refused partway (split in pieces): how many pieces it did post, so
+    # that posting it again later sends only the rest.
+    posted_pieces: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     claimed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 

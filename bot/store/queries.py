@@ -225,8 +225,10 @@ async def finish(
     status: str,
     tier: str | None = None,
     kind: str | None = None,
+    posted_pieces: int = 0,
 ) -> None:
-    """Store the bot's reply and close the inbound message, in one transaction."""
+    """Store the bot's reply and close the inbound message, in one transaction.
+    `posted_pieces`: of a reply Slack refused partway, the pieces it did post."""
     async with db.session() as s:
         message = await s.get(Message, message_id)
         if message is None:
@@ -241,6 +243,7 @@ async def finish(
                 reply_to_id=message.id,
                 tier=tier,
                 kind=kind,
+                posted_pieces=posted_pieces,
             )
         )
         message.status = status
@@ -258,6 +261,7 @@ class Undelivered:
     tier: str | None
     kind: str | None
     conversation: Conversation
+    posted_pieces: int = 0
 
 
 async def take_undelivered(
@@ -303,10 +307,20 @@ async def take_undelivered(
                         answer.tier,
                         answer.kind,
                         conversation,
+                        answer.posted_pieces,
                     )
                 )
         await s.commit()
         return taken
+
+
+async def note_posted_pieces(db: Database, reply_id: int, posted_pieces: int) -> None:
+    """Slack took more pieces of a refused reply, but not all: the next try starts after them."""
+    async with db.session() as s:
+        await s.exec(
+            update(Message).where(col(Message.id) == reply_id).values(posted_pieces=posted_pieces)
+        )
+        await s.commit()
 
 
 async def mark_delivered(db: Database, item: Undelivered, reply_ts: str | None) -> None:

@@ -28,8 +28,8 @@ class SlackCall:
 class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[SlackCall] = field(default_factory=list)
-    # method -> list of (status, headers, body) served before normal answers
-    faults: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(
+    # method -> list of (status, headers, body) served before normal answers (None: a normal one)
+    faults: dict[str, list[tuple[int, dict[str, str], dict[str, Any]] | None]] = field(
         default_factory=dict
     )
     server: TestServer | None = None
@@ -69,8 +69,11 @@ class FakeSlack:
         body: dict[str, Any],
         headers: dict[str, str] | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        self.faults.setdefault(method, []).extend([(status, headers or {}, body)] * times)
+        """Answer the next `times` calls to `method` with this error, after `after` normal ones."""
+        queued = self.faults.setdefault(method, [])
+        queued.extend([None] * after + [(status, headers or {}, body)] * times)
 
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -85,8 +88,9 @@ class FakeSlack:
         call = SlackCall(method, args, token)
         self.calls.append(call)
         queued = self.faults.get(method)
-        if queued:
-            status, headers, body = queued.pop(0)
+        fault = queued.pop(0) if queued else None
+        if fault is not None:
+            status, headers, body = fault
             call.response = body
             return web.json_response(body, status=status, headers=headers)
         call.response = self.answer(method, args)
