@@ -11,7 +11,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
 
 from bot.agent.pipeline import Reply
-from bot.agent.replies import REVIEWED_MARK
 from bot.errors import ReplyNotPosted
 from bot.slack_blocks import escalation_blocks, feedback_block
 from bot.slack_format import split_for_slack, to_mrkdwn
@@ -82,12 +81,6 @@ class SlackOutbox:
                 raise ReplyNotPosted(number - 1) from exc
             ts = str(resp["ts"]) if resp.get("ts") else None
         return ts
-
-    async def send_reviewed(self, conversation: Conversation, text: str) -> str | None:
-        """A lead's answer, posted as the bot and marked as reviewed."""
-        return await self.send(
-            conversation, Reply(f"{text}\n\n{REVIEWED_MARK}", "answer", tier="human")
-        )
 
     async def notify_leads(self, escalation_id: int) -> None:
         """Post the escalation in the leads channel (the App Home lists it either way)."""

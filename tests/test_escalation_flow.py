@@ -3,6 +3,7 @@ the lead review buttons through real block_actions and view_submission payloads.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlmodel import select
 from bot.agent.pipeline import canary_for
 from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
 from bot.agent.tools.orders import OrderRecord, import_orders
+from bot.slack_format import to_mrkdwn
 from bot.store.models import Conversation, Escalation, Message, ModelCall
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import Turn, final
@@ -271,10 +273,37 @@ async def test_send_draft_answers_the_customer_as_reviewed_and_updates_the_post(
     assert "actions" not in json.dumps(update.args["blocks"])  # no buttons left
     [conv] = await rows(bot, Conversation)
     assert conv.status == "active"
+    # The lead's answer is part of the conversation, where the model reads it next time.
+    kept = [m for m in await rows(bot, Message) if m.tier == "human"]
+    assert [(m.role, m.kind, m.slack_ts) for m in kept] == [("assistant", "answer", answer["ts"])]
+    assert kept[0].text == f"{esc.draft}\n\n{REVIEWED_MARK}"
+    assert kept[0].reply_to_id == esc.message_id
     # The bot answers the thread again.
     await bot.event(dm("and order 1043?", ts=next_ts(), thread_ts=event["ts"]))
     await bot.settle()
     assert "processing" in customer_posts(bot)[-1]["text"]
+    assert "1Z999AA10123456784" in json.dumps(bot.anthropic.requests[-1]["messages"])
+
+
+async def test_a_lead_answer_slack_refused_is_posted_on_a_later_sweep(start_bot: Any) -> None:
+    bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
+    _, esc = await hand_off(bot, "where is my order 1042?")  # $89: a lead reviews the draft
+    before = len(customer_posts(bot))
+    bot.slack.fail("chat.postMessage", 500, {"ok": False, "error": "internal_error"}, times=10)
+    status, _ = await bot.click("escalation_send_draft", str(esc.id))
+    assert status == 200
+    bot.slack.faults.clear()
+    [esc] = await rows(bot, Escalation)
+    assert esc.status == "answered"
+    [kept] = [m for m in await rows(bot, Message) if m.tier == "human"]
+    assert kept.slack_ts is None and REVIEWED_MARK in kept.text
+    assert await bot.services.worker.redeliver() == 0  # Slack just refused: a lease first
+    await asyncio.sleep(1.1)
+    assert await bot.services.worker.redeliver() == 1
+    delivered = [p for p in customer_posts(bot)[before:] if p["ts"]]
+    assert [p["text"] for p in delivered] == [to_mrkdwn(kept.text)]
+    [kept] = [m for m in await rows(bot, Message) if m.tier == "human"]
+    assert kept.slack_ts == delivered[0]["ts"]
 
 
 async def test_edit_and_send_opens_a_modal_and_sends_the_edited_answer(start_bot: Any) -> None:

@@ -191,7 +191,7 @@ class Worker:
 
     async def redeliver(self) -> int:
         """Post the replies that Slack refused even after its retries (recorded `failed`), at
-        most once a lease each and for `REDELIVERY_WINDOW` after the customer's message;
+        most once a lease each and for `REDELIVERY_WINDOW` after the reply was written;
         the number posted. Of a reply split in pieces, only the pieces not yet posted go out."""
         now = utcnow()
         taken = await queries.take_undelivered(self._db, now - REDELIVERY_WINDOW, now - self._lease)

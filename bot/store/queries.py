@@ -247,6 +247,8 @@ async def finish(
             )
         )
         message.status = status
+        if status == MessageStatus.FAILED:
+            message.claimed_at = utcnow()  # the sweeper posts the reply again a lease later
         s.add(message)
         await s.commit()
 
@@ -267,7 +269,7 @@ class Undelivered:
 async def take_undelivered(
     db: Database, newer_than: datetime, stale_before: datetime, limit: int = 50
 ) -> list[Undelivered]:
-    """Failed messages whose reply was never posted, sent after `newer_than`, each taken for
+    """Failed messages whose reply, written after `newer_than`, was never posted, each taken for
     this process (its `claimed_at` set, if older than `stale_before`): one replica re-posts
     a reply, and not more often than once a lease."""
     reply = aliased(Message, name="reply")
@@ -278,7 +280,7 @@ async def take_undelivered(
             .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
             .where(
                 col(Message.status) == MessageStatus.FAILED,
-                col(Message.created_at) > newer_than,
+                col(reply.created_at) > newer_than,
                 col(Message.claimed_at) < stale_before,
                 col(reply.role) == MessageRole.ASSISTANT,
                 col(reply.slack_ts).is_(None),
