@@ -51,6 +51,9 @@ class ModelFactory:
                     base_url=s.anthropic_base_url or None,
                     timeout=s.model_timeout_seconds,
                     max_retries=s.model_max_retries,
+                    # The SDK's aiohttp transport: about half the CPU per call of its default
+                    # (httpx), most under concurrency (bench/BENCHMARKS.md).
+                    http_client=anthropic.DefaultAioHttpClient(timeout=s.model_timeout_seconds),
                 )
             return AnthropicModel(name, self._anthropic)
         import openai
@@ -64,6 +67,8 @@ class ModelFactory:
                 base_url=s.openai_base_url or None,
                 timeout=s.model_timeout_seconds,
                 max_retries=s.model_max_retries,
+                # Not the SDK's aiohttp transport: its copy reports a refused connection as a
+                # timeout (Anthropic's copy has that fixed), and the error kind is recorded.
             )
         return OpenAIModel(name, self._openai)
 
