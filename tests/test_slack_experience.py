@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -47,6 +48,20 @@ async def test_a_dm_shows_a_thinking_status_before_the_answer(bot: Bot) -> None:
     [status] = bot.slack.calls_to("assistant.threads.setStatus")
     assert status.args["thread_ts"] == event["ts"] and status.args["status"]
     assert status.args["loading_messages"]
+
+
+async def test_the_thinking_status_does_not_hold_up_the_model_nor_come_after_the_reply(
+    bot: Bot,
+) -> None:
+    bot.slack.delays["assistant.threads.setStatus"] = 1.0  # a slow Slack
+    await bot.event(dm("where is my order 1042?"))
+    while not bot.anthropic.requests:
+        await asyncio.sleep(0.01)
+    [status] = bot.slack.calls_to("assistant.threads.setStatus")
+    assert status.answered == 0.0  # the model was asked while Slack still took the status
+    await bot.settle()
+    [post] = bot.slack.calls_to("chat.postMessage")
+    assert post.arrived >= status.answered > 0.0  # the reply came after, and clears it
 
 
 async def test_no_thinking_status_outside_dms(bot: Bot) -> None:

@@ -254,18 +254,20 @@ class Worker:
 
     async def _answer(self, lease: _Lease, message: Message, conversation: Conversation) -> None:
         message_id = lease.message_id
-        try:
-            await self._delivery.thinking(conversation)
-        except Exception:
-            log.warning("could not show the thinking status for message %s", message_id)
+        # The thinking status goes out while the answer is prepared (one Slack round trip
+        # less before the model is called); the reply waits for it, or the status would
+        # come after the reply and stay.
+        thinking = asyncio.create_task(self._show_thinking(conversation, message_id))
         try:
             reply = await self._answerer.answer(message, conversation)
         except Exception:
+            await thinking
             error_id = uuid.uuid4().hex[:8]
             log.exception("answering message %s failed [error %s]", message_id, error_id)
             reply = Reply(replies.apology(error_id), "apology")
             await self._deliver(lease, conversation, reply, failed=True)
             return
+        await thinking
         if reply.text is None:
             await queries.set_status(self._db, message_id, MessageStatus.HELD)
             try:
@@ -285,6 +287,12 @@ class Worker:
                     reply.escalation_id,
                     error_id,
                 )
+
+    async def _show_thinking(self, conversation: Conversation, message_id: int) -> None:
+        try:
+            await self._delivery.thinking(conversation)
+        except Exception:
+            log.warning("could not show the thinking status for message %s", message_id)
 
     async def _deliver(
         self, lease: _Lease, conversation: Conversation, reply: Reply, *, failed: bool

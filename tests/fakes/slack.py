@@ -22,6 +22,8 @@ class SlackCall:
     args: dict[str, Any]
     token: str
     response: dict[str, Any] = field(default_factory=dict)
+    arrived: float = field(default_factory=time.monotonic)
+    answered: float = 0.0
 
 
 @dataclass
@@ -39,6 +41,8 @@ class FakeSlack:
     socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    # method -> seconds Slack takes to answer it
+    delays: dict[str, float] = field(default_factory=dict)
     # name -> (mimetype, bytes) served at /files/{name} to requests bearing the bot token
     hosted: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     # Far from the tests' own message ts (numbered from 1), so a reply never shares a ts with one.
@@ -87,6 +91,15 @@ class FakeSlack:
         token = token or str(args.get("token", ""))
         call = SlackCall(method, args, token)
         self.calls.append(call)
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
+        try:
+            return self._respond(call)
+        finally:
+            call.answered = time.monotonic()
+
+    def _respond(self, call: SlackCall) -> web.Response:
+        method, args = call.method, call.args
         queued = self.faults.get(method)
         fault = queued.pop(0) if queued else None
         if fault is not None:
