@@ -1,9 +1,14 @@
-"""Database connections: one the server dropped while it sat in the pool is replaced before
-use, instead of failing the customer's turn (PostgreSQL: a restart, an idle timeout)."""
+"""The database failing under the bot: a connection the server dropped while it sat in the pool
+is replaced before use (PostgreSQL: a restart, an idle timeout); an event that arrives while
+the database is down is refused, so Slack sends it again, and answered then; one that arrives
+while SQLite is busy waits for the lock. Nothing is lost."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
+from typing import Any
 
 import asyncpg
 import pytest
@@ -12,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.store.db import Database
+from tests.conftest import dm
 
 
 async def backend_pid(db: Database) -> int:
@@ -61,3 +67,46 @@ async def test_without_the_idle_check_a_dropped_connection_fails_its_first_use(
         await backend_pid(db)  # and the pool recovers on its own after that
     finally:
         await db.close()
+
+
+async def test_an_event_while_the_database_is_down_is_refused_then_answered_on_slacks_retry(
+    server_url: str, start_bot: Any
+) -> None:
+    bot = await start_bot()
+    name = make_url(server_url).database
+    admin_dsn = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql")
+    admin = await asyncpg.connect(admin_dsn.render_as_string(False))
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        event = dm("where is my order 1042?")
+        # Not acknowledged: Slack sends it again (it retries what is not answered with 200).
+        assert await bot.event(event, event_id="EvDown") == 500
+        assert bot.replies() == []
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    finally:
+        await admin.close()
+    assert await bot.event(event, event_id="EvDown", retry=1) == 200
+    await bot.settle()
+    [reply] = bot.replies()
+    assert "shipped" in reply["text"]
+
+
+async def test_an_event_while_sqlite_is_busy_waits_for_the_lock_and_is_answered(
+    database_url: str, start_bot: Any
+) -> None:
+    if make_url(database_url).get_backend_name() != "sqlite":
+        pytest.skip("SQLite's single writer lock")
+    bot = await start_bot()
+    other = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # another process writing, for a second
+        asyncio.get_running_loop().call_later(1.0, other.rollback)
+        assert await bot.event(dm("where is my order 1042?")) == 200
+    finally:
+        other.close()
+    await bot.settle()
+    [reply] = bot.replies()
+    assert "shipped" in reply["text"]

@@ -198,7 +198,8 @@ async def unfinished(db: Database, stale_after: timedelta) -> list[int]:
                 | (
                     (col(Message.status) == MessageStatus.WORKING)
                     & (col(Message.claimed_at) < stale_before)
-                )
+                ),
+                ~_EARLIER_UNANSWERED,
             )
             .order_by(col(Message.id))
         )
