@@ -285,6 +285,25 @@ async def test_send_draft_answers_the_customer_as_reviewed_and_updates_the_post(
     assert "1Z999AA10123456784" in json.dumps(bot.anthropic.requests[-1]["messages"])
 
 
+async def test_the_lead_answer_stands_after_the_messages_that_waited_for_it(
+    start_bot: Any,
+) -> None:
+    bot = await lead_bot(start_bot, high_value_order="50")
+    event, esc = await hand_off(bot, "where is my order 1042?")
+    await bot.event(dm("hello? anyone there?", ts=next_ts(), thread_ts=event["ts"]))
+    await bot.settle()  # held: a person owns the thread
+    await bot.click("escalation_send_draft", str(esc.id))
+    await bot.event(dm("thanks! and order 1043?", ts=next_ts(), thread_ts=event["ts"]))
+    await bot.settle()
+    sent = bot.anthropic.requests[-1]["messages"]
+    texts = [p.get("text") or "" for m in sent for p in m["content"] if p.get("type") == "text"]
+    order = [
+        next(k for k, t in enumerate(texts) if needle in t)
+        for needle in ("where is my order 1042?", "anyone there?", "1Z999AA10123456784", "1043")
+    ]
+    assert order == sorted(order), texts
+
+
 async def test_a_lead_answer_slack_refused_is_posted_on_a_later_sweep(start_bot: Any) -> None:
     bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
     _, esc = await hand_off(bot, "where is my order 1042?")  # $89: a lead reviews the draft

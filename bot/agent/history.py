@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.agent.models.base import ChatMessage
 from bot.agent.prompts import render
 from bot.store.db import Database
-from bot.store.models import Message, MessageRole
+from bot.store.models import Message, MessageRole, Tier
 
 SUMMARY_ROLE = "summary"
 
@@ -55,7 +55,10 @@ class History:
             return StoredHistory(None, [])
         # A reply is stored after its question, possibly after later questions of the thread
         # too: a message's place in the thread is its question's id (`_place`).
-        place = func.coalesce(col(Message.reply_to_id), col(Message.id))
+        place = case(
+            (col(Message.tier) == Tier.HUMAN, col(Message.id)),
+            else_=func.coalesce(col(Message.reply_to_id), col(Message.id)),
+        )
         summary = (
             await s.exec(
                 select(Message)
@@ -125,5 +128,8 @@ class History:
 
 
 def _place(message: Message) -> int:
-    """Where a message stands in its thread: a reply right after its question."""
+    """Where a message stands in its thread: the bot's reply right after its question; a
+    lead's answer when it was written (after the messages that waited for it)."""
+    if message.tier == Tier.HUMAN:
+        return message.id or 0
     return message.reply_to_id or message.id or 0

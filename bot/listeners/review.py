@@ -16,7 +16,7 @@ from bot.services import Services
 from bot.slack_blocks import ACTION_PREFIX, EDIT_CALLBACK, edit_modal
 from bot.slack_out import SlackOutbox
 from bot.store import escalations, queries
-from bot.store.models import Conversation, Escalation, MessageStatus
+from bot.store.models import Conversation, Escalation, MessageStatus, Tier
 from escalation.review import LeadAction, sends_answer
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ async def answer_customer(
     """Post a lead's answer in the customer's thread, marked as reviewed, and keep it in the
     conversation (the model reads it with the thread's next message). If Slack refuses it,
     the sweeper posts it later, like any refused reply."""
-    reply = Reply(f"{text}\n\n{REVIEWED_MARK}", "answer", tier="human")
+    reply = Reply(f"{text}\n\n{REVIEWED_MARK}", "answer", tier=Tier.HUMAN)
     assert reply.text is not None
     ts, status, posted = None, MessageStatus.ANSWERED, 0
     try:

@@ -45,6 +45,7 @@ class Tier(StrEnum):
     PRIMARY = "primary"
     STRONG = "strong"
     FALLBACK = "fallback"
+    HUMAN = "human"  # a support lead's answer
 
 
 class Conversation(SQLModel, table=True):
