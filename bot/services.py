@@ -84,4 +84,4 @@ async def prepare_database(settings: Settings, db: Database) -> None:
         if (await s.exec(select(Order).limit(1))).first() is not None:
             return
     demo = files("bot.data").joinpath("demo_orders.json").read_text(encoding="utf-8")
-    await import_orders(db, parse_order_file(demo, "demo_orders.json"))
+    await import_orders(db, parse_order_file(demo, "demo_orders.json"), replace=False)

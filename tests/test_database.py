@@ -15,8 +15,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import select
 
+from bot.services import prepare_database
 from bot.store.db import Database
+from bot.store.models import Order
 from tests.conftest import dm
 
 
@@ -110,3 +113,18 @@ async def test_an_event_while_sqlite_is_busy_waits_for_the_lock_and_is_answered(
     await bot.settle()
     [reply] = bot.replies()
     assert "shipped" in reply["text"]
+
+
+async def test_replicas_starting_together_seed_the_demo_orders_once(
+    server_url: str, make_settings: Any
+) -> None:
+    settings = make_settings()
+    replicas = [Database(server_url) for _ in range(4)]
+    try:
+        await asyncio.gather(*(prepare_database(settings, db) for db in replicas))
+        async with replicas[0].session() as s:
+            orders = (await s.exec(select(Order))).all()
+        assert len(orders) == len({o.order_id for o in orders}) > 0
+    finally:
+        for db in replicas:
+            await db.close()

@@ -37,7 +37,7 @@ class Inbound:
     files: tuple[dict[str, Any], ...] = ()
 
 
-async def _insert_ignore(conn: AsyncConnection, table: Any, values: dict[str, Any]) -> bool:
+async def insert_ignore(conn: AsyncConnection, table: Any, values: dict[str, Any]) -> bool:
     """INSERT that silently skips a unique-key conflict; True when a row was written."""
     tbl: Table = table.__table__
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -55,7 +55,7 @@ async def record_inbound(db: Database, msg: Inbound) -> int | None:
     """
     now = utcnow()
     async with db.engine.begin() as conn:
-        if msg.event_id and not await _insert_ignore(
+        if msg.event_id and not await insert_ignore(
             conn,
             SlackEvent,
             {"event_id": msg.event_id, "event_type": msg.event_type, "received_at": now},

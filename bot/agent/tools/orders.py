@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from bot.errors import OrderServiceError
 from bot.store.db import Database
 from bot.store.models import Order
+from bot.store.queries import insert_ignore
 
 
 class OrderItem(BaseModel):
@@ -153,14 +154,19 @@ def parse_order_file(text: str, filename: str) -> list[OrderRecord]:
     return records
 
 
-async def import_orders(db: Database, records: list[OrderRecord]) -> int:
-    """Insert or replace orders in the embedded store; returns how many were written."""
+async def import_orders(db: Database, records: list[OrderRecord], *, replace: bool = True) -> int:
+    """Insert orders in the embedded store, replacing any of the same id; with `replace`
+    False, keeping those instead (replicas starting together all seed the demo orders).
+    Returns how many were given."""
     async with db.session() as s:
         for rec in records:
             row = Order.model_validate(
                 rec.model_dump(mode="python") | {"customer_email": rec.customer_email.lower()}
             )
             row.items = [i.model_dump(mode="json") for i in rec.items]
-            await s.merge(row)
+            if replace:
+                await s.merge(row)
+            else:
+                await insert_ignore(await s.connection(), Order, row.model_dump())
         await s.commit()
     return len(records)
