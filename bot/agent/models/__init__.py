@@ -52,7 +52,7 @@ class ModelFactory:
                     timeout=s.model_timeout_seconds,
                     max_retries=s.model_max_retries,
                     # The SDK's aiohttp transport: about half the CPU per call of its default
-                    # (httpx), most under concurrency (bench/BENCHMARKS.md).
+                    # (httpx), most under concurrency (BENCHMARKS.md, bench/model_client.py).
                     http_client=anthropic.DefaultAioHttpClient(timeout=s.model_timeout_seconds),
                 )
             return AnthropicModel(name, self._anthropic)
