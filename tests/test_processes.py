@@ -321,7 +321,7 @@ def customers(slack: FakeSlack, count: int) -> list[tuple[str, str]]:
 
 
 async def assert_each_answered_once(
-    db: Database, slack: FakeSlack, messages: list[tuple[str, str]]
+    db: Database, slack: FakeSlack, messages: list[tuple[str, str]], *processes: Serve
 ) -> None:
     """One take, one post, one reply row, `answered`; and the same number of model calls for
     every message (they all ask the same question, so one answer costs the same for each)."""
@@ -346,7 +346,8 @@ async def assert_each_answered_once(
             or found.model_calls == 0
         ):
             problems.append(summary)
-    assert not problems, "\n".join(problems)
+    logs = "\n".join(f"--- {p.log.name}\n{p.output[-6000:]}" for p in processes)
+    assert not problems, "\n".join(problems) + "\n" + logs
     assert len(model_calls) == 1, f"model calls per message differ: {sorted(model_calls)}"
 
 
@@ -395,7 +396,7 @@ async def test_two_replicas_given_every_event_answer_each_message_exactly_once(
     )
     await asyncio.sleep(CLAIM_TIMEOUT * 2)  # a late second answer would show up by now
 
-    await assert_each_answered_once(db, fake_slack, messages)
+    await assert_each_answered_once(db, fake_slack, messages, a, b)
     assert len(fake_slack.posts()) == len(messages)
     assert a.alive() and b.alive()
     for served in (a, b):
@@ -438,7 +439,7 @@ async def test_two_replicas_starting_on_a_backlog_take_each_message_once(
     )
     await asyncio.sleep(CLAIM_TIMEOUT * 2)
 
-    await assert_each_answered_once(db, fake_slack, messages)
+    await assert_each_answered_once(db, fake_slack, messages, a, b)
     assert len(fake_slack.posts()) == len(messages)
 
 
@@ -484,7 +485,7 @@ async def test_serve_processes_share_one_port_restart_a_dead_one_and_stop_togeth
     await wait_until(
         lambda: all_finished(db, messages), "every message was answered", ANSWER_TIMEOUT, parent
     )
-    await assert_each_answered_once(db, fake_slack, messages)
+    await assert_each_answered_once(db, fake_slack, messages, parent)
 
     os.kill(first[0], signal.SIGKILL)
 
