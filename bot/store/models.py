@@ -22,7 +22,6 @@ class ConversationStatus(StrEnum):
     ACTIVE = "active"
     ESCALATED = "escalated"
     HANDED_OFF = "handed_off"
-    RESOLVED = "resolved"
 
 
 class MessageRole(StrEnum):
