@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     openai_base_url: str = Field(default="", validation_alias="OPENAI_BASE_URL")
 
     database_url: str = Field(default="sqlite:///supportbot.db", validation_alias="DATABASE_URL")
+    db_pool_size: int = Field(default=15, ge=1, validation_alias="SUPPORTBOT_DB_POOL_SIZE")
 
     primary_model: str = Field(
         default="anthropic:claude-haiku-4-5", validation_alias="SUPPORTBOT_PRIMARY_MODEL"

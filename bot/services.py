@@ -56,7 +56,7 @@ def build_services(
     known_emails: dict[str, str] | None = None,
 ) -> Services:
     """Build the process's objects; replies go to Slack unless another `delivery` is given."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
     if delivery is None:
         if slack is None:
             raise ValueError("build_services needs a Slack client or another delivery")

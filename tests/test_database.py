@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
@@ -128,3 +128,24 @@ async def test_replicas_starting_together_seed_the_demo_orders_once(
     finally:
         for db in replicas:
             await db.close()
+
+
+async def test_a_burst_opens_at_most_the_pool_and_the_next_burst_reuses_it(
+    database_url: str,
+) -> None:
+    db = Database(database_url, pool_size=4)
+    opened = []
+    event.listen(db.engine.sync_engine, "connect", lambda *_: opened.append(1))
+
+    async def a_turn() -> None:
+        async with db.session() as s:
+            await s.exec(select(1))
+            await asyncio.sleep(0.02)
+
+    try:
+        await asyncio.gather(*(a_turn() for _ in range(12)))  # more than the pool at once
+        assert len(opened) == 4  # the others waited their turn
+        await asyncio.gather(*(a_turn() for _ in range(12)))
+        assert len(opened) == 4  # kept, not closed and opened again
+    finally:
+        await db.close()
