@@ -55,8 +55,12 @@ async def test_the_thinking_status_does_not_hold_up_the_model_nor_come_after_the
 ) -> None:
     bot.slack.delays["assistant.threads.setStatus"] = 1.0  # a slow Slack
     await bot.event(dm("where is my order 1042?"))
-    while not bot.anthropic.requests:
-        await asyncio.sleep(0.01)
+
+    async def model_asked() -> None:
+        while not bot.anthropic.requests:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(model_asked(), 5)
     [status] = bot.slack.calls_to("assistant.threads.setStatus")
     assert status.answered == 0.0  # the model was asked while Slack still took the status
     await bot.settle()

@@ -260,6 +260,9 @@ class Worker:
         thinking = asyncio.create_task(self._show_thinking(conversation, message_id))
         try:
             reply = await self._answerer.answer(message, conversation)
+        except asyncio.CancelledError:
+            thinking.cancel()
+            raise
         except Exception:
             await thinking
             error_id = uuid.uuid4().hex[:8]

@@ -327,14 +327,23 @@ async def note_posted_pieces(db: Database, reply_id: int, posted_pieces: int) ->
 
 
 async def mark_delivered(db: Database, item: Undelivered, reply_ts: str | None) -> None:
-    """The reply was posted after all: its ts, and the message answered."""
+    """The reply was posted after all: its ts; and the message answered, unless another reply
+    to it is still unposted (a lead's answer after a refused notice: the next sweep posts it)."""
+    other = aliased(Message, name="other")
     async with db.session() as s:
         await s.exec(
             update(Message).where(col(Message.id) == item.reply_id).values(slack_ts=reply_ts)
         )
         await s.exec(
             update(Message)
-            .where(col(Message.id) == item.message_id)
+            .where(
+                col(Message.id) == item.message_id,
+                ~exists().where(
+                    col(other.reply_to_id) == item.message_id,
+                    col(other.role) == MessageRole.ASSISTANT,
+                    col(other.slack_ts).is_(None),
+                ),
+            )
             .values(status=MessageStatus.ANSWERED)
         )
         await s.commit()
