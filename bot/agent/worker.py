@@ -302,30 +302,40 @@ class Worker:
     ) -> bool:
         """Post the reply and record it, unless the claim was lost meanwhile (then the process
         that holds it answers, and this one stays silent). True when this process answered."""
-        assert reply.text is not None
         message_id = lease.message_id
         if lease.lost or not await self._renew(lease):
             log.warning("message %s: not answering, its claim was lost", message_id)
             return False
-        posted = 0
-        try:
-            ts = await self._delivery.send(conversation, reply)
-        except Exception as exc:
-            error_id = uuid.uuid4().hex[:8]
-            log.exception(
-                "delivering the reply to message %s failed [error %s]", message_id, error_id
-            )
-            ts, failed = None, True
-            posted = exc.posted if isinstance(exc, ReplyNotPosted) else 0
-        status = MessageStatus.FAILED if failed else MessageStatus.ANSWERED
-        await queries.finish(
-            self._db,
-            message_id,
-            reply_text=reply.text,
-            reply_ts=ts,
-            status=status,
-            tier=reply.tier,
-            kind=reply.kind,
-            posted_pieces=posted,
-        )
+        await post_and_record(self._db, self._delivery, message_id, conversation, reply, failed)
         return True
+
+
+async def post_and_record(
+    db: Database,
+    delivery: Delivery,
+    message_id: int,
+    conversation: Conversation,
+    reply: Reply,
+    failed: bool = False,
+) -> None:
+    """Post the reply to a message and store it, with the message answered, or failed if
+    Slack refused it (the sweeper posts it later, from the first piece Slack did not take)."""
+    assert reply.text is not None
+    ts, posted = None, 0
+    try:
+        ts = await delivery.send(conversation, reply)
+    except Exception as exc:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("posting the reply to message %s failed [error %s]", message_id, error_id)
+        failed = True
+        posted = exc.posted if isinstance(exc, ReplyNotPosted) else 0
+    await queries.finish(
+        db,
+        message_id,
+        reply_text=reply.text,
+        reply_ts=ts,
+        status=MessageStatus.FAILED if failed else MessageStatus.ANSWERED,
+        tier=reply.tier,
+        kind=reply.kind,
+        posted_pieces=posted,
+    )

@@ -11,12 +11,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.agent.pipeline import Reply
 from bot.agent.replies import REVIEWED_MARK
-from bot.errors import ReplyNotPosted
+from bot.agent.worker import post_and_record
 from bot.services import Services
 from bot.slack_blocks import ACTION_PREFIX, EDIT_CALLBACK, edit_modal
 from bot.slack_out import SlackOutbox
-from bot.store import escalations, queries
-from bot.store.models import Conversation, Escalation, MessageStatus, Tier
+from bot.store import escalations
+from bot.store.models import Conversation, Escalation, Tier
 from escalation.review import LeadAction, sends_answer
 
 log = logging.getLogger(__name__)
@@ -58,24 +58,7 @@ async def answer_customer(
     conversation (the model reads it with the thread's next message). If Slack refuses it,
     the sweeper posts it later, like any refused reply."""
     reply = Reply(f"{text}\n\n{REVIEWED_MARK}", "answer", tier=Tier.HUMAN)
-    assert reply.text is not None
-    ts, status, posted = None, MessageStatus.ANSWERED, 0
-    try:
-        ts = await outbox.send(conv, reply)
-    except Exception as exc:
-        log.exception("posting the lead's answer to escalation %s failed", esc.id)
-        status = MessageStatus.FAILED
-        posted = exc.posted if isinstance(exc, ReplyNotPosted) else 0
-    await queries.finish(
-        services.db,
-        esc.message_id,
-        reply_text=reply.text,
-        reply_ts=ts,
-        status=status,
-        tier=reply.tier,
-        kind=reply.kind,
-        posted_pieces=posted,
-    )
+    await post_and_record(services.db, outbox, esc.message_id, conv, reply)
 
 
 def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
