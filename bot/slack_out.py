@@ -113,6 +113,21 @@ class SlackOutbox:
             return
         await self._client.chat_postMessage(channel=self._leads_channel, text=text)
 
+    async def tell_lead(self, esc: Escalation, lead: str, text: str) -> None:
+        """A note only this lead sees: in the leads channel, or (an escalation acted on from
+        the App Home with no leads channel) in the lead's DM with the bot."""
+        try:
+            if esc.leads_channel:
+                await self._client.chat_postEphemeral(
+                    channel=esc.leads_channel, user=lead, text=text
+                )
+            else:
+                await self._client.chat_postMessage(channel=lead, text=text)
+        except SlackApiError as exc:
+            log.warning(
+                "could not tell a lead about escalation %s: %s", esc.id, exc.response.get("error")
+            )
+
     async def refresh_leads_post(self, esc: Escalation, conv: Conversation) -> None:
         """Show who did what and when on the leads-channel post."""
         if not esc.leads_ts:

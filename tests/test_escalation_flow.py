@@ -325,6 +325,40 @@ async def test_a_lead_answer_slack_refused_is_posted_on_a_later_sweep(start_bot:
     assert kept.slack_ts == delivered[0]["ts"]
 
 
+async def test_a_follow_up_while_the_lead_answer_is_posted_is_answered_knowing_it(
+    start_bot: Any,
+) -> None:
+    """The lead's answer is stored with the click: a customer message that comes while Slack
+    is still taking the answer finds it in the conversation (it used to be stored only after
+    the post, with the thread already the bot's again)."""
+    bot = await lead_bot(start_bot, high_value_order="50")
+    event, esc = await hand_off(bot, "where is my order 1042?")
+    bot.slack.delays["chat.postMessage"] = 0.5
+    click = asyncio.create_task(bot.click("escalation_send_draft", str(esc.id)))
+    while not [e for e in await rows(bot, Escalation) if e.status == "answered"]:
+        await asyncio.sleep(0.01)
+    await bot.event(dm("thanks! and order 1043?", ts=next_ts(), thread_ts=event["ts"]))
+    await bot.settle()
+    assert (await click)[0] == 200
+    assert "1Z999AA10123456784" in json.dumps(bot.anthropic.requests[-1]["messages"])
+    [kept] = [m for m in await rows(bot, Message) if m.tier == "human"]
+    assert kept.slack_ts is not None
+    [customer] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
+    assert customer.status == "answered"
+
+
+async def test_a_lead_whose_answer_slack_refused_is_told_so(start_bot: Any) -> None:
+    bot = await lead_bot(start_bot, high_value_order="50")
+    _, esc = await hand_off(bot, "where is my order 1042?")
+    bot.slack.fail("chat.postMessage", 400, {"ok": False, "error": "not_in_channel"}, times=10)
+    assert (await bot.click("escalation_send_draft", str(esc.id)))[0] == 200
+    [note] = bot.slack.calls_to("chat.postEphemeral")
+    assert (note.args["channel"], note.args["user"]) == (LEADS, "ULEAD")
+    assert "keeps trying" in note.args["text"]
+    [customer] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
+    assert customer.status == "failed"  # the sweeper posts the answer later
+
+
 async def test_edit_and_send_opens_a_modal_and_sends_the_edited_answer(start_bot: Any) -> None:
     bot = await lead_bot(start_bot)
     bot.anthropic.script = [Turn(text="Wants a person.")]

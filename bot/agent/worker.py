@@ -197,17 +197,9 @@ class Worker:
         taken = await queries.take_undelivered(self._db, now - REDELIVERY_WINDOW, now - self._lease)
         posted = 0
         for item in taken:
-            reply = Reply(item.text, item.kind or "answer", item.tier)
-            try:
-                ts = await self._delivery.send(item.conversation, reply, item.posted_pieces)
-            except Exception as exc:
-                log.warning("message %s: its reply still cannot be posted", item.message_id)
-                if isinstance(exc, ReplyNotPosted) and exc.posted > item.posted_pieces:
-                    await queries.note_posted_pieces(self._db, item.reply_id, exc.posted)
-                continue
-            await queries.mark_delivered(self._db, item, ts)
-            log.info("message %s: its reply was posted on a later try", item.message_id)
-            posted += 1
+            if await post_stored(self._db, self._delivery, item):
+                log.info("message %s: its reply was posted on a later try", item.message_id)
+                posted += 1
         return posted
 
     async def process(self, message_id: int) -> None:
@@ -306,36 +298,41 @@ class Worker:
         if lease.lost or not await self._renew(lease):
             log.warning("message %s: not answering, its claim was lost", message_id)
             return False
-        await post_and_record(self._db, self._delivery, message_id, conversation, reply, failed)
+        # Posted, then stored with the message answered; or failed if Slack refused it (the
+        # sweeper posts it later, from the first piece Slack did not take).
+        assert reply.text is not None
+        ts, posted = None, 0
+        try:
+            ts = await self._delivery.send(conversation, reply)
+        except Exception as exc:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("posting the reply to message %s failed [error %s]", message_id, error_id)
+            failed = True
+            posted = exc.posted if isinstance(exc, ReplyNotPosted) else 0
+        await queries.finish(
+            self._db,
+            message_id,
+            reply_text=reply.text,
+            reply_ts=ts,
+            status=MessageStatus.FAILED if failed else MessageStatus.ANSWERED,
+            tier=reply.tier,
+            kind=reply.kind,
+            posted_pieces=posted,
+        )
         return True
 
 
-async def post_and_record(
-    db: Database,
-    delivery: Delivery,
-    message_id: int,
-    conversation: Conversation,
-    reply: Reply,
-    failed: bool = False,
-) -> None:
-    """Post the reply to a message and store it, with the message answered, or failed if
-    Slack refused it (the sweeper posts it later, from the first piece Slack did not take)."""
-    assert reply.text is not None
-    ts, posted = None, 0
+async def post_stored(db: Database, delivery: Delivery, item: queries.Undelivered) -> bool:
+    """Post a stored reply that is not posted yet, from the first piece Slack has not taken,
+    and record it posted (the message answered, unless another reply to it is still waiting).
+    False if Slack refused it: the sweeper tries again a lease after this refusal."""
+    reply = Reply(item.text, item.kind or "answer", item.tier)
     try:
-        ts = await delivery.send(conversation, reply)
+        ts = await delivery.send(item.conversation, reply, item.posted_pieces)
     except Exception as exc:
-        error_id = uuid.uuid4().hex[:8]
-        log.exception("posting the reply to message %s failed [error %s]", message_id, error_id)
-        failed = True
+        log.warning("message %s: its reply cannot be posted yet", item.message_id)
         posted = exc.posted if isinstance(exc, ReplyNotPosted) else 0
-    await queries.finish(
-        db,
-        message_id,
-        reply_text=reply.text,
-        reply_ts=ts,
-        status=MessageStatus.FAILED if failed else MessageStatus.ANSWERED,
-        tier=reply.tier,
-        kind=reply.kind,
-        posted_pieces=posted,
-    )
+        await queries.note_refused(db, item, posted)
+        return False
+    await queries.mark_delivered(db, item, ts)
+    return True

@@ -9,19 +9,21 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.agent.pipeline import Reply
 from bot.agent.replies import REVIEWED_MARK
-from bot.agent.worker import post_and_record
+from bot.agent.worker import post_stored
 from bot.services import Services
 from bot.slack_blocks import ACTION_PREFIX, EDIT_CALLBACK, edit_modal
 from bot.slack_out import SlackOutbox
 from bot.store import escalations
-from bot.store.models import Conversation, Escalation, Tier
 from escalation.review import LeadAction, sends_answer
 
 log = logging.getLogger(__name__)
 NOT_A_LEAD = "Sorry, only support leads can act on escalations."
 TOO_LATE = "This escalation has already been handled."
+NOT_POSTED_YET = (
+    "Slack did not take your answer in the customer's thread just now. It is saved, and the"
+    " bot keeps trying to post it for the next hour."
+)
 
 
 async def act(
@@ -42,23 +44,14 @@ async def act(
         if sends_answer(action)
         else None
     )
-    updated = await escalations.apply_action(services.db, escalation_id, action, lead, text)
-    if updated is None:
+    reply = f"{text}\n\n{REVIEWED_MARK}" if text else None
+    applied = await escalations.apply_action(services.db, escalation_id, action, lead, text, reply)
+    if applied is None:
         return False
-    if text:
-        await answer_customer(services, outbox, esc, conv, text)
-    await outbox.refresh_leads_post(updated, conv)
+    if applied.answer is not None and not await post_stored(services.db, outbox, applied.answer):
+        await outbox.tell_lead(applied.escalation, lead, NOT_POSTED_YET)
+    await outbox.refresh_leads_post(applied.escalation, conv)
     return True
-
-
-async def answer_customer(
-    services: Services, outbox: SlackOutbox, esc: Escalation, conv: Conversation, text: str
-) -> None:
-    """Post a lead's answer in the customer's thread, marked as reviewed, and keep it in the
-    conversation (the model reads it with the thread's next message). If Slack refuses it,
-    the sweeper posts it later, like any refused reply."""
-    reply = Reply(f"{text}\n\n{REVIEWED_MARK}", "answer", tier=Tier.HUMAN)
-    await post_and_record(services.db, outbox, esc.message_id, conv, reply)
 
 
 def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:

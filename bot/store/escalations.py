@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.db import Database
-from bot.store.models import Conversation, ConversationStatus, Escalation, utcnow
+from bot.store.models import (
+    Conversation,
+    ConversationStatus,
+    Escalation,
+    Message,
+    MessageRole,
+    MessageStatus,
+    Tier,
+    utcnow,
+)
+from bot.store.queries import Undelivered
 from escalation.review import HUMAN_OWNED, LeadAction, ReviewStatus, next_status
 
 
@@ -45,15 +59,30 @@ async def open_handoff(
         return esc
 
 
+@dataclass(frozen=True)
+class Applied:
+    """A lead's action, applied: the escalation as it is now, and the lead's answer to the
+    customer when the action sends one (stored, not yet posted)."""
+
+    escalation: Escalation
+    answer: Undelivered | None = None
+
+
 async def apply_action(
     db: Database,
     escalation_id: int,
     action: LeadAction,
     lead_user_id: str,
     final_answer: str | None = None,
-) -> Escalation | None:
+    reply_text: str | None = None,
+) -> Applied | None:
     """Move the escalation on; None if the action is not allowed now (e.g. another lead was
-    first). One conditional UPDATE, so two clicks can never both win."""
+    first). One conditional UPDATE, so two clicks can never both win.
+
+    `reply_text`, the lead's answer as the customer sees it, is stored in the same transaction
+    (a reply of tier human to the escalated message, not yet posted; the message marked
+    `failed`, as for any reply Slack has not taken): the thread is the bot's again only with
+    the answer in it, and if this process dies before posting it, the sweeper posts it."""
     async with db.session() as s:
         esc = await s.get(Escalation, escalation_id)
         if esc is None:
@@ -76,6 +105,9 @@ async def apply_action(
         )
         if not result.rowcount:
             return None
+        reply = None
+        if reply_text is not None:
+            reply = await _store_answer(s, esc, reply_text, now)
         if target not in HUMAN_OWNED:
             await s.exec(
                 update(Conversation)
@@ -84,7 +116,33 @@ async def apply_action(
             )
         await s.commit()
         await s.refresh(esc)
-        return esc
+        if reply is None:
+            return Applied(esc)
+        conv = await s.get(Conversation, esc.conversation_id)
+        assert conv is not None
+        answer = Undelivered(esc.message_id, reply.id or 0, reply.text, Tier.HUMAN, "answer", conv)
+        return Applied(esc, answer)
+
+
+async def _store_answer(s: AsyncSession, esc: Escalation, text: str, now: datetime) -> Message:
+    message = await s.get(Message, esc.message_id)
+    assert message is not None
+    reply = Message(
+        conversation_id=esc.conversation_id,
+        role=MessageRole.ASSISTANT,
+        text=text,
+        channel_id=message.channel_id,
+        reply_to_id=message.id,
+        tier=Tier.HUMAN,
+        kind="answer",
+    )
+    s.add(reply)
+    # Posted at once; a lease from now the sweeper posts it, if it is still not posted.
+    message.status = MessageStatus.FAILED
+    message.claimed_at = now
+    s.add(message)
+    await s.flush()
+    return reply
 
 
 async def get(db: Database, escalation_id: int) -> tuple[Escalation, Conversation] | None:

@@ -317,11 +317,20 @@ async def take_undelivered(
         return taken
 
 
-async def note_posted_pieces(db: Database, reply_id: int, posted_pieces: int) -> None:
-    """Slack took more pieces of a refused reply, but not all: the next try starts after them."""
+async def note_refused(db: Database, item: Undelivered, posted_pieces: int) -> None:
+    """Slack refused the reply again: the next try is a lease from now, and starts after the
+    pieces Slack did take this time."""
     async with db.session() as s:
+        if posted_pieces > item.posted_pieces:
+            await s.exec(
+                update(Message)
+                .where(col(Message.id) == item.reply_id)
+                .values(posted_pieces=posted_pieces)
+            )
         await s.exec(
-            update(Message).where(col(Message.id) == reply_id).values(posted_pieces=posted_pieces)
+            update(Message)
+            .where(col(Message.id) == item.message_id, col(Message.status) == MessageStatus.FAILED)
+            .values(claimed_at=utcnow())
         )
         await s.commit()
 
