@@ -347,6 +347,29 @@ async def test_a_follow_up_while_the_lead_answer_is_posted_is_answered_knowing_i
     assert customer.status == "answered"
 
 
+async def test_a_lead_answer_refused_while_the_handoff_notice_was_posted_is_posted_later(
+    start_bot: Any,
+) -> None:
+    """The lead acts in the moment between the handoff and the worker storing its notice:
+    the worker's close of the message must not hide the lead's unposted answer."""
+    bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
+    bot.slack.delays["chat.postMessage"] = 0.5
+    # the notice is taken, the lead's answer (posted while the notice is in flight) refused
+    bot.slack.fail("chat.postMessage", 400, {"ok": False, "error": "not_in_channel"}, after=1)
+    await bot.event(dm("where is my order 1042?"))
+    while not (escalated := await rows(bot, Escalation)):
+        await asyncio.sleep(0.01)
+    assert (await bot.click("escalation_send_draft", str(escalated[0].id)))[0] == 200
+    await bot.settle()
+    bot.slack.delays.clear()
+    [customer] = [m for m in await rows(bot, Message) if m.id == escalated[0].message_id]
+    assert customer.status == "failed"
+    await asyncio.sleep(1.1)
+    assert await bot.services.worker.redeliver() == 1
+    [kept] = [m for m in await rows(bot, Message) if m.tier == "human"]
+    assert kept.slack_ts is not None
+
+
 async def test_a_lead_whose_answer_slack_refused_is_told_so(start_bot: Any) -> None:
     bot = await lead_bot(start_bot, high_value_order="50")
     _, esc = await hand_off(bot, "where is my order 1042?")

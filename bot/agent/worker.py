@@ -260,7 +260,7 @@ class Worker:
             error_id = uuid.uuid4().hex[:8]
             log.exception("answering message %s failed [error %s]", message_id, error_id)
             reply = Reply(replies.apology(error_id), "apology")
-            await self._deliver(lease, conversation, reply, failed=True)
+            await self._deliver(lease, message, conversation, reply, failed=True)
             return
         await thinking
         if reply.text is None:
@@ -270,7 +270,7 @@ class Worker:
             except Exception:
                 log.warning("could not clear the thinking status for message %s", message_id)
             return
-        if not await self._deliver(lease, conversation, reply, failed=False):
+        if not await self._deliver(lease, message, conversation, reply, failed=False):
             return
         if reply.escalation_id is not None:
             try:
@@ -290,7 +290,13 @@ class Worker:
             log.warning("could not show the thinking status for message %s", message_id)
 
     async def _deliver(
-        self, lease: _Lease, conversation: Conversation, reply: Reply, *, failed: bool
+        self,
+        lease: _Lease,
+        message: Message,
+        conversation: Conversation,
+        reply: Reply,
+        *,
+        failed: bool,
     ) -> bool:
         """Post the reply and record it, unless the claim was lost meanwhile (then the process
         that holds it answers, and this one stays silent). True when this process answered."""
@@ -311,7 +317,7 @@ class Worker:
             posted = exc.posted if isinstance(exc, ReplyNotPosted) else 0
         await queries.finish(
             self._db,
-            message_id,
+            message,
             reply_text=reply.text,
             reply_ts=ts,
             status=MessageStatus.FAILED if failed else MessageStatus.ANSWERED,

@@ -219,7 +219,7 @@ async def conversation_of(db: Database, message_id: int) -> Conversation:
 
 async def finish(
     db: Database,
-    message_id: int,
+    message: Message,
     *,
     reply_text: str,
     reply_ts: str | None,
@@ -229,11 +229,19 @@ async def finish(
     posted_pieces: int = 0,
 ) -> None:
     """Store the bot's reply and close the inbound message, in one transaction.
-    `posted_pieces`: of a reply Slack refused partway, the pieces it did post."""
+    `posted_pieces`: of a reply Slack refused partway, the pieces it did post.
+
+    A message with another reply still to post (a lead answered the case in the moment
+    between its handoff and this) stays `failed`, so that the sweeper posts that reply."""
+    values: dict[str, Any] = {"status": status}
+    if status == MessageStatus.FAILED:
+        values["claimed_at"] = utcnow()  # the sweeper posts the reply again a lease later
     async with db.session() as s:
-        message = await s.get(Message, message_id)
-        if message is None:
-            raise LookupError(f"message {message_id} does not exist")
+        await s.exec(
+            update(Message)
+            .where(col(Message.id) == message.id, ~_unposted_reply_to(message.id or 0))
+            .values(**values)
+        )
         s.add(
             Message(
                 conversation_id=message.conversation_id,
@@ -247,11 +255,17 @@ async def finish(
                 posted_pieces=posted_pieces,
             )
         )
-        message.status = status
-        if status == MessageStatus.FAILED:
-            message.claimed_at = utcnow()  # the sweeper posts the reply again a lease later
-        s.add(message)
         await s.commit()
+
+
+def _unposted_reply_to(message_id: int) -> Any:
+    """A reply of the bot (or a lead) to this message that is stored but not posted yet."""
+    other = aliased(Message, name="other")
+    return exists().where(
+        col(other.reply_to_id) == message_id,
+        col(other.role) == MessageRole.ASSISTANT,
+        col(other.slack_ts).is_(None),
+    )
 
 
 @dataclass(frozen=True)
@@ -338,21 +352,13 @@ async def note_refused(db: Database, item: Undelivered, posted_pieces: int) -> N
 async def mark_delivered(db: Database, item: Undelivered, reply_ts: str | None) -> None:
     """The reply was posted after all: its ts; and the message answered, unless another reply
     to it is still unposted (a lead's answer after a refused notice: the next sweep posts it)."""
-    other = aliased(Message, name="other")
     async with db.session() as s:
         await s.exec(
             update(Message).where(col(Message.id) == item.reply_id).values(slack_ts=reply_ts)
         )
         await s.exec(
             update(Message)
-            .where(
-                col(Message.id) == item.message_id,
-                ~exists().where(
-                    col(other.reply_to_id) == item.message_id,
-                    col(other.role) == MessageRole.ASSISTANT,
-                    col(other.slack_ts).is_(None),
-                ),
-            )
+            .where(col(Message.id) == item.message_id, ~_unposted_reply_to(item.message_id))
             .values(status=MessageStatus.ANSWERED)
         )
         await s.commit()
