@@ -141,15 +141,20 @@ async def _chat(settings: Settings, email: str, lead: bool) -> None:
         await services.close()
 
 
-async def _db_upgrade(settings: Settings) -> None:
+async def _db_migrate(settings: Settings, downgrade_to: str | None) -> None:
     from bot.store.db import Database
 
     db = Database(settings.database_url)
     try:
-        await db.upgrade()
+        if downgrade_to:
+            await db.downgrade(downgrade_to)
+        else:
+            await db.upgrade()
     finally:
         await db.close()
-    print("database schema is up to date")
+    print(
+        f"database schema is at {downgrade_to}" if downgrade_to else "database schema is up to date"
+    )
 
 
 async def _orders_import(settings: Settings, path: Path) -> None:
@@ -395,6 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="create or migrate the schema to the newest version")
+    down = db_sub.add_parser(
+        "downgrade", help="migrate the schema back to an older revision (before an older release)"
+    )
+    down.add_argument("revision", help="the revision to go back to, e.g. 0006 ('base': empty)")
     orders = sub.add_parser("orders", help="the embedded order store")
     orders_sub = orders.add_subparsers(dest="orders_command", required=True)
     imp = orders_sub.add_parser("import", help="import orders from a JSON or CSV file")
@@ -445,7 +454,8 @@ def main(argv: list[str] | None = None) -> int:
             settings.check_orders()
             asyncio.run(_chat(settings, args.email.lower(), args.lead))
         elif args.command == "db":
-            asyncio.run(_db_upgrade(settings))
+            revision = args.revision if args.db_command == "downgrade" else None
+            asyncio.run(_db_migrate(settings, revision))
         elif args.command == "orders":
             if not args.file.is_file():
                 raise ConfigError(f"{args.file} is not a file")

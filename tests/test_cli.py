@@ -224,6 +224,21 @@ async def test_db_upgrade_creates_the_schema_on_a_blank_database(
     assert again.code == 0, again.stderr
 
 
+async def test_db_downgrade_goes_back_to_a_revision_and_upgrade_comes_forward(
+    env: dict[str, str], workdir: Path, db: Database
+) -> None:
+    assert (await supportbot("db", "upgrade", env=env, cwd=workdir)).code == 0
+    run = await supportbot("db", "downgrade", "0001", env=env, cwd=workdir)
+    assert run.code == 0, run.stderr
+    assert "at 0001" in run.stdout
+    async with db.engine.connect() as conn:
+        tables = await conn.run_sync(_table_names)
+    assert "escalation" not in tables and "message" in tables  # 0002 added escalations
+    assert (await supportbot("db", "upgrade", env=env, cwd=workdir)).code == 0
+    async with db.engine.connect() as conn:
+        assert "escalation" in await conn.run_sync(_table_names)
+
+
 # --- orders import --------------------------------------------------------------------------
 
 

@@ -137,3 +137,45 @@ async def test_a_second_process_upgrading_the_same_database_changes_nothing(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_downgrading_with_replies_stored_keeps_them_and_upgrades_again(
+    db: Database,
+) -> None:
+    """A downgrade (an operator rolling back a release) works with data in the tables: on
+    SQLite a rebuilt `message` table used to trip its own foreign key (reply -> message)."""
+    await db.upgrade()
+    async with db.engine.begin() as conn:
+        before = await conn.run_sync(_schema)
+        await conn.execute(
+            text(
+                "INSERT INTO conversation (team_id, channel_id, thread_ts, user_id, status, tier,"
+                " total_cost_usd, created_at, updated_at) VALUES ('T1', 'D1', '1.1', 'U1',"
+                " 'active', 'primary', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        for reply_to in ("NULL", "(SELECT min(id) FROM message)"):
+            await conn.execute(
+                text(
+                    "INSERT INTO message (conversation_id, role, user_id, text, channel_id,"
+                    " slack_ts, status, reply_to_id, files, posted_pieces, created_at) VALUES"
+                    f" ((SELECT id FROM conversation), 'user', 'U1', 'hi', 'D1', NULL,"
+                    f" 'answered', {reply_to}, NULL, 0, CURRENT_TIMESTAMP)"
+                )
+            )
+    await db.downgrade("0004")
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_revision) == "0004"
+        count = (await conn.execute(text("SELECT count(*) FROM message"))).scalar_one()
+    assert count == 2
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_schema) == before
+        linked = (await conn.execute(text("SELECT count(reply_to_id) FROM message"))).scalar_one()
+    assert linked == 1
+    if db.engine.dialect.name == "sqlite":  # switched off while migrating, and on again
+        async with db.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+    await db.downgrade("base")  # and all the way down, rows and all
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_tables) == {"alembic_version"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -104,10 +104,41 @@ class Database:
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (safe with several replicas starting)."""
-        async with self.engine.begin() as conn:
+        await self._migrate(_upgrade_sync, "head")
+
+    async def downgrade(self, revision: str) -> None:
+        """Bring the schema back to an older revision (rolling back a release)."""
+        await self._migrate(_downgrade_sync, revision)
+
+    async def _migrate(self, run: Callable[[Connection, str], None], revision: str) -> None:
+        """Run migrations in one transaction, one process at a time."""
+        async with self.engine.connect() as conn:
             if conn.dialect.name == "postgresql":
-                await conn.execute(text(f"SELECT pg_advisory_xact_lock({_UPGRADE_LOCK_ID})"))
-            await conn.run_sync(_upgrade_sync)
+                async with conn.begin():
+                    await conn.execute(text(f"SELECT pg_advisory_xact_lock({_UPGRADE_LOCK_ID})"))
+                    await conn.run_sync(run, revision)
+                return
+            # SQLite. A batch migration rebuilds a table (copy, drop, rename): with foreign keys
+            # on, dropping `message` trips its own replies' reply_to_id, so they are off while
+            # migrating (SQLite's documented way: set outside a transaction) and checked at the
+            # end. Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so it
+            # is opened here: a failing migration's DDL is rolled back too, and IMMEDIATE makes
+            # a second process wait for the first.
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()
+            try:
+                async with conn.begin():
+                    await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    await conn.run_sync(run, revision)
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(
+                            f"migrating to {revision} would leave {len(broken)} row(s) pointing"
+                            " at rows that do not exist; nothing was changed"
+                        )
+            finally:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()
 
     async def ping(self) -> bool:
         try:
@@ -128,5 +159,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
-def _upgrade_sync(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+def _upgrade_sync(connection: Connection, revision: str) -> None:
+    command.upgrade(alembic_config(connection), revision)
+
+
+def _downgrade_sync(connection: Connection, revision: str) -> None:
+    command.downgrade(alembic_config(connection), revision)
