@@ -179,3 +179,19 @@ async def test_downgrading_with_replies_stored_keeps_them_and_upgrades_again(
     await db.downgrade("base")  # and all the way down, rows and all
     async with db.engine.connect() as conn:
         assert await conn.run_sync(_tables) == {"alembic_version"}
+
+
+async def test_a_migration_that_fails_halfway_changes_nothing(db: Database) -> None:
+    """DDL is rolled back with the migration's transaction, on SQLite as on PostgreSQL."""
+    await db.upgrade()
+
+    def half_done(conn: Connection, revision: str) -> None:
+        conn.exec_driver_sql("CREATE TABLE half_done (id INTEGER)")
+        conn.exec_driver_sql("ALTER TABLE message ADD COLUMN half INTEGER")
+        raise RuntimeError("the migration broke here")
+
+    with pytest.raises(RuntimeError, match="broke here"):
+        await db._migrate(half_done, "head")
+    async with db.engine.connect() as conn:
+        assert "half_done" not in await conn.run_sync(_tables)
+        assert await conn.run_sync(_differences) == []
