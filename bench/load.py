@@ -399,6 +399,8 @@ async def main(args: argparse.Namespace) -> None:
         "ANTHROPIC_API_KEY": "bench-key",
         "ANTHROPIC_BASE_URL": model.base_url,
     }
+    # Settings to try (SUPPORTBOT_DB_POOL_SIZE=5 python bench/load.py ...) reach the bot.
+    env |= {k: v for k, v in os.environ.items() if k.startswith("SUPPORTBOT_")}
     # 200 simultaneous connections: no client-side pool limit.
     http = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=120)
