@@ -141,19 +141,21 @@ async def _chat(settings: Settings, email: str, lead: bool) -> None:
         await services.close()
 
 
-async def _db_migrate(settings: Settings, downgrade_to: str | None) -> None:
+async def _db_migrate(settings: Settings, command: str, revision: str) -> None:
     from bot.store.db import Database
 
     db = Database(settings.database_url)
     try:
-        if downgrade_to:
-            await db.downgrade(downgrade_to)
+        if command == "downgrade":
+            await db.downgrade(revision)
         else:
             await db.upgrade()
     finally:
         await db.close()
     print(
-        f"database schema is at {downgrade_to}" if downgrade_to else "database schema is up to date"
+        f"database schema is at {revision}"
+        if command == "downgrade"
+        else "database schema is up to date"
     )
 
 
@@ -454,8 +456,10 @@ def main(argv: list[str] | None = None) -> int:
             settings.check_orders()
             asyncio.run(_chat(settings, args.email.lower(), args.lead))
         elif args.command == "db":
-            revision = args.revision if args.db_command == "downgrade" else None
-            asyncio.run(_db_migrate(settings, revision))
+            revision = getattr(args, "revision", "").strip()
+            if args.db_command == "downgrade" and not revision:
+                raise ConfigError("give the revision to go back to, e.g. 0006 (or 'base')")
+            asyncio.run(_db_migrate(settings, args.db_command, revision))
         elif args.command == "orders":
             if not args.file.is_file():
                 raise ConfigError(f"{args.file} is not a file")

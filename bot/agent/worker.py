@@ -264,7 +264,8 @@ class Worker:
             return
         await thinking
         if reply.text is None:
-            await queries.set_status(self._db, message_id, MessageStatus.HELD)
+            async with lease.renewing:  # not while a renewal moves the token
+                await queries.hold(self._db, message_id, lease.token)
             try:
                 await self._delivery.send(conversation, reply)  # clears the thinking status
             except Exception:
@@ -315,16 +316,20 @@ class Worker:
             log.exception("posting the reply to message %s failed [error %s]", message_id, error_id)
             failed = True
             posted = exc.posted if isinstance(exc, ReplyNotPosted) else 0
-        await queries.finish(
-            self._db,
-            message,
-            reply_text=reply.text,
-            reply_ts=ts,
-            status=MessageStatus.FAILED if failed else MessageStatus.ANSWERED,
-            tier=reply.tier,
-            kind=reply.kind,
-            posted_pieces=posted,
-        )
+        async with lease.renewing:  # not while a renewal moves the token
+            closed = await queries.finish(
+                self._db,
+                message,
+                lease.token,
+                reply_text=reply.text,
+                reply_ts=ts,
+                status=MessageStatus.FAILED if failed else MessageStatus.ANSWERED,
+                tier=reply.tier,
+                kind=reply.kind,
+                posted_pieces=posted,
+            )
+        if not closed:
+            log.warning("message %s: its claim was taken over while answering", message_id)
         return True
 
 

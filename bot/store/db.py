@@ -124,9 +124,9 @@ class Database:
             # end. Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so it
             # is opened here: a failing migration's DDL is rolled back too, and IMMEDIATE makes
             # a second process wait for the first.
-            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            await conn.commit()
             try:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                await conn.commit()
                 async with conn.begin():
                     await conn.exec_driver_sql("BEGIN IMMEDIATE")
                     await conn.run_sync(run, revision)
@@ -137,8 +137,12 @@ class Database:
                             " at rows that do not exist; nothing was changed"
                         )
             finally:
-                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                await conn.commit()
+                try:
+                    await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    await conn.commit()
+                except Exception:
+                    await conn.invalidate()  # never back to the pool with foreign keys off
+                    raise
 
     async def ping(self) -> bool:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -135,6 +135,16 @@ async def _store_answer(s: AsyncSession, esc: Escalation, text: str, now: dateti
         reply_to_id=message.id,
         tier=Tier.HUMAN,
         kind="answer",
+    )
+    # A reply Slack has not taken yet (the handoff notice, refused) would only come after the
+    # lead's answer and contradict it: the answer replaces it.
+    await s.exec(
+        delete(Message).where(
+            col(Message.reply_to_id) == message.id,
+            col(Message.role) == MessageRole.ASSISTANT,
+            col(Message.slack_ts).is_(None),
+            col(Message.posted_pieces) == 0,
+        )
     )
     s.add(reply)
     # Posted at once; a lease from now the sweeper posts it, if it is still not posted.

@@ -238,6 +238,7 @@ async def conversation_of(db: Database, message_id: int) -> Conversation:
 async def finish(
     db: Database,
     message: Message,
+    token: datetime,
     *,
     reply_text: str,
     reply_ts: str | None,
@@ -245,21 +246,30 @@ async def finish(
     tier: str | None = None,
     kind: str | None = None,
     posted_pieces: int = 0,
-) -> None:
-    """Store the bot's reply and close the inbound message, in one transaction.
-    `posted_pieces`: of a reply Slack refused partway, the pieces it did post.
+) -> bool:
+    """Store the bot's reply and close the inbound message, in one transaction, if this
+    process's claim (`token`) still holds it. `posted_pieces`: of a reply Slack refused
+    partway, the pieces it did post.
 
-    A message with another reply still to post (a lead answered the case in the moment
-    between its handoff and this) stays `failed`, so that the sweeper posts that reply."""
+    If the claim was lost meanwhile (a lead answered the case in the moment between the
+    handoff and this, or the lease ran out), the message is left as its new owner set it, and
+    the reply is kept only if Slack took it (it is in the thread); False then."""
     values: dict[str, Any] = {"status": status}
     if status == MessageStatus.FAILED:
         values["claimed_at"] = utcnow()  # the sweeper posts the reply again a lease later
     async with db.session() as s:
-        await s.exec(
+        closed = await s.exec(
             update(Message)
-            .where(col(Message.id) == message.id, ~_unposted_reply_to(message.id or 0))
+            .where(
+                col(Message.id) == message.id,
+                col(Message.status) == MessageStatus.WORKING,
+                col(Message.claimed_at) == token,
+            )
             .values(**values)
         )
+        if not closed.rowcount and reply_ts is None:
+            await s.commit()
+            return False
         s.add(
             Message(
                 conversation_id=message.conversation_id,
@@ -272,6 +282,23 @@ async def finish(
                 kind=kind,
                 posted_pieces=posted_pieces,
             )
+        )
+        await s.commit()
+        return bool(closed.rowcount)
+
+
+async def hold(db: Database, message_id: int, token: datetime) -> None:
+    """A person owns the thread: the message stays unanswered by the bot (if this process's
+    claim still holds it)."""
+    async with db.session() as s:
+        await s.exec(
+            update(Message)
+            .where(
+                col(Message.id) == message_id,
+                col(Message.status) == MessageStatus.WORKING,
+                col(Message.claimed_at) == token,
+            )
+            .values(status=MessageStatus.HELD)
         )
         await s.commit()
 
@@ -318,7 +345,7 @@ async def take_undelivered(
                 col(reply.role) == MessageRole.ASSISTANT,
                 col(reply.slack_ts).is_(None),
             )
-            .order_by(col(Message.id))
+            .order_by(col(Message.id), col(reply.id))
             .limit(limit)
         )
         candidates = list(rows.all())
@@ -379,12 +406,6 @@ async def mark_delivered(db: Database, item: Undelivered, reply_ts: str | None) 
             .where(col(Message.id) == item.message_id, ~_unposted_reply_to(item.message_id))
             .values(status=MessageStatus.ANSWERED)
         )
-        await s.commit()
-
-
-async def set_status(db: Database, message_id: int, status: str) -> None:
-    async with db.session() as s:
-        await s.exec(update(Message).where(col(Message.id) == message_id).values(status=status))
         await s.commit()
 
 
