@@ -398,14 +398,21 @@ async def mark_delivered(db: Database, item: Undelivered, reply_ts: str | None) 
     """The reply was posted after all: its ts; and the message answered, unless another reply
     to it is still unposted (a lead's answer after a refused notice: the next sweep posts it)."""
     async with db.session() as s:
-        await s.exec(
+        posted = await s.exec(
             update(Message).where(col(Message.id) == item.reply_id).values(slack_ts=reply_ts)
         )
-        await s.exec(
-            update(Message)
-            .where(col(Message.id) == item.message_id, ~_unposted_reply_to(item.message_id))
-            .values(status=MessageStatus.ANSWERED)
-        )
+        # No row: a lead's answer replaced this reply, and the message is that answer's now.
+        if posted.rowcount:
+            # The message row first (a lead storing an answer holds it), then the check, in a
+            # statement of its own: on PostgreSQL it then sees what that lead committed.
+            await s.exec(
+                select(col(Message.id)).where(col(Message.id) == item.message_id).with_for_update()
+            )
+            await s.exec(
+                update(Message)
+                .where(col(Message.id) == item.message_id, ~_unposted_reply_to(item.message_id))
+                .values(status=MessageStatus.ANSWERED)
+            )
         await s.commit()
 
 
