@@ -370,6 +370,23 @@ async def test_a_lead_answer_refused_while_the_handoff_notice_was_posted_is_post
     assert kept.slack_ts is not None
 
 
+async def test_a_lead_answer_slack_is_slow_to_take_is_not_posted_twice(start_bot: Any) -> None:
+    """A post that outlasts the lease (Slack's retries, a Retry-After) keeps the reply taken:
+    a sweep meanwhile does not post it a second time."""
+    bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
+    event, esc = await hand_off(bot, "where is my order 1042?")
+    bot.slack.delays["chat.postMessage"] = 1.6
+    click = asyncio.create_task(bot.click("escalation_send_draft", str(esc.id)))
+    await asyncio.sleep(1.3)  # the answer was stored more than a lease ago, and is in flight
+    assert await bot.services.worker.redeliver() == 0
+    assert (await click)[0] == 200
+    bot.slack.delays.clear()
+    answers = [p for p in customer_posts(bot) if REVIEWED_MARK in p["text"]]
+    assert len(answers) == 1 and answers[0]["thread_ts"] == event["ts"]
+    [customer] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
+    assert customer.status == "answered"
+
+
 async def test_a_lead_whose_answer_slack_refused_is_told_so(start_bot: Any) -> None:
     bot = await lead_bot(start_bot, high_value_order="50")
     _, esc = await hand_off(bot, "where is my order 1042?")

@@ -197,10 +197,42 @@ class Worker:
         taken = await queries.take_undelivered(self._db, now - REDELIVERY_WINDOW, now - self._lease)
         posted = 0
         for item in taken:
-            if await post_stored(self._db, self._delivery, item):
+            if await self.post_stored(item):
                 log.info("message %s: its reply was posted on a later try", item.message_id)
                 posted += 1
         return posted
+
+    async def post_stored(self, item: queries.Undelivered) -> bool:
+        """Post a stored reply that is not posted yet, from the first piece Slack has not
+        taken, and record it posted (the message answered, unless another reply to it is still
+        waiting). False if Slack refused it: the sweeper tries again a lease after this refusal.
+
+        While Slack takes its time (retries, Retry-After), the reply stays taken, so that no
+        other sweep takes it up and posts it a second time."""
+        reply = Reply(item.text, item.kind or "answer", item.tier)
+        posting = asyncio.ensure_future(
+            self._delivery.send(item.conversation, reply, item.posted_pieces)
+        )
+        token = item.token
+        try:
+            while not posting.done():
+                await asyncio.wait({posting}, timeout=self._lease.total_seconds() / 3)
+                if not posting.done() and token is not None:
+                    try:
+                        token = await queries.keep_taken(self._db, item.message_id, token)
+                    except Exception:
+                        log.exception("keeping message %s's reply taken failed", item.message_id)
+        finally:
+            posting.cancel()  # when this task is cancelled; a no-op once the post is done
+        try:
+            ts = posting.result()
+        except Exception as exc:
+            log.warning("message %s: its reply cannot be posted yet", item.message_id)
+            posted = exc.posted if isinstance(exc, ReplyNotPosted) else 0
+            await queries.note_refused(self._db, item, posted)
+            return False
+        await queries.mark_delivered(self._db, item, ts)
+        return True
 
     async def process(self, message_id: int) -> None:
         claimed = await queries.claim(self._db, message_id, utcnow() - self._lease)
@@ -331,19 +363,3 @@ class Worker:
         if not closed:
             log.warning("message %s: its claim was taken over while answering", message_id)
         return True
-
-
-async def post_stored(db: Database, delivery: Delivery, item: queries.Undelivered) -> bool:
-    """Post a stored reply that is not posted yet, from the first piece Slack has not taken,
-    and record it posted (the message answered, unless another reply to it is still waiting).
-    False if Slack refused it: the sweeper tries again a lease after this refusal."""
-    reply = Reply(item.text, item.kind or "answer", item.tier)
-    try:
-        ts = await delivery.send(item.conversation, reply, item.posted_pieces)
-    except Exception as exc:
-        log.warning("message %s: its reply cannot be posted yet", item.message_id)
-        posted = exc.posted if isinstance(exc, ReplyNotPosted) else 0
-        await queries.note_refused(db, item, posted)
-        return False
-    await queries.mark_delivered(db, item, ts)
-    return True

@@ -10,7 +10,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.agent.replies import REVIEWED_MARK
-from bot.agent.worker import post_stored
 from bot.services import Services
 from bot.slack_blocks import ACTION_PREFIX, EDIT_CALLBACK, edit_modal
 from bot.slack_out import SlackOutbox
@@ -48,7 +47,7 @@ async def act(
     applied = await escalations.apply_action(services.db, escalation_id, action, lead, text, reply)
     if applied is None:
         return False
-    if applied.answer is not None and not await post_stored(services.db, outbox, applied.answer):
+    if applied.answer is not None and not await services.worker.post_stored(applied.answer):
         await outbox.tell_lead(applied.escalation, lead, NOT_POSTED_YET)
     await outbox.refresh_leads_post(applied.escalation, conv)
     return True

@@ -120,7 +120,9 @@ async def apply_action(
             return Applied(esc)
         conv = await s.get(Conversation, esc.conversation_id)
         assert conv is not None
-        answer = Undelivered(esc.message_id, reply.id or 0, reply.text, Tier.HUMAN, "answer", conv)
+        answer = Undelivered(
+            esc.message_id, reply.id or 0, reply.text, Tier.HUMAN, "answer", conv, 0, now
+        )
         return Applied(esc, answer)
 
 

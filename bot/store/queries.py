@@ -324,6 +324,7 @@ class Undelivered:
     kind: str | None
     conversation: Conversation
     posted_pieces: int = 0
+    token: datetime | None = None  # the message's claimed_at when taken: renewals compare it
 
 
 async def take_undelivered(
@@ -351,6 +352,7 @@ async def take_undelivered(
         candidates = list(rows.all())
         taken = []
         for message, answer, conversation in candidates:
+            token = utcnow()
             result = await s.exec(
                 update(Message)
                 .where(
@@ -358,7 +360,7 @@ async def take_undelivered(
                     col(Message.status) == MessageStatus.FAILED,
                     col(Message.claimed_at) < stale_before,
                 )
-                .values(claimed_at=utcnow())
+                .values(claimed_at=token)
             )
             if result.rowcount:
                 taken.append(
@@ -370,10 +372,29 @@ async def take_undelivered(
                         answer.kind,
                         conversation,
                         answer.posted_pieces,
+                        token,
                     )
                 )
         await s.commit()
         return taken
+
+
+async def keep_taken(db: Database, message_id: int, token: datetime) -> datetime | None:
+    """Keep a reply being posted taken (a slow post must not let another sweep take it and
+    post it again); the new token, or None if the message moved on."""
+    renewed = utcnow()
+    async with db.session() as s:
+        result = await s.exec(
+            update(Message)
+            .where(
+                col(Message.id) == message_id,
+                col(Message.status) == MessageStatus.FAILED,
+                col(Message.claimed_at) == token,
+            )
+            .values(claimed_at=renewed)
+        )
+        await s.commit()
+        return renewed if result.rowcount else None
 
 
 async def note_refused(db: Database, item: Undelivered, posted_pieces: int) -> None:
