@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select, update
 
 from bot.agent.pipeline import canary_for
 from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
 from bot.agent.tools.orders import OrderRecord, import_orders
+from bot.agent.worker import REDELIVERY_WINDOW
 from bot.slack_format import to_mrkdwn
-from bot.store.models import Conversation, Escalation, Message, ModelCall
+from bot.store.models import Conversation, Escalation, Message, ModelCall, utcnow
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import Turn, final
 
@@ -385,6 +387,29 @@ async def test_a_lead_answer_slack_is_slow_to_take_is_not_posted_twice(start_bot
     assert len(answers) == 1 and answers[0]["thread_ts"] == event["ts"]
     [customer] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
     assert customer.status == "answered"
+
+
+async def test_leads_hear_when_a_lead_answer_is_given_up_after_the_hour(start_bot: Any) -> None:
+    bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
+    _, esc = await hand_off(bot, "where is my order 1042?")
+    bot.slack.fail("chat.postMessage", 400, {"ok": False, "error": "not_in_channel"}, times=1)
+    await bot.click("escalation_send_draft", str(esc.id))
+    async with bot.services.db.session() as s:  # an hour later, Slack still refusing
+        await s.exec(
+            update(Message)
+            .where(col(Message.tier) == "human")
+            .values(created_at=utcnow() - REDELIVERY_WINDOW - timedelta(minutes=1))
+        )
+        await s.commit()
+    await asyncio.sleep(1.1)
+    assert await bot.services.worker.redeliver() == 0
+    [alert] = [p for p in leads_posts(bot) if "never reached the customer" in p["text"]]
+    assert f"escalation #{esc.id}" in alert["text"] and "<@ULEAD>" in alert["text"]
+    [customer] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
+    assert customer.status == "undelivered"
+    await asyncio.sleep(1.1)
+    await bot.services.worker.redeliver()
+    assert len([p for p in leads_posts(bot) if "never reached" in p["text"]]) == 1  # once
 
 
 async def test_a_lead_whose_answer_slack_refused_is_told_so(start_bot: Any) -> None:

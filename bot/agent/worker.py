@@ -19,9 +19,9 @@ from typing import Protocol
 from bot.agent import replies
 from bot.agent.pipeline import Answerer, Reply
 from bot.errors import ReplyNotPosted
-from bot.store import queries
+from bot.store import escalations, queries
 from bot.store.db import Database
-from bot.store.models import Conversation, Message, MessageStatus, utcnow
+from bot.store.models import Conversation, Message, MessageStatus, Tier, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,27 @@ class Worker:
             if await self.post_stored(item):
                 log.info("message %s: its reply was posted on a later try", item.message_id)
                 posted += 1
+        await self._give_up(now - REDELIVERY_WINDOW)
         return posted
+
+    async def _give_up(self, written_before: datetime) -> None:
+        """Replies still refused at the end of the window are given up; a lead whose answer it
+        was hears of it in the leads channel, since the customer never got it."""
+        for item in await queries.give_up_undelivered(self._db, written_before):
+            log.warning("message %s: its reply was given up, Slack refused it", item.message_id)
+            if item.tier != Tier.HUMAN:
+                continue
+            esc = await escalations.for_message(self._db, item.message_id)
+            who = f" (sent by <@{esc.lead_user_id}>)" if esc and esc.lead_user_id else ""
+            case = f"escalation #{esc.id}" if esc else "an escalation"
+            try:
+                await self._delivery.alert_leads(
+                    f"The answer to {case}{who} never reached the customer: Slack refused it"
+                    " for an hour, and the bot has stopped trying. Please reach the customer"
+                    " another way."
+                )
+            except Exception:
+                log.exception("telling the leads about message %s failed", item.message_id)
 
     async def post_stored(self, item: queries.Undelivered) -> bool:
         """Post a stored reply that is not posted yet, from the first piece Slack has not

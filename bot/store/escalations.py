@@ -166,6 +166,17 @@ async def get(db: Database, escalation_id: int) -> tuple[Escalation, Conversatio
         return (esc, conv) if conv else None
 
 
+async def for_message(db: Database, message_id: int) -> Escalation | None:
+    """The latest escalation of a customer message, if any."""
+    async with db.session() as s:
+        rows = await s.exec(
+            select(Escalation)
+            .where(col(Escalation.message_id) == message_id)
+            .order_by(col(Escalation.id).desc())
+        )
+        return rows.first()
+
+
 async def set_leads_post(db: Database, escalation_id: int, channel: str, ts: str) -> None:
     async with db.session() as s:
         await s.exec(

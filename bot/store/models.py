@@ -36,7 +36,8 @@ class MessageStatus(StrEnum):
     WORKING = "working"  # claimed by one process; `claimed_at` says since when
     ANSWERED = "answered"
     HELD = "held"  # arrived while a person owns the thread; the bot stays quiet
-    FAILED = "failed"
+    FAILED = "failed"  # answered with an apology, or its reply not posted yet (Slack refused it)
+    UNDELIVERED = "undelivered"  # its reply still not posted after the redelivery window
     NONE = "none"  # the bot's own replies
 
 

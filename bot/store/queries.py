@@ -379,6 +379,44 @@ async def take_undelivered(
         return taken
 
 
+@dataclass(frozen=True)
+class GivenUp:
+    """A message whose reply Slack refused for the whole redelivery window."""
+
+    message_id: int
+    tier: str | None
+
+
+async def give_up_undelivered(db: Database, written_before: datetime) -> list[GivenUp]:
+    """Messages whose reply, written before `written_before`, was never posted: marked
+    `undelivered` (one conditional UPDATE each, so one replica reports each) and returned."""
+    reply = aliased(Message, name="reply")
+    async with db.session() as s:
+        rows = await s.exec(
+            select(col(Message.id), col(reply.tier))
+            .join(reply, col(reply.reply_to_id) == col(Message.id))
+            .where(
+                col(Message.status) == MessageStatus.FAILED,
+                col(reply.role) == MessageRole.ASSISTANT,
+                col(reply.slack_ts).is_(None),
+                col(reply.created_at) <= written_before,
+            )
+            .order_by(col(Message.id), col(reply.id))
+        )
+        candidates = list(rows.all())
+        given_up = []
+        for message_id, tier in candidates:
+            result = await s.exec(
+                update(Message)
+                .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.FAILED)
+                .values(status=MessageStatus.UNDELIVERED)
+            )
+            if result.rowcount:
+                given_up.append(GivenUp(int(message_id or 0), tier))
+        await s.commit()
+        return given_up
+
+
 async def keep_taken(db: Database, message_id: int, token: datetime) -> datetime | None:
     """Keep a reply being posted taken (a slow post must not let another sweep take it and
     post it again); the new token, or None if the message moved on."""
