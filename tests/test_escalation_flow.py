@@ -412,6 +412,29 @@ async def test_leads_hear_when_a_lead_answer_is_given_up_after_the_hour(start_bo
     assert len([p for p in leads_posts(bot) if "never reached" in p["text"]]) == 1  # once
 
 
+async def test_a_lead_answer_being_posted_is_not_given_up(start_bot: Any) -> None:
+    """A sweep past the hour does not give up a reply that a process is posting right now."""
+    bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
+    _, esc = await hand_off(bot, "where is my order 1042?")
+    bot.slack.delays["chat.postMessage"] = 1.6
+    click = asyncio.create_task(bot.click("escalation_send_draft", str(esc.id)))
+    while not [m for m in await rows(bot, Message) if m.tier == "human"]:
+        await asyncio.sleep(0.01)
+    async with bot.services.db.session() as s:  # as if Slack had been refusing it for an hour
+        await s.exec(
+            update(Message)
+            .where(col(Message.tier) == "human")
+            .values(created_at=utcnow() - REDELIVERY_WINDOW - timedelta(minutes=1))
+        )
+        await s.commit()
+    await asyncio.sleep(1.3)
+    await bot.services.worker.redeliver()
+    assert (await click)[0] == 200
+    assert not [p for p in leads_posts(bot) if "never reached" in p["text"]]
+    [customer] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
+    assert customer.status == "answered"
+
+
 async def test_a_lead_whose_answer_slack_refused_is_told_so(start_bot: Any) -> None:
     bot = await lead_bot(start_bot, high_value_order="50")
     _, esc = await hand_off(bot, "where is my order 1042?")

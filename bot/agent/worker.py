@@ -200,20 +200,21 @@ class Worker:
             if await self.post_stored(item):
                 log.info("message %s: its reply was posted on a later try", item.message_id)
                 posted += 1
-        await self._give_up(now - REDELIVERY_WINDOW)
+        await self._give_up(now - REDELIVERY_WINDOW, now - self._lease)
         return posted
 
-    async def _give_up(self, written_before: datetime) -> None:
+    async def _give_up(self, written_before: datetime, stale_before: datetime) -> None:
         """Replies still refused at the end of the window are given up; a lead whose answer it
         was hears of it in the leads channel, since the customer never got it."""
-        for item in await queries.give_up_undelivered(self._db, written_before):
+        given_up = await queries.give_up_undelivered(self._db, written_before, stale_before)
+        for item in given_up:
             log.warning("message %s: its reply was given up, Slack refused it", item.message_id)
             if item.tier != Tier.HUMAN:
                 continue
-            esc = await escalations.for_message(self._db, item.message_id)
-            who = f" (sent by <@{esc.lead_user_id}>)" if esc and esc.lead_user_id else ""
-            case = f"escalation #{esc.id}" if esc else "an escalation"
             try:
+                esc = await escalations.for_message(self._db, item.message_id)
+                who = f" (sent by <@{esc.lead_user_id}>)" if esc and esc.lead_user_id else ""
+                case = f"escalation #{esc.id}" if esc else "an escalation"
                 await self._delivery.alert_leads(
                     f"The answer to {case}{who} never reached the customer: Slack refused it"
                     " for an hour, and the bot has stopped trying. Please reach the customer"
@@ -230,10 +231,15 @@ class Worker:
         While Slack takes its time (retries, Retry-After), the reply stays taken, so that no
         other sweep takes it up and posts it a second time."""
         reply = Reply(item.text, item.kind or "answer", item.tier)
+        token = item.token
+        if token is not None:
+            # Still ours? A sweep takes a batch, and the posts before this one took time.
+            token = await queries.keep_taken(self._db, item.message_id, token)
+            if token is None:
+                return False
         posting = asyncio.ensure_future(
             self._delivery.send(item.conversation, reply, item.posted_pieces)
         )
-        token = item.token
         try:
             while not posting.done():
                 await asyncio.wait({posting}, timeout=self._lease.total_seconds() / 3)
@@ -248,8 +254,9 @@ class Worker:
             ts = posting.result()
         except Exception as exc:
             log.warning("message %s: its reply cannot be posted yet", item.message_id)
-            posted = exc.posted if isinstance(exc, ReplyNotPosted) else 0
-            await queries.note_refused(self._db, item, posted)
+            if token is not None or item.token is None:  # not when another took it meanwhile
+                posted = exc.posted if isinstance(exc, ReplyNotPosted) else 0
+                await queries.note_refused(self._db, item, posted)
             return False
         await queries.mark_delivered(self._db, item, ts)
         return True

@@ -387,10 +387,20 @@ class GivenUp:
     tier: str | None
 
 
-async def give_up_undelivered(db: Database, written_before: datetime) -> list[GivenUp]:
-    """Messages whose reply, written before `written_before`, was never posted: marked
-    `undelivered` (one conditional UPDATE each, so one replica reports each) and returned."""
+async def give_up_undelivered(
+    db: Database, written_before: datetime, stale_before: datetime
+) -> list[GivenUp]:
+    """Messages whose unposted replies were all written before `written_before`, and that no
+    process is posting (taken before `stale_before`): marked `undelivered` (one conditional
+    UPDATE each, so one replica reports each) and returned."""
     reply = aliased(Message, name="reply")
+    newer = aliased(Message, name="newer")
+    still_in_time = exists().where(
+        col(newer.reply_to_id) == col(Message.id),
+        col(newer.role) == MessageRole.ASSISTANT,
+        col(newer.slack_ts).is_(None),
+        col(newer.created_at) > written_before,
+    )
     async with db.session() as s:
         rows = await s.exec(
             select(col(Message.id), col(reply.tier))
@@ -400,6 +410,8 @@ async def give_up_undelivered(db: Database, written_before: datetime) -> list[Gi
                 col(reply.role) == MessageRole.ASSISTANT,
                 col(reply.slack_ts).is_(None),
                 col(reply.created_at) <= written_before,
+                col(Message.claimed_at) < stale_before,
+                ~still_in_time,
             )
             .order_by(col(Message.id), col(reply.id))
         )
@@ -408,7 +420,11 @@ async def give_up_undelivered(db: Database, written_before: datetime) -> list[Gi
         for message_id, tier in candidates:
             result = await s.exec(
                 update(Message)
-                .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.FAILED)
+                .where(
+                    col(Message.id) == message_id,
+                    col(Message.status) == MessageStatus.FAILED,
+                    col(Message.claimed_at) < stale_before,
+                )
                 .values(status=MessageStatus.UNDELIVERED)
             )
             if result.rowcount:
