@@ -234,7 +234,9 @@ class Worker:
         token = item.token
         if token is not None:
             # Still ours? A sweep takes a batch, and the posts before this one took time.
-            token = await queries.keep_taken(self._db, item.message_id, token)
+            token = await queries.renew_claim(
+                self._db, item.message_id, token, MessageStatus.FAILED
+            )
             if token is None:
                 return False
         posting = asyncio.ensure_future(
@@ -245,7 +247,9 @@ class Worker:
                 await asyncio.wait({posting}, timeout=self._lease.total_seconds() / 3)
                 if not posting.done() and token is not None:
                     try:
-                        token = await queries.keep_taken(self._db, item.message_id, token)
+                        token = await queries.renew_claim(
+                            self._db, item.message_id, token, MessageStatus.FAILED
+                        )
                     except Exception:
                         log.exception("keeping message %s's reply taken failed", item.message_id)
         finally:

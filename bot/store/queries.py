@@ -188,15 +188,20 @@ async def next_waiting(db: Database, conversation_id: int) -> int | None:
         return int(first) if first is not None else None
 
 
-async def renew_claim(db: Database, message_id: int, token: datetime) -> datetime | None:
-    """Extend this process's claim if it still holds it; the new token, or None if lost."""
+async def renew_claim(
+    db: Database, message_id: int, token: datetime, status: str = MessageStatus.WORKING
+) -> datetime | None:
+    """Extend this process's claim if it still holds it; the new token, or None if lost.
+
+    The claim on a message being answered (`working`), or on a reply being posted (`failed`,
+    taken by a sweep or stored by a lead: a slow post must not let another sweep take it)."""
     renewed = utcnow()
     async with db.session() as s:
         result = await s.exec(
             update(Message)
             .where(
                 col(Message.id) == message_id,
-                col(Message.status) == MessageStatus.WORKING,
+                col(Message.status) == status,
                 col(Message.claimed_at) == token,
             )
             .values(claimed_at=renewed)
@@ -431,24 +436,6 @@ async def give_up_undelivered(
                 given_up.append(GivenUp(int(message_id or 0), tier))
         await s.commit()
         return given_up
-
-
-async def keep_taken(db: Database, message_id: int, token: datetime) -> datetime | None:
-    """Keep a reply being posted taken (a slow post must not let another sweep take it and
-    post it again); the new token, or None if the message moved on."""
-    renewed = utcnow()
-    async with db.session() as s:
-        result = await s.exec(
-            update(Message)
-            .where(
-                col(Message.id) == message_id,
-                col(Message.status) == MessageStatus.FAILED,
-                col(Message.claimed_at) == token,
-            )
-            .values(claimed_at=renewed)
-        )
-        await s.commit()
-        return renewed if result.rowcount else None
 
 
 async def note_refused(db: Database, item: Undelivered, posted_pieces: int) -> None:
