@@ -46,6 +46,17 @@ async def hand_off(
     return event, esc
 
 
+async def written_over_an_hour_ago(bot: Bot) -> None:
+    """Lead answers stored, dated past the redelivery window."""
+    async with bot.services.db.session() as s:
+        await s.exec(
+            update(Message)
+            .where(col(Message.tier) == "human")
+            .values(created_at=utcnow() - REDELIVERY_WINDOW - timedelta(minutes=1))
+        )
+        await s.commit()
+
+
 def leads_posts(bot: Bot) -> list[dict[str, Any]]:
     return [p for p in bot.replies() if p["channel"] == LEADS]
 
@@ -394,13 +405,7 @@ async def test_leads_hear_when_a_lead_answer_is_given_up_after_the_hour(start_bo
     _, esc = await hand_off(bot, "where is my order 1042?")
     bot.slack.fail("chat.postMessage", 400, {"ok": False, "error": "not_in_channel"}, times=1)
     await bot.click("escalation_send_draft", str(esc.id))
-    async with bot.services.db.session() as s:  # an hour later, Slack still refusing
-        await s.exec(
-            update(Message)
-            .where(col(Message.tier) == "human")
-            .values(created_at=utcnow() - REDELIVERY_WINDOW - timedelta(minutes=1))
-        )
-        await s.commit()
+    await written_over_an_hour_ago(bot)  # and Slack still refusing it
     await asyncio.sleep(1.1)
     assert await bot.services.worker.redeliver() == 0
     [alert] = [p for p in leads_posts(bot) if "never reached the customer" in p["text"]]
@@ -420,13 +425,7 @@ async def test_a_lead_answer_being_posted_is_not_given_up(start_bot: Any) -> Non
     click = asyncio.create_task(bot.click("escalation_send_draft", str(esc.id)))
     while not [m for m in await rows(bot, Message) if m.tier == "human"]:
         await asyncio.sleep(0.01)
-    async with bot.services.db.session() as s:  # as if Slack had been refusing it for an hour
-        await s.exec(
-            update(Message)
-            .where(col(Message.tier) == "human")
-            .values(created_at=utcnow() - REDELIVERY_WINDOW - timedelta(minutes=1))
-        )
-        await s.commit()
+    await written_over_an_hour_ago(bot)  # as if Slack had been refusing it that long
     await asyncio.sleep(1.3)
     await bot.services.worker.redeliver()
     assert (await click)[0] == 200
