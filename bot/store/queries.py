@@ -188,6 +188,17 @@ async def next_waiting(db: Database, conversation_id: int) -> int | None:
         return int(first) if first is not None else None
 
 
+def _still_held(
+    message_id: int, token: datetime, status: str = MessageStatus.WORKING
+) -> tuple[Any, ...]:
+    """The message is as this process's claim (`token`) left it: a compare-and-set fence."""
+    return (
+        col(Message.id) == message_id,
+        col(Message.status) == status,
+        col(Message.claimed_at) == token,
+    )
+
+
 async def renew_claim(
     db: Database, message_id: int, token: datetime, status: str = MessageStatus.WORKING
 ) -> datetime | None:
@@ -199,11 +210,7 @@ async def renew_claim(
     async with db.session() as s:
         result = await s.exec(
             update(Message)
-            .where(
-                col(Message.id) == message_id,
-                col(Message.status) == status,
-                col(Message.claimed_at) == token,
-            )
+            .where(*_still_held(message_id, token, status))
             .values(claimed_at=renewed)
         )
         await s.commit()
@@ -264,13 +271,7 @@ async def finish(
         values["claimed_at"] = utcnow()  # the sweeper posts the reply again a lease later
     async with db.session() as s:
         closed = await s.exec(
-            update(Message)
-            .where(
-                col(Message.id) == message.id,
-                col(Message.status) == MessageStatus.WORKING,
-                col(Message.claimed_at) == token,
-            )
-            .values(**values)
+            update(Message).where(*_still_held(message.id or 0, token)).values(**values)
         )
         if not closed.rowcount and reply_ts is None:
             await s.commit()
@@ -297,24 +298,22 @@ async def hold(db: Database, message_id: int, token: datetime) -> None:
     claim still holds it)."""
     async with db.session() as s:
         await s.exec(
-            update(Message)
-            .where(
-                col(Message.id) == message_id,
-                col(Message.status) == MessageStatus.WORKING,
-                col(Message.claimed_at) == token,
-            )
-            .values(status=MessageStatus.HELD)
+            update(Message).where(*_still_held(message_id, token)).values(status=MessageStatus.HELD)
         )
         await s.commit()
 
 
-def _unposted_reply_to(message_id: int) -> Any:
-    """A reply of the bot (or a lead) to this message that is stored but not posted yet."""
+def _unposted_reply_to(message_id: Any, written_after: datetime | None = None) -> Any:
+    """A reply of the bot (or a lead) to this message (an id, or a column to correlate with)
+    that is stored but not posted yet; only those written after `written_after`, if given."""
     other = aliased(Message, name="other")
-    return exists().where(
+    unposted = exists().where(
         col(other.reply_to_id) == message_id,
         col(other.role) == MessageRole.ASSISTANT,
         col(other.slack_ts).is_(None),
+    )
+    return (
+        unposted if written_after is None else unposted.where(col(other.created_at) > written_after)
     )
 
 
@@ -399,13 +398,7 @@ async def give_up_undelivered(
     process is posting (taken before `stale_before`): marked `undelivered` (one conditional
     UPDATE each, so one replica reports each) and returned."""
     reply = aliased(Message, name="reply")
-    newer = aliased(Message, name="newer")
-    still_in_time = exists().where(
-        col(newer.reply_to_id) == col(Message.id),
-        col(newer.role) == MessageRole.ASSISTANT,
-        col(newer.slack_ts).is_(None),
-        col(newer.created_at) > written_before,
-    )
+    still_in_time = _unposted_reply_to(col(Message.id), written_after=written_before)
     async with db.session() as s:
         rows = await s.exec(
             select(col(Message.id), col(reply.tier))
