@@ -190,7 +190,9 @@ def _answer_parts(draft: str) -> list[str]:
     return _chunks(lines, INPUT_MAX_LENGTH)[:_MAX_ANSWER_BOXES]
 
 
-_MAX_ANSWER_BOXES = 90  # a modal holds 100 blocks
+# A modal holds 100 blocks; 90 boxes hold more than the 44 sections of a leads post show, so
+# a draft shown whole is always held whole.
+_MAX_ANSWER_BOXES = 90
 
 
 def edit_modal(esc: Escalation) -> dict[str, Any]:
@@ -204,7 +206,8 @@ def edit_modal(esc: Escalation) -> dict[str, Any]:
             "optional": n > 1,
             "label": {
                 "type": "plain_text",
-                "text": "Answer to the customer" + (f" ({n} of {len(parts)})" if n > 1 else ""),
+                "text": "Answer to the customer"
+                + (f" ({n} of {len(parts)})" if len(parts) > 1 else ""),
             },
             "element": {
                 "type": "plain_text_input",
@@ -220,18 +223,22 @@ def edit_modal(esc: Escalation) -> dict[str, Any]:
         "type": "input",
         "block_id": CONFIRM_BLOCK,
         "optional": True,
-        "label": {"type": "plain_text", "text": "Checks"},
+        "label": {"type": "plain_text", "text": "If the checks flag an email or a reference"},
+        "hint": {
+            "type": "plain_text",
+            "text": "Tick only when this customer is meant to see it. Text that quotes the bot's"
+            " instructions is never sent.",
+        },
         "element": {
             "type": "checkboxes",
             "action_id": SEND_ANYWAY,
             "options": [
                 {
                     "text": {"type": "plain_text", "text": "Send anyway"},
+                    # Slack allows 75 characters here.
                     "description": {
                         "type": "plain_text",
-                        "text": "The customer is meant to see the email address or reference "
-                        "number the checks flagged. (Leaks of the bot's instructions are "
-                        "never sent.)",
+                        "text": "The customer is meant to see the flagged email or reference",
                     },
                     "value": SEND_ANYWAY,
                 }

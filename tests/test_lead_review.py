@@ -191,6 +191,8 @@ async def test_a_long_draft_is_shown_whole_and_the_edit_form_holds_all_of_it(
     boxes = [b["element"] for b in view["blocks"] if b["element"]["type"] == "plain_text_input"]
     assert all(len(b.get("initial_value", "")) <= b["max_length"] == 3000 for b in boxes)
     assert "\n".join(b["initial_value"] for b in boxes) == draft
+    [tick] = [b["element"] for b in view["blocks"] if b["element"]["type"] == "checkboxes"]
+    assert all(len(o["description"]["text"]) <= 75 for o in tick["options"])  # Slack's limit
 
     await bot.click("escalation_send_draft", str(esc.id))
     assert customer_posts(bot)[-1]["text"].count("very last line") == 1
