@@ -31,8 +31,6 @@ NOT_POSTED_YET = (
     "Slack did not take your answer in the customer's thread just now. It is saved, and the"
     " bot keeps trying to post it for the next hour."
 )
-
-
 NOT_AS_IS = (
     "This draft cannot be sent as it is (the checks flagged it, or it is too long to show in"
     " full here). Use *Edit and send*."
