@@ -1,4 +1,4 @@
-"""The model's Markdown as Slack mrkdwn: bold, links, headings, lists; code left alone."""
+"""The model's Markdown as Slack mrkdwn: bold, links, headings, lists; code kept as code."""
 
 from __future__ import annotations
 
@@ -11,18 +11,30 @@ _BULLET = re.compile(r"^(\s*)[-*+]\s+")
 SLACK_TEXT_LIMIT = 39_000
 
 
-def _escape(text: str) -> str:
+def escape_mrkdwn(text: str) -> str:
+    """Text shown as itself in Slack mrkdwn: `&`, `<` and `>` escaped, so no part of it can
+    become a mention (`<!channel>`, `<@U…>`), a link (`<url|label>`) or an entity. Every
+    piece of customer, tool or article text the bot posts as mrkdwn goes through here."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _link_target(url: str) -> str:
+    # A URL ends at `|` or `>` in Slack's link syntax: percent-encode them so a URL cannot
+    # carry a label or text of its own.
+    url = url.replace("&", "&amp;")
+    return url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+
+
 def _inline_plain(text: str) -> str:
+    text = text.replace("\x00", "")  # the placeholder of a kept link below
     links: list[str] = []
 
     def keep_link(m: re.Match[str]) -> str:
-        links.append(f"<{m.group(2)}|{_escape(m.group(1)).replace('|', '/')}>")
+        label = escape_mrkdwn(m.group(1)).replace("|", "/")
+        links.append(f"<{_link_target(m.group(2))}|{label}>")
         return f"\x00{len(links) - 1}\x00"
 
-    text = _escape(_LINK.sub(keep_link, text))
+    text = escape_mrkdwn(_LINK.sub(keep_link, text))
     text = _BOLD.sub(lambda m: f"*{m.group(1) or m.group(2)}*", text)
     return re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], text)
 
@@ -30,7 +42,7 @@ def _inline_plain(text: str) -> str:
 def _inline(text: str) -> str:
     parts = re.split(r"(`[^`]*`)", text)
     return "".join(
-        part
+        escape_mrkdwn(part)  # Slack parses mentions and links inside code too
         if len(part) > 1 and part.startswith("`") and part.endswith("`")
         else _inline_plain(part)
         for part in parts
@@ -47,7 +59,7 @@ def to_mrkdwn(markdown: str) -> str:
             lines.append("```")
             continue
         if in_code:
-            lines.append(line)
+            lines.append(escape_mrkdwn(line))
             continue
         heading = _HEADING.match(line)
         if heading:

@@ -34,8 +34,8 @@ class Reason(StrEnum):
 
 
 # Output-check rules that mean the answer shows data or text the customer may not see.
-_LEAK_RULES = {"canary_leak", "system_prompt_leak"}
-_DATA_RULES = {"foreign_email", "unverified_identifier"}
+LEAK_RULES = {"canary_leak", "system_prompt_leak"}
+DATA_RULES = {"foreign_email", "unverified_identifier"}
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,9 @@ def decide(s: Situation, cfg: PolicyConfig) -> Verdict:
     elif s.confidence is None or s.confidence < cfg.confidence_threshold:
         failed.append(Reason.LOW_CONFIDENCE)
     rules = {f.rule for f in s.findings if f.check == "output"}
-    if rules & _LEAK_RULES:
+    if rules & LEAK_RULES:
         failed.append(Reason.OUTPUT_LEAK)
-    if rules & _DATA_RULES:
+    if rules & DATA_RULES:
         failed.append(Reason.UNAUTHORIZED_DATA)
     if any(f.check == "tool_output" for f in s.findings):
         failed.append(Reason.TOOL_OUTPUT_INJECTION)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+
+from escalation.policy import DATA_RULES, LEAK_RULES, Reason
 
 
 class ReviewStatus(StrEnum):
@@ -46,3 +49,14 @@ def allowed_actions(status: str) -> list[LeadAction]:
 
 def sends_answer(action: LeadAction) -> bool:
     return action in (LeadAction.SEND_DRAFT, LeadAction.SEND_EDITED)
+
+
+# Escalations whose draft failed an output check: the draft is not offered to send as it is.
+_FLAGGED_REASONS = {Reason.OUTPUT_LEAK, Reason.UNAUTHORIZED_DATA}
+
+
+def draft_flagged(reasons: Iterable[str], findings: Iterable[Mapping[str, str]]) -> bool:
+    """True when the output checks found a leak (canary, system prompt) or data the customer
+    may not see in the escalation's draft: *Send draft* is not offered, only *Edit and send*."""
+    rules = {f.get("rule", "") for f in findings if f.get("check") == "output"}
+    return bool(_FLAGGED_REASONS & set(reasons)) or bool(rules & (LEAK_RULES | DATA_RULES))

@@ -71,6 +71,32 @@ def test_model_text_cannot_ping_a_channel_or_forge_a_link() -> None:
     assert out == "&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|your bank&gt;"
 
 
+def test_mentions_and_links_inside_code_are_escaped_too() -> None:
+    # Slack reads <!channel>, <@U…> and <url|label> inside code as well: code is no shelter.
+    assert to_mrkdwn("Try `<!channel>` or `<https://evil.example|Open the thread>`") == (
+        "Try `&lt;!channel&gt;` or `&lt;https://evil.example|Open the thread&gt;`"
+    )
+    assert (
+        to_mrkdwn("```\n<@U0BOSS> & <!here>\n```")
+        == "```\n&lt;@U0BOSS&gt; &amp; &lt;!here&gt;\n```"
+    )
+
+
+def test_a_link_target_cannot_carry_a_label_or_close_the_link() -> None:
+    assert to_mrkdwn("[our page](https://shop.example/a|Open>the&thread)") == (
+        "<https://shop.example/a%7COpen%3Ethe&amp;thread|our page>"
+    )
+
+
+def test_an_entity_a_customer_typed_is_shown_as_typed() -> None:
+    # Slack shows "&amp;lt;" as "&lt;": what was typed, not "<".
+    assert to_mrkdwn("&lt;!channel&gt;") == "&amp;lt;!channel&amp;gt;"
+
+
+def test_a_link_placeholder_in_the_text_is_not_taken_for_a_link() -> None:
+    assert to_mrkdwn("a\x000\x00b [x](https://e.example)") == "a0b <https://e.example|x>"
+
+
 def test_link_text_is_escaped_too() -> None:
     assert to_mrkdwn("[Q&A <new>](https://example.com)") == (
         "<https://example.com|Q&amp;A &lt;new&gt;>"

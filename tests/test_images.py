@@ -76,4 +76,4 @@ async def test_too_large_and_unreadable_images_are_not_sent(start_bot: Any) -> N
     photo = bot2.slack.host_file("p.png", "image/png", PNG)
     await bot2.event(with_files("", [photo]))
     await bot2.settle()
-    assert "couldn't open p.png" in bot2.replies()[-1]["text"]
+    assert "couldn't open `p.png`" in bot2.replies()[-1]["text"]

@@ -27,6 +27,15 @@ class Attachments:
     notes: list[str] = field(default_factory=list)  # what the customer is told about the rest
 
 
+def _shown_name(raw: object) -> str:
+    """A file's name as the customer's note shows it: as code, so that no part of it reads as
+    a Markdown link or formatting (the reply's mrkdwn conversion escapes `&`, `<`, `>` in code
+    too, so no mention or Slack link either); backticks and line breaks taken out, cut short."""
+    name = " ".join(str(raw or "").replace("`", "'").split())
+    name = name if len(name) <= 80 else name[:79] + "…"
+    return f"`{name}`" if name else "a file"
+
+
 def _looks_like(media_type: str, data: bytes) -> bool:
     if media_type == "image/webp":
         return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
@@ -52,7 +61,7 @@ async def load(
     timeout = aiohttp.ClientTimeout(total=20)
     async with aiohttp.ClientSession(timeout=timeout) as http:
         for f in files:
-            name = str(f.get("name") or "a file")
+            name = _shown_name(f.get("name"))
             media_type = str(f.get("mimetype") or "")
             url = f.get("url_private_download") or f.get("url_private")
             if media_type not in _MAGIC:

@@ -92,6 +92,15 @@ class Answerer:
             canary=self._canary,
         )
 
+    @property
+    def protected_prompt(self) -> str:
+        """The system prompt no reply may quote (the output check's reference)."""
+        return self._system
+
+    @property
+    def canary(self) -> str:
+        return self._canary
+
     async def answer(self, message: Message, conversation: Conversation) -> Reply:
         """Answer one message the worker claimed (it loaded the message and its conversation)."""
         if conversation.status == ConversationStatus.HANDED_OFF:

@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
+from bot.slack_format import escape_mrkdwn
 from bot.store import costs
 from bot.store.cost_results import (
     CostReport,
@@ -149,9 +150,14 @@ def _window(start: datetime, end: datetime) -> str:
     return f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC"
 
 
+def _thread_ref(channel_id: str, thread_ts: str, link: str) -> str:
+    # A link's label is text: the channel mention stands beside it (nested, it broke the link).
+    return f"<#{channel_id}> <{link}|{escape_mrkdwn(thread_ts)}>"
+
+
 def _thread_lines(threads: list[ThreadSpend]) -> str:
     return "\n".join(
-        f"{i}. <{t.link}|<#{t.channel_id}> {t.thread_ts}> · <@{t.user_id}> · "
+        f"{i}. {_thread_ref(t.channel_id, t.thread_ts, t.link)} · <@{t.user_id}> · "
         f"{format_usd(t.cost_usd)} ({t.calls} calls)"
         for i, t in enumerate(threads, start=1)
     )
@@ -243,7 +249,7 @@ def thread_blocks(d: ThreadDetail) -> list[dict[str, Any]]:
         _header("Costs · one thread"),
         _fields(
             [
-                ("Thread", f"<{d.link}|<#{d.channel_id}> {d.thread_ts}>"),
+                ("Thread", _thread_ref(d.channel_id, d.thread_ts, d.link)),
                 ("Customer", f"<@{d.user_id}>"),
                 ("Spend", format_usd(d.total_usd)),
                 ("Status", f"{d.status} · {d.tier} tier"),

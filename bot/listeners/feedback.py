@@ -1,4 +1,9 @@
-"""Thumbs up / down on answers; a thumbs-down offers a person."""
+"""Thumbs up / down on answers; a thumbs-down offers a person.
+
+The buttons sit under an answer everyone in the channel sees, so each click is checked: a
+vote counts only from the person who asked (it measures whether the answer helped them), and
+*Talk to a person*, which takes the thread away from the bot, is for the asker or a lead.
+Anyone else is told so privately, and nothing changes."""
 
 from __future__ import annotations
 
@@ -14,12 +19,23 @@ from bot.slack_out import SlackOutbox
 from bot.store import feedback, queries
 
 log = logging.getLogger(__name__)
+NOT_YOUR_VOTE = "Only the person who asked can rate this answer."
+NOT_YOUR_THREAD = "Only the person who asked (or a support lead) can hand this thread to a person."
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str]:
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
     return str(channel), str(container.get("message_ts") or "")
+
+
+async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """A note only the clicker sees, in the thread of the button."""
+    channel = _where(body)[0]
+    thread_ts = (body.get("message") or {}).get("thread_ts")
+    await client.chat_postEphemeral(
+        channel=channel, user=body["user"]["id"], text=text, thread_ts=thread_ts
+    )
 
 
 def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
@@ -34,6 +50,9 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
             return
         value = "up" if body["actions"][0]["action_id"] == FEEDBACK_UP else "down"
         user = body["user"]["id"]
+        if user not in await feedback.askers_of(services.db, reply):
+            await _tell(client, body, NOT_YOUR_VOTE)
+            return
         await feedback.record(services.db, reply, user, value)
         if value == "down":
             await client.chat_postEphemeral(
@@ -45,11 +64,16 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
             )
 
     @app.action(FEEDBACK_PERSON)
-    async def on_person(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_person(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         channel = _where(body)[0]
         reply = await feedback.find_reply(services.db, channel, body["actions"][0]["value"])
         if reply is None or reply.reply_to_id is None:
+            return
+        user = body["user"]["id"]
+        asked = user in await feedback.askers_of(services.db, reply)
+        if not asked and not await services.identity.is_lead(user):
+            await _tell(client, body, NOT_YOUR_THREAD)
             return
         handoff = await services.answerer.hand_off_on_request(reply.reply_to_id, reply.text)
         if handoff.escalation_id is None:

@@ -9,12 +9,20 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.agent.lead_checks import LeadAnswerChecks
 from bot.agent.replies import REVIEWED_MARK
 from bot.services import Services
-from bot.slack_blocks import ACTION_PREFIX, EDIT_CALLBACK, edit_modal
+from bot.slack_blocks import (
+    ACTION_PREFIX,
+    ANSWER_BLOCK,
+    EDIT_CALLBACK,
+    edit_modal,
+    edited_answer,
+    sends_draft_as_is,
+)
 from bot.slack_out import SlackOutbox
 from bot.store import escalations
-from escalation.review import LeadAction, sends_answer
+from escalation.review import LeadAction, next_status, sends_answer
 
 log = logging.getLogger(__name__)
 NOT_A_LEAD = "Sorry, only support leads can act on escalations."
@@ -23,37 +31,67 @@ NOT_POSTED_YET = (
     "Slack did not take your answer in the customer's thread just now. It is saved, and the"
     " bot keeps trying to post it for the next hour."
 )
+NOT_AS_IS = (
+    "This draft cannot be sent as it is (the checks flagged it, or it is too long to show in"
+    " full here). Use *Edit and send*."
+)
 
 
 async def act(
     services: Services,
     outbox: SlackOutbox,
+    checks: LeadAnswerChecks,
     escalation_id: int,
     action: LeadAction,
     lead: str,
     answer: str | None = None,
-) -> bool:
-    """Apply a lead's action: update the row, answer the customer, refresh the leads post."""
+    *,
+    send_anyway: bool = False,
+) -> str | None:
+    """Apply a lead's action: update the row, answer the customer, refresh the leads post.
+    None when it was applied; otherwise what to tell the lead, privately.
+
+    An answer is checked here, at the moment of sending, whatever button or form it came
+    from: a draft only as the leads post showed it whole and unflagged, and every answer
+    through the output checks (see `bot.agent.lead_checks`)."""
     found = await escalations.get(services.db, escalation_id)
-    if found is None:
-        return False
+    if found is None or next_status(found[0].status, action) is None:
+        return TOO_LATE
     esc, conv = found
-    text = (
-        (answer if action == LeadAction.SEND_EDITED else esc.draft)
-        if sends_answer(action)
-        else None
-    )
+    text: str | None = None
+    if sends_answer(action):
+        if action == LeadAction.SEND_DRAFT and not sends_draft_as_is(esc):
+            return NOT_AS_IS
+        text = esc.draft if action == LeadAction.SEND_DRAFT else (answer or "")
+        edited = action == LeadAction.SEND_EDITED
+        verdict = await checks.check(esc, text)
+        rules = ", ".join(f.rule for f in verdict.findings)
+        if verdict.blocks(send_anyway=edited and send_anyway):
+            log.info(
+                "escalation %s: the lead's answer was stopped by the checks: %s", esc.id, rules
+            )
+            return verdict.explain(edited=edited)
+        if verdict.findings:
+            log.warning("escalation %s: lead %s sent an answer flagged %s", esc.id, lead, rules)
     reply = f"{text}\n\n{REVIEWED_MARK}" if text else None
     applied = await escalations.apply_action(services.db, escalation_id, action, lead, text, reply)
     if applied is None:
-        return False
+        return TOO_LATE
     if applied.answer is not None and not await services.worker.post_stored(applied.answer):
         await outbox.tell_lead(applied.escalation, lead, NOT_POSTED_YET)
     await outbox.refresh_leads_post(applied.escalation, conv)
-    return True
+    return None
 
 
 def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
+    checks = LeadAnswerChecks(
+        services.db,
+        services.orders,
+        services.identity,
+        protected_prompt=services.answerer.protected_prompt,
+        canary=services.answerer.canary,
+    )
+
     async def refuse(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
             "channel_id"
@@ -81,22 +119,36 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
             if found is not None:
                 await client.views_open(trigger_id=body["trigger_id"], view=edit_modal(found[0]))
             return
-        if not await act(services, outbox, escalation_id, action, user):
-            await refuse(client, body, TOO_LATE)
+        refusal = await act(services, outbox, checks, escalation_id, action, user)
+        if refusal is not None:
+            await refuse(client, body, refusal)
 
     @app.view(EDIT_CALLBACK)
     async def on_edit_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
         if not await services.identity.is_lead(user):
-            await ack(response_action="errors", errors={"answer": NOT_A_LEAD})
+            await ack(response_action="errors", errors={ANSWER_BLOCK: NOT_A_LEAD})
             return
-        text = (view["state"]["values"]["answer"]["text"].get("value") or "").strip()
+        text, send_anyway = edited_answer(view["state"]["values"])
         if not text:
-            await ack(response_action="errors", errors={"answer": "The answer cannot be empty."})
+            await ack(
+                response_action="errors", errors={ANSWER_BLOCK: "The answer cannot be empty."}
+            )
             return
         escalation_id = int(view["private_metadata"])
-        # Acknowledge first (closing the modal) only once the answer is safely applied.
-        if await act(services, outbox, escalation_id, LeadAction.SEND_EDITED, user, text):
+        # Acknowledge (closing the modal) only once the answer is safely applied; a refusal
+        # keeps the modal open with the reason under the answer, and the text as typed.
+        refusal = await act(
+            services,
+            outbox,
+            checks,
+            escalation_id,
+            LeadAction.SEND_EDITED,
+            user,
+            text,
+            send_anyway=send_anyway,
+        )
+        if refusal is None:
             await ack()
         else:
-            await ack(response_action="errors", errors={"answer": TOO_LATE})
+            await ack(response_action="errors", errors={ANSWER_BLOCK: refusal})

@@ -26,6 +26,15 @@ async def find_reply(db: Database, channel_id: str, ts: str) -> Message | None:
         return row.first()
 
 
+async def askers_of(db: Database, reply: Message) -> set[str]:
+    """Who asked what `reply` answers: the sender of the answered message and the customer
+    whose conversation it is (they differ in a shared thread someone else started)."""
+    async with db.session() as s:
+        asked = await s.get(Message, reply.reply_to_id) if reply.reply_to_id else None
+        conv = await s.get(Conversation, reply.conversation_id)
+    return {u for u in (asked.user_id if asked else "", conv.user_id if conv else "") if u}
+
+
 async def record(db: Database, reply: Message, user_id: str, value: str) -> None:
     """Store (or change) one person's thumbs up/down on one answer."""
     values = {
