@@ -7,17 +7,21 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy.engine import make_url
 
 from bot import log_privacy
 from tests.conftest import SIGNING_SECRET, Bot, dm, sign
-from tests.fakes.models import Turn
-from tests.serving import event_body
+from tests.fakes.models import FakeAnthropic, Turn
+from tests.fakes.slack import FakeSlack
+from tests.serving import CODE_ROOT, event_body, start_serve
 
 TEXT = "zq-marker-private-7731 my flat is 9 Quince Lane"
 EMAIL = "carol.private@example.org"
@@ -168,3 +172,56 @@ def test_our_own_messages_are_kept_and_emails_and_tokens_masked() -> None:
         None,
     )
     assert record.getMessage() == "message 42 for [hidden] with [hidden] and [hidden]"
+
+
+async def test_supportbot_serve_writes_no_private_data_on_refused_requests(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    """The real `supportbot serve`, its own logging set-up, a forged, a stale and a malformed
+    signed request, and a deep body: every answer is clean and its log holds none of them."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": CODE_ROOT,
+        "PYTHONUNBUFFERED": "1",
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "ANTHROPIC_API_KEY": "test-anthropic-key",
+        "ANTHROPIC_BASE_URL": fake_anthropic.base_url,
+    }
+    async with aiohttp.ClientSession() as http:
+        served = await start_serve(env, tmp_path, tmp_path / "serve.log", http)
+        try:
+
+            async def post(body: str, ts: int, signature: str) -> tuple[int, str]:
+                headers = {
+                    "Content-Type": "application/json",
+                    "X-Slack-Request-Timestamp": str(ts),
+                    "X-Slack-Signature": signature,
+                }
+                async with http.post(served.events_url, data=body, headers=headers) as resp:
+                    return resp.status, await resp.text()
+
+            now, old = int(time.time()), int(time.time()) - 3600
+            body = event_body(private_event())
+            malformed = '{"event": {"text": "' + TEXT + EMAIL + '"'
+            deep = "[" * 200_000
+            answers = [
+                await post(body, now, "v0=" + "0" * 64),
+                await post(body, old, sign(body, old)),
+                await post(malformed, now, sign(malformed, now)),
+                await post(deep, now, "v0=" + "0" * 64),
+                await post(deep, now, sign(deep, now)),
+            ]
+        finally:
+            await served.stop()
+    assert [status for status, _ in answers] == [401, 401, 400, 401, 400]
+    for _, text in answers:
+        assert "Traceback" not in text
+    output = served.output
+    assert "not a Slack payload" in output  # the refusals were logged, without their bodies
+    assert "Traceback" not in output
+    assert_private([output])
