@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot import log_privacy
 from bot.agent.pipeline import Reply
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
@@ -27,6 +28,7 @@ def _setup_logging(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    log_privacy.install(settings.secrets())
     # Migration chatter is not news at every start.
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
@@ -53,7 +55,7 @@ async def _serve(settings: Settings, host: str, port: int, reuse_port: bool = Fa
     await site.start()
     socket_handler = None
     if settings.slack_app_token:
-        socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+        socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
         await socket_handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("connected to Slack in Socket Mode; /healthz on http://%s:%d", host, port)
     else:

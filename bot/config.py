@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
 from escalation.policy import PolicyConfig
@@ -18,6 +21,13 @@ def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def _without_password(url: str) -> str:
+    try:
+        return str(make_url(url))  # SQLAlchemy prints the password as ***
+    except ArgumentError:
+        return "(not a database URL)"
 
 
 def parse_model_ref(ref: str) -> tuple[str, str]:
@@ -46,14 +56,18 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
 
-    slack_bot_token: str = Field(default="", validation_alias="SLACK_BOT_TOKEN")
-    slack_signing_secret: str = Field(default="", validation_alias="SLACK_SIGNING_SECRET")
-    slack_app_token: str = Field(default="", validation_alias="SLACK_APP_TOKEN")
+    slack_bot_token: SecretStr = Field(default=SecretStr(""), validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr = Field(
+        default=SecretStr(""), validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr = Field(default=SecretStr(""), validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
 
-    anthropic_api_key: str = Field(default="", validation_alias="ANTHROPIC_API_KEY")
+    anthropic_api_key: SecretStr = Field(
+        default=SecretStr(""), validation_alias="ANTHROPIC_API_KEY"
+    )
     anthropic_base_url: str = Field(default="", validation_alias="ANTHROPIC_BASE_URL")
-    openai_api_key: str = Field(default="", validation_alias="OPENAI_API_KEY")
+    openai_api_key: SecretStr = Field(default=SecretStr(""), validation_alias="OPENAI_API_KEY")
     openai_base_url: str = Field(default="", validation_alias="OPENAI_BASE_URL")
 
     database_url: str = Field(default="sqlite:///supportbot.db", validation_alias="DATABASE_URL")
@@ -114,7 +128,7 @@ class Settings(BaseSettings):
 
     orders_backend: Literal["sql", "http"] = Field(default="sql", validation_alias="ORDERS_BACKEND")
     orders_api_url: str = Field(default="", validation_alias="ORDERS_API_URL")
-    orders_api_token: str = Field(default="", validation_alias="ORDERS_API_TOKEN")
+    orders_api_token: SecretStr = Field(default=SecretStr(""), validation_alias="ORDERS_API_TOKEN")
     load_demo_orders: bool = Field(default=True, validation_alias="SUPPORTBOT_DEMO_ORDERS")
 
     log_level: str = Field(default="INFO", validation_alias="SUPPORTBOT_LOG_LEVEL")
@@ -176,6 +190,29 @@ class Settings(BaseSettings):
         for ref in value:
             _check_model_ref(ref)
         return value
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """`repr()` and `str()` show secrets as `**********` (SecretStr) and DATABASE_URL
+        without its password, so printing the settings leaks neither."""
+        for name, value in super().__repr_args__():
+            yield name, (_without_password(value) if name == "database_url" else value)
+
+    def secrets(self) -> list[str]:
+        """Every secret value set (tokens, keys, the database password), for log masking."""
+        values = [
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.anthropic_api_key,
+            self.openai_api_key,
+            self.orders_api_token,
+        ]
+        found = [v.get_secret_value() for v in values if v]
+        try:
+            password = make_url(self.database_url).password
+        except ArgumentError:
+            password = None
+        return [*found, str(password)] if password else found
 
     def policy(self) -> PolicyConfig:
         return PolicyConfig(

@@ -8,6 +8,7 @@ from importlib.resources import files
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
+from bot import log_privacy
 from bot.agent.budgets import Budgets
 from bot.agent.identity import IdentityResolver
 from bot.agent.models import ModelFactory
@@ -56,6 +57,7 @@ def build_services(
     known_emails: dict[str, str] | None = None,
 ) -> Services:
     """Build the process's objects; replies go to Slack unless another `delivery` is given."""
+    log_privacy.install(settings.secrets())
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     if delivery is None:
         if slack is None:
@@ -64,7 +66,7 @@ def build_services(
     models = ModelFactory(settings)
     orders: OrderBackend
     if settings.orders_backend == "http":
-        orders = HttpOrders(settings.orders_api_url, settings.orders_api_token)
+        orders = HttpOrders(settings.orders_api_url, settings.orders_api_token.get_secret_value())
     else:
         orders = SqlOrders(db)
     identity = IdentityResolver(slack, settings.lead_users, known_emails)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
-from urllib.parse import urlparse
 
 import aiohttp
+from yarl import URL
 
 from bot.agent.models.base import ImageInput
 
@@ -42,13 +43,40 @@ def _looks_like(media_type: str, data: bytes) -> bool:
     return data.startswith(_MAGIC[media_type])
 
 
-def _from_slack(url: str, api_url: str) -> bool:
-    """Only Slack's own file hosts (or the configured API host) get the bot token."""
-    parsed = urlparse(url)
-    host = parsed.hostname or ""
-    if host == (urlparse(api_url).hostname or "") and parsed.scheme in ("http", "https"):
-        return True
-    return parsed.scheme == "https" and host.endswith((".slack.com", ".slack-gov.com"))
+# Slack's own file hosts (files.slack.com; GovSlack's files.slack-gov.com).
+_SLACK_FILE_DOMAINS = (".slack.com", ".slack-gov.com")
+
+
+class FetchFailure(StrEnum):
+    TOO_LARGE = "too_large"
+    UNREADABLE = "unreadable"
+
+
+def token_url(raw: str, api_url: str) -> URL | None:
+    """`raw` parsed, if the bot token may go there: https on one of Slack's file hosts at the
+    default port, or the very origin (scheme, host and port) of the Web API the token already
+    goes to (SLACK_API_URL: GovSlack, a local fake in tests); never with userinfo."""
+    try:
+        url = URL(raw)
+    except ValueError:  # e.g. a backslash in the authority, which parsers read differently
+        return None
+    if not url.is_absolute() or url.user is not None or url.password is not None:
+        return None
+    if url.origin() == URL(api_url).origin():
+        return url
+    if (
+        url.scheme == "https"
+        and url.explicit_port in (None, 443)
+        and (url.host or "").endswith(_SLACK_FILE_DOMAINS)
+    ):
+        return url
+    return None
+
+
+def _size_text(max_bytes: int) -> str:
+    if max_bytes >= 1024 * 1024:
+        return f"{max_bytes / 1024 / 1024:.0f} MB"
+    return f"{max(1, max_bytes // 1024)} KB"
 
 
 async def load(
@@ -59,6 +87,7 @@ async def load(
     if not files:
         return result
     timeout = aiohttp.ClientTimeout(total=20)
+    too_large = "{name} is larger than the " + _size_text(max_bytes) + " I can read."
     async with aiohttp.ClientSession(timeout=timeout) as http:
         for f in files:
             name = _shown_name(f.get("name"))
@@ -70,29 +99,41 @@ async def load(
                 )
                 continue
             if int(f.get("size") or 0) > max_bytes or not url:
-                limit_mb = max_bytes / 1024 / 1024
-                result.notes.append(f"{name} is larger than the {limit_mb:.0f} MB I can read.")
+                result.notes.append(too_large.format(name=name))
                 continue
-            data = (
-                await _fetch(http, str(url), token, max_bytes)
-                if _from_slack(str(url), api_url)
-                else None
-            )
-            if data is None or not _looks_like(media_type, data):
+            data = await _fetch(http, str(url), token, max_bytes, api_url)
+            if data is FetchFailure.TOO_LARGE:
+                result.notes.append(too_large.format(name=name))
+            elif isinstance(data, FetchFailure) or not _looks_like(media_type, data):
                 result.notes.append(f"I couldn't open {name}; could you send it again?")
-                continue
-            result.images.append(ImageInput(media_type, data))
+            else:
+                result.images.append(ImageInput(media_type, data))
     return result
 
 
-async def _fetch(http: aiohttp.ClientSession, url: str, token: str, max_bytes: int) -> bytes | None:
+async def _fetch(
+    http: aiohttp.ClientSession, raw_url: str, token: str, max_bytes: int, api_url: str
+) -> bytes | FetchFailure:
+    """The whole file, read chunk by chunk up to `max_bytes` (a single read returns only what
+    has arrived, often the first 64 KiB)."""
+    url = token_url(raw_url, api_url)
+    if url is None:
+        log.warning("an attached file's URL is not on Slack's file hosts; not fetched")
+        return FetchFailure.UNREADABLE
+    data = bytearray()
     try:
+        # The URL object checked above is the one fetched: no second parser to disagree with.
         async with http.get(url, headers={"Authorization": f"Bearer {token}"}) as resp:
             if resp.status != 200:
                 log.warning("fetching an attached file failed with HTTP %s", resp.status)
-                return None
-            data = await resp.content.read(max_bytes + 1)
+                return FetchFailure.UNREADABLE
+            if (resp.content_length or 0) > max_bytes:
+                return FetchFailure.TOO_LARGE
+            async for chunk in resp.content.iter_chunked(64 * 1024):
+                data += chunk
+                if len(data) > max_bytes:
+                    return FetchFailure.TOO_LARGE
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("fetching an attached file failed: %s", type(exc).__name__)
-        return None
-    return data if len(data) <= max_bytes else None
+        return FetchFailure.UNREADABLE
+    return bytes(data)

@@ -1,10 +1,18 @@
-"""Who is asking: the email of their Slack profile (or a lead's manual link), and lead status."""
+"""Who is asking: the confirmed email of a member's Slack profile (or a lead's manual link),
+and lead status.
+
+A profile email is an identity only when the workspace vouches for it: the user is a full
+member of the team that installed the bot (not a guest, not a user of another team seen through
+a shared channel) and Slack has confirmed the address. Anyone can type any address into a
+profile of their own workspace, so everyone else needs a lead's link (customer_link).
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,6 +22,42 @@ from bot.store.models import CustomerLink
 
 log = logging.getLogger(__name__)
 _CACHE_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class InstallingTeam:
+    """The workspace (and, for an org-wide install, the Enterprise Grid org) of the bot's
+    token, from auth.test: not the event's own team_id, which a shared channel's sender sets."""
+
+    team_id: str
+    enterprise_id: str | None = None
+
+
+def vouched_email(user: dict[str, Any], team: InstallingTeam) -> str | None:
+    """The profile email of `user` (a users.info user object), if it identifies them: a full,
+    active member of `team` whose address Slack confirmed; otherwise None."""
+    if (
+        user.get("deleted")
+        or user.get("is_bot")
+        or user.get("is_stranger")  # another team's user, seen through a shared channel
+        or user.get("is_restricted")  # multi-channel guest
+        or user.get("is_ultra_restricted")  # single-channel guest
+        or user.get("is_email_confirmed") is not True
+        or not _member_of(user, team)
+    ):
+        return None
+    email = (user.get("profile") or {}).get("email")
+    return str(email).lower() if email else None
+
+
+def _member_of(user: dict[str, Any], team: InstallingTeam) -> bool:
+    grid = user.get("enterprise_user") or {}
+    if team.enterprise_id is not None:  # org-wide install: any workspace of the org
+        return bool(grid) and grid.get("enterprise_id") == team.enterprise_id
+    if user.get("team_id") != team.team_id:
+        return False
+    # A Grid user whose workspaces do not include ours is not our member.
+    return not grid or team.team_id in (grid.get("teams") or [])
 
 
 @dataclass(frozen=True)
@@ -44,6 +88,7 @@ class IdentityResolver:
         self._known = dict(known_emails or {})
         self._cache: dict[str, tuple[float, str | None, str]] = {}
         self._groups: dict[str, tuple[float, set[str]]] = {}
+        self._team: InstallingTeam | None = None
 
     async def is_lead(self, user_id: str) -> bool:
         """A lead is listed in SUPPORTBOT_LEAD_USERS by user id, or is in a listed user group
@@ -86,6 +131,9 @@ class IdentityResolver:
             return cached[1], cached[2]
         if self._client is None:
             return None, ""
+        team = await self._installing_team()
+        if team is None:
+            return None, ""
         try:
             resp = await self._client.users_info(user=user_id)
         except SlackApiError as exc:
@@ -93,8 +141,19 @@ class IdentityResolver:
             return None, ""
         user = resp.get("user") or {}
         profile = user.get("profile") or {}
-        email = profile.get("email") or None
         name = profile.get("display_name") or profile.get("real_name") or user.get("name") or ""
-        email = email.lower() if email else None
+        email = vouched_email(user, team)
         self._cache[user_id] = (time.monotonic(), email, name)
         return email, name
+
+    async def _installing_team(self) -> InstallingTeam | None:
+        """auth.test's team, asked once; None (no profile is trusted) while Slack cannot say."""
+        if self._team is None and self._client is not None:
+            try:
+                resp = await self._client.auth_test()
+            except SlackApiError as exc:
+                log.warning("auth.test failed: %s", exc.response.get("error"))
+                return None
+            enterprise = resp.get("enterprise_id") if resp.get("is_enterprise_install") else None
+            self._team = InstallingTeam(str(resp.get("team_id") or ""), enterprise or None)
+        return self._team

@@ -59,7 +59,8 @@ class Reply:
 
 def canary_for(settings: Settings) -> str:
     """A marker in the system prompt that must never reach a customer; stable per install."""
-    seed = f"{settings.company_name}|{settings.slack_signing_secret}|supportbot-canary"
+    secret = settings.slack_signing_secret.get_secret_value()
+    seed = f"{settings.company_name}|{secret}|supportbot-canary"
     return "cnry-" + hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
@@ -123,7 +124,7 @@ class Answerer:
         text = message.text.strip()
         files = await attachments.load(
             message.files,
-            self._settings.slack_bot_token,
+            self._settings.slack_bot_token.get_secret_value(),
             self._settings.max_image_bytes,
             self._settings.slack_api_url,
         )

@@ -51,7 +51,14 @@ def create_engine(
     ping_if_idle_seconds: float = PING_IF_IDLE_SECONDS,
     pool_size: int = POOL_SIZE,
 ) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), pool_size=pool_size, max_overflow=0)
+    engine = create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=0,
+        # A statement's parameters are customer text: never in an exception's message (which
+        # reaches tracebacks and logs).
+        hide_parameters=True,
+    )
 
     @event.listens_for(engine.sync_engine, "checkin")
     def _idle_since(_dbapi_conn: Any, record: Any) -> None:

@@ -53,11 +53,41 @@ class FakeSlack:
         assert self.server is not None
         return str(self.server.make_url("/api/"))
 
-    def add_user(self, user_id: str, email: str | None, name: str = "") -> None:
+    def add_user(
+        self,
+        user_id: str,
+        email: str | None,
+        name: str = "",
+        *,
+        team_id: str = TEAM_ID,
+        email_confirmed: bool = True,
+        guest: str | None = None,
+        stranger: bool = False,
+    ) -> dict[str, Any]:
+        """A user as users.info returns one: by default a full member of the installing team
+        with a confirmed email; `guest` is "multi" or "single" (channel guest), `stranger` a
+        user of another team seen through a shared channel (Slack then sends no email)."""
         profile: dict[str, Any] = {"display_name": name or user_id, "real_name": name or user_id}
         if email:
             profile["email"] = email
-        self.users[user_id] = {"id": user_id, "name": name or user_id, "profile": profile}
+        user: dict[str, Any] = {
+            "id": user_id,
+            "team_id": team_id,
+            "name": name or user_id,
+            "deleted": False,
+            "is_bot": False,
+            "is_admin": False,
+            "is_owner": False,
+            "is_restricted": guest is not None,
+            "is_ultra_restricted": guest == "single",
+            "is_app_user": False,
+            "is_email_confirmed": email_confirmed,
+            "profile": profile,
+        }
+        if stranger:
+            user["is_stranger"] = True
+        self.users[user_id] = user
+        return user
 
     def calls_to(self, method: str) -> list[SlackCall]:
         return [c for c in self.calls if c.method == method]

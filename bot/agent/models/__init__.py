@@ -47,7 +47,7 @@ class ModelFactory:
 
             if self._anthropic is None:
                 self._anthropic = anthropic.AsyncAnthropic(
-                    api_key=s.anthropic_api_key or None,
+                    api_key=s.anthropic_api_key.get_secret_value() or None,
                     base_url=s.anthropic_base_url or None,
                     timeout=s.model_timeout_seconds,
                     max_retries=s.model_max_retries,
@@ -63,7 +63,7 @@ class ModelFactory:
         if self._openai is None:
             self._openai = openai.AsyncOpenAI(
                 # A self-hosted compatible server may need no key; the SDK insists on one.
-                api_key=s.openai_api_key or "not-needed",
+                api_key=s.openai_api_key.get_secret_value() or "not-needed",
                 base_url=s.openai_base_url or None,
                 timeout=s.model_timeout_seconds,
                 max_retries=s.model_max_retries,
