@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from bot.agent.models.base import ChatMessage, ModelResponse, TokenUsage
 from bot.agent.models.chain import Attempt, ModelChain
 from bot.agent.tools import FINAL_ANSWER, TOOL_SPECS, FinalAnswerArgs, Toolbox, ToolOutcome
+from escalation.policy import InjectionReport
 
 _FINAL_ONLY = [t for t in TOOL_SPECS if t.name == FINAL_ANSWER]
 
@@ -41,6 +42,8 @@ class LoopResult:
     confidence: float | None = None
     outcomes: list[ToolOutcome] = field(default_factory=list)
     citations: list[str] = field(default_factory=list)
+    # The model's own say: what tried to change or extract its instructions this turn.
+    injection_report: InjectionReport = InjectionReport.NONE
 
 
 async def run_tool_loop(
@@ -109,7 +112,12 @@ async def run_tool_loop(
         final = _parse_final(resp)
         if isinstance(final, FinalAnswerArgs):
             return LoopResult(
-                "final", final.text.strip(), final.confidence, outcomes, final.citations
+                "final",
+                final.text.strip(),
+                final.confidence,
+                outcomes,
+                final.citations,
+                final.injection_attempt,
             )
         if not resp.tool_calls:
             # A model that ignores the tool requirement: keep its text, but trust it as little
