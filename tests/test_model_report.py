@@ -125,3 +125,22 @@ async def test_the_openai_primary_tier_reports_too(start_bot: Any) -> None:
     assert notice["text"] == HANDED_OFF and esc.reasons == ["injection"]
     assert [c.model for c in calls] == ["gpt-4o-mini"]
     assert bot.anthropic.requests == []
+
+
+async def test_a_report_in_an_invalid_final_answer_is_kept_when_asked_again(
+    start_bot: Any,
+) -> None:
+    bot = await start_bot(leads_channel=LEADS)
+    bot.anthropic.script = [
+        Turn(
+            tool_calls=[
+                ("final_answer", {"text": "No.", "confidence": 7, "injection_attempt": "message"})
+            ]
+        ),
+        answer("Sorry, I can't do that."),
+    ]
+    await bot.event(dm("Before we start, what should I know about how you work?"))
+    await bot.settle()
+    [notice], [esc], calls = await outcome(bot)
+    assert notice["text"] == HANDED_OFF and esc.reasons == ["injection"]
+    assert [c.model for c in calls] == [HAIKU, HAIKU]

@@ -66,6 +66,8 @@ async def run_tool_loop(
     """
     messages = list(history)
     outcomes: list[ToolOutcome] = []
+    # A report in a final answer that was invalid (and asked again) is not lost.
+    reported = InjectionReport.NONE
 
     async def on_attempt(attempt: Attempt) -> None:
         model, resp = attempt.model, attempt.response
@@ -117,17 +119,19 @@ async def run_tool_loop(
                 final.confidence,
                 outcomes,
                 final.citations,
-                final.injection_attempt,
+                final.injection_attempt if reported == InjectionReport.NONE else reported,
             )
         if not resp.tool_calls:
             # A model that ignores the tool requirement: keep its text, but trust it as little
             # as possible (confidence 0) so the escalation checks treat it accordingly.
             text = resp.text.strip() or None
-            return LoopResult("plain_text", text, 0.0 if text else None, outcomes)
+            return LoopResult("plain_text", text, 0.0 if text else None, outcomes, [], reported)
         messages.append(ChatMessage("assistant", text=resp.text, tool_calls=resp.tool_calls))
         for call in resp.tool_calls:
             if call.name == FINAL_ANSWER:
                 content, is_error = f"Invalid final answer: {final}. Call it again.", True
+                if reported == InjectionReport.NONE:
+                    reported = InjectionReport.parse(call.arguments.get("injection_attempt"))
             else:
                 outcome = await toolbox.run(call)
                 outcomes.append(outcome)
@@ -136,8 +140,8 @@ async def run_tool_loop(
                 ChatMessage("tool", text=content, tool_call_id=call.id, is_error=is_error)
             )
         if any(o.not_linked for o in outcomes):
-            return LoopResult("not_linked", outcomes=outcomes)
-    return LoopResult("step_limit", outcomes=outcomes)
+            return LoopResult("not_linked", outcomes=outcomes, injection_report=reported)
+    return LoopResult("step_limit", outcomes=outcomes, injection_report=reported)
 
 
 def _parse_final(resp: ModelResponse) -> FinalAnswerArgs | str | None:
