@@ -33,6 +33,34 @@ class Reason(StrEnum):
     BUDGET = "budget"
 
 
+# The check name of the model's own report (`InjectionReport`) among the findings.
+MODEL_REPORT = "model_report"
+
+
+class InjectionReport(StrEnum):
+    """The model's own say in its final answer: what tried to change or extract its
+    instructions in this turn, if anything."""
+
+    NONE = "none"
+    MESSAGE = "message"  # the customer's message
+    TOOL_RESULT = "tool_result"  # a tool result (or, for the strong tier, the escalation data)
+    UNRECOGNISED = "unrecognised"  # a value the model made up; never offered to it
+
+    @classmethod
+    def parse(cls, value: object) -> InjectionReport:
+        """A missing value is NONE; any value that is not one of those offered to the model
+        is UNRECOGNISED, which the policy reads as strictly as MESSAGE: a report that cannot
+        be read is not taken for "nothing happened"."""
+        if value is None:
+            return cls.NONE
+        if isinstance(value, str):
+            word = value.strip().lower()
+            for member in (cls.NONE, cls.MESSAGE, cls.TOOL_RESULT):
+                if word == member.value:
+                    return member
+        return cls.UNRECOGNISED
+
+
 # Output-check rules that mean the answer shows data or text the customer may not see.
 LEAK_RULES = {"canary_leak", "system_prompt_leak"}
 DATA_RULES = {"foreign_email", "unverified_identifier"}
@@ -49,7 +77,7 @@ class PolicyConfig:
 class Finding:
     """A failed check as the policy sees it (`escalation.guards.GuardFinding` fits)."""
 
-    check: str  # input | tool_output | output
+    check: str  # input | tool_output | output | model_report (its rule: an InjectionReport)
     rule: str
 
 
@@ -61,7 +89,7 @@ class Situation:
     answered: bool = True
     confidence: float | None = None
     findings: Sequence[Finding] = ()
-    denied_tool_calls: int = 0
+    denied_tool_calls: int = 0  # lookups of another customer's order, refused
     order_totals: Sequence[Decimal] = ()
     asked_for_human: bool = False
     complaints: int = 0  # messages in this thread saying the bot was wrong, this one included
@@ -74,10 +102,22 @@ class Verdict:
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
 
 
+def _says_message_injected(f: Finding) -> bool:
+    """The input check flagged the message, or the model reported that the message tried to
+    change or extract its instructions (any report but a tool result's)."""
+    if f.check == MODEL_REPORT:
+        return f.rule not in (InjectionReport.NONE, InjectionReport.TOOL_RESULT)
+    return f.check == "input"
+
+
 def before_model(s: Situation, cfg: PolicyConfig) -> Verdict | None:
-    """Checks on the customer's message alone: a verdict means no model is asked at all."""
+    """Checks on the customer's message alone: a verdict means no (further) model is asked.
+
+    Before any model this is the input check; after a tier, the model's own report on the
+    message counts the same.
+    """
     reasons: list[Reason] = []
-    if any(f.check == "input" for f in s.findings):
+    if any(_says_message_injected(f) for f in s.findings):
         reasons.append(Reason.INJECTION)
     if s.asked_for_human:
         reasons.append(Reason.CUSTOMER_REQUEST)
@@ -87,7 +127,19 @@ def before_model(s: Situation, cfg: PolicyConfig) -> Verdict | None:
 
 
 def decide(s: Situation, cfg: PolicyConfig) -> Verdict:
-    """Answer, escalate to the strong tier, or hand to a person, with the reasons why."""
+    """Answer, escalate to the strong tier, or hand to a person, with the reasons why.
+
+    A denied lookup (someone else's order) never changes the decision: the asker sees the
+    same reply, cost and time as for an order that does not exist. When the case goes to a
+    person anyway, `denied_authorization` is among its reasons, for the leads.
+    """
+    verdict = _route(s, cfg)
+    if verdict.decision == Decision.HUMAN and s.denied_tool_calls:
+        return Verdict(Decision.HUMAN, (*verdict.reasons, Reason.DENIED_AUTHORIZATION))
+    return verdict
+
+
+def _route(s: Situation, cfg: PolicyConfig) -> Verdict:
     early = before_model(s, cfg)
     if early is not None:
         return early
@@ -107,12 +159,12 @@ def decide(s: Situation, cfg: PolicyConfig) -> Verdict:
         failed.append(Reason.OUTPUT_LEAK)
     if rules & DATA_RULES:
         failed.append(Reason.UNAUTHORIZED_DATA)
-    if any(f.check == "tool_output" for f in s.findings):
+    if any(
+        f.check == "tool_output"
+        or (f.check == MODEL_REPORT and f.rule == InjectionReport.TOOL_RESULT)
+        for f in s.findings
+    ):
         failed.append(Reason.TOOL_OUTPUT_INJECTION)
-    if s.denied_tool_calls and s.tier == "primary":
-        # The strong tier re-checks a denied lookup; it is not handed to a person for the
-        # denial alone, because a handoff would tell the asker that the order exists.
-        failed.append(Reason.DENIED_AUTHORIZATION)
 
     if human:
         return Verdict(Decision.HUMAN, tuple(human + failed))

@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from escalation.policy import (
+    MODEL_REPORT,
     Decision,
     Finding,
+    InjectionReport,
     PolicyConfig,
     Reason,
     Situation,
@@ -88,15 +90,82 @@ def test_no_high_value_rule_without_a_configured_value() -> None:
     assert decide(s, PolicyConfig()).decision == Decision.ANSWER
 
 
-def test_a_denied_tool_call_sends_the_primary_answer_to_the_strong_tier() -> None:
-    v = decide(Situation("primary", confidence=0.95, denied_tool_calls=1), CFG)
-    assert (v.decision, v.reasons) == (Decision.STRONG, (Reason.DENIED_AUTHORIZATION,))
+def test_a_denied_lookup_changes_no_decision_of_either_tier() -> None:
+    # Someone else's order must cost and look the same as a missing one: no tier of its own.
+    for tier in ("primary", "strong"):
+        for confidence in (0.95, 0.3):
+            plain = decide(Situation(tier, confidence=confidence), CFG)
+            denied = decide(Situation(tier, confidence=confidence, denied_tool_calls=1), CFG)
+            assert denied.decision == plain.decision
+    assert decide(Situation("primary", confidence=0.95, denied_tool_calls=3), CFG) == decide(
+        Situation("primary", confidence=0.95), CFG
+    )
 
 
-def test_a_denial_alone_does_not_hand_a_strong_answer_to_a_person() -> None:
-    # A handoff would tell the asker that someone else's order exists.
-    v = decide(Situation("strong", confidence=0.95, denied_tool_calls=1), CFG)
+def test_a_denied_lookup_is_never_told_to_the_strong_tier() -> None:
+    # The strong tier reads the reasons: a denial among them could surface in its reply.
+    v = decide(Situation("primary", confidence=0.3, denied_tool_calls=1), CFG)
+    assert (v.decision, v.reasons) == (Decision.STRONG, (Reason.LOW_CONFIDENCE,))
+
+
+def test_a_denied_lookup_is_named_for_the_leads_when_a_person_takes_the_case_anyway() -> None:
+    v = decide(Situation("strong", confidence=0.3, denied_tool_calls=1), CFG)
+    assert v.decision == Decision.HUMAN
+    assert v.reasons == (
+        Reason.STRONG_NOT_ENOUGH,
+        Reason.LOW_CONFIDENCE,
+        Reason.DENIED_AUTHORIZATION,
+    )
+    human = decide(
+        Situation("primary", confidence=0.9, denied_tool_calls=1, asked_for_human=True), CFG
+    )
+    assert human.reasons == (Reason.CUSTOMER_REQUEST, Reason.DENIED_AUTHORIZATION)
+
+
+def report(value: str) -> Finding:
+    return Finding(MODEL_REPORT, value)
+
+
+def test_the_models_report_of_an_injected_message_goes_to_a_person_like_the_input_check() -> None:
+    for tier in ("primary", "strong"):
+        v = decide(Situation(tier, confidence=0.95, findings=[report("message")]), CFG)
+        assert (v.decision, v.reasons) == (Decision.HUMAN, (Reason.INJECTION,))
+
+
+def test_the_models_report_of_an_injected_tool_result_escalates_like_the_tool_output_check() -> (
+    None
+):
+    first = decide(Situation("primary", confidence=0.95, findings=[report("tool_result")]), CFG)
+    assert (first.decision, first.reasons) == (Decision.STRONG, (Reason.TOOL_OUTPUT_INJECTION,))
+    second = decide(Situation("strong", confidence=0.95, findings=[report("tool_result")]), CFG)
+    assert second.decision == Decision.HUMAN
+    assert second.reasons == (Reason.STRONG_NOT_ENOUGH, Reason.TOOL_OUTPUT_INJECTION)
+
+
+def test_a_tool_result_reported_and_flagged_is_one_reason() -> None:
+    findings = [report("tool_result"), Finding("tool_output", "ignore_instructions")]
+    v = decide(Situation("primary", confidence=0.95, findings=findings), CFG)
+    assert v.reasons == (Reason.TOOL_OUTPUT_INJECTION,)
+
+
+def test_a_report_of_nothing_changes_nothing() -> None:
+    v = decide(Situation("primary", confidence=0.95, findings=[report("none")]), CFG)
     assert v.decision == Decision.ANSWER
+
+
+def test_an_unreadable_report_is_read_as_strictly_as_an_injected_message() -> None:
+    for value in ("unrecognised", "yes", "customer", ""):
+        v = decide(Situation("primary", confidence=0.95, findings=[report(value)]), CFG)
+        assert (v.decision, v.reasons) == (Decision.HUMAN, (Reason.INJECTION,)), value
+
+
+def test_a_report_value_is_parsed_leniently_in_case_and_never_defaults_to_none() -> None:
+    assert InjectionReport.parse(None) == InjectionReport.NONE
+    assert InjectionReport.parse(" None ") == InjectionReport.NONE
+    assert InjectionReport.parse("MESSAGE") == InjectionReport.MESSAGE
+    assert InjectionReport.parse("tool_result") == InjectionReport.TOOL_RESULT
+    for odd in ("unrecognised", "yes", "both", "", 1, True, ["message"], {"x": 1}):
+        assert InjectionReport.parse(odd) == InjectionReport.UNRECOGNISED, odd
 
 
 def test_instructions_in_tool_output_go_to_the_strong_tier() -> None:
@@ -134,5 +203,4 @@ def test_all_reasons_are_reported_together() -> None:
         Reason.LOW_CONFIDENCE,
         Reason.OUTPUT_LEAK,
         Reason.TOOL_OUTPUT_INJECTION,
-        Reason.DENIED_AUTHORIZATION,
     }

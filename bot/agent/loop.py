@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from bot.agent.models.base import ChatMessage, ModelResponse, TokenUsage
 from bot.agent.models.chain import Attempt, ModelChain
 from bot.agent.tools import FINAL_ANSWER, TOOL_SPECS, FinalAnswerArgs, Toolbox, ToolOutcome
+from escalation.policy import InjectionReport
 
 _FINAL_ONLY = [t for t in TOOL_SPECS if t.name == FINAL_ANSWER]
 
@@ -41,6 +42,8 @@ class LoopResult:
     confidence: float | None = None
     outcomes: list[ToolOutcome] = field(default_factory=list)
     citations: list[str] = field(default_factory=list)
+    # The model's own say: what tried to change or extract its instructions this turn.
+    injection_report: InjectionReport = InjectionReport.NONE
 
 
 async def run_tool_loop(
@@ -63,6 +66,8 @@ async def run_tool_loop(
     """
     messages = list(history)
     outcomes: list[ToolOutcome] = []
+    # A report in a final answer that was invalid (and asked again) is not lost.
+    reported = InjectionReport.NONE
 
     async def on_attempt(attempt: Attempt) -> None:
         model, resp = attempt.model, attempt.response
@@ -109,17 +114,24 @@ async def run_tool_loop(
         final = _parse_final(resp)
         if isinstance(final, FinalAnswerArgs):
             return LoopResult(
-                "final", final.text.strip(), final.confidence, outcomes, final.citations
+                "final",
+                final.text.strip(),
+                final.confidence,
+                outcomes,
+                final.citations,
+                final.injection_attempt if reported == InjectionReport.NONE else reported,
             )
         if not resp.tool_calls:
             # A model that ignores the tool requirement: keep its text, but trust it as little
             # as possible (confidence 0) so the escalation checks treat it accordingly.
             text = resp.text.strip() or None
-            return LoopResult("plain_text", text, 0.0 if text else None, outcomes)
+            return LoopResult("plain_text", text, 0.0 if text else None, outcomes, [], reported)
         messages.append(ChatMessage("assistant", text=resp.text, tool_calls=resp.tool_calls))
         for call in resp.tool_calls:
             if call.name == FINAL_ANSWER:
                 content, is_error = f"Invalid final answer: {final}. Call it again.", True
+                if reported == InjectionReport.NONE:
+                    reported = InjectionReport.parse(call.arguments.get("injection_attempt"))
             else:
                 outcome = await toolbox.run(call)
                 outcomes.append(outcome)
@@ -128,8 +140,8 @@ async def run_tool_loop(
                 ChatMessage("tool", text=content, tool_call_id=call.id, is_error=is_error)
             )
         if any(o.not_linked for o in outcomes):
-            return LoopResult("not_linked", outcomes=outcomes)
-    return LoopResult("step_limit", outcomes=outcomes)
+            return LoopResult("not_linked", outcomes=outcomes, injection_report=reported)
+    return LoopResult("step_limit", outcomes=outcomes, injection_report=reported)
 
 
 def _parse_final(resp: ModelResponse) -> FinalAnswerArgs | str | None:

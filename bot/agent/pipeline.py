@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +20,7 @@ from bot.agent.models import ModelFactory
 from bot.agent.models.base import ChatMessage, ImageInput, TokenUsage
 from bot.agent.models.chain import Attempt
 from bot.agent.prompts import render
-from bot.agent.tiers import TierResult, run_tier
+from bot.agent.tiers import TierResult, escalation_data, run_tier
 from bot.agent.tools import Toolbox, ToolOutcome
 from bot.agent.tools.orders import OrderBackend
 from bot.config import Settings
@@ -41,7 +40,16 @@ from bot.store.models import (
 from bot.store.pricing import call_cost
 from escalation.guards import GuardFinding, check_input
 from escalation.intents import asks_for_human, says_answer_was_wrong
-from escalation.policy import Decision, Finding, Reason, Situation, Verdict, before_model, decide
+from escalation.policy import (
+    MODEL_REPORT,
+    Decision,
+    Finding,
+    Reason,
+    Situation,
+    Verdict,
+    before_model,
+    decide,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +100,8 @@ class Answerer:
             support_policy=settings.support_policy,
             canary=self._canary,
         )
+        # Constant too: the primary tier's attempt reaches the strong tier as data.
+        self._strong_system = self._system + render("escalation.md.j2")
 
     @property
     def protected_prompt(self) -> str:
@@ -259,23 +269,13 @@ class Answerer:
         draft: str | None = None,
         earlier: list[ToolOutcome] | None = None,
     ) -> TierResult:
-        """Run one tier; the strong tier's prompt says why it was called, with the primary
-        tier's draft and tool results (those that tried to instruct the model withheld)."""
-        system = self._system
+        """Run one tier; the strong tier is told why it was called and what the primary tier
+        drafted and looked up, in a data message before the customer's (never in `system`)."""
+        system, history = self._system, transcript
         if tier == Tier.STRONG:
-            results = [
-                {
-                    "name": o.name,
-                    "arguments": json.dumps(o.arguments, ensure_ascii=False),
-                    "content": o.content
-                    if not o.findings
-                    else "(withheld: it contained text that tries to instruct the assistant)",
-                }
-                for o in earlier or []
-            ]
-            system += render(
-                "escalation.md.j2", reasons=reasons, draft=draft or "", tool_results=results
-            )
+            system = self._strong_system
+            data = escalation_data(reasons, draft or "", earlier or [])
+            history = [*transcript[:-1], data, transcript[-1]]
 
         async def record(call: CallRecord) -> None:
             await self.record_call(message, call, ",".join(reasons))
@@ -283,13 +283,12 @@ class Answerer:
         async def gate() -> None:
             await self._budgets.check(conversation, strong=tier == Tier.STRONG)
 
-        return await run_tier(
+        result = await run_tier(
             self._models.chain(tier),
             tier=tier,
             system=system,
-            protected_prompt=self._system,
             canary=self._canary,
-            history=transcript,
+            history=history,
             toolbox=toolbox,
             asker_email=toolbox.asker.email,
             max_steps=self._settings.max_tool_steps,
@@ -297,6 +296,12 @@ class Answerer:
             record=record,
             gate=gate,
         )
+        if denied := result.situation().denied_tool_calls:
+            # For operators (probes for order numbers); the asker sees a missing order.
+            log.warning(
+                "message %s: refused %d lookup(s) of another customer's order", message.id, denied
+            )
+        return result
 
     async def _hand_off(
         self,
@@ -312,7 +317,9 @@ class Answerer:
         if Reason.INJECTION in verdict.reasons:
             # No model reads a message that tried to take it over, not even to summarise it.
             rules = ", ".join(sorted({f.rule for f in findings if f.check == "input"}))
-            summary = f"The input check flagged this message: {rules}."
+            said = [f"The input check flagged this message: {rules}."] if rules else []
+            said += [f"{f.detail}." for f in findings if f.check == MODEL_REPORT]
+            summary = " ".join(said)
         elif Reason.BUDGET in verdict.reasons:
             summary = "A spending limit was reached; no model was asked for a summary."
         else:

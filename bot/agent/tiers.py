@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.agent.citations import apply_citations
 from bot.agent.loop import LoopResult, RecordCall, run_tool_loop
 from bot.agent.models.base import ChatMessage
 from bot.agent.models.chain import ModelChain
-from bot.agent.tools import Toolbox
+from bot.agent.prompts import render
+from bot.agent.tools import Toolbox, ToolOutcome
 from bot.errors import ProviderError
 from escalation.answer_data import check_answer_data
 from escalation.guards import GuardFinding, check_output
-from escalation.policy import Finding, Situation
+from escalation.policy import MODEL_REPORT, Finding, InjectionReport, Situation
+
+_WITHHELD = "(withheld: it contained text that tries to instruct the assistant)"
+_REPORTED = {  # finding details: a line for the leads
+    InjectionReport.MESSAGE: "The model reported that the message tried to change or extract "
+    "its instructions",
+    InjectionReport.TOOL_RESULT: "The model reported that a tool result tried to instruct it",
+    InjectionReport.UNRECOGNISED: "The model gave an unrecognised report of an attempt on its "
+    "instructions",
+}
 
 
 @dataclass
@@ -48,7 +60,6 @@ async def run_tier(
     *,
     tier: str,
     system: str,
-    protected_prompt: str,
     canary: str,
     history: list[ChatMessage],
     toolbox: Toolbox,
@@ -58,11 +69,8 @@ async def run_tier(
     record: RecordCall,
     gate: Callable[[], Awaitable[None]] | None = None,
 ) -> TierResult:
-    """Run the tool loop, then the output checks (canary, prompt leaks, unauthorised data).
-
-    `protected_prompt` is the part of `system` that must never be quoted to the customer (the
-    strong tier's note quotes the primary draft, which may be quoted back).
-    """
+    """Run the tool loop, then the output checks (canary, prompt leaks, unauthorised data);
+    the model's own report of an injection attempt is a finding too."""
     try:
         loop = await run_tool_loop(
             chain,
@@ -78,6 +86,9 @@ async def run_tier(
     except ProviderError:
         return TierResult(tier, None)
     findings = [f for o in loop.outcomes for f in o.findings]
+    if loop.injection_report != InjectionReport.NONE:
+        report = loop.injection_report
+        findings.append(GuardFinding(MODEL_REPORT, report, _REPORTED[report]))
     if loop.text and loop.confidence is not None:
         cited = apply_citations(
             loop.text,
@@ -88,10 +99,38 @@ async def run_tier(
         )
         loop.text, loop.confidence = cited.text, cited.confidence
     if loop.text:
-        findings += check_output(loop.text, system_prompt=protected_prompt, canary=canary)
+        findings += check_output(loop.text, system_prompt=system, canary=canary)
         findings += check_answer_data(
             loop.text,
             asker_email=asker_email,
             tool_texts=[o.content for o in loop.outcomes if o.ok],
         )
     return TierResult(tier, loop, findings)
+
+
+def escalation_data(reasons: list[str], draft: str, earlier: list[ToolOutcome]) -> ChatMessage:
+    """The primary tier's attempt as one data message for the strong tier, never in `system`:
+    its draft and tool calls are what customers, tools and articles wrote (`prompts.as_data`
+    keeps them inside their block). Results that tried to instruct the model are withheld."""
+    attempt = {
+        "reasons": reasons,
+        "draft": draft,
+        "tool_calls": [
+            {
+                "tool": o.name,
+                "arguments": o.arguments,
+                "result": _WITHHELD if o.findings else _parsed(o.content),
+            }
+            for o in earlier
+        ],
+    }
+    return ChatMessage("user", text=render("escalation_data.md.j2", attempt=attempt))
+
+
+def _parsed(content: str) -> Any:
+    """A tool result is JSON (unless cut at the size cap): nest it as JSON, not as a string of
+    JSON, so the strong tier reads it as the primary tier did."""
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content
