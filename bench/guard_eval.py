@@ -17,7 +17,9 @@ layer was not trained on (tests/data/injection/learned/SOURCES.md) and on the te
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from guard_data import heldout, load, support_messages, test_split  # noqa: E402
 
+from escalation import learned  # noqa: E402
 from escalation.guards import check_input  # noqa: E402
 from escalation.learned import RULE as LEARNED_RULE  # noqa: E402
 
@@ -121,6 +124,23 @@ def layers_table() -> None:
         hits = _layer_hits(texts)
         cells = " | ".join(_rate(hits[layer], len(texts)) for layer in ("rules", "learned", "both"))
         print(f"| {name} | {len(texts)} | {measure} | {cells} |")
+    print()
+    print(f"learned layer, one {MAX_CHARS:,}-character message: {_learned_ms():.1f} ms (median)")
+
+
+MAX_CHARS = 4000  # SUPPORTBOT_MAX_MESSAGE_CHARS' default
+
+
+def _learned_ms(runs: int = 21) -> float:
+    """Median time of the learned layer alone on a message of the default maximum size."""
+    text = (held := heldout()[0])[0] + " " + " ".join(held)
+    text = text[:MAX_CHARS]
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        learned.score(text)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
 
 
 def main() -> None:
