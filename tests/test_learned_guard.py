@@ -17,25 +17,28 @@ from escalation.guards import check_input
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from guard_data import DATA, heldout, support_messages  # noqa: E402
+from guard_data import DATA, heldout, heldout_new, support_messages  # noqa: E402
 
 # What the shipped model measured on the held-out sources (tests/data/injection/learned/
-# SOURCES.md: 0.771 detection, 0 % of support messages, 3.1 % of hard negatives), with margins:
-# a model that was broken, retrained badly or exported wrongly falls outside them.
-HELDOUT_MIN_DETECTION = 0.70
+# SOURCES.md), with margins: a model that was broken, retrained badly or exported wrongly falls
+# outside them.  All held-out attacks 0.700, those new to both layers 0.681; benign 0.002.
+HELDOUT_MIN_DETECTION = 0.62
+NEW_SOURCES_MIN_DETECTION = 0.60
 SUPPORT_MAX_FALSE_POSITIVES = 0.01
-HELDOUT_MAX_FALSE_POSITIVES = 0.03
+HELDOUT_MAX_FALSE_POSITIVES = 0.02
+
+
+def _share(texts: list[str]) -> float:
+    return sum(map(learned.flags, texts)) / len(texts)
 
 
 def test_the_shipped_model_catches_held_out_attacks_and_spares_support_messages() -> None:
     attacks, benign = heldout()
-    detection = sum(map(learned.flags, attacks)) / len(attacks)
-    support = support_messages()
-    support_fp = sum(map(learned.flags, support)) / len(support)
-    benign_fp = sum(map(learned.flags, benign)) / len(benign)
-    assert detection >= HELDOUT_MIN_DETECTION, f"held-out detection {detection:.3f}"
-    assert support_fp <= SUPPORT_MAX_FALSE_POSITIVES, f"support false positives {support_fp:.3f}"
-    assert benign_fp <= HELDOUT_MAX_FALSE_POSITIVES, f"held-out false positives {benign_fp:.3f}"
+    new_attacks, _ = heldout_new()
+    assert _share(attacks) >= HELDOUT_MIN_DETECTION, f"held-out detection {_share(attacks):.3f}"
+    assert _share(new_attacks) >= NEW_SOURCES_MIN_DETECTION, f"{_share(new_attacks):.3f}"
+    assert _share(support_messages()) <= SUPPORT_MAX_FALSE_POSITIVES
+    assert _share(benign) <= HELDOUT_MAX_FALSE_POSITIVES, f"held-out FP {_share(benign):.3f}"
 
 
 def test_the_pure_python_scorer_reproduces_scikit_learn_on_the_held_out_lines() -> None:
