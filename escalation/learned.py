@@ -90,7 +90,7 @@ def model_from_json(raw: str) -> LearnedModel:
 @functools.cache
 def load() -> LearnedModel:
     """The shipped model, read once per process."""
-    raw = resources.files("escalation").joinpath("models", _MODEL_FILE).read_text("utf-8")
+    raw = resources.files("escalation").joinpath("models").joinpath(_MODEL_FILE).read_text("utf-8")
     return model_from_json(raw)
 
 
