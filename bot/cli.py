@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -258,39 +258,63 @@ async def _costs(
     return 0
 
 
-def _guard_scan(path: Path) -> int:
-    """One message a line in, one JSON verdict a line out, then a summary; exit 0."""
+def _guard_scan(source: Path) -> int:
+    """One message a line in (a file, or standard input for "-"), one JSON verdict a line out,
+    then a summary; exit 0."""
+    if str(source) == "-":
+        return _guard_scan_lines(sys.stdin)
+    if not source.is_file():
+        raise ConfigError(f"{source} is not a file")
+    with source.open(encoding="utf-8", errors="replace") as lines:
+        return _guard_scan_lines(lines)
+
+
+def _guard_scan_lines(lines: Iterable[str]) -> int:
     import json
     from collections import Counter
 
     from escalation.guards import check_input
+    from escalation.learned import RULE as LEARNED_RULE
 
     flagged = 0
     rules: Counter[str] = Counter()
+    layers: Counter[str] = Counter()
     total = 0
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        for number, line in enumerate(lines, start=1):
-            text = line.rstrip("\n").replace("\\n", "\n")
-            if not text.strip():
-                continue
-            total += 1
-            findings = check_input(text)
-            if findings:
-                flagged += 1
-                rules.update(f.rule for f in findings)
-            verdict = {
-                "line": number,
-                "flagged": bool(findings),
-                "rules": [f.rule for f in findings],
-                "details": [f.detail for f in findings],
-            }
-            print(json.dumps(verdict))
+    for number, line in enumerate(lines, start=1):
+        text = line.rstrip("\n").replace("\\n", "\n")
+        if not text.strip():
+            continue
+        total += 1
+        findings = check_input(text)
+        fired = [f.rule for f in findings]
+        # which layer flagged it: the hand-written rules, the learned model, or both
+        flagged_by = [
+            layer
+            for layer, hit in (
+                ("rules", any(rule != LEARNED_RULE for rule in fired)),
+                ("learned", LEARNED_RULE in fired),
+            )
+            if hit
+        ]
+        if findings:
+            flagged += 1
+            rules.update(fired)
+            layers.update(flagged_by)
+        verdict = {
+            "line": number,
+            "flagged": bool(findings),
+            "layers": flagged_by,
+            "rules": fired,
+            "details": [f.detail for f in findings],
+        }
+        print(json.dumps(verdict))
     share = flagged / total if total else 0.0
     summary = {
         "summary": {
             "messages": total,
             "flagged": flagged,
             "flagged_share": round(share, 4),
+            "layers": dict(layers.most_common()),
             "rules": dict(rules.most_common()),
         }
     }
@@ -430,8 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
     esc.add_argument("--json", action="store_true", help="JSON instead of one line each")
     guard = sub.add_parser("guard", help="the instruction-hierarchy checks")
     guard_sub = guard.add_subparsers(dest="guard_command", required=True)
-    scan = guard_sub.add_parser("scan", help="run the input check on a file, one message a line")
-    scan.add_argument("file", type=Path)
+    scan = guard_sub.add_parser(
+        "scan", help="run the input check on a file (or - for standard input), one message a line"
+    )
+    scan.add_argument("file", type=Path, help="a file, or - to read standard input")
     cost = sub.add_parser("costs", help="what the bot spends: a period, one thread, one customer")
     cost.add_argument("--period", default="today", help="today, week, month, 7d or 30d (UTC)")
     cost.add_argument("--thread", metavar="LINK", help="one thread: a Slack message link")
@@ -479,8 +505,6 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "escalations":
             asyncio.run(_escalations(settings, args.status, args.json))
         elif args.command == "guard":
-            if not args.file.is_file():
-                raise ConfigError(f"{args.file} is not a file")
             return _guard_scan(args.file)
         elif args.command == "costs":
             return asyncio.run(_costs(settings, args.period, args.thread, args.user, args.json))

@@ -13,7 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from escalation import patterns
+from escalation import learned, patterns
 from escalation.normalize import (
     analyse_hidden,
     clean,
@@ -153,8 +153,12 @@ def _dedupe(findings: list[GuardFinding]) -> list[GuardFinding]:
 
 
 def check_input(text: str) -> list[GuardFinding]:
-    """Prompt-injection and jailbreak attempts in a customer's message."""
-    return _scan(text, "input", [])
+    """Prompt-injection and jailbreak attempts in a customer's message: the rules, then the
+    learned layer (escalation/learned.py), which carries over to attacks the rules never saw."""
+    findings = _scan(text, "input", [])
+    if learned.flags(text):
+        findings.append(GuardFinding("input", learned.RULE, learned.DETAIL))
+    return findings
 
 
 # --- tool output ------------------------------------------------------------------------------
