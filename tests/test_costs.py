@@ -585,6 +585,9 @@ async def test_in_a_shared_thread_each_sender_is_charged_for_their_own_messages(
     assert (alice_spend.total_usd, alice_spend.calls) == (D("0.0038"), 1)
     assert (bob_spend.total_usd, bob_spend.calls) == (D("0.0182"), 2)
     assert [(x.user_id, x.cost_usd) for x in bob_spend.top_threads] == [("UBOB", D("0.0182"))]
+    detail = await costs.thread_detail(db, "C0SUPPORT", thread.thread_ts)
+    assert detail is not None
+    assert [c.user_id for c in detail.calls] == ["UALICE", "UBOB", "UBOB"]
     # The report's most expensive thread names who it cost most for: Bob, not its starter.
     report = await costs.report(db, "today", strong_model=STRONG, now=NOW)
     [top] = report.top_threads

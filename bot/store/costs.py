@@ -580,6 +580,7 @@ async def thread_detail(db: Database, channel_id: str, thread_ts: str) -> Thread
         CallDetail(
             id=c.id,
             created_at=_utc(c.created_at),
+            user_id=c.user_id,
             provider=c.provider,
             model=c.model,
             tier=c.tier,
