@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.store.models import Escalation, Message, ModelCall
+from bot.agent.pipeline import verdict_for
+from bot.store.models import SHOWN_TO_MODEL, Escalation, Message, MessageVerdict, ModelCall
+from escalation.policy import Reason
 from tests.conftest import dm, next_ts
 
 
@@ -200,3 +202,13 @@ async def test_what_came_while_a_person_owned_the_thread_is_checked_for_later(
     assert "my order is 1042, thanks" in seen  # it passed the checks
     assert any("not shown" in t and "safety check" in t for t in seen)
     assert await _verdicts(bot) == ["handed_over", "held", "flagged", "passed"]
+
+
+def test_a_handoff_for_an_injection_or_a_leaked_prompt_flags_the_message() -> None:
+    """Whatever the lead then does with the case: the verdict is the message's, not the case's."""
+    assert verdict_for((Reason.INJECTION,)) == MessageVerdict.FLAGGED
+    assert verdict_for((Reason.LOW_CONFIDENCE, Reason.OUTPUT_LEAK)) == MessageVerdict.FLAGGED
+    assert verdict_for((Reason.CUSTOMER_REQUEST,)) == MessageVerdict.HANDED_OVER
+    assert verdict_for((Reason.BUDGET,)) == MessageVerdict.BUDGET
+    assert verdict_for((Reason.LOW_CONFIDENCE, Reason.STRONG_NOT_ENOUGH)) == MessageVerdict.PASSED
+    assert MessageVerdict.FLAGGED not in SHOWN_TO_MODEL
