@@ -46,7 +46,7 @@ RATES = {
     "claude-haiku-4-5": (10_000, 1_000, 12_500, 50_000),
     "claude-sonnet-4-5": (30_000, 3_000, 37_500, 150_000),
 }
-COST_INDEXES = ("ix_model_call_strong",)
+COST_INDEXES = ("ix_model_call_strong", "ix_model_call_user")
 
 
 def synthesize(calls: int, seed: int = 7) -> dict[str, list[tuple[Any, ...]]]:
@@ -59,7 +59,9 @@ def synthesize(calls: int, seed: int = 7) -> dict[str, list[tuple[Any, ...]]]:
     ts = 1_700_000_000_000_000
     users = [f"U{n:08d}" for n in range(max(10, calls // 50))]
 
-    def call(conv_id: int, msg_id: int, tier: str, model: str, at: datetime, reasons: str) -> None:
+    def call(
+        conv_id: int, msg_id: int, user: str, tier: str, model: str, at: datetime, reasons: str
+    ) -> None:
         total = rnd.randint(2_000, 9_000)
         cached = rnd.choice((0, total // 2, total - 800)) if total > 1_000 else 0
         write = 0 if cached else rnd.choice((0, 0, 1_500))
@@ -77,6 +79,7 @@ def synthesize(calls: int, seed: int = 7) -> dict[str, list[tuple[Any, ...]]]:
                 len(model_calls) + 1,
                 conv_id,
                 msg_id,
+                user,
                 provider,
                 model,
                 tier,
@@ -122,11 +125,11 @@ def synthesize(calls: int, seed: int = 7) -> dict[str, list[tuple[Any, ...]]]:
                 )
             )
             for _ in range(rnd.choice((1, 2, 2, 3))):
-                call(conv_id, msg_id, "primary", "claude-haiku-4-5", at, "")
+                call(conv_id, msg_id, user, "primary", "claude-haiku-4-5", at, "")
             if rnd.random() < 0.12:
                 strong_thread = True
                 for _ in range(2):
-                    call(conv_id, msg_id, "strong", "claude-sonnet-4-5", at, "low_confidence")
+                    call(conv_id, msg_id, user, "strong", "claude-sonnet-4-5", at, "low_confidence")
         if rnd.random() < 0.03:
             escalations.append(
                 (
@@ -170,9 +173,9 @@ COLUMNS = {
     ),
     "message": "id conversation_id role user_id text channel_id slack_ts status created_at",
     "model_call": (
-        "id conversation_id message_id provider model tier input_tokens cached_input_tokens "
-        "cache_write_tokens output_tokens cost_usd latency_ms outcome stop_reason confidence "
-        "reasons usage_raw created_at"
+        "id conversation_id message_id user_id provider model tier input_tokens "
+        "cached_input_tokens cache_write_tokens output_tokens cost_usd latency_ms outcome "
+        "stop_reason confidence reasons usage_raw created_at"
     ),
     "escalation": (
         "id conversation_id message_id status reasons findings summary draft leads_channel "

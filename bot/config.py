@@ -125,6 +125,10 @@ class Settings(BaseSettings):
         default=4000, ge=200, validation_alias="SUPPORTBOT_TOOL_OUTPUT_MAX_CHARS"
     )
     history_messages: int = Field(default=10, ge=0, validation_alias="SUPPORTBOT_HISTORY_MESSAGES")
+    # The history's characters, besides its count: messages can each be up to max_message_chars.
+    history_max_chars: int = Field(
+        default=12_000, ge=1_000, validation_alias="SUPPORTBOT_HISTORY_MAX_CHARS"
+    )
 
     orders_backend: Literal["sql", "http"] = Field(default="sql", validation_alias="ORDERS_BACKEND")
     orders_api_url: str = Field(default="", validation_alias="ORDERS_API_URL")

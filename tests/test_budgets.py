@@ -7,7 +7,8 @@ from typing import Any
 from sqlmodel import select
 
 from bot.agent.replies import CUSTOMER_BUDGET
-from bot.store.models import BudgetNotice, Escalation
+from bot.store import costs
+from bot.store.models import BudgetNotice, Escalation, ModelCall
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import final
 
@@ -106,3 +107,38 @@ async def test_negotiated_prices_are_used_for_recorded_costs(start_bot: Any) -> 
     [call] = await rows(bot, ModelCall)
     # 1,000 input x $2/M + 100 output x $10/M = $0.002 + $0.001
     assert call.cost_usd == Decimal("0.003")
+
+
+async def channel_thread(bot: Bot, user: str, text: str, root: str | None = None) -> str:
+    """A mention that starts a channel thread, or a reply in one; its ts."""
+    ts = next_ts()
+    event: dict[str, Any] = {"channel": "C0001", "user": user, "ts": ts}
+    if root is None:
+        event |= {"type": "app_mention", "text": f"<@UBOT> {text}"}
+    else:
+        event |= {"type": "message", "channel_type": "channel", "text": text, "thread_ts": root}
+    await bot.event(event)
+    await bot.settle()
+    return ts
+
+
+async def test_each_sender_of_a_shared_thread_pays_for_their_own_messages(
+    start_bot: Any,
+) -> None:
+    bot = await start_bot(leads_channel=LEADS, budget_customer_daily_usd=TINY)
+    root = await channel_thread(bot, "UALICE", "where is my order 1042?")
+    assert len(bot.anthropic.requests) == 1  # then Alice was over her budget
+    # Bob asks in Alice's thread: his budget is his own, so his first call is made.
+    await channel_thread(bot, "UBOB", "where is my order 2001?", root)
+    assert len(bot.anthropic.requests) == 2
+    await channel_thread(bot, "UALICE", "and order 1043?", root)
+    assert len(bot.anthropic.requests) == 2
+    assert sorted(a.split("<@")[1].split(">")[0] for a in alerts(bot)) == ["UALICE", "UBOB"]
+
+    [alice_call, bob_call] = await rows(bot, ModelCall)
+    assert (alice_call.user_id, bob_call.user_id) == ("UALICE", "UBOB")
+    # /costs @user charges the same way.
+    for user, call in (("UALICE", alice_call), ("UBOB", bob_call)):
+        spend = await costs.customer_spend(bot.services.db, user)
+        assert (spend.calls, spend.total_usd) == (1, costs.usd(call.cost_usd))
+        assert [(t.user_id, t.calls) for t in spend.top_threads] == [(user, 1)]

@@ -242,13 +242,14 @@ class Seeder:
             await s.refresh(conv)
             return conv
 
-    async def message(self, conv: Conversation) -> Message:
+    async def message(self, conv: Conversation, user: str | None = None) -> Message:
+        """A customer message in the thread, by its starter unless `user` says who."""
         self.counter += 1
         async with self.db.session() as s:
             msg = Message(
                 conversation_id=conv.id or 0,
                 role="user",
-                user_id=conv.user_id,
+                user_id=user or conv.user_id,
                 text="where is my order?",
                 channel_id=conv.channel_id,
                 slack_ts=f"1771000000.{self.counter:06d}",
@@ -278,6 +279,7 @@ class Seeder:
                 ModelCall(
                     conversation_id=msg.conversation_id,
                     message_id=msg.id,
+                    user_id=msg.user_id,  # as the pipeline records it: the sender pays
                     provider=provider_model[0],
                     model=provider_model[1],
                     tier=tier,
@@ -560,6 +562,36 @@ async def test_customer_spend(db: Database) -> None:
     carol = await costs.customer_spend(db, "UCAROL", "30d", now=NOW)
     assert carol.total_usd == D("1.016")  # 1 + 16 x 0.001
     assert carol.conversations == 17
+
+
+async def test_in_a_shared_thread_each_sender_is_charged_for_their_own_messages(
+    db: Database,
+) -> None:
+    seed = Seeder(db)
+    t = NOW - timedelta(hours=1)
+    thread = await seed.conversation("UALICE", channel="C0SUPPORT")  # Alice started it
+    # 2,000 x $1/M + 8,000 x $0.1/M + 200 x $5/M = $0.0038, for Alice's question
+    alice = await seed.message(thread)
+    await seed.call(alice, HAIKU, t, "0.0038", input_tokens=10_000, cached=8_000, output=200)
+    # Bob's question in her thread: $0.0117 (Sonnet) + $0.0065 (Haiku) = $0.0182
+    bob = await seed.message(thread, user="UBOB")
+    await seed.call(bob, HAIKU, t, "0.0065", input_tokens=5_000, write=4_000, output=100)
+    await seed.call(
+        bob, SONNET, t, "0.0117", "strong", input_tokens=6_000, cached=4_000, output=300
+    )
+
+    alice_spend = await costs.customer_spend(db, "UALICE", "today", now=NOW)
+    bob_spend = await costs.customer_spend(db, "UBOB", "today", now=NOW)
+    assert (alice_spend.total_usd, alice_spend.calls) == (D("0.0038"), 1)
+    assert (bob_spend.total_usd, bob_spend.calls) == (D("0.0182"), 2)
+    assert [(x.user_id, x.cost_usd) for x in bob_spend.top_threads] == [("UBOB", D("0.0182"))]
+    detail = await costs.thread_detail(db, "C0SUPPORT", thread.thread_ts)
+    assert detail is not None
+    assert [c.user_id for c in detail.calls] == ["UALICE", "UBOB", "UBOB"]
+    # The report's most expensive thread names who it cost most for: Bob, not its starter.
+    report = await costs.report(db, "today", strong_model=STRONG, now=NOW)
+    [top] = report.top_threads
+    assert (top.cost_usd, top.user_id) == (D("0.022"), "UBOB")
 
 
 async def test_daily_spend_by_tier(db: Database) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import importlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -195,3 +196,195 @@ async def test_a_migration_that_fails_halfway_changes_nothing(db: Database) -> N
     async with db.engine.connect() as conn:
         assert "half_done" not in await conn.run_sync(_tables)
         assert await conn.run_sync(_differences) == []
+
+
+async def _insert(conn: Any, table: str, **values: Any) -> int:
+    """One row in the schema of the revision at hand (raw SQL: the models are ahead of it)."""
+    names = ", ".join(values)
+    marks = ", ".join(f":{k}" for k in values)
+    row = await conn.execute(
+        text(f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING id"), values
+    )
+    return int(row.scalar_one())
+
+
+async def _seed_0007(conn: Any) -> tuple[dict[str, int], dict[str, int]]:
+    """Customer messages with every outcome the bot stored before verdicts existed, and model
+    calls; the ids of each, by name."""
+    now = datetime(2026, 2, 20, 12, 0, tzinfo=UTC)
+    threads = {}
+    for user, ts in (("UALICE", "1.1"), ("UCAROL", "2.1")):
+        threads[user] = await _insert(
+            conn,
+            "conversation",
+            team_id="T1",
+            channel_id="C1",
+            thread_ts=ts,
+            user_id=user,
+            status="active",
+            tier="primary",
+            total_cost_usd=0,
+            created_at=now,
+            updated_at=now,
+        )
+    ids: dict[str, int] = {}
+
+    async def message(name: str, user: str = "UALICE", thread: str = "UALICE", **extra: Any) -> int:
+        values = {
+            "conversation_id": threads[thread],
+            "role": "user",
+            "user_id": user,
+            "text": f"text of {name}",
+            "channel_id": "C1",
+            "slack_ts": f"9.{len(ids)}",
+            "status": "answered",
+            "posted_pieces": 0,
+            "created_at": now,
+        } | extra
+        ids[name] = await _insert(conn, "message", **values)
+        return ids[name]
+
+    async def reply(to: str, kind: str, tier: str | None = None) -> None:
+        await message(
+            f"reply to {to}, {kind}",
+            role="assistant",
+            user_id="",
+            status="none",
+            reply_to_id=ids[to],
+            kind=kind,
+            tier=tier,
+            slack_ts=None,
+        )
+
+    async def escalation(of: str, reasons: str) -> None:
+        await _insert(
+            conn,
+            "escalation",
+            conversation_id=threads["UALICE"],
+            message_id=ids[of],
+            status="dismissed",
+            reasons=reasons,
+            findings="[]",
+            summary="",
+            draft="",
+            leads_channel="",
+            created_at=now,
+        )
+
+    await message("answered")
+    await reply("answered", "answer", "primary")
+    await message("too long")
+    await reply("too long", "too_long")
+    await message("injection")
+    await reply("injection", "handoff")
+    await escalation("injection", '["injection"]')
+    await message("held", status="held")
+    await message("over budget")
+    await reply("over budget", "budget")
+    await message("asked for a person")
+    await reply("asked for a person", "handoff")
+    await escalation("asked for a person", '["customer_request"]')
+    await message("apology")
+    await reply("apology", "apology")
+    await reply("apology", "answer", "human")  # a lead's answer proves nothing about it
+    await message("pending", status="pending")
+    await message("bob's", user="UBOB")
+    await reply("bob's", "answer", "primary")
+    # A running summary folded from the injection: derived from what is now withheld.
+    await message(
+        "summary",
+        role="summary",
+        user_id="",
+        status="none",
+        reply_to_id=ids["injection"],
+        slack_ts=None,
+    )
+    await message("carol's", user="UCAROL", thread="UCAROL")
+    await reply("carol's", "answer", "primary")
+    await message(
+        "carol's summary",
+        thread="UCAROL",
+        role="summary",
+        user_id="",
+        status="none",
+        reply_to_id=ids["carol's"],
+        slack_ts=None,
+    )
+
+    calls: dict[str, int] = {}
+    for name, conversation, message_id in (
+        ("alice's call", threads["UALICE"], ids["answered"]),
+        ("bob's call", threads["UALICE"], ids["bob's"]),
+        ("purged call", threads["UCAROL"], None),  # a purge keeps the call, not its message
+    ):
+        calls[name] = await _insert(
+            conn,
+            "model_call",
+            conversation_id=conversation,
+            message_id=message_id,
+            provider="anthropic",
+            model="claude-haiku-4-5",
+            tier="primary",
+            input_tokens=1,
+            cached_input_tokens=0,
+            cache_write_tokens=0,
+            output_tokens=1,
+            cost_usd=1,
+            latency_ms=1,
+            outcome="ok",
+            stop_reason="",
+            reasons="",
+            usage_raw="{}",
+            created_at=now,
+        )
+    return ids, calls
+
+
+async def test_existing_messages_get_the_verdict_their_outcome_proves_both_ways(
+    db: Database,
+) -> None:
+    """0008 with data in the tables: verdicts from the stored outcomes, calls charged to their
+    message's sender, summaries of withheld text dropped; down again keeps every other row."""
+    await db.upgrade()
+    await db.downgrade("0007")
+    async with db.engine.begin() as conn:
+        ids, calls = await _seed_0007(conn)
+    await db.upgrade()
+
+    async def verdicts() -> dict[str, str]:
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, verdict FROM message"))).all()
+        by_id = {i: name for name, i in ids.items()}
+        return {by_id[i]: v for i, v in rows}
+
+    got = await verdicts()
+    assert {k: v for k, v in got.items() if not k.startswith("reply")} == {
+        "answered": "passed",
+        "too long": "too_long",
+        "injection": "flagged",
+        "held": "undecided",  # unchecked: held while a person owned the thread, or over the rate
+        "over budget": "budget",
+        "asked for a person": "handed_over",
+        "apology": "undecided",
+        "pending": "undecided",
+        "bob's": "passed",
+        "carol's": "passed",
+        "carol's summary": "none",  # kept: nothing before it is withheld
+    }
+    assert {v for k, v in got.items() if k.startswith("reply")} == {"none"}
+    async with db.engine.connect() as conn:
+        charged = dict((await conn.execute(text("SELECT id, user_id FROM model_call"))).all())
+    assert charged == {
+        calls["alice's call"]: "UALICE",
+        calls["bob's call"]: "UBOB",  # in Alice's thread, charged to its sender
+        calls["purged call"]: "UCAROL",  # no message left: the thread's starter
+    }
+
+    await db.downgrade("0007")
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_revision) == "0007"
+        messages = (await conn.execute(text("SELECT count(*) FROM message"))).scalar_one()
+        calls = (await conn.execute(text("SELECT count(*) FROM model_call"))).scalar_one()
+    assert (messages, calls) == (len(got), 3)
+    await db.upgrade()
+    assert await verdicts() == got

@@ -60,7 +60,9 @@ class Budgets:
     def enabled(self) -> bool:
         return any(x is not None for x in (self._thread, self._customer, self._workspace))
 
-    async def spend(self, conversation: Conversation) -> Spend:
+    async def spend(self, conversation: Conversation, user_id: str) -> Spend:
+        """The thread's spend, and today's of the customer `user_id` (the calls that answered
+        their messages, in any thread) and of the workspace."""
         today = _today()
         async with self._db.session() as s:
             thread = (
@@ -72,11 +74,8 @@ class Budgets:
             ).one()
             per_customer = (
                 await s.exec(
-                    select(func.coalesce(func.sum(ModelCall.cost_usd), 0))
-                    .join(Conversation, col(Conversation.id) == col(ModelCall.conversation_id))
-                    .where(
-                        col(Conversation.user_id) == conversation.user_id,
-                        col(ModelCall.created_at) >= today,
+                    select(func.coalesce(func.sum(ModelCall.cost_usd), 0)).where(
+                        col(ModelCall.user_id) == user_id, col(ModelCall.created_at) >= today
                     )
                 )
             ).one()
@@ -89,16 +88,19 @@ class Budgets:
             ).one()
         return Spend(Decimal(thread or 0), Decimal(per_customer or 0), Decimal(workspace or 0))
 
-    async def check(self, conversation: Conversation, *, strong: bool = False) -> None:
-        """Raise `BudgetExceeded` for the first limit reached; the workspace limit only stops
-        the strong tier. Leads are told once per budget, scope and day."""
+    async def check(
+        self, conversation: Conversation, user_id: str, *, strong: bool = False
+    ) -> None:
+        """Raise `BudgetExceeded` for the first limit reached, before a call that answers a
+        message of `user_id` (charged to them, whoever started the thread); the workspace
+        limit only stops the strong tier. Leads are told once per budget, scope and day."""
         if not self.enabled:
             return
-        spend = await self.spend(conversation)
+        spend = await self.spend(conversation, user_id)
         thread = f"{conversation.channel_id}/{conversation.thread_ts}"
         limits = [
             ("thread", spend.thread, self._thread, thread),
-            ("customer", spend.customer_today, self._customer, conversation.user_id),
+            ("customer", spend.customer_today, self._customer, user_id),
         ]
         if strong:
             team = conversation.team_id

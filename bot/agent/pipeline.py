@@ -33,6 +33,7 @@ from bot.store.models import (
     ConversationStatus,
     CustomerLink,
     Message,
+    MessageVerdict,
     ModelCall,
     Tier,
     utcnow,
@@ -63,6 +64,20 @@ class Reply:
     tier: str | None = None
     confidence: float | None = None
     escalation_id: int | None = None
+    # What the checks decided about the message; only some verdicts are shown to a model later.
+    verdict: str = MessageVerdict.UNDECIDED
+
+
+def verdict_for(reasons: tuple[Reason, ...]) -> MessageVerdict:
+    """The verdict on a message handed to a person (or answered by the strong tier) for these
+    reasons: an injection, from the input check or the model, or a leaked prompt, is flagged."""
+    if Reason.INJECTION in reasons or Reason.OUTPUT_LEAK in reasons:
+        return MessageVerdict.FLAGGED
+    if Reason.BUDGET in reasons:
+        return MessageVerdict.BUDGET
+    if Reason.CUSTOMER_REQUEST in reasons or Reason.REPEATED_COMPLAINT in reasons:
+        return MessageVerdict.HANDED_OVER
+    return MessageVerdict.PASSED
 
 
 def canary_for(settings: Settings) -> str:
@@ -88,7 +103,7 @@ class Answerer:
         self._settings = settings
         self._budgets = budgets
         self._knowledge = knowledge
-        self._history = History(db, settings.history_messages)
+        self._history = History(db, settings.history_messages, settings.history_max_chars)
         self._db = db
         self._models = models
         self._orders = orders
@@ -115,7 +130,8 @@ class Answerer:
     async def answer(self, message: Message, conversation: Conversation) -> Reply:
         """Answer one message the worker claimed (it loaded the message and its conversation)."""
         if conversation.status == ConversationStatus.HANDED_OFF:
-            return Reply(None, "held")
+            # The bot stays quiet; the checks run all the same, for what the history shows later.
+            return Reply(None, "held", verdict=self._screen(message.text))
         limit = self._settings.rate_limit_per_minute
         async with self._db.session() as s:  # all the turn reads before the model, at once
             recent = (
@@ -130,7 +146,7 @@ class Answerer:
         if limit and recent > limit:
             # Over the per-customer rate: one polite notice, then silence until the minute passes.
             notice = replies.slow_down(limit) if recent == limit + 1 else None
-            return Reply(notice, "rate_limited")
+            return Reply(notice, "rate_limited", verdict=MessageVerdict.RATE_LIMITED)
         text = message.text.strip()
         files = await attachments.load(
             message.files,
@@ -140,17 +156,25 @@ class Answerer:
         )
         if not text and not files.images:
             if files.notes:
-                return Reply(" ".join(files.notes), "files_note")
-            return Reply(replies.GREETING, "greeting")
+                return Reply(" ".join(files.notes), "files_note", verdict=MessageVerdict.PASSED)
+            return Reply(replies.GREETING, "greeting", verdict=MessageVerdict.PASSED)
         limit_chars = self._settings.max_message_chars
         if len(text) > limit_chars:
-            return Reply(replies.too_long(len(text), limit_chars), "too_long")
+            too_long = replies.too_long(len(text), limit_chars)
+            return Reply(too_long, "too_long", verdict=MessageVerdict.TOO_LONG)
         history = await self._history.transcript(message, stored, self)
         reply = await self._answer_text(message, conversation, history, text, files.images, link)
         if files.notes and reply.text and reply.kind == "answer":
             notes = " ".join(files.notes)
             return dataclasses.replace(reply, text=f"{reply.text}\n\n_{notes}_")
         return reply
+
+    def _screen(self, text: str) -> MessageVerdict:
+        """The checks on a message no model reads now (a person owns the thread)."""
+        if len(text.strip()) > self._settings.max_message_chars:
+            return MessageVerdict.TOO_LONG
+        flagged = any(f.check == "input" for f in check_input(text.strip()))
+        return MessageVerdict.FLAGGED if flagged else MessageVerdict.HELD
 
     async def _answer_text(
         self,
@@ -189,7 +213,7 @@ class Answerer:
             return await self._run_tiers(message, conversation, transcript, toolbox)
         except BudgetExceeded as over:
             if over.budget == "customer":
-                return Reply(replies.CUSTOMER_BUDGET, "budget")
+                return Reply(replies.CUSTOMER_BUDGET, "budget", verdict=MessageVerdict.BUDGET)
             verdict = Verdict(Decision.HUMAN, (Reason.BUDGET,))
             return await self._hand_off(
                 message, transcript, verdict, [], draft=over.draft, confidence=None
@@ -206,10 +230,18 @@ class Answerer:
         policy = self._settings.policy()
         primary = await self._tier(message, conversation, Tier.PRIMARY, transcript, toolbox, [])
         if primary.loop is not None and primary.loop.ending == "not_linked":
-            return Reply(replies.NOT_LINKED, "not_linked", Tier.PRIMARY)
+            return Reply(
+                replies.NOT_LINKED, "not_linked", Tier.PRIMARY, verdict=MessageVerdict.PASSED
+            )
         verdict = decide(primary.situation(), policy)
         if verdict.decision == Decision.ANSWER and primary.text:
-            return Reply(primary.text, "answer", Tier.PRIMARY, primary.confidence)
+            return Reply(
+                primary.text,
+                "answer",
+                Tier.PRIMARY,
+                primary.confidence,
+                verdict=MessageVerdict.PASSED,
+            )
         if verdict.decision == Decision.HUMAN:
             return await self._hand_off(
                 message,
@@ -238,7 +270,13 @@ class Answerer:
             raise
         final = decide(strong.situation(), policy)
         if final.decision == Decision.ANSWER and strong.text:
-            return Reply(strong.text, "answer", Tier.STRONG, strong.confidence)
+            return Reply(
+                strong.text,
+                "answer",
+                Tier.STRONG,
+                strong.confidence,
+                verdict=verdict_for(verdict.reasons),
+            )
         all_reasons = Verdict(Decision.HUMAN, tuple(dict.fromkeys(verdict.reasons + final.reasons)))
         return await self._hand_off(
             message,
@@ -254,7 +292,7 @@ class Answerer:
         message, conversation, history = await self._load(message_id)
         if conversation.status == ConversationStatus.HANDED_OFF:
             return Reply(None, "held")
-        transcript = [*history, ChatMessage("user", text=message.text)]
+        transcript = [*history, self._history.as_seen(message)]
         verdict = Verdict(Decision.HUMAN, (Reason.CUSTOMER_REQUEST,))
         return await self._hand_off(message, transcript, verdict, [], draft=draft, confidence=None)
 
@@ -281,7 +319,7 @@ class Answerer:
             await self.record_call(message, call, ",".join(reasons))
 
         async def gate() -> None:
-            await self._budgets.check(conversation, strong=tier == Tier.STRONG)
+            await self._budgets.check(conversation, message.user_id, strong=tier == Tier.STRONG)
 
         result = await run_tier(
             self._models.chain(tier),
@@ -338,7 +376,7 @@ class Answerer:
         log.info("conversation %s handed to a person: %s", message.conversation_id, reasons)
         models_down = Reason.PROVIDER_FAILURE in verdict.reasons
         notice = replies.MODELS_DOWN if models_down else replies.HANDED_OFF
-        return Reply(notice, "handoff", escalation_id=esc.id)
+        return Reply(notice, "handoff", escalation_id=esc.id, verdict=verdict_for(verdict.reasons))
 
     async def _summarise(
         self, message: Message, transcript: list[ChatMessage], reasons: list[str], draft: str
@@ -428,6 +466,7 @@ class Answerer:
                 ModelCall(
                     conversation_id=message.conversation_id,
                     message_id=message.id,
+                    user_id=message.user_id,  # charged to the sender, not the thread's starter
                     provider=call.provider,
                     model=call.model,
                     tier=call.tier,

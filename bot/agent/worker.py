@@ -328,7 +328,7 @@ class Worker:
         await thinking
         if reply.text is None:
             async with lease.renewing:  # not while a renewal moves the token
-                await queries.hold(self._db, message_id, lease.token)
+                await queries.hold(self._db, message_id, lease.token, reply.verdict)
             try:
                 await self._delivery.send(conversation, reply)  # clears the thinking status
             except Exception:
@@ -390,6 +390,7 @@ class Worker:
                 tier=reply.tier,
                 kind=reply.kind,
                 posted_pieces=posted,
+                verdict=reply.verdict,
             )
         if not closed:
             log.warning("message %s: its claim was taken over while answering", message_id)

@@ -85,6 +85,7 @@ class CostReport(_Json):
 class CallDetail(_Json):
     id: int
     created_at: datetime
+    user_id: str  # who it is charged to: the sender of the message it answered
     provider: str
     model: str
     tier: str

@@ -324,6 +324,21 @@ def _conversations_statement(window: ColumnElement[bool], start: datetime, end: 
         .limit(TOP_THREADS)
         .subquery("top")
     )
+    # A thread's customer is the one it cost most for: in a shared thread, each message's
+    # calls are charged to its sender, not to whoever started the thread.
+    payer = _model_call_table.alias("payer")
+    top_payer = (
+        select(payer.c.user_id)
+        .where(
+            payer.c.conversation_id == top.c.cid,
+            payer.c.created_at >= start,
+            payer.c.created_at < end,
+        )
+        .group_by(payer.c.user_id)
+        .order_by(func.coalesce(func.sum(payer.c.cost_usd), 0).desc(), payer.c.user_id)
+        .limit(1)
+        .scalar_subquery()
+    )
     return (
         select(
             stats,
@@ -332,7 +347,7 @@ def _conversations_statement(window: ColumnElement[bool], start: datetime, end: 
             top.c.cost,
             _conv.channel_id,
             _conv.thread_ts,
-            _conv.user_id,
+            top_payer.label("user_id"),
         )
         .select_from(stats)
         .outerjoin(top, literal(True))
@@ -482,9 +497,8 @@ async def report(
     )
 
 
-async def _top_threads(
-    conn: Any, window: ColumnElement[bool], *extra: ColumnElement[bool]
-) -> list[ThreadSpend]:
+async def _top_threads(conn: Any, window: ColumnElement[bool], user_id: str) -> list[ThreadSpend]:
+    """The threads where one customer's messages cost most, with what they cost for them."""
     cost = func.coalesce(func.sum(_mc.cost_usd), 0)
     per = (
         select(
@@ -492,7 +506,7 @@ async def _top_threads(
             func.count().label("calls"),
             cost.label("cost"),
         )
-        .where(window, *extra)
+        .where(window, _mc.user_id == user_id)
         .group_by(_mc.conversation_id)
         .order_by(cost.desc(), _mc.conversation_id)
         .limit(TOP_THREADS)
@@ -500,7 +514,7 @@ async def _top_threads(
     )
     rows = (
         await conn.execute(
-            select(per, _conv.channel_id, _conv.thread_ts, _conv.user_id)
+            select(per, _conv.channel_id, _conv.thread_ts)
             .join_from(per, _conversation_table, _conv.id == per.c.cid)
             .order_by(per.c.cost.desc(), per.c.cid)
         )
@@ -510,7 +524,7 @@ async def _top_threads(
             conversation_id=r.cid,
             channel_id=r.channel_id,
             thread_ts=r.thread_ts,
-            user_id=r.user_id,
+            user_id=user_id,
             calls=r.calls,
             cost_usd=usd(r.cost),
             link=thread_url(r.channel_id, r.thread_ts),
@@ -566,6 +580,7 @@ async def thread_detail(db: Database, channel_id: str, thread_ts: str) -> Thread
         CallDetail(
             id=c.id,
             created_at=_utc(c.created_at),
+            user_id=c.user_id,
             provider=c.provider,
             model=c.model,
             tier=c.tier,
@@ -603,10 +618,11 @@ async def thread_detail(db: Database, channel_id: str, thread_ts: str) -> Thread
 async def customer_spend(
     db: Database, user_id: str, period: str = "today", *, now: datetime | None = None
 ) -> CustomerSpend:
-    """One customer's spend in a period: the threads they started (and the bot answered)."""
+    """One customer's spend in a period: the model calls that answered their messages, in any
+    thread (in a shared thread, each sender pays for their own)."""
     start, end = period_window(period, now)
     window = _in_window(start, end)
-    theirs = _mc.conversation_id.in_(select(_conv.id).where(_conv.user_id == user_id))
+    theirs = _mc.user_id == user_id
     async with db.session() as s:
         conn = await s.connection()
         rows = (
@@ -627,7 +643,7 @@ async def customer_spend(
                 select(func.count(func.distinct(_mc.conversation_id))).where(window, theirs)
             )
         ).scalar()
-        top = await _top_threads(conn, window, theirs)
+        top = await _top_threads(conn, window, user_id)
     tiers = sorted(
         (
             TierSpend(

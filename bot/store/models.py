@@ -41,6 +41,28 @@ class MessageStatus(StrEnum):
     NONE = "none"  # the bot's own replies
 
 
+class MessageVerdict(StrEnum):
+    """What the bot decided about a customer message before a model read it. A model reads a
+    customer message, then or later (history, running summary, handoff summary), only when its
+    verdict is in `SHOWN_TO_MODEL`; the others are a placeholder without their text."""
+
+    UNDECIDED = "undecided"  # not answered yet, its answer failed, or stored before 0008 unproven
+    PASSED = "passed"  # every check let it through to the model
+    HANDED_OVER = "handed_over"  # passed the input check, went to a person unanswered (asked)
+    BUDGET = "budget"  # passed the checks; a spending limit stopped the model
+    TOO_LONG = "too_long"
+    RATE_LIMITED = "rate_limited"
+    FLAGGED = "flagged"  # an injection (input check, the model's report, a leaked prompt)
+    HELD = "held"  # written while a person owned the thread; the length and input checks passed it
+    NONE = "none"  # the bot's own rows
+
+
+# A lead dismissing a flag does not change a verdict: a dismissed flag is still not shown.
+SHOWN_TO_MODEL = frozenset(
+    {MessageVerdict.PASSED, MessageVerdict.HANDED_OVER, MessageVerdict.BUDGET, MessageVerdict.HELD}
+)
+
+
 class Tier(StrEnum):
     PRIMARY = "primary"
     STRONG = "strong"
@@ -75,6 +97,10 @@ class Message(SQLModel, table=True):
     # Slack's own id of the message; unique per channel, which is what makes answers once-only.
     slack_ts: str | None = Field(default=None, max_length=32)
     status: str = Field(default=MessageStatus.NONE, max_length=16, index=True)
+    # Of a customer message: what the checks decided (`MessageVerdict`; migration 0008).
+    verdict: str = Field(
+        default=MessageVerdict.NONE, max_length=16, sa_column_kwargs={"server_default": "none"}
+    )
     reply_to_id: int | None = Field(default=None, foreign_key="message.id")
     # Files the customer attached: Slack's id, name, mimetype, size and private URL.
     files: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
@@ -99,11 +125,16 @@ class ModelCall(SQLModel, table=True):
             postgresql_where=text("tier = 'strong'"),
             sqlite_where=text("tier = 'strong'"),
         ),
+        # Budgets and /costs @user: one sender's calls of a period (migration 0008).
+        Index("ix_model_call_user", "user_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
     message_id: int | None = Field(default=None, foreign_key="message.id")
+    # Who the call is charged to: the sender of the message it answered (not the thread's
+    # starter; kept when a purge deletes the message).
+    user_id: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     provider: str = Field(max_length=32)
     model: str = Field(max_length=128)
     tier: str = Field(max_length=16)

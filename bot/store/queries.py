@@ -19,6 +19,7 @@ from bot.store.models import (
     Message,
     MessageRole,
     MessageStatus,
+    MessageVerdict,
     SlackEvent,
     utcnow,
 )
@@ -111,6 +112,7 @@ async def record_inbound(db: Database, msg: Inbound) -> int | None:
             "slack_ts": msg.ts,
             "files": list(msg.files),
             "status": MessageStatus.PENDING,
+            "verdict": MessageVerdict.UNDECIDED,
             "created_at": now,
         }
         message_id = (await conn.execute(stmts.message, message)).scalar_one_or_none()
@@ -258,21 +260,25 @@ async def finish(
     tier: str | None = None,
     kind: str | None = None,
     posted_pieces: int = 0,
+    verdict: str = MessageVerdict.UNDECIDED,
 ) -> bool:
     """Store the bot's reply and close the inbound message, in one transaction, if this
     process's claim (`token`) still holds it. `posted_pieces`: of a reply Slack refused
-    partway, the pieces it did post.
+    partway, the pieces it did post. `verdict`: what the checks decided about the message.
 
     If the claim was lost meanwhile (a lead answered the case in the moment between the
     handoff and this, or the lease ran out), the message is left as its new owner set it, and
     the reply is kept only if Slack took it (it is in the thread); False then."""
-    values: dict[str, Any] = {"status": status}
+    values: dict[str, Any] = {"status": status, "verdict": verdict}
     if status == MessageStatus.FAILED:
         values["claimed_at"] = utcnow()  # the sweeper posts the reply again a lease later
     async with db.session() as s:
         closed = await s.exec(
             update(Message).where(*_still_held(message.id or 0, token)).values(**values)
         )
+        if not closed.rowcount:
+            # A lead answered meanwhile: the checks' decision stands all the same.
+            await _decide(s, message.id or 0, verdict)
         if not closed.rowcount and reply_ts is None:
             await s.commit()
             return False
@@ -293,14 +299,26 @@ async def finish(
         return bool(closed.rowcount)
 
 
-async def hold(db: Database, message_id: int, token: datetime) -> None:
-    """A person owns the thread: the message stays unanswered by the bot (if this process's
-    claim still holds it)."""
+async def hold(db: Database, message_id: int, token: datetime, verdict: str) -> None:
+    """The bot stays silent (a person owns the thread, or the sender is over the rate): the
+    message stays unanswered by the bot, if this process's claim still holds it."""
     async with db.session() as s:
         await s.exec(
-            update(Message).where(*_still_held(message_id, token)).values(status=MessageStatus.HELD)
+            update(Message)
+            .where(*_still_held(message_id, token))
+            .values(status=MessageStatus.HELD, verdict=verdict)
         )
         await s.commit()
+
+
+async def _decide(s: AsyncSession, message_id: int, verdict: str) -> None:
+    """Record the checks' verdict on a message not decided yet (the first decision stands)."""
+    if verdict != MessageVerdict.UNDECIDED:
+        await s.exec(
+            update(Message)
+            .where(col(Message.id) == message_id, col(Message.verdict) == MessageVerdict.UNDECIDED)
+            .values(verdict=verdict)
+        )
 
 
 def _unposted_reply_to(message_id: Any, written_after: datetime | None = None) -> Any:
