@@ -121,7 +121,7 @@ async def test_chat_records_in_the_main_database_only_when_asked(
     assert conv.user_id == "cli:alice@example.com"
 
 
-async def test_chat_takes_a_database_url(
+async def test_chat_takes_a_database_url_and_has_the_demo_orders_there(
     env: dict[str, str], workdir: Path, tmp_path: Path, fake_anthropic: FakeAnthropic
 ) -> None:
     elsewhere = tmp_path / "elsewhere.db"
@@ -129,7 +129,8 @@ async def test_chat_takes_a_database_url(
         "chat",
         "--database",
         f"sqlite:///{elsewhere}",
-        env=env | model_env(fake_anthropic),
+        # Production's setting: no demo orders in the main store. The chat's sandbox has them.
+        env=env | model_env(fake_anthropic) | {"SUPPORTBOT_DEMO_ORDERS": "false"},
         cwd=workdir,
         stdin=b"where is my order 1042?\n",
     )
@@ -311,6 +312,16 @@ async def test_serve_checks_the_token_and_warns_when_no_leads_are_set(
     warnings = [line for line in served.output.splitlines() if " WARNING " in line]
     assert any("SUPPORTBOT_LEADS_CHANNEL is not set" in line for line in warnings)
     assert any("SUPPORTBOT_LEAD_USERS is not set" in line for line in warnings)
+
+
+async def test_serve_starts_with_a_warning_when_slack_cannot_check_the_token(
+    serve_env: dict[str, str], workdir: Path, tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    # Slack failing is not a refused token: events are still taken and answered later.
+    fake_slack.fail("auth.test", 500, {"ok": False, "error": "fatal_error"}, times=10)
+    async with serve(serve_env, workdir, tmp_path / "serve.log") as served:
+        assert await served.stop() == 0, served.output
+    assert "auth.test failed" in served.output
 
 
 def test_no_warning_when_the_leads_are_set() -> None:
