@@ -503,14 +503,8 @@ async def _purge(settings: Settings, older_than: timedelta) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="supportbot",
-        description=__doc__,
-        epilog="`supportbot COMMAND --help` tells more about one.",
-    )
-    # argparse lists every command with its help below: nothing to keep in step by hand.
-    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+def _add_serve_and_chat(sub: Any) -> None:
+    """The bot itself, in Slack and in the terminal."""
     serve = sub.add_parser(
         "serve", help="run the Slack bot (HTTP, or Socket Mode with SLACK_APP_TOKEN)"
     )
@@ -540,6 +534,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="record the chat in DATABASE_URL, where the leads and /costs see it",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="supportbot",
+        description=__doc__,
+        epilog="`supportbot COMMAND --help` tells more about one.",
+    )
+    # argparse lists every command with its help below: nothing to keep in step by hand.
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+    _add_serve_and_chat(sub)
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="create or migrate the schema to the newest version")
