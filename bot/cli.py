@@ -1,14 +1,16 @@
-"""`supportbot` command line: serve, chat, db, orders, customers."""
+"""`supportbot`: the Slack support bot, and what its operators and support leads run in a
+terminal (one command each, listed below)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 import uuid
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,16 +20,18 @@ from bot.agent.pipeline import Reply
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
 from bot.processes import supervise
-from bot.store.models import Conversation
+from bot.store.models import Conversation, EscalationStatus
 
 log = logging.getLogger("supportbot")
 
 
-def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
+    """`quiet` (a terminal chat): warnings and errors only, unless SUPPORTBOT_LOG_LEVEL is set,
+    so that no log line (the SDKs' HTTP requests) comes between a question and its answer."""
+    level = settings.log_level.upper()
+    if quiet and "log_level" not in settings.model_fields_set:
+        level = "WARNING"
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log_privacy.install(settings.secrets())
     # Migration chatter is not news at every start.
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -72,6 +76,50 @@ async def _serve(settings: Settings, host: str, port: int, reuse_port: bool = Fa
         await client.session.close()
 
 
+# What Slack answers a token it does not take (auth.test's documented errors).
+_TOKEN_REFUSED = frozenset(
+    {"not_authed", "invalid_auth", "token_revoked", "token_expired", "account_inactive"}
+)
+
+
+async def _check_bot_token(settings: Settings) -> None:
+    """Ask Slack (auth.test) whether it takes SLACK_BOT_TOKEN; a refused token stops the start.
+    Slack out of reach or failing is only a warning: events are still taken, answered later."""
+    import aiohttp
+    from slack_sdk.errors import SlackApiError
+
+    from bot.app import slack_client
+
+    client = slack_client(settings)
+    try:
+        who = await client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error in _TOKEN_REFUSED:
+            raise ConfigError(
+                f"Slack refused SLACK_BOT_TOKEN ({error}). Copy the 'Bot User OAuth Token' "
+                "(xoxb-...) again from the app's 'OAuth & Permissions' page at "
+                "https://api.slack.com/apps (reinstall the app there if the token was revoked)."
+            ) from exc
+        log.warning(
+            "Slack's auth.test failed (%s); starting anyway", error or exc.response.status_code
+        )
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        log.warning(
+            "could not reach Slack at SLACK_API_URL to check SLACK_BOT_TOKEN (%s); starting anyway",
+            type(exc).__name__,
+        )
+    else:
+        log.info(
+            "Slack takes SLACK_BOT_TOKEN: bot user %s of team %s",
+            who.get("user_id"),
+            who.get("team_id"),
+        )
+    finally:
+        if client.session is not None:
+            await client.session.close()
+
+
 async def _prepare(settings: Settings) -> None:
     """Migrate and seed once, before several serve processes start."""
     from bot.services import prepare_database
@@ -112,7 +160,21 @@ class TerminalDelivery:
         print(f"(for the leads: {text})", flush=True)
 
 
+def chat_database_url(main_url: str) -> str:
+    """The terminal chat's own database: beside a SQLite main database (`supportbot.db` ->
+    `supportbot-chat.db`), else `supportbot-chat.db` in the working directory."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(main_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        return str(url.set(database=str(path.with_name(f"{path.stem}-chat{path.suffix}"))))
+    return "sqlite:///supportbot-chat.db"
+
+
 async def _chat(settings: Settings, email: str, lead: bool) -> None:
+    from sqlalchemy.engine import make_url
+
     from bot.services import build_services, prepare_database
     from bot.store import queries
 
@@ -124,7 +186,11 @@ async def _chat(settings: Settings, email: str, lead: bool) -> None:
     )
     await prepare_database(services.settings, services.db)
     thread = f"cli-{uuid.uuid4().hex[:12]}"
-    print(f"Talking to supportbot as {email} (model {settings.primary_model}). Ctrl-D ends.")
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(
+        f"Talking to supportbot as {email} (model {settings.primary_model}), "
+        f"recorded in {where}. Ctrl-D ends."
+    )
     turn = 0
     try:
         while True:
@@ -143,22 +209,50 @@ async def _chat(settings: Settings, email: str, lead: bool) -> None:
         await services.close()
 
 
-async def _db_migrate(settings: Settings, command: str, revision: str) -> None:
+async def _db_migrate(settings: Settings, command: str, revision: str) -> int:
     from bot.store.db import Database
 
     db = Database(settings.database_url)
     try:
-        if command == "downgrade":
-            await db.downgrade(revision)
-        else:
+        if command == "upgrade":
             await db.upgrade()
+            print("database schema is up to date")
+            return 0
+        current = await db.current_revision()
+        _check_downgrade(revision, current)
+        await db.downgrade(revision)
     finally:
         await db.close()
-    print(
-        f"database schema is at {revision}"
-        if command == "downgrade"
-        else "database schema is up to date"
-    )
+    print(f"database schema is at {revision}")
+    return 0
+
+
+def _check_downgrade(revision: str, current: str | None) -> None:
+    """Refuse, in one line, a revision that is unknown or not older than the schema's; with
+    no revision, list them."""
+    from bot.store.db import revisions
+
+    known = [*revisions(), None]  # newest first; None: 'base', the empty schema
+    ids = [r.id if r else "base" for r in known]
+    if not revision:
+        listing = "\n".join(
+            f"  {r.id if r else 'base':<6}{r.title if r else 'an empty schema'}"
+            + ("  (current)" if r and r.id == current else "")
+            for r in known
+        )
+        raise ConfigError(f"give the revision to go back to:\n{listing}")
+    if revision not in ids:
+        raise ConfigError(
+            f"no revision {revision!r}; the revisions are {', '.join(ids)}"
+            f" (the database is at {current or 'none: never migrated'})"
+        )
+    if current is None or current not in ids:
+        raise ConfigError("the database was never migrated: there is nothing to go back from")
+    if ids.index(revision) < ids.index(current):
+        raise ConfigError(
+            f"the database is at {current}, older than {revision}: "
+            "`supportbot db upgrade` goes forward"
+        )
 
 
 async def _orders_import(settings: Settings, path: Path) -> None:
@@ -190,7 +284,7 @@ async def _customers_link(settings: Settings, user_id: str, email: str) -> None:
     print(f"linked Slack user {user_id} to {email.strip().lower()}")
 
 
-async def _escalations(settings: Settings, status: str | None, as_json: bool) -> None:
+async def _escalations(settings: Settings, status: str, as_json: bool) -> None:
     import json
 
     from bot.store import escalations
@@ -199,14 +293,18 @@ async def _escalations(settings: Settings, status: str | None, as_json: bool) ->
     db = Database(settings.database_url)
     try:
         await db.upgrade()
-        items = await escalations.listing(db, status)
+        items = await escalations.listing(db, None if status == ALL else status)
     finally:
         await db.close()
     if as_json:
         print(json.dumps([e.model_dump(mode="json") for e in items], indent=2))
         return
     if not items:
-        print("no escalations" + (f" with status {status}" if status else ""))
+        print(
+            "no escalations"
+            if status == ALL
+            else f"no {status} escalations (--status all: every one)"
+        )
         return
     for e in items:
         lead = f" lead={e.lead_user_id}" if e.lead_user_id else ""
@@ -385,7 +483,33 @@ def _age(text: str) -> timedelta:
     number, unit = text[:-1], text[-1:]
     if unit not in units or not number.isdigit() or int(number) <= 0:
         raise ConfigError(f"--older-than takes a number and d, h or m, like 90d (not {text!r})")
-    return timedelta(**{units[unit]: int(number)})
+    try:
+        age = timedelta(**{units[unit]: int(number)})
+    except OverflowError:
+        age = timedelta.max
+    if age > MAX_AGE:
+        raise ConfigError(f"--older-than goes back {MAX_AGE.days} days at most (not {text!r})")
+    return age
+
+
+# The longest look back of `stats --days` and `purge --older-than`: a century.
+MAX_AGE = timedelta(days=36_500)
+ALL = "all"  # `escalations --status all`
+
+
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
+        return value
+
+    return parse
 
 
 async def _purge(settings: Settings, older_than: timedelta) -> None:
@@ -405,17 +529,16 @@ async def _purge(settings: Settings, older_than: timedelta) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="supportbot", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def _add_serve_and_chat(sub: Any) -> None:
+    """The bot itself, in Slack and in the terminal."""
     serve = sub.add_parser(
         "serve", help="run the Slack bot (HTTP, or Socket Mode with SLACK_APP_TOKEN)"
     )
-    serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=_whole_number(0, 65535), default=3000, help="default 3000")
+    serve.add_argument("--host", default="0.0.0.0", help="default 0.0.0.0 (every interface)")
     serve.add_argument(
         "--processes",
-        type=int,
+        type=_whole_number(1, 256),
         default=1,
         metavar="N",
         help="serve processes on the port (one per core uses the machine; default 1)",
@@ -425,32 +548,75 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the bot in the terminal, through the same pipeline")
     chat.add_argument("--email", default="alice@example.com", help="the customer you speak as")
     chat.add_argument("--lead", action="store_true", help="speak as a support lead")
+    chat_db = chat.add_mutually_exclusive_group()
+    chat_db.add_argument(
+        "--database",
+        metavar="URL",
+        help="where the chat is recorded (default: a SQLite file of its own, apart from the "
+        "leads' queues and reports: DATABASE_URL's with -chat added, e.g. supportbot-chat.db)",
+    )
+    chat_db.add_argument(
+        "--main-database",
+        action="store_true",
+        help="record the chat in DATABASE_URL, where the leads and /costs see it",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="supportbot",
+        description=__doc__,
+        epilog="`supportbot COMMAND --help` tells more about one.",
+    )
+    # argparse lists every command with its help below: nothing to keep in step by hand.
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+    _add_serve_and_chat(sub)
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="create or migrate the schema to the newest version")
     down = db_sub.add_parser(
         "downgrade", help="migrate the schema back to an older revision (before an older release)"
     )
-    down.add_argument("revision", help="the revision to go back to, e.g. 0006 ('base': empty)")
+    down.add_argument(
+        "revision",
+        nargs="?",
+        default="",
+        help="the revision to go back to, e.g. 0006 ('base': empty); without it, the list",
+    )
     orders = sub.add_parser("orders", help="the embedded order store")
     orders_sub = orders.add_subparsers(dest="orders_command", required=True)
     imp = orders_sub.add_parser("import", help="import orders from a JSON or CSV file")
-    imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "file",
+        type=Path,
+        help='JSON: a list of orders or {"orders": [...]}; CSV: one order a row, items as JSON',
+    )
     customers = sub.add_parser("customers", help="customer identities")
     customers_sub = customers.add_subparsers(dest="customers_command", required=True)
     link = customers_sub.add_parser("link", help="link a Slack user to a customer email")
-    link.add_argument("slack_user_id")
-    link.add_argument("email")
+    link.add_argument(
+        "slack_user_id", help="a Slack member id, U...: profile -> More -> Copy member ID"
+    )
+    link.add_argument("email", help="the customer's email, as in the orders")
     stats = sub.add_parser("stats", help="satisfaction by tier and the resolution rate")
-    stats.add_argument("--days", type=int, default=30)
-    stats.add_argument("--json", action="store_true")
+    stats.add_argument(
+        "--days", type=_whole_number(1, MAX_AGE.days), default=30, help="look back (default 30)"
+    )
+    stats.add_argument("--json", action="store_true", help="JSON instead of text")
     knowledge = sub.add_parser("knowledge", help="the help-center articles (KNOWLEDGE_DIR)")
     knowledge_sub = knowledge.add_subparsers(dest="knowledge_command", required=True)
     knowledge_sub.add_parser("reindex", help="rebuild the search index from the folder")
     purge = sub.add_parser("purge", help="delete old conversations' messages (spend is kept)")
-    purge.add_argument("--older-than", required=True, help="age like 90d, 12h or 30m")
+    purge.add_argument(
+        "--older-than", required=True, metavar="AGE", help="age like 90d, 12h or 30m"
+    )
     esc = sub.add_parser("escalations", help="list escalations, oldest first")
-    esc.add_argument("--status", choices=["open", "claimed", "answered", "dismissed"])
+    esc.add_argument(
+        "--status",
+        choices=[*EscalationStatus, ALL],
+        default=EscalationStatus.OPEN,
+        help="the ones waiting for a lead by default (open, like the App Home); all: every one",
+    )
     esc.add_argument("--json", action="store_true", help="JSON instead of one line each")
     guard = sub.add_parser("guard", help="the instruction-hierarchy checks")
     guard_sub = guard.add_subparsers(dest="guard_command", required=True)
@@ -462,7 +628,9 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--period", default="today", help="today, week, month, 7d or 30d (UTC)")
     cost.add_argument("--thread", metavar="LINK", help="one thread: a Slack message link")
     cost.add_argument("--user", metavar="SLACK_USER_ID", help="one customer's spend")
-    cost.add_argument("--json", action="store_true", help="JSON (keys in docs/costs.md)")
+    cost.add_argument(
+        "--json", action="store_true", help="JSON (keys: see the README, section 'Costs')"
+    )
     return parser
 
 
@@ -470,24 +638,28 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        _setup_logging(settings)
+        _setup_logging(settings, quiet=args.command == "chat")
         if args.command == "serve":
             settings.check_serve()
-            if args.processes < 1:
-                raise ConfigError("--processes must be 1 or more")
+            if not args.reuse_port:  # once, in the parent of --processes N
+                asyncio.run(_check_bot_token(settings))
+                for warning in settings.serve_warnings():
+                    log.warning("%s", warning)
             if args.processes > 1:
                 asyncio.run(_prepare(settings))
                 return supervise(args.processes, args.host, args.port)
             _run_loop(_serve(settings, args.host, args.port, args.reuse_port))
         elif args.command == "chat":
-            settings.check_models()
-            settings.check_orders()
+            settings.check_chat()
+            if not args.main_database:
+                # A sandbox of its own, with the demo orders whatever SUPPORTBOT_DEMO_ORDERS says.
+                database = args.database or chat_database_url(settings.database_url)
+                update = {"database_url": database, "load_demo_orders": True}
+                settings = settings.model_copy(update=update)
             asyncio.run(_chat(settings, args.email.lower(), args.lead))
         elif args.command == "db":
             revision = getattr(args, "revision", "").strip()
-            if args.db_command == "downgrade" and not revision:
-                raise ConfigError("give the revision to go back to, e.g. 0006 (or 'base')")
-            asyncio.run(_db_migrate(settings, args.db_command, revision))
+            return asyncio.run(_db_migrate(settings, args.db_command, revision))
         elif args.command == "orders":
             if not args.file.is_file():
                 raise ConfigError(f"{args.file} is not a file")
@@ -511,6 +683,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"supportbot: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`supportbot costs --json | head`): nothing to tell it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (ValueError, OSError) as exc:
         print(f"supportbot: {exc}", file=sys.stderr)
         return 1

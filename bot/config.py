@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -139,7 +141,7 @@ class Settings(BaseSettings):
 
     # Costs: negotiated prices per `provider:model`, USD per million tokens, keys
     # input_mtok, output_mtok, cache_read_mtok, cache_write_mtok (missing keys: list price).
-    price_overrides: dict[str, dict[str, Decimal]] = Field(
+    price_overrides: Annotated[dict[str, dict[str, Decimal]], NoDecode] = Field(
         default_factory=dict, validation_alias="SUPPORTBOT_PRICE_OVERRIDES"
     )
     budget_thread_usd: Decimal | None = Field(
@@ -181,6 +183,18 @@ class Settings(BaseSettings):
         "suggested_prompts",
         mode="before",
     )(_split_csv)
+
+    @field_validator("price_overrides", mode="before")
+    @classmethod
+    def _json_object(cls, value: object) -> object:
+        # Decoded here rather than by the settings source, whose error names neither the
+        # variable nor what is wrong with it.
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value) if value.strip() else {}
+        except ValueError as exc:
+            raise ValueError(f"is not valid JSON ({exc})") from exc
 
     @field_validator("primary_model", "strong_model")
     @classmethod
@@ -232,59 +246,118 @@ class Settings(BaseSettings):
             *self.strong_fallback_models,
         ]
 
-    def check_models(self) -> None:
-        """Refuse to start when a configured provider has no credentials."""
+    def _model_problems(self) -> list[str]:
+        """A configured provider without credentials."""
         providers = {parse_model_ref(ref)[0] for ref in self.model_refs()}
+        problems = []
         if "anthropic" in providers and not self.anthropic_api_key:
-            raise ConfigError(
+            problems.append(
                 "ANTHROPIC_API_KEY is not set but a model uses `anthropic:`. Create a key in the "
                 "Anthropic console (https://console.anthropic.com/settings/keys), or point "
                 "SUPPORTBOT_PRIMARY_MODEL / SUPPORTBOT_STRONG_MODEL at `openai:` models."
             )
         if "openai" in providers and not (self.openai_api_key or self.openai_base_url):
-            raise ConfigError(
+            problems.append(
                 "OPENAI_API_KEY is not set but a model uses `openai:`. Create a key at "
                 "https://platform.openai.com/api-keys, or set OPENAI_BASE_URL to a self-hosted "
                 "OpenAI-compatible server."
             )
+        return problems
 
-    def check_orders(self) -> None:
+    def _order_problems(self) -> list[str]:
         if self.orders_backend == "http" and not self.orders_api_url:
-            raise ConfigError(
+            return [
                 "ORDERS_BACKEND=http needs ORDERS_API_URL, the base URL of your order service "
-                "(see the README, section 'Order service')."
-            )
+                f"(see the README, section '{README_ORDERS_SECTION}')."
+            ]
+        return []
 
-    def check_slack(self) -> None:
-        """Refuse to serve Slack without the tokens it needs, saying where to find them."""
+    def _slack_problems(self) -> list[str]:
+        """The Slack tokens serving needs, saying where to find them."""
+        problems = []
         if not self.slack_bot_token:
-            raise ConfigError(
+            problems.append(
                 "SLACK_BOT_TOKEN is not set. Create the app from manifest.yml at "
                 "https://api.slack.com/apps, install it to your workspace, and copy the "
                 "'Bot User OAuth Token' (xoxb-...) from the app's 'OAuth & Permissions' page."
             )
         if not self.slack_app_token and not self.slack_signing_secret:
-            raise ConfigError(
+            problems.append(
                 "SLACK_SIGNING_SECRET is not set. Copy the 'Signing Secret' from the app's "
                 "'Basic Information' page at https://api.slack.com/apps (or set SLACK_APP_TOKEN, "
                 "an xapp- token with connections:write, to use Socket Mode)."
             )
+        return problems
 
     def check_serve(self) -> None:
-        self.check_slack()
-        self.check_models()
-        self.check_orders()
+        """Refuse to serve without what serving needs, naming every missing setting at once."""
+        _refuse(self._slack_problems() + self._model_problems() + self._order_problems())
+
+    def check_chat(self) -> None:
+        """Refuse a terminal chat without model credentials or an order service URL."""
+        _refuse(self._model_problems() + self._order_problems())
+
+    def serve_warnings(self) -> list[str]:
+        """Settings serving works without, but whose absence a newcomer should hear of."""
+        warnings = []
+        if not self.leads_channel:
+            warnings.append(
+                "SUPPORTBOT_LEADS_CHANNEL is not set: escalations are not posted to a channel "
+                "(only the App Home and `supportbot escalations` list them) and budget alerts "
+                "are dropped. Set it to the id of your leads channel (C...)."
+            )
+        if not self.lead_users:
+            warnings.append(
+                "SUPPORTBOT_LEAD_USERS is not set: nobody can act on escalations or use /costs. "
+                "Set it to the Slack member ids of your support leads (U...), or a user group "
+                "id (S...)."
+            )
+        return warnings
+
+
+# The README section on the order backends, cited by configuration errors (a test checks
+# that the README has it).
+README_ORDERS_SECTION = "Orders and the help center"
+
+
+def _refuse(problems: list[str]) -> None:
+    if len(problems) == 1:
+        raise ConfigError(problems[0])
+    if problems:
+        listed = "\n".join(f"  - {problem}" for problem in problems)
+        raise ConfigError(f"{len(problems)} settings need attention:\n{listed}")
+
+
+def variable_of(field_name: str) -> str:
+    """The environment variable that sets a field of `Settings`."""
+    field = Settings.model_fields.get(field_name)
+    alias = field.validation_alias if field is not None else None
+    return alias if isinstance(alias, str) else field_name.upper()
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment and `.env`, turning validation errors into words."""
+    """Read settings from the environment and `.env`; every error in words that name the
+    environment variable to fix (the one place settings errors are turned into words)."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(_describe(err["loc"], err["msg"]) for err in exc.errors())
         raise ConfigError(f"Invalid configuration: {problems}") from exc
+    except SettingsError as exc:
+        # A source that could not decode a value names the field, not the variable.
+        match = re.search(r'field "(\w+)"', str(exc))
+        variable = variable_of(match.group(1)) if match else "a setting"
+        raise ConfigError(
+            f"Invalid configuration: {variable} could not be read ({exc.__cause__ or exc})"
+        ) from exc
+
+
+def _describe(loc: tuple[int | str, ...], message: str) -> str:
+    if not loc:
+        return message
+    first, *rest = loc
+    where = ".".join([variable_of(str(first)), *(str(part) for part in rest)])
+    return f"{where}: {message.removeprefix('Value error, ')}"

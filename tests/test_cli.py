@@ -423,6 +423,7 @@ async def test_chat_answers_in_the_terminal_and_records_everything(
         "chat",
         "--email",
         "alice@example.com",
+        "--main-database",  # by default the chat keeps to its own (test_cli_usage.py)
         env=env | model_env(fake_anthropic),
         cwd=workdir,
         stdin=b"where is my order 1042?\n",

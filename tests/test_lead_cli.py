@@ -78,7 +78,7 @@ def test_escalations_lists_by_status_as_text_and_json(
     items: list[dict[str, Any]] = json.loads(capsys.readouterr().out)
     assert [(i["id"], i["status"]) for i in items] == [(1, "open"), (3, "open")]
     assert items[0]["reasons"] == ["customer_request"]
-    assert main(["escalations"]) == 0
+    assert main(["escalations", "--status", "all"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and "dismissed" in lines[1] and "lead=ULEAD" in lines[1]
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
@@ -117,6 +120,11 @@ class Database:
         """Bring the schema back to an older revision (rolling back a release)."""
         await self._migrate(_downgrade_sync, revision)
 
+    async def current_revision(self) -> str | None:
+        """The schema's revision; None for a database never migrated."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(_current_revision_sync)
+
     async def _migrate(self, run: Callable[[Connection, str], None], revision: str) -> None:
         """Run migrations in one transaction, one process at a time."""
         async with self.engine.connect() as conn:
@@ -161,6 +169,25 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class Revision:
+    id: str
+    title: str
+
+
+def revisions() -> list[Revision]:
+    """The schema's revisions, newest first, each with the first line of its description."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [
+        Revision(str(rev.revision), (rev.doc or "").strip().splitlines()[0] if rev.doc else "")
+        for rev in script.walk_revisions()
+    ]
+
+
+def _current_revision_sync(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -45,6 +45,8 @@ class FakeSlack:
     delays: dict[str, float] = field(default_factory=dict)
     # name -> (mimetype, bytes) served at /files/{name} to requests bearing the bot token
     hosted: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # Tokens Slack no longer takes (the app was uninstalled or the token rotated).
+    revoked_tokens: set[str] = field(default_factory=set)
     # Far from the tests' own message ts (numbered from 1), so a reply never shares a ts with one.
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(900_000))
 
@@ -136,8 +138,18 @@ class FakeSlack:
             status, headers, body = fault
             call.response = body
             return web.json_response(body, status=status, headers=headers)
-        call.response = self.answer(method, args)
+        call.response = self._refused_token(call.token) or self.answer(method, args)
         return web.json_response(call.response)
+
+    def _refused_token(self, token: str) -> dict[str, Any] | None:
+        """Slack's answer (HTTP 200, `ok: false`) to a call with a token it does not take."""
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if token in self.revoked_tokens:
+            return {"ok": False, "error": "token_revoked"}
+        if not token.startswith(("xoxb-", "xoxp-", "xapp-")):
+            return {"ok": False, "error": "invalid_auth"}
+        return None
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -16,6 +17,8 @@ from bot.errors import OrderServiceError
 from bot.store.db import Database
 from bot.store.models import Order
 from bot.store.queries import insert_ignore
+
+log = logging.getLogger(__name__)
 
 
 class OrderItem(BaseModel):
@@ -90,10 +93,22 @@ class HttpOrders:
             async with self._client().get(self._base + path, params=params) as resp:
                 if resp.status == 404:
                     return None
+                if resp.status in (401, 403):
+                    # Not an outage: every lookup fails until the operator fixes the token.
+                    log.error(
+                        "configuration error: the order service refused our credentials "
+                        "(HTTP %d); set ORDERS_API_TOKEN to a token it accepts",
+                        resp.status,
+                    )
+                    raise OrderServiceError(
+                        f"order service refused ORDERS_API_TOKEN ({resp.status})"
+                    )
                 if resp.status != 200:
+                    log.warning("the order service answered HTTP %d", resp.status)
                     raise OrderServiceError(f"order service answered HTTP {resp.status}")
                 return await resp.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError) as exc:
+            log.warning("the order service (ORDERS_API_URL) is unreachable: %s", type(exc).__name__)
             raise OrderServiceError(f"order service unreachable: {type(exc).__name__}") from exc
 
     async def get(self, order_id: str) -> OrderRecord | None:
@@ -118,31 +133,62 @@ class HttpOrders:
 
 
 def parse_order_file(text: str, filename: str) -> list[OrderRecord]:
-    """Orders from a JSON list (or {"orders": [...]}) or a CSV with an `items` JSON column."""
-    if filename.lower().endswith(".csv"):
-        import csv
-        import io
+    """Orders from a JSON list (or {"orders": [...]}) or a CSV with an `items` JSON column;
+    a ValueError of one line naming the file for anything else, an empty file included."""
+    parse = _parse_csv if filename.lower().endswith(".csv") else _parse_json
+    records = parse(text, filename)
+    if not records:
+        raise ValueError(f"{filename} holds no orders")
+    return records
 
-        records = []
-        for line_no, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-            try:
-                for key in ("items", "shipping_address"):
-                    if row.get(key):
-                        row[key] = json.loads(row[key])
-                    else:
-                        row.pop(key, None)
-                records.append(
-                    OrderRecord.model_validate({k: v for k, v in row.items() if v != ""})
-                )
-            except (ValueError, ValidationError) as exc:
-                raise ValueError(f"{filename} line {line_no}: {exc}") from exc
-        return records
+
+REQUIRED_FIELDS = [name for name, field in OrderRecord.model_fields.items() if field.is_required()]
+
+
+def _problems(exc: ValidationError) -> str:
+    """A validation error in one line, without the values (customer data)."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in err['loc']) or 'order'}: {err['msg']}"
+        for err in exc.errors()
+    )
+
+
+def _parse_csv(text: str, filename: str) -> list[OrderRecord]:
+    import csv
+    import io
+
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise ValueError(f"{filename} holds no orders")
+    missing = [name for name in REQUIRED_FIELDS if name not in (reader.fieldnames or [])]
+    if missing:
+        raise ValueError(
+            f"{filename} has no column {', '.join(missing)} (an order file's columns: "
+            f"{', '.join(REQUIRED_FIELDS)}; items is a JSON list)"
+        )
+    records = []
+    for line_no, row in enumerate(reader, start=2):
+        try:
+            for key in ("items", "shipping_address"):
+                if row.get(key):
+                    row[key] = json.loads(row[key])
+                else:
+                    row.pop(key, None)
+            records.append(OrderRecord.model_validate({k: v for k, v in row.items() if v != ""}))
+        except ValidationError as exc:
+            raise ValueError(f"{filename} line {line_no}: {_problems(exc)}") from exc
+        except ValueError as exc:
+            raise ValueError(f"{filename} line {line_no}: {exc}") from exc
+    return records
+
+
+def _parse_json(text: str, filename: str) -> list[OrderRecord]:
     try:
         data = json.loads(text)
     except ValueError as exc:
         raise ValueError(f"{filename} is not valid JSON: {exc}") from exc
-    if isinstance(data, dict):
-        data = data.get("orders", [])
+    if isinstance(data, dict) and "orders" in data:
+        data = data["orders"]
     if not isinstance(data, list):
         raise ValueError(f'{filename}: expected a list of orders or {{"orders": [...]}}')
     records = []
@@ -150,7 +196,7 @@ def parse_order_file(text: str, filename: str) -> list[OrderRecord]:
         try:
             records.append(OrderRecord.model_validate(item))
         except ValidationError as exc:
-            raise ValueError(f"{filename} order {number}: {exc}") from exc
+            raise ValueError(f"{filename} order {number}: {_problems(exc)}") from exc
     return records
 
 
