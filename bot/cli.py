@@ -571,6 +571,13 @@ def build_parser() -> argparse.ArgumentParser:
     # argparse lists every command with its help below: nothing to keep in step by hand.
     sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
     _add_serve_and_chat(sub)
+    _add_data_commands(sub)
+    _add_report_commands(sub)
+    return parser
+
+
+def _add_data_commands(sub: Any) -> None:
+    """db, orders, customers, knowledge, purge: what the bot's database holds."""
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="create or migrate the schema to the newest version")
@@ -598,11 +605,6 @@ def build_parser() -> argparse.ArgumentParser:
         "slack_user_id", help="a Slack member id, U...: profile -> More -> Copy member ID"
     )
     link.add_argument("email", help="the customer's email, as in the orders")
-    stats = sub.add_parser("stats", help="satisfaction by tier and the resolution rate")
-    stats.add_argument(
-        "--days", type=_whole_number(1, MAX_AGE.days), default=30, help="look back (default 30)"
-    )
-    stats.add_argument("--json", action="store_true", help="JSON instead of text")
     knowledge = sub.add_parser("knowledge", help="the help-center articles (KNOWLEDGE_DIR)")
     knowledge_sub = knowledge.add_subparsers(dest="knowledge_command", required=True)
     knowledge_sub.add_parser("reindex", help="rebuild the search index from the folder")
@@ -610,6 +612,15 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument(
         "--older-than", required=True, metavar="AGE", help="age like 90d, 12h or 30m"
     )
+
+
+def _add_report_commands(sub: Any) -> None:
+    """stats, escalations, guard, costs: what leads read."""
+    stats = sub.add_parser("stats", help="satisfaction by tier and the resolution rate")
+    stats.add_argument(
+        "--days", type=_whole_number(1, MAX_AGE.days), default=30, help="look back (default 30)"
+    )
+    stats.add_argument("--json", action="store_true", help="JSON instead of text")
     esc = sub.add_parser("escalations", help="list escalations, oldest first")
     esc.add_argument(
         "--status",
@@ -631,7 +642,6 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument(
         "--json", action="store_true", help="JSON (keys: see the README, section 'Costs')"
     )
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

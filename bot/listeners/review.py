@@ -83,6 +83,15 @@ async def act(
     return None
 
 
+async def _refuse(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """Tell the clicker privately why nothing happened, where they clicked."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    if channel:
+        await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
+
+
 def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
     checks = LeadAnswerChecks(
         services.db,
@@ -91,14 +100,6 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
         protected_prompt=services.answerer.protected_prompt,
         canary=services.answerer.canary,
     )
-
-    async def refuse(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id"
-        )
-        user = body["user"]["id"]
-        if channel:
-            await client.chat_postEphemeral(channel=channel, user=user, text=text)
 
     @app.action(re.compile(f"^{ACTION_PREFIX}"))
     async def on_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -112,7 +113,7 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
             log.warning("ignored a malformed escalation action")
             return
         if not await services.identity.is_lead(user):
-            await refuse(client, body, NOT_A_LEAD)
+            await _refuse(client, body, NOT_A_LEAD)
             return
         if action == LeadAction.SEND_EDITED:
             found = await escalations.get(services.db, escalation_id)
@@ -121,7 +122,7 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
             return
         refusal = await act(services, outbox, checks, escalation_id, action, user)
         if refusal is not None:
-            await refuse(client, body, refusal)
+            await _refuse(client, body, refusal)
 
     @app.view(EDIT_CALLBACK)
     async def on_edit_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
