@@ -23,6 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import log_context
 from bot.agent.worker import Worker
 from bot.config import Settings
 from bot.health import Health, Readiness
@@ -65,8 +66,15 @@ class _SupportApp(AsyncApp):
         self._worker = worker
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
-        with self._worker.acknowledging():
-            return await super().async_dispatch(req)
+        # Every line logged while handling the event, and in the answer it schedules (the
+        # task copies this context), names its event id; HTTP and Socket Mode both come here.
+        body = req.body if isinstance(req.body, dict) else {}
+        correlation = log_context.event_id.set(log_context.slack_event_id(body))
+        try:
+            with self._worker.acknowledging():
+                return await super().async_dispatch(req)
+        finally:
+            log_context.event_id.reset(correlation)
 
 
 def create_app(settings: Settings, services: Services, client: AsyncWebClient) -> AsyncApp:

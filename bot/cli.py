@@ -15,8 +15,9 @@ from typing import Any
 
 from bot import log_privacy
 from bot.agent.pipeline import Reply
-from bot.config import Settings, load_settings
+from bot.config import LogFormat, Settings, load_settings
 from bot.errors import ConfigError
+from bot.log_json import JsonFormatter
 from bot.processes import supervise
 from bot.store.models import Conversation
 
@@ -24,10 +25,12 @@ log = logging.getLogger("supportbot")
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()  # standard error
+    if settings.log_format is LogFormat.JSON:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler])
     log_privacy.install(settings.secrets())
     # Migration chatter is not news at every start.
     logging.getLogger("alembic").setLevel(logging.WARNING)
