@@ -9,6 +9,7 @@ ready, so a load balancer stops sending before it stops listening).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from enum import StrEnum
 from bot.store.db import Database, known_revisions
 
 log = logging.getLogger(__name__)
+# Answer within a probe's timeout (5 s in deploy/kubernetes/), even when every pooled
+# connection is busy or the database hangs.
+_DATABASE_TIMEOUT_SECONDS = 3.0
 
 
 class Readiness(StrEnum):
@@ -44,7 +48,8 @@ class Health:
         if self.draining:
             return Readiness.DRAINING
         try:
-            revision = await self.db.schema_revision()
+            async with asyncio.timeout(_DATABASE_TIMEOUT_SECONDS):
+                revision = await self.db.schema_revision()
         except Exception as exc:  # any failure to reach the database means: send no work
             log.warning("readiness: the database did not answer (%s)", type(exc).__name__)
             return Readiness.DATABASE_UNREACHABLE
