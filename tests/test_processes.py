@@ -565,6 +565,20 @@ async def test_readyz_is_503_when_the_database_does_not_answer() -> None:
         await nowhere.close()
 
 
+async def test_readiness_gives_up_on_a_database_that_accepts_and_never_answers() -> None:
+    """Within a probe's timeout (5 s in deploy/kubernetes/), not after the driver's own."""
+    silent = await asyncio.start_server(lambda _r, _w: None, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    hanging = Database(f"postgresql://supportbot@127.0.0.1:{port}/supportbot")
+    try:
+        started = time.monotonic()
+        assert await Health(hanging).readiness() is Readiness.DATABASE_UNREACHABLE
+        assert time.monotonic() - started < 4.5
+    finally:
+        await hanging.close()
+        silent.close()
+
+
 @pytest.mark.parametrize("processes", ["1", "2"])
 async def test_on_sigterm_serve_stops_being_ready_keeps_serving_then_answers_and_exits(
     cluster: Cluster,
