@@ -1,4 +1,4 @@
-"""The Slack app (Bolt) and the HTTP server around it: /slack/events and /healthz."""
+"""The Slack app (Bolt) and the HTTP server around it: /slack/events, /healthz, /readyz."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import log_context
 from bot.agent.worker import Worker
 from bot.config import Settings
+from bot.health import Health, Readiness
 from bot.listeners import assistant, commands, feedback, home, messages, review
 from bot.services import Services
 from bot.slack_out import SlackOutbox
@@ -64,8 +66,15 @@ class _SupportApp(AsyncApp):
         self._worker = worker
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
-        with self._worker.acknowledging():
-            return await super().async_dispatch(req)
+        # Every line logged while handling the event, and in the answer it schedules (the
+        # task copies this context), names its event id; HTTP and Socket Mode both come here.
+        body = req.body if isinstance(req.body, dict) else {}
+        correlation = log_context.event_id.set(log_context.slack_event_id(body))
+        try:
+            with self._worker.acknowledging():
+                return await super().async_dispatch(req)
+        finally:
+            log_context.event_id.reset(correlation)
 
 
 def create_app(settings: Settings, services: Services, client: AsyncWebClient) -> AsyncApp:
@@ -107,8 +116,12 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
     return app
 
 
-def create_web_app(app: AsyncApp, services: Services) -> web.Application:
-    """aiohttp application: Slack's request path (signature checks included) and health."""
+def create_web_app(
+    app: AsyncApp, services: Services, health: Health | None = None
+) -> web.Application:
+    """aiohttp application: Slack's request path (signature checks included), liveness and
+    readiness (`health` is the serve process's, which its SIGTERM handler sets draining)."""
+    health = health or Health(services.db)
 
     # In Socket Mode there is no signing secret and every HTTP event is refused.
     secret = services.settings.slack_signing_secret.get_secret_value().encode()
@@ -151,11 +164,17 @@ def create_web_app(app: AsyncApp, services: Services) -> web.Application:
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_request: web.Request) -> web.Response:
-        if await services.db.ping():
-            return web.json_response({"ok": True})
-        return web.json_response({"ok": False, "error": "database unreachable"}, status=503)
+        return web.json_response({"ok": True})
+
+    async def readyz(_request: web.Request) -> web.Response:
+        readiness = await health.readiness()
+        ready = readiness is Readiness.READY
+        return web.json_response(
+            {"ok": ready, "status": readiness.value}, status=200 if ready else 503
+        )
 
     web_app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
     return web_app

@@ -17,8 +17,9 @@ from typing import Any
 
 from bot import log_privacy
 from bot.agent.pipeline import Reply
-from bot.config import Settings, load_settings
+from bot.config import LogFormat, Settings, load_settings
 from bot.errors import ConfigError
+from bot.log_json import JsonFormatter
 from bot.processes import supervise
 from bot.store.models import Conversation, EscalationStatus
 
@@ -31,7 +32,12 @@ def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
     level = settings.log_level.upper()
     if quiet and "log_level" not in settings.model_fields_set:
         level = "WARNING"
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()  # standard error
+    if settings.log_format is LogFormat.JSON:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     log_privacy.install(settings.secrets())
     # Migration chatter is not news at every start.
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -42,17 +48,19 @@ async def _serve(settings: Settings, host: str, port: int, reuse_port: bool = Fa
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.app import create_app, create_web_app, slack_client
+    from bot.health import Health
     from bot.services import build_services, prepare_database
 
     client = slack_client(settings)
     services = build_services(settings, client)
     await prepare_database(services.settings, services.db)
     app = create_app(settings, services, client)
+    health = Health(services.db)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runner = web.AppRunner(create_web_app(app, services), access_log=None)
+    runner = web.AppRunner(create_web_app(app, services, health), access_log=None)
     await runner.setup()
     # A burst of Slack events opens many connections at once; the default backlog is 128.
     site = web.TCPSite(runner, host, port, backlog=1024, reuse_port=reuse_port or None)
@@ -61,11 +69,15 @@ async def _serve(settings: Settings, host: str, port: int, reuse_port: bool = Fa
     if settings.slack_app_token:
         socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
         await socket_handler.connect_async()  # type: ignore[no-untyped-call]
-        log.info("connected to Slack in Socket Mode; /healthz on http://%s:%d", host, port)
+        log.info("connected to Slack in Socket Mode; health on http://%s:%d", host, port)
     else:
-        log.info("listening on http://%s:%d (POST /slack/events, GET /healthz)", host, port)
+        log.info("listening on http://%s:%d (POST /slack/events)", host, port)
     sweeper = asyncio.create_task(services.worker.sweep_forever())
     await stop.wait()
+    if settings.drain_seconds:
+        health.draining = True
+        log.info("draining: not ready, still serving for %gs", settings.drain_seconds)
+        await asyncio.sleep(settings.drain_seconds)
     log.info("shutting down: finishing answers in flight")
     sweeper.cancel()
     if socket_handler is not None:
@@ -657,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
                     log.warning("%s", warning)
             if args.processes > 1:
                 asyncio.run(_prepare(settings))
-                return supervise(args.processes, args.host, args.port)
+                return supervise(args.processes, args.host, args.port, settings.drain_seconds)
             _run_loop(_serve(settings, args.host, args.port, args.reuse_port))
         elif args.command == "chat":
             settings.check_chat()

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -17,6 +18,11 @@ from bot.errors import ConfigError
 from escalation.policy import PolicyConfig
 
 PROVIDERS = ("anthropic", "openai")
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 def _split_csv(value: object) -> object:
@@ -138,6 +144,12 @@ class Settings(BaseSettings):
     load_demo_orders: bool = Field(default=True, validation_alias="SUPPORTBOT_DEMO_ORDERS")
 
     log_level: str = Field(default="INFO", validation_alias="SUPPORTBOT_LOG_LEVEL")
+    log_format: LogFormat = Field(default=LogFormat.TEXT, validation_alias="SUPPORTBOT_LOG_FORMAT")
+    # On SIGTERM, `serve` answers /readyz with 503 and keeps serving this long before it stops
+    # accepting requests, so a load balancer takes it out of rotation first.
+    drain_seconds: float = Field(
+        default=0.0, ge=0, le=300, validation_alias="SUPPORTBOT_DRAIN_SECONDS"
+    )
 
     # Costs: negotiated prices per `provider:model`, USD per million tokens, keys
     # input_mtok, output_mtok, cache_read_mtok, cache_write_mtok (missing keys: list price).

@@ -34,8 +34,9 @@ class _Child:
         self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL)
 
 
-def supervise(count: int, host: str, port: int) -> int:
-    """Run `count` serve processes until SIGTERM or SIGINT; the exit status for `main`."""
+def supervise(count: int, host: str, port: int, drain_seconds: float = 0.0) -> int:
+    """Run `count` serve processes until SIGTERM or SIGINT; the exit status for `main`.
+    Each process drains for `drain_seconds` (not ready, still serving) before it stops."""
     command = [
         sys.executable,
         "-m",
@@ -75,7 +76,7 @@ def supervise(count: int, host: str, port: int) -> int:
     for child in children:
         if child.proc.poll() is None:
             child.proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + _STOP_TIMEOUT
+    deadline = time.monotonic() + drain_seconds + _STOP_TIMEOUT
     for child in children:
         try:
             child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))

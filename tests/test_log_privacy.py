@@ -4,6 +4,7 @@ message on PostgreSQL), listener exceptions, model failures and handoffs."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -17,7 +18,8 @@ import aiohttp
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot import log_privacy
+from bot import log_context, log_privacy
+from bot.log_json import JsonFormatter
 from tests.conftest import SIGNING_SECRET, Bot, dm, sign
 from tests.fakes.models import FakeAnthropic, Turn
 from tests.fakes.slack import FakeSlack
@@ -174,12 +176,11 @@ def test_our_own_messages_are_kept_and_emails_and_tokens_masked() -> None:
     assert record.getMessage() == "message 42 for [hidden] with [hidden] and [hidden]"
 
 
-async def test_supportbot_serve_writes_no_private_data_on_refused_requests(
+def serve_env(
     database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
-) -> None:
-    """The real `supportbot serve`, its own logging set-up, a forged, a stale and a malformed
-    signed request, and a deep body: every answer is clean and its log holds none of them."""
-    env = {
+) -> dict[str, str]:
+    """A `supportbot serve` environment built from scratch, against the test's fakes."""
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
         "LANG": "C.UTF-8",
@@ -192,6 +193,14 @@ async def test_supportbot_serve_writes_no_private_data_on_refused_requests(
         "ANTHROPIC_API_KEY": "test-anthropic-key",
         "ANTHROPIC_BASE_URL": fake_anthropic.base_url,
     }
+
+
+async def test_supportbot_serve_writes_no_private_data_on_refused_requests(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    """The real `supportbot serve`, its own logging set-up, a forged, a stale and a malformed
+    signed request, and a deep body: every answer is clean and its log holds none of them."""
+    env = serve_env(database_url, tmp_path, fake_slack, fake_anthropic)
     async with aiohttp.ClientSession() as http:
         served = await start_serve(env, tmp_path, tmp_path / "serve.log", http)
         try:
@@ -225,3 +234,130 @@ async def test_supportbot_serve_writes_no_private_data_on_refused_requests(
     assert "not a Slack payload" in output  # the refusals were logged, without their bodies
     assert "Traceback" not in output
     assert_private([output])
+
+
+# --- SUPPORTBOT_LOG_FORMAT=json -------------------------------------------------------------
+
+# Ours, Bolt's, the Slack SDK's, the model SDKs' and the HTTP and database libraries' loggers.
+LOGGERS = (
+    "bot.agent.worker",
+    "supportbot",
+    "slack_bolt.App",
+    "slack_bolt.AsyncApp",
+    "slack_sdk.web.async_client",
+    "slack_sdk.socket_mode.aiohttp",
+    "anthropic._base_client",
+    "openai._base_client",
+    "httpx",
+    "aiohttp.server",
+    "sqlalchemy.engine.Engine",
+    "asyncpg",
+)
+LEVELS = (logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)
+
+
+def test_json_lines_at_every_level_from_every_logger_hold_no_private_data() -> None:
+    """Each logger at INFO, WARNING, ERROR and CRITICAL: a %-template with private arguments,
+    a message built beforehand, an exception whose message is private and a private `extra`;
+    every line is one JSON object with the ids of its context and none of the private data."""
+    log_privacy.install(SECRETS)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    levels = {name: logging.getLogger(name).level for name in LOGGERS}
+    event = log_context.event_id.set("Ev0TESTJSON1")
+    conversation = log_context.conversation_id.set(4242)
+    try:
+        for name in LOGGERS:
+            logger = logging.getLogger(name)
+            logger.setLevel(logging.DEBUG)
+            # Our own loggers keep their message (they name ids, never text): in them, emails
+            # and tokens are what must be masked; a library's is cut to its own words.
+            own = name.split(".")[0] in log_privacy.OWN_LOGGERS
+            detail = f"{EMAIL} xoxb-test" if own else TEXT
+            for level in LEVELS:
+                logger.log(level, "request from %s: %s", EMAIL, detail, extra={"body": TEXT})
+                logger.log(level, f"request body={detail!r} token=xoxb-test {EMAIL}")
+                try:
+                    raise ValueError(f"{TEXT} {EMAIL} test-anthropic-key")
+                except ValueError:
+                    logger.log(level, "failed on %d rows for %s", 3, detail, exc_info=True)
+            logger.debug("a debug line is not written at INFO: %s", TEXT)
+    finally:
+        log_context.event_id.reset(event)
+        log_context.conversation_id.reset(conversation)
+        root.removeHandler(handler)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+    out = stream.getvalue()
+    assert_private([out])
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == len(LOGGERS) * len(LEVELS) * 3
+    assert {(line["logger"], line["level"]) for line in lines} == {
+        (name, logging.getLevelName(level)) for name in LOGGERS for level in LEVELS
+    }
+    for line in lines:
+        assert set(line) - {"exception"} == {
+            "time",
+            "level",
+            "logger",
+            "message",
+            "event_id",
+            "conversation_id",
+        }, line
+        assert (line["event_id"], line["conversation_id"]) == ("Ev0TESTJSON1", 4242)
+        assert line["time"].endswith("+00:00")
+    failures = [line for line in lines if "exception" in line]
+    assert len(failures) == len(LOGGERS) * len(LEVELS)
+    assert all("ValueError" in line["exception"] for line in failures)
+    messages = {(line["logger"], line["message"]) for line in failures}
+    assert ("bot.agent.worker", "failed on 3 rows for [hidden] [hidden]") in messages
+    assert ("slack_bolt.App", "failed on 3 rows for [hidden]") in messages
+
+
+async def test_supportbot_serve_with_json_logs_correlates_an_answer_and_leaks_nothing(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    """The real `supportbot serve` with SUPPORTBOT_LOG_FORMAT=json: a customer's message whose
+    model calls fail with the request echoed in the error (it is handed to a person), and a
+    refused request. Every line is a JSON object; the answer's lines name the event and the
+    conversation; nothing private is written."""
+    env = serve_env(database_url, tmp_path, fake_slack, fake_anthropic)
+    env["SUPPORTBOT_LOG_FORMAT"] = "json"
+    echo = {"type": "error", "error": {"type": "invalid_request_error", "message": TEXT + EMAIL}}
+    fake_anthropic.fail(400, body=echo, times=30)
+    event_id = "Ev0JSONLOG42"
+    body = event_body(private_event(), event_id=event_id)
+    async with aiohttp.ClientSession() as http:
+        served = await start_serve(env, tmp_path, tmp_path / "serve.log", http)
+        try:
+            statuses = []
+            for signature_ok in (True, False):
+                now = int(time.time())
+                headers = {
+                    "Content-Type": "application/json",
+                    "X-Slack-Request-Timestamp": str(now),
+                    "X-Slack-Signature": sign(body, now) if signature_ok else "v0=" + "0" * 64,
+                }
+                async with http.post(served.events_url, data=body, headers=headers) as resp:
+                    statuses.append(resp.status)
+            deadline = time.monotonic() + 60
+            while "handed to a person" not in served.output and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+        finally:
+            await served.stop()
+    assert statuses == [200, 401]
+    output = served.output
+    assert_private([output])
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+    handoff = [line for line in lines if "handed to a person" in line["message"]]
+    assert handoff, output
+    assert handoff[0]["event_id"] == event_id
+    assert isinstance(handoff[0]["conversation_id"], int)
+    # the model SDK's request lines (cleaned) carry them too
+    calls = [line for line in lines if line["message"].startswith("HTTP Request")]
+    assert calls and all(line.get("event_id") == event_id for line in calls), output
+    assert {line["logger"] for line in lines} >= {"supportbot", "bot.agent.pipeline"}

@@ -1,5 +1,6 @@
 """Real `supportbot serve` processes: nothing lost when one is killed mid-answer, nothing
-answered twice when two replicas share one PostgreSQL database.
+answered twice when two replicas share one PostgreSQL database, not ready (and still serving)
+while draining after SIGTERM or while the schema is behind.
 
 Each process is `python -m bot.cli serve` on a free loopback port, with an environment built
 from scratch (nothing inherited from the developer's shell but PATH) that points it at the fake
@@ -25,9 +26,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
+from bot.health import Health, Readiness
 from bot.store import queries
 from bot.store.db import Database
 from bot.store.models import Message, ModelCall
@@ -512,3 +515,113 @@ async def test_serve_processes_share_one_port_restart_a_dead_one_and_stop_togeth
     assert await asyncio.wait_for(parent.proc.wait(), STARTUP_TIMEOUT) == 0
     assert not [pid for pid in second if running(pid)]
     assert "Traceback" not in parent.output, parent.output
+
+
+# --- liveness, readiness and draining ----------------------------------------------------------
+
+DRAIN_SECONDS = 4.0
+
+
+async def probe(cluster: Cluster, served: Serve, path: str) -> tuple[int, dict[str, Any]]:
+    async with cluster.http.get(f"{served.base}{path}") as resp:
+        return resp.status, await resp.json()
+
+
+async def test_readyz_is_503_while_the_schema_is_behind_head_and_200_once_upgraded(
+    cluster: Cluster, db: Database
+) -> None:
+    served = await cluster.start("ready")
+    assert await probe(cluster, served, "/readyz") == (200, {"ok": True, "status": "ready"})
+
+    await db.downgrade("0006")  # as `supportbot db downgrade 0006` does, the server running
+    assert await probe(cluster, served, "/readyz") == (
+        503,
+        {"ok": False, "status": "schema_behind"},
+    )
+    # alive all the same: a restart would not migrate the schema of a running release
+    assert (await probe(cluster, served, "/healthz"))[0] == 200
+
+    await db.upgrade()
+    assert await probe(cluster, served, "/readyz") == (200, {"ok": True, "status": "ready"})
+
+
+async def test_readiness_of_a_schema_migrated_by_a_newer_release_is_ready(db: Database) -> None:
+    """During a rolling update the new release's migrations run first: the old replicas stay
+    in rotation until they are replaced, rather than all leaving it at once."""
+    await db.upgrade()
+    async with db.engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999_newer'"))
+    assert await Health(db).readiness() is Readiness.READY
+    async with db.engine.begin() as conn:
+        await conn.execute(text("DELETE FROM alembic_version"))
+    assert await Health(db).readiness() is Readiness.SCHEMA_BEHIND
+
+
+async def test_readyz_is_503_when_the_database_does_not_answer() -> None:
+    nowhere = Database("postgresql://supportbot@127.0.0.1:9/supportbot")  # discard port
+    try:
+        assert await Health(nowhere).readiness() is Readiness.DATABASE_UNREACHABLE
+    finally:
+        await nowhere.close()
+
+
+async def test_readiness_gives_up_on_a_database_that_accepts_and_never_answers() -> None:
+    """Within a probe's timeout (5 s in deploy/kubernetes/), not after the driver's own."""
+    silent = await asyncio.start_server(lambda _r, _w: None, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    hanging = Database(f"postgresql://supportbot@127.0.0.1:{port}/supportbot")
+    try:
+        started = time.monotonic()
+        assert await Health(hanging).readiness() is Readiness.DATABASE_UNREACHABLE
+        assert time.monotonic() - started < 4.5
+    finally:
+        await hanging.close()
+        silent.close()
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+async def test_on_sigterm_serve_stops_being_ready_keeps_serving_then_answers_and_exits(
+    cluster: Cluster,
+    db: Database,
+    database_url: str,
+    fake_slack: FakeSlack,
+    fake_anthropic: FakeAnthropic,
+    processes: str,
+) -> None:
+    """SIGTERM: /readyz turns 503 at once (a load balancer stops sending), /healthz stays 200
+    and events that still arrive are acknowledged and answered, for SUPPORTBOT_DRAIN_SECONDS;
+    then the process finishes the answers in flight and exits 0."""
+    if processes != "1" and not on_postgresql(database_url):
+        pytest.skip(REPLICAS_NEED_POSTGRES)
+    cluster.env["SUPPORTBOT_DRAIN_SECONDS"] = str(DRAIN_SECONDS)
+    fake_anthropic.delay = 0.5
+    served = await cluster.start(f"drain{processes}", "--processes", processes)
+    assert (await probe(cluster, served, "/readyz"))[0] == 200
+
+    served.proc.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+
+    async def not_ready() -> bool:
+        return await probe(cluster, served, "/readyz") == (
+            503,
+            {"ok": False, "status": "draining"},
+        )
+
+    await wait_until(not_ready, "/readyz answered 503 draining", DRAIN_SECONDS, served)
+    # every process behind the port is draining, and still serves
+    for _ in range(6):
+        assert await not_ready()
+        assert (await probe(cluster, served, "/healthz"))[0] == 200
+    channel, ts = "D0009", f"{int(time.time()) - 1}.000001"
+    status, _ = await cluster.post_event(
+        served, event_body(dm_event("where is my order 1042?", "UALICE", channel, ts))
+    )
+    assert status == 200
+    assert time.monotonic() - signalled < DRAIN_SECONDS, "the checks ran within the drain"
+
+    assert await asyncio.wait_for(served.proc.wait(), ANSWER_TIMEOUT) == 0
+    assert time.monotonic() - signalled >= DRAIN_SECONDS - 0.5
+    found = await inbound(db, channel, ts)
+    assert found is not None and found.message.status == "answered", served.output
+    assert len(thread_posts(fake_slack, channel, ts)) == 1
+    assert "Traceback" not in served.output, served.output

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot import log_context
 from bot.agent import replies
 from bot.agent.pipeline import Answerer, Reply
 from bot.errors import ReplyNotPosted
@@ -270,6 +271,7 @@ class Worker:
         if claimed is None:
             return  # another replica (or an earlier delivery) has it
         lease = _Lease(message_id, claimed.token)
+        log_context.conversation_id.set(claimed.message.conversation_id)
         renewer = asyncio.create_task(self._keep(lease))
         try:
             await self._answer(lease, claimed.message, claimed.conversation)
@@ -279,6 +281,7 @@ class Worker:
         # the thread's next message, if it came while this one was being answered
         following = await queries.next_waiting(self._db, claimed.message.conversation_id)
         if following is not None:
+            log_context.event_id.set(None)  # it came with an event of its own
             self.submit(following)
 
     async def _keep(self, lease: _Lease) -> None:

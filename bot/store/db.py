@@ -159,13 +159,12 @@ class Database:
                     await conn.invalidate()  # never back to the pool with foreign keys off
                     raise
 
-    async def ping(self) -> bool:
-        try:
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception:
-            return False
-        return True
+    async def schema_revision(self) -> str | None:
+        """The revision the schema is at (None: never migrated); raises when unreachable."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -195,6 +194,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
     return cfg
+
+
+def known_revisions() -> tuple[str, set[str]]:
+    """This code's newest revision and every revision it knows."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    head = scripts.get_current_head()
+    assert head is not None  # the package ships its migrations
+    return head, {script.revision for script in scripts.walk_revisions()}
 
 
 def _upgrade_sync(connection: Connection, revision: str) -> None:
