@@ -10,6 +10,7 @@ that agree with the code."""
 from __future__ import annotations
 
 import argparse
+import enum
 import json
 import logging
 import re
@@ -526,6 +527,8 @@ def _bad_value(name: str) -> str | None:
         return "foo"
     if "Decimal" in text:
         return "lots"
+    if isinstance(field.annotation, type) and issubclass(field.annotation, enum.Enum):
+        return "no-such-choice"
     for kind, value in BAD_VALUES.items():
         if field.annotation is kind:
             return value
