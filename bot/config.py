@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from escalation.guards import MAX_CHECKED_CHARS
 from escalation.policy import PolicyConfig
 
 PROVIDERS = ("anthropic", "openai")
@@ -104,11 +105,15 @@ class Settings(BaseSettings):
     model_timeout_seconds: float = Field(
         default=60.0, gt=0, validation_alias="SUPPORTBOT_MODEL_TIMEOUT_SECONDS"
     )
+    # Capped at what the guards read whole (escalation.guards.MAX_CHECKED_CHARS).
     max_message_chars: int = Field(
-        default=4000, ge=100, validation_alias="SUPPORTBOT_MAX_MESSAGE_CHARS"
+        default=4000, ge=100, le=MAX_CHECKED_CHARS, validation_alias="SUPPORTBOT_MAX_MESSAGE_CHARS"
     )
     tool_output_max_chars: int = Field(
-        default=4000, ge=200, validation_alias="SUPPORTBOT_TOOL_OUTPUT_MAX_CHARS"
+        default=4000,
+        ge=200,
+        le=MAX_CHECKED_CHARS,
+        validation_alias="SUPPORTBOT_TOOL_OUTPUT_MAX_CHARS",
     )
     history_messages: int = Field(default=10, ge=0, validation_alias="SUPPORTBOT_HISTORY_MESSAGES")
 

@@ -43,7 +43,9 @@ _CONFUSABLE_PAIRS = (
 )
 _CONFUSABLES = str.maketrans({pair[0]: pair[1] for pair in _CONFUSABLE_PAIRS.split()})
 _LEET = str.maketrans("013457@$", "oieastas")
-_LEET_TOKEN = re.compile(r"[a-z0-9@$']*[a-z][a-z0-9@$']*")
+# A whole run of word characters that holds a letter; it starts only where a run starts, so a
+# long run of digits is read once, not once per digit.
+_LEET_TOKEN = re.compile(r"(?<![a-z0-9@$'])[0-9@$']*+[a-z][a-z0-9@$']*+")
 # Three or more single letters split by one repeated separator: "i g n o r e", "i.g.n.o.r.e".
 # The separator must repeat, so "p.l.e.a.s.e l.i.s.t" becomes "please list", not one token.
 _SPLIT_LETTERS = re.compile(r"(?<![a-z0-9])[a-z]([ .\-_*|/+·•~])(?:[a-z]\1)+[a-z](?![a-z0-9])")
@@ -72,18 +74,26 @@ def strip_invisible(text: str) -> str:
     return "".join(ch for ch in text if not _is_invisible(ord(ch)))
 
 
+# NFKC can turn one character into 18 ("\ufdfa"), NFD and casefolding add more: a derived text
+# is cut to this multiple of the original length, so what the checks read stays proportional
+# to what they were given.
+_MAX_GROWTH = 2
+
+
 def clean(text: str) -> str:
     """NFKC, invisible characters removed, look-alikes mapped, accents dropped, casefolded.
 
     Line structure and punctuation are kept, so structural markers ("SYSTEM:" at the
-    start of a line, "<|im_start|>") can still be matched.
+    start of a line, "<|im_start|>") can still be matched.  The typed two characters ``\\n``
+    become a line break (never longer than the text given).
     """
     if text.isascii():  # NFKC, look-alikes and accents only concern non-ASCII characters
         return text.lower().replace("\r\n", "\n").replace("\\n", "\n")
-    out = unicodedata.normalize("NFKC", strip_invisible(text)).translate(_CONFUSABLES)
+    limit = _MAX_GROWTH * len(text)
+    out = unicodedata.normalize("NFKC", strip_invisible(text))[:limit].translate(_CONFUSABLES)
     decomposed = unicodedata.normalize("NFD", out)
     out = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return out.casefold().replace("\r\n", "\n").replace("\\n", "\n")
+    return out.casefold()[:limit].replace("\r\n", "\n").replace("\\n", "\n")
 
 
 def _fold_leet(match: re.Match[str]) -> str:

@@ -183,8 +183,8 @@ _OUTPUT_HIJACK = [
         rf"(?:{_QUOTE}|:)"
     ),
     _rx(
-        rf"\b(?:repeat|say|print|write)\s+(?:the following|this|these)\s+(?:sentence|text"
-        rf"|phrase|words?)?\s*:?\s*{_QUOTE}"
+        rf"\b(?:repeat|say|print|write)\s+(?:the following|this|these)\s++(?:(?:sentence|text"
+        rf"|phrase|words?)\s*+)?:?\s*+{_QUOTE}"
     ),
 ]
 

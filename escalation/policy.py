@@ -34,7 +34,8 @@ class Reason(StrEnum):
 
 
 # Output-check rules that mean the answer shows data or text the customer may not see.
-_LEAK_RULES = {"canary_leak", "system_prompt_leak"}
+# An answer too long to check whole ("unchecked_text") is not sent unread.
+_LEAK_RULES = {"canary_leak", "system_prompt_leak", "unchecked_text"}
 _DATA_RULES = {"foreign_email", "unverified_identifier"}
 
 

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from bot.agent import attachments, replies
 from bot.agent.budgets import BudgetExceeded, Budgets
+from bot.agent.checks import off_loop
 from bot.agent.history import History
 from bot.agent.identity import IdentityResolver, load_link
 from bot.agent.loop import CallRecord
@@ -143,15 +144,13 @@ class Answerer:
     ) -> Reply:
         policy = self._settings.policy()
         transcript = [*history, ChatMessage("user", text=text, images=images)]
-        input_findings = check_input(text)
-        complaints = sum(
-            1 for m in transcript if m.role == "user" and says_answer_was_wrong(m.text)
-        )
+        input_findings = await off_loop(check_input, text)
+        complaints = await off_loop(_complaints, transcript)
         early = before_model(
             Situation(
                 tier=Tier.PRIMARY,
                 findings=[Finding(f.check, f.rule) for f in input_findings],
-                asked_for_human=asks_for_human(text),
+                asked_for_human=await off_loop(asks_for_human, text),
                 complaints=complaints,
             ),
             policy,
@@ -436,3 +435,8 @@ class Answerer:
                 .values(**values)
             )
             await s.commit()
+
+
+def _complaints(transcript: list[ChatMessage]) -> int:
+    """How many of the customer's messages say an answer was wrong or did not help."""
+    return sum(1 for m in transcript if m.role == "user" and says_answer_was_wrong(m.text))
