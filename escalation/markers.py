@@ -29,7 +29,7 @@ _TEMPLATE_TOKENS = _rx(
 )
 # "chain of thought" headers run to the colon ("System chain of thought for step 2:").
 _ROLE_HEADER = _rx(
-    r"(?:^|\n)[^\S\n]*+[\[\(<*#=-]*+\s*+(?:system|sys|developer|dev|admin|administrator|root"
+    r"(?:^|\n)[^\S\n]*+(?:[\[\(<*#=-]++\s*+)?(?:system|sys|developer|dev|admin|administrator|root"
     r"|operator|openai|security|moderator|support team lead)(?:\s++(?:message|prompt|note|notice"
     r"|instructions?|override|update|alert|request|command|chain of thought\b[^:\n]*+))?"
     r"\s*+[\]\)>*]*\s*+(?:::|:|\]|->|=>)(?P<rest>[^\n]*+(?:\n[^\n]*+)?)"
