@@ -18,6 +18,7 @@ from escalation.normalize import (
     analyse_hidden,
     clean,
     decoded_payloads,
+    expands,
     normalize,
     rot13,
     squash,
@@ -162,14 +163,13 @@ def _dedupe(findings: list[GuardFinding]) -> list[GuardFinding]:
 
 def _bounded(text: str, check: str) -> tuple[str, list[GuardFinding]]:
     """The part of ``text`` a check reads, and a finding when that is not all of it."""
-    if len(text) <= MAX_CHECKED_CHARS:
-        return text, []
-    finding = GuardFinding(
-        check,
-        "unchecked_text",
-        f"text of {len(text)} characters; only the first {MAX_CHECKED_CHARS} were checked",
-    )
-    return text[:MAX_CHECKED_CHARS], [finding]
+    if len(text) > MAX_CHECKED_CHARS:
+        detail = f"text of {len(text)} characters; only the first {MAX_CHECKED_CHARS} were checked"
+        return text[:MAX_CHECKED_CHARS], [GuardFinding(check, "unchecked_text", detail)]
+    if expands(text):
+        detail = "characters that expand many-fold; only the start of the text was checked"
+        return text, [GuardFinding(check, "unchecked_text", detail)]
+    return text, []
 
 
 def check_input(text: str) -> list[GuardFinding]:

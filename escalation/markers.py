@@ -17,7 +17,7 @@ import re
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+    return re.compile(pattern)  # the text is already casefolded (clean, normalize)
 
 
 _TEMPLATE_TOKENS = _rx(

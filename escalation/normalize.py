@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import re
 import unicodedata
 import urllib.parse
@@ -53,6 +54,7 @@ _TWO_LETTERS = re.compile(r"(?<![a-z0-9])[a-z][.\-_*·•][a-z](?![a-z0-9])")
 _SEPARATORS = re.compile(r"[ .\-_*|/+·•~]")
 _SPACES = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"\w+")
 
 
 def _is_invisible(code: int) -> bool:
@@ -74,12 +76,25 @@ def strip_invisible(text: str) -> str:
     return "".join(ch for ch in text if not _is_invisible(ord(ch)))
 
 
-# NFKC can turn one character into 18 ("\ufdfa"), NFD and casefolding add more: a derived text
-# is cut to this multiple of the original length, so what the checks read stays proportional
-# to what they were given.
+# NFKC can turn one character into 18 ("\ufdfa"): what it makes of a text is cut to twice the
+# text (and a little), so what the checks read stays proportional to what they were given.
+# ``expands`` tells the guards when that cut hid part of the text.
 _MAX_GROWTH = 2
+_GROWTH_SLACK = 256  # a few honest expansions in a short message ("ﷺ", "㎏") are not cut
 
 
+def _growth_limit(text: str) -> int:
+    return _MAX_GROWTH * len(text) + _GROWTH_SLACK
+
+
+def expands(text: str) -> bool:
+    """True when compatibility normalisation makes ``text`` longer than the checks read."""
+    if text.isascii():
+        return False
+    return len(unicodedata.normalize("NFKC", text)) > _growth_limit(text)
+
+
+@functools.lru_cache(maxsize=64)  # one check derives the same texts several times
 def clean(text: str) -> str:
     """NFKC, invisible characters removed, look-alikes mapped, accents dropped, casefolded.
 
@@ -89,11 +104,10 @@ def clean(text: str) -> str:
     """
     if text.isascii():  # NFKC, look-alikes and accents only concern non-ASCII characters
         return text.lower().replace("\r\n", "\n").replace("\\n", "\n")
-    limit = _MAX_GROWTH * len(text)
-    out = unicodedata.normalize("NFKC", strip_invisible(text))[:limit].translate(_CONFUSABLES)
-    decomposed = unicodedata.normalize("NFD", out)
+    out = unicodedata.normalize("NFKC", strip_invisible(text))[: _growth_limit(text)]
+    decomposed = unicodedata.normalize("NFD", out.translate(_CONFUSABLES))
     out = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return out.casefold()[:limit].replace("\r\n", "\n").replace("\\n", "\n")
+    return out.casefold().replace("\r\n", "\n").replace("\\n", "\n")
 
 
 def _fold_leet(match: re.Match[str]) -> str:
@@ -103,6 +117,7 @@ def _fold_leet(match: re.Match[str]) -> str:
     return token.translate(_LEET)
 
 
+@functools.lru_cache(maxsize=64)
 def normalize(text: str) -> str:
     """Return the single-line matching variant of ``text``.
 
@@ -167,7 +182,10 @@ def analyse_hidden(text: str) -> HiddenInfo:
                     continue
             suspicious += 1
     mixed = 0
-    for word in re.findall(r"\w+", unicodedata.normalize("NFKC", strip_invisible(text))):
+    visible = unicodedata.normalize("NFKC", strip_invisible(text))[: _growth_limit(text)]
+    for word in _WORD.findall(visible):
+        if word.isascii():  # Latin letters only: not mixed
+            continue
         scripts = {_script(ch) for ch in word if ch.isalpha()}
         if "latin" in scripts and len(scripts) > 1:
             mixed += 1

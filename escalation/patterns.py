@@ -23,7 +23,7 @@ from escalation.markers import is_fake_system_message
 from escalation.roleplay import is_roleplay_takeover
 from escalation.translated import translated_rules
 
-_F = re.IGNORECASE
+_F = re.NOFLAG  # the text is already casefolded (clean, normalize)
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
