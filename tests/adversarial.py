@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from hypothesis import strategies as st
+
 _UNITS = {
     "typed_newlines": "\\n",
     "newline_spaces": "\n" + " " * 60,
@@ -114,3 +116,24 @@ def shapes(size: int) -> Iterator[tuple[str, str]]:
     for i, phrase in enumerate(_pattern_words()):
         yield f"pattern_words_{i}", _cut(phrase + " ", size)
         yield f"pattern_lines_{i}", _cut(phrase + ":\n", size)
+
+
+# Whitespace and line breaks (typed too) are listed several times: runs of them are what the
+# old patterns choked on, so the search should meet them often.
+_WHITESPACE = ["\\n", "\n", " ", "\t", "\\n", "\n", " "]
+_PIECES = [
+    *_WHITESPACE,
+    ":", "::", "system", "developer", "assistant", "user", "ai", "[", "]", "(", "<|", "#", "*",
+    '"', "'", ".", "a", "i g n o r e", "ignore", "all", "previous", "instructions", "you are",
+    "now", "@", "A1", "QUJD", "%41", ".-", chr(0xE0041), "\ufdfa", "say this", "->", "=", "-",
+]  # fmt: skip
+
+
+def slow_texts(max_size: int) -> st.SearchStrategy[str]:
+    """Texts of repeated pieces, 500 to ``max_size`` characters: the search space of a fuzz run
+    aimed at slow inputs."""
+    return st.builds(
+        lambda units, size: ("".join(units) * (size // max(1, len("".join(units))) + 1))[:size],
+        st.lists(st.sampled_from(_PIECES), min_size=1, max_size=3),
+        st.integers(min_value=500, max_value=max_size),
+    )

@@ -21,7 +21,6 @@ from urllib.request import Request
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings, target
-from hypothesis import strategies as st
 
 from bot.agent import citations
 from bot.config import Settings
@@ -46,7 +45,7 @@ from escalation import (
 )
 from escalation.answer_data import check_answer_data
 from escalation.guards import MAX_CHECKED_CHARS, check_input, check_output, check_tool_output
-from tests.adversarial import compiled, shapes
+from tests.adversarial import compiled, shapes, slow_texts
 from tests.conftest import Bot, dm, sign
 from tests.serving import event_body
 
@@ -157,20 +156,7 @@ def test_settings_cannot_ask_the_checks_to_read_more_than_they_do() -> None:
 
 # --- a fuzz run aimed at slow inputs ---------------------------------------------------------
 
-# Whitespace and line breaks (typed too) are listed several times: runs of them are what the
-# old patterns choked on, so the search should meet them often.
-_WHITESPACE = ["\\n", "\n", " ", "\t", "\\n", "\n", " "]
-_PIECES = [
-    *_WHITESPACE,
-    ":", "::", "system", "developer", "assistant", "user", "ai", "[", "]", "(", "<|", "#", "*",
-    '"', "'", ".", "a", "i g n o r e", "ignore", "all", "previous", "instructions", "you are",
-    "now", "@", "A1", "QUJD", "%41", ".-", chr(0xE0041), "\ufdfa", "say this", "->", "=", "-",
-]  # fmt: skip
-slow_candidates = st.builds(
-    lambda units, size: ("".join(units) * (size // max(1, len("".join(units))) + 1))[:size],
-    st.lists(st.sampled_from(_PIECES), min_size=1, max_size=3),
-    st.integers(min_value=500, max_value=MESSAGE_MAX),
-)
+slow_candidates = slow_texts(MESSAGE_MAX)
 
 
 @pytest.mark.parametrize("check", list(CHECKS))
