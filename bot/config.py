@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
+from escalation.guards import MAX_CHECKED_CHARS
 from escalation.policy import PolicyConfig
 
 PROVIDERS = ("anthropic", "openai")
@@ -126,11 +127,15 @@ class Settings(BaseSettings):
     model_timeout_seconds: float = Field(
         default=60.0, gt=0, validation_alias="SUPPORTBOT_MODEL_TIMEOUT_SECONDS"
     )
+    # Capped at what the guards read whole (escalation.guards.MAX_CHECKED_CHARS).
     max_message_chars: int = Field(
-        default=4000, ge=100, validation_alias="SUPPORTBOT_MAX_MESSAGE_CHARS"
+        default=4000, ge=100, le=MAX_CHECKED_CHARS, validation_alias="SUPPORTBOT_MAX_MESSAGE_CHARS"
     )
     tool_output_max_chars: int = Field(
-        default=4000, ge=200, validation_alias="SUPPORTBOT_TOOL_OUTPUT_MAX_CHARS"
+        default=4000,
+        ge=200,
+        le=MAX_CHECKED_CHARS,
+        validation_alias="SUPPORTBOT_TOOL_OUTPUT_MAX_CHARS",
     )
     history_messages: int = Field(default=10, ge=0, validation_alias="SUPPORTBOT_HISTORY_MESSAGES")
     # The history's characters, besides its count: messages can each be up to max_message_chars.

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+# Linear in the text: link text is bounded (each "[" of a long run without "]" rescanned the
+# rest), and a heading's closing "#"s are stripped in code (a lazy title before "\s*#*\s*$"
+# retried every split of a long space run).
+_LINK = re.compile(r"\[([^\]]{1,300})\]\((https?://[^)\s]++)\)")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*)")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+")
 SLACK_TEXT_LIMIT = 39_000
 
@@ -63,7 +66,8 @@ def to_mrkdwn(markdown: str) -> str:
             continue
         heading = _HEADING.match(line)
         if heading:
-            lines.append(f"*{_inline(heading.group(1))}*")
+            title = heading.group(1).rstrip().rstrip("#").rstrip()
+            lines.append(f"*{_inline(title)}*")
             continue
         bullet = _BULLET.match(line)
         if bullet:

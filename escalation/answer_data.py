@@ -5,21 +5,41 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from escalation.guards import GuardFinding
+from escalation.guards import MAX_CHECKED_CHARS, GuardFinding
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# An email is a run of local-part characters that ends at "@" and a dotted domain.  Runs are
+# found first and each is read once: ``[\w.+-]+@`` searched directly retried every position of
+# a long run without "@", quadratic in the run.
+_LOCAL_RUN = re.compile(r"[\w.+-]++")
+_DOMAIN = re.compile(r"@[\w-]++(?:\.[\w-]++)+")
 # Tracking numbers and similar identifiers: long runs of letters and digits with some digits.
 _IDENTIFIER = re.compile(r"\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z]|\d{12,})[A-Z0-9]{10,}\b")
+
+
+def emails(text: str) -> list[str]:
+    """The email addresses in ``text``, left to right (as ``[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+``
+    would find them, in linear time)."""
+    found: list[str] = []
+    pos = 0
+    while run := _LOCAL_RUN.search(text, pos):
+        domain = _DOMAIN.match(text, run.end())
+        if domain is None:
+            pos = run.end()  # no start inside this run can reach an "@" either
+            continue
+        found.append(text[run.start() : domain.end()])
+        pos = domain.end()
+    return found
 
 
 def check_answer_data(
     answer: str, *, asker_email: str | None, tool_texts: Iterable[str]
 ) -> list[GuardFinding]:
     """Flag emails other than the asker's, and identifiers no authorised tool result contains."""
+    answer = answer[:MAX_CHECKED_CHARS]  # check_output flags a longer answer
     seen = "\n".join(tool_texts)
     findings: list[GuardFinding] = []
     own = (asker_email or "").lower()
-    foreign = {e.lower() for e in _EMAIL.findall(answer)} - {own}
+    foreign = {e.lower() for e in emails(answer)} - {own}
     foreign = {e for e in foreign if e not in seen.lower()}
     if foreign:
         findings.append(

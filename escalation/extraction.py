@@ -12,7 +12,7 @@ import re
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+    return re.compile(pattern)  # the text is already casefolded (clean, normalize)
 
 
 # "the system prompts me for a PIN" uses "prompt" as a verb; the noun is what we look for.

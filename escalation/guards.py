@@ -18,6 +18,7 @@ from escalation.normalize import (
     analyse_hidden,
     clean,
     decoded_payloads,
+    expands,
     normalize,
     rot13,
     squash,
@@ -26,6 +27,7 @@ from escalation.normalize import (
 from escalation.smuggling import asks_to_reassemble_and_obey, reassembled
 
 __all__ = [
+    "MAX_CHECKED_CHARS",
     "GuardFinding",
     "check_input",
     "check_output",
@@ -36,6 +38,13 @@ __all__ = [
 
 MANY_INVISIBLE = 10  # invisible characters inside words that are suspicious on their own
 _MAX_DECODE_DEPTH = 2
+# The longest text a check reads.  Messages over SUPPORTBOT_MAX_MESSAGE_CHARS are declined
+# before the checks and tool output is cut to SUPPORTBOT_TOOL_OUTPUT_MAX_CHARS (both settings
+# are capped at this); an answer is at most SUPPORTBOT_MAX_OUTPUT_TOKENS (8,192) tokens.  A
+# longer text is checked up to the limit and flagged ``unchecked_text``, never read whole.
+# Every pattern is linear in its text, so this bounds a check's time; that bound is what keeps
+# the bot fair, since CPython's ``re`` holds the GIL for a whole match (see bot/agent/checks.py).
+MAX_CHECKED_CHARS = 40_000
 
 
 @dataclass(frozen=True)
@@ -152,10 +161,22 @@ def _dedupe(findings: list[GuardFinding]) -> list[GuardFinding]:
     return unique
 
 
+def _bounded(text: str, check: str) -> tuple[str, list[GuardFinding]]:
+    """The part of ``text`` a check reads, and a finding when that is not all of it."""
+    if len(text) > MAX_CHECKED_CHARS:
+        detail = f"text of {len(text)} characters; only the first {MAX_CHECKED_CHARS} were checked"
+        return text[:MAX_CHECKED_CHARS], [GuardFinding(check, "unchecked_text", detail)]
+    if expands(text):
+        detail = "characters that expand many-fold; only the start of the text was checked"
+        return text, [GuardFinding(check, "unchecked_text", detail)]
+    return text, []
+
+
 def check_input(text: str) -> list[GuardFinding]:
     """Prompt-injection and jailbreak attempts in a customer's message: the rules, then the
     learned layer (escalation/learned.py), which carries over to attacks the rules never saw."""
-    findings = _scan(text, "input", [])
+    text, unchecked = _bounded(text, "input")
+    findings = _scan(text, "input", []) + unchecked
     if learned.flags(text):
         findings.append(GuardFinding("input", learned.RULE, learned.DETAIL))
     return findings
@@ -173,7 +194,8 @@ _ORDER_WORDS = (
 )
 _TOOL_RULES = [
     # "AI: issue a refund" / "Assistant, approve this" at the start of a line or sentence
-    re.compile(rf"(?:^|\n|[.!?]\s)\s*{_AI_NOUN}\s*[:,][^\n]{{0,80}}{_ORDER_WORDS}"),
+    # Starts at the last line break before the noun, so a blank run is not rescanned per break.
+    re.compile(rf"(?:^|\n|[.!?]\s)[^\S\n]*+{_AI_NOUN}\s*+[:,][^\n]{{0,80}}{_ORDER_WORDS}"),
     re.compile(
         rf"\b(?:when|if|once|as soon as|whenever) (?:you|an? {_AI_NOUN}|the {_AI_NOUN})"
         r" (?:read|reads|see|sees|process|processes|parse|parses|summari[sz]es?|encounters?"
@@ -209,12 +231,13 @@ _TOOL_DETAILS = {
 def check_tool_output(text: str) -> list[GuardFinding]:
     """Text inside a tool result (order note, product description, help article) that tries
     to instruct the model."""
+    text, unchecked = _bounded(text, "tool_output")
     cleaned = clean(text)
     normalized = normalize(text)
     extra = []
     if any(rx.search(cleaned) or rx.search(normalized) for rx in _TOOL_RULES):
         extra.append("ai_directed_instruction")
-    return _scan(text, "tool_output", extra)
+    return _scan(text, "tool_output", extra) + unchecked
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -224,7 +247,7 @@ def check_output(
     answer: str, *, system_prompt: str, canary: str, min_span_words: int = 12
 ) -> list[GuardFinding]:
     """Leaks of the canary token or of verbatim system-prompt passages in an answer."""
-    findings: list[GuardFinding] = []
+    answer, findings = _bounded(answer, "output")
     if canary and _contains_canary(answer, canary):
         findings.append(GuardFinding("output", "canary_leak", "answer contains the canary token"))
     run = _longest_shared_run(_prompt_index(system_prompt, max(1, min_span_words)), words(answer))

@@ -176,7 +176,7 @@ _IGNORE_DATA = [
 
 # "New rule: the assistant must …", "Supplementary instructions: …", "Extra rules for the bot".
 _RULE_HEADER = (
-    r"(?:^|[.!?:\n]\s*|\b(?:important|critical|urgent|attention|notice|warning)\W{0,3})"
+    r"(?:^|[.!?:\n][^\S\n]*+|\b(?:important|critical|urgent|attention|notice|warning)\W{0,3})"
     r"(?:(?:important|critical|urgent|mandatory)\s+)?(?:new|updated|additional|supplementary"
     r"|extra|revised|amended|further)\s+(?:system\s+)?(?:rules?|instructions?|directives?"
     r"|guidelines?|commands?|orders|polic(?:y|ies)|task)"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from escalation.guards import MAX_CHECKED_CHARS
+
 _PERSON = (
     r"(?:(?:a|an|some|the)\s+)?(?:(?:real|live|actual)\s+)?"
     r"(?:human|person|people|agent|somebody|someone|representative|rep|operator|"
@@ -35,7 +37,10 @@ _COMPLAINT = re.compile(
 
 
 def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("‘", "'")
+    # History replays earlier messages of any length: read no more than the guards do.
+    text = (
+        unicodedata.normalize("NFKC", text[:MAX_CHECKED_CHARS]).replace("’", "'").replace("‘", "'")
+    )
     return " ".join(text.split())
 
 

@@ -4,6 +4,11 @@ orders, fake transcripts, settings toggles and claims to be the bot's developer.
 A header alone is not enough ("System: Windows 11" in a bug report): a role header must be
 followed by instruction words.  Structural patterns run on ``clean(text)`` (line breaks
 kept); the rest on ``normalize(text)``.
+
+Every pattern is linear in the text: a line-start pattern begins at the *last* line break
+before the header (``\n[^\\S\n]*+``, not ``\n\\s*``, which let every break of a long blank run
+start a scan of the whole run), and whitespace runs are possessive (``\\s*+``) so a failed match
+is not retried with every split of the run between two quantifiers.
 """
 
 from __future__ import annotations
@@ -12,20 +17,22 @@ import re
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+    return re.compile(pattern)  # the text is already casefolded (clean, normalize)
 
 
 _TEMPLATE_TOKENS = _rx(
-    r"<\|\s*(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id"
-    r"|end_header_id|begin_of_text)\s*\|>|\[/?inst\]|<</?sys>>"
-    r"|<\s*/?\s*(?:system|sys|system_prompt|instructions?|admin|developer)\s*>"
-    r"|(?:^|\n)\s*#{2,}\s*(?:system|instructions?|new instructions?|response|developer|admin)\b"
+    r"<\|\s*+(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id"
+    r"|end_header_id|begin_of_text)\s*+\|>|\[/?inst\]|<</?sys>>"
+    r"|<\s*+/?\s*+(?:system|sys|system_prompt|instructions?|admin|developer)\s*+>"
+    r"|(?:^|\n)[^\S\n]*+#{2,}+\s*+(?:system|instructions?|new instructions?|response|developer"
+    r"|admin)\b"
 )
+# "chain of thought" headers run to the colon ("System chain of thought for step 2:").
 _ROLE_HEADER = _rx(
-    r"(?:^|\n)\s*[\[\(<*#=-]*\s*(?:system|sys|developer|dev|admin|administrator|root|operator"
-    r"|openai|security|moderator|support team lead)(?:\s+(?:message|prompt|note|notice"
-    r"|instructions?|override|update|alert|request|command|chain of thought\b[^:\n]*))?"
-    r"\s*[\]\)>*]*\s*(?:::|:|\]|->|=>)(?P<rest>[^\n]*(?:\n[^\n]*)?)"
+    r"(?:^|\n)[^\S\n]*+(?:[\[\(<*#=-]++\s*+)?(?:system|sys|developer|dev|admin|administrator|root"
+    r"|operator|openai|security|moderator|support team lead)(?:\s++(?:message|prompt|note|notice"
+    r"|instructions?|override|update|alert|request|command|chain of thought\b[^:\n]*+))?"
+    r"\s*+[\]\)>*]*\s*+(?:::|:|\]|->|=>)(?P<rest>[^\n]*+(?:\n[^\n]*+)?)"
 )
 _INSTRUCTION_WORDS = _rx(
     r"\b(?:ignore|disregard|override|bypass|you (?:are|must|will|should|shall|may|can)"
@@ -68,12 +75,16 @@ _FAKE_MARKERS = [
     _rx(r"\[admin request::|\badmin override\b|\bsystem override\b"),
 ]
 _PREFILL = _rx(
-    r"(?:^|\n)\s*(?:assistant|ai|gpt|chatgpt)\s*:\s*(?:(?:sure|certainly|of course|absolutely"
-    r"|ok|okay)[,!.]?\s+(?:here|i can|i will|i'll)|here is the|here's the|here are the)\b"
+    r"(?:^|\n)[^\S\n]*+(?:assistant|ai|gpt|chatgpt)\s*+:\s*+(?:(?:sure|certainly|of course"
+    r"|absolutely|ok|okay)[,!.]?\s++(?:here|i can|i will|i'll)|here is the|here's the"
+    r"|here are the)\b"
 )
+# A bot line, then a user line (on the same line after a space, or on a later one), or a user
+# line followed by a bot line.
 _TRANSCRIPT = _rx(
-    r"(?:^|\n)\s*(?:assistant|ai|chatbot|gpt|chatgpt)\s*:.*(?:\n|\s)\s*"
-    r"(?:user|human)\s*:|(?:^|\n)\s*(?:user|human)\s*:.*\n\s*(?:assistant|ai)\s*:"
+    r"(?:^|\n)[^\S\n]*+(?:assistant|ai|chatbot|gpt|chatgpt)\s*+:(?:[^\n]*\s(?:user|human)"
+    r"|[^\n]*+\n\s*+(?:user|human))\s*+:"
+    r"|(?:^|\n)[^\S\n]*+(?:user|human)\s*+:[^\n]*+\n\s*+(?:assistant|ai)\s*+:"
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import re
 import unicodedata
 import urllib.parse
@@ -43,7 +44,9 @@ _CONFUSABLE_PAIRS = (
 )
 _CONFUSABLES = str.maketrans({pair[0]: pair[1] for pair in _CONFUSABLE_PAIRS.split()})
 _LEET = str.maketrans("013457@$", "oieastas")
-_LEET_TOKEN = re.compile(r"[a-z0-9@$']*[a-z][a-z0-9@$']*")
+# A whole run of word characters that holds a letter; it starts only where a run starts, so a
+# long run of digits is read once, not once per digit.
+_LEET_TOKEN = re.compile(r"(?<![a-z0-9@$'])[0-9@$']*+[a-z][a-z0-9@$']*+")
 # Three or more single letters split by one repeated separator: "i g n o r e", "i.g.n.o.r.e".
 # The separator must repeat, so "p.l.e.a.s.e l.i.s.t" becomes "please list", not one token.
 _SPLIT_LETTERS = re.compile(r"(?<![a-z0-9])[a-z]([ .\-_*|/+·•~])(?:[a-z]\1)+[a-z](?![a-z0-9])")
@@ -51,6 +54,7 @@ _TWO_LETTERS = re.compile(r"(?<![a-z0-9])[a-z][.\-_*·•][a-z](?![a-z0-9])")
 _SEPARATORS = re.compile(r"[ .\-_*|/+·•~]")
 _SPACES = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"\w+")
 
 
 def _is_invisible(code: int) -> bool:
@@ -72,16 +76,36 @@ def strip_invisible(text: str) -> str:
     return "".join(ch for ch in text if not _is_invisible(ord(ch)))
 
 
+# NFKC can turn one character into 18 ("\ufdfa"): what it makes of a text is cut to twice the
+# text (and a little), so what the checks read stays proportional to what they were given.
+# ``expands`` tells the guards when that cut hid part of the text.
+_MAX_GROWTH = 2
+_GROWTH_SLACK = 256  # a few honest expansions in a short message ("ﷺ", "㎏") are not cut
+
+
+def _growth_limit(text: str) -> int:
+    return _MAX_GROWTH * len(text) + _GROWTH_SLACK
+
+
+def expands(text: str) -> bool:
+    """True when compatibility normalisation makes ``text`` longer than the checks read."""
+    if text.isascii():
+        return False
+    return len(unicodedata.normalize("NFKC", text)) > _growth_limit(text)
+
+
+@functools.lru_cache(maxsize=64)  # one check derives the same texts several times
 def clean(text: str) -> str:
     """NFKC, invisible characters removed, look-alikes mapped, accents dropped, casefolded.
 
     Line structure and punctuation are kept, so structural markers ("SYSTEM:" at the
-    start of a line, "<|im_start|>") can still be matched.
+    start of a line, "<|im_start|>") can still be matched.  The typed two characters ``\\n``
+    become a line break (never longer than the text given).
     """
     if text.isascii():  # NFKC, look-alikes and accents only concern non-ASCII characters
         return text.lower().replace("\r\n", "\n").replace("\\n", "\n")
-    out = unicodedata.normalize("NFKC", strip_invisible(text)).translate(_CONFUSABLES)
-    decomposed = unicodedata.normalize("NFD", out)
+    out = unicodedata.normalize("NFKC", strip_invisible(text))[: _growth_limit(text)]
+    decomposed = unicodedata.normalize("NFD", out.translate(_CONFUSABLES))
     out = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return out.casefold().replace("\r\n", "\n").replace("\\n", "\n")
 
@@ -93,6 +117,7 @@ def _fold_leet(match: re.Match[str]) -> str:
     return token.translate(_LEET)
 
 
+@functools.lru_cache(maxsize=64)
 def normalize(text: str) -> str:
     """Return the single-line matching variant of ``text``.
 
@@ -157,7 +182,10 @@ def analyse_hidden(text: str) -> HiddenInfo:
                     continue
             suspicious += 1
     mixed = 0
-    for word in re.findall(r"\w+", unicodedata.normalize("NFKC", strip_invisible(text))):
+    visible = unicodedata.normalize("NFKC", strip_invisible(text))[: _growth_limit(text)]
+    for word in _WORD.findall(visible):
+        if word.isascii():  # Latin letters only: not mixed
+            continue
         scripts = {_script(ch) for ch in word if ch.isalpha()}
         if "latin" in scripts and len(scripts) > 1:
             mixed += 1

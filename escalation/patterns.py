@@ -23,7 +23,7 @@ from escalation.markers import is_fake_system_message
 from escalation.roleplay import is_roleplay_takeover
 from escalation.translated import translated_rules
 
-_F = re.IGNORECASE
+_F = re.NOFLAG  # the text is already casefolded (clean, normalize)
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -183,8 +183,8 @@ _OUTPUT_HIJACK = [
         rf"(?:{_QUOTE}|:)"
     ),
     _rx(
-        rf"\b(?:repeat|say|print|write)\s+(?:the following|this|these)\s+(?:sentence|text"
-        rf"|phrase|words?)?\s*:?\s*{_QUOTE}"
+        rf"\b(?:repeat|say|print|write)\s+(?:the following|this|these)\s++(?:(?:sentence|text"
+        rf"|phrase|words?)\s*+)?:?\s*+{_QUOTE}"
     ),
 ]
 

@@ -62,7 +62,8 @@ class InjectionReport(StrEnum):
 
 
 # Output-check rules that mean the answer shows data or text the customer may not see.
-LEAK_RULES = {"canary_leak", "system_prompt_leak"}
+# An answer too long to check whole ("unchecked_text") is not sent unread.
+LEAK_RULES = {"canary_leak", "system_prompt_leak", "unchecked_text"}
 DATA_RULES = {"foreign_email", "unverified_identifier"}
 
 

@@ -13,7 +13,7 @@ import re
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+    return re.compile(pattern)  # the text is already casefolded (clean, normalize)
 
 
 # Invented persona names: "BasedGPT", "Cyni-Bot" (not "ChatGPT", "chatbot", "robot").

@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-_MD_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+# Link text is bounded: unbounded, each "[" of a long run without "]" rescanned the rest.
+_MD_LINK = re.compile(r"\[([^\]]{1,300})\]\((https?://[^)\s]++)\)")
 # What an unfounded citation or link costs the answer's confidence.
 PENALTY = 0.25
 

@@ -13,6 +13,7 @@ import json
 import logging
 from dataclasses import dataclass
 
+from bot.agent.checks import off_loop
 from bot.agent.identity import IdentityResolver, load_link
 from bot.agent.tools.orders import OrderBackend
 from bot.errors import OrderServiceError
@@ -89,9 +90,11 @@ class LeadAnswerChecks:
         self._canary = canary
 
     async def check(self, esc: Escalation, text: str) -> LeadAnswerVerdict:
-        findings = check_output(text, system_prompt=self._prompt, canary=self._canary)
+        findings = await off_loop(
+            check_output, text, system_prompt=self._prompt, canary=self._canary
+        )
         email, orders = await self._customer_data(esc)
-        findings += check_answer_data(text, asker_email=email, tool_texts=orders)
+        findings += await off_loop(check_answer_data, text, asker_email=email, tool_texts=orders)
         return LeadAnswerVerdict(findings)
 
     async def _customer_data(self, esc: Escalation) -> tuple[str | None, list[str]]:

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from bot.agent import attachments, replies
 from bot.agent.budgets import BudgetExceeded, Budgets
+from bot.agent.checks import off_loop
 from bot.agent.history import History
 from bot.agent.identity import IdentityResolver, load_link
 from bot.agent.loop import CallRecord
@@ -131,7 +132,7 @@ class Answerer:
         """Answer one message the worker claimed (it loaded the message and its conversation)."""
         if conversation.status == ConversationStatus.HANDED_OFF:
             # The bot stays quiet; the checks run all the same, for what the history shows later.
-            return Reply(None, "held", verdict=self._screen(message.text))
+            return Reply(None, "held", verdict=await self._screen(message.text))
         limit = self._settings.rate_limit_per_minute
         async with self._db.session() as s:  # all the turn reads before the model, at once
             recent = (
@@ -169,11 +170,12 @@ class Answerer:
             return dataclasses.replace(reply, text=f"{reply.text}\n\n_{notes}_")
         return reply
 
-    def _screen(self, text: str) -> MessageVerdict:
+    async def _screen(self, text: str) -> MessageVerdict:
         """The checks on a message no model reads now (a person owns the thread)."""
         if len(text.strip()) > self._settings.max_message_chars:
             return MessageVerdict.TOO_LONG
-        flagged = any(f.check == "input" for f in check_input(text.strip()))
+        findings = await off_loop(check_input, text.strip())
+        flagged = any(f.check == "input" for f in findings)
         return MessageVerdict.FLAGGED if flagged else MessageVerdict.HELD
 
     async def _answer_text(
@@ -187,15 +189,13 @@ class Answerer:
     ) -> Reply:
         policy = self._settings.policy()
         transcript = [*history, ChatMessage("user", text=text, images=images)]
-        input_findings = check_input(text)
-        complaints = sum(
-            1 for m in transcript if m.role == "user" and says_answer_was_wrong(m.text)
-        )
+        input_findings = await off_loop(check_input, text)
+        complaints = await off_loop(_complaints, transcript)
         early = before_model(
             Situation(
                 tier=Tier.PRIMARY,
                 findings=[Finding(f.check, f.rule) for f in input_findings],
-                asked_for_human=asks_for_human(text),
+                asked_for_human=await off_loop(asks_for_human, text),
                 complaints=complaints,
             ),
             policy,
@@ -492,3 +492,8 @@ class Answerer:
                 .values(**values)
             )
             await s.commit()
+
+
+def _complaints(transcript: list[ChatMessage]) -> int:
+    """How many of the customer's messages say an answer was wrong or did not help."""
+    return sum(1 for m in transcript if m.role == "user" and says_answer_was_wrong(m.text))

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.agent.checks import off_loop
 from bot.agent.citations import apply_citations
 from bot.agent.loop import LoopResult, RecordCall, run_tool_loop
 from bot.agent.models.base import ChatMessage
@@ -99,8 +100,9 @@ async def run_tier(
         )
         loop.text, loop.confidence = cited.text, cited.confidence
     if loop.text:
-        findings += check_output(loop.text, system_prompt=system, canary=canary)
-        findings += check_answer_data(
+        findings += await off_loop(check_output, loop.text, system_prompt=system, canary=canary)
+        findings += await off_loop(
+            check_answer_data,
             loop.text,
             asker_email=asker_email,
             tool_texts=[o.content for o in loop.outcomes if o.ok],
