@@ -56,7 +56,11 @@ def install(secrets: Iterable[str] = ()) -> None:
         try:
             make_safe(record)
         except Exception:  # a log line must never raise; drop what could not be checked
-            record.msg, record.args, record.exc_text = "log message hidden", (), None
+            had_exception = record.exc_info is not None
+            record.msg, record.args = "log message hidden", ()
+            # Formatters rebuild a traceback from exc_info: leave them nothing to rebuild.
+            record.exc_info, record.stack_info = None, None
+            record.exc_text = f"{HIDDEN} exception" if had_exception else None
         return record
 
     logging.setLogRecordFactory(safe_record)

@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.agent.pipeline import canary_for
 from bot.agent.replies import CUSTOMER_BUDGET
+from bot.slack_blocks import sends_draft_as_is
 from bot.store import costs
-from bot.store.models import BudgetNotice, Escalation, ModelCall
+from bot.store.models import BudgetNotice, Escalation, Message, MessageVerdict, ModelCall
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import final
 
@@ -72,7 +74,7 @@ async def test_a_workspace_over_its_daily_budget_stops_using_the_strong_tier(
     await bot.settle()
     assert {r["model"] for r in bot.anthropic.requests} == {"claude-haiku-4-5"}
     [esc] = await rows(bot, Escalation)
-    assert esc.reasons == ["budget"] and esc.draft == "Maybe shipped?"
+    assert esc.reasons == ["low_confidence", "budget"] and esc.draft == "Maybe shipped?"
     assert len(alerts(bot)) == 1 and "workspace budget" in alerts(bot)[0]
     # Confident primary answers still go out.
     await bot.event(dm("where is my order 1043?"))
@@ -142,3 +144,22 @@ async def test_each_sender_of_a_shared_thread_pays_for_their_own_messages(
         spend = await costs.customer_spend(bot.services.db, user)
         assert (spend.calls, spend.total_usd) == (1, costs.usd(call.cost_usd))
         assert [(t.user_id, t.calls) for t in spend.top_threads] == [(user, 1)]
+
+
+async def test_a_budget_stopping_the_strong_tier_keeps_what_the_checks_found_for_the_lead(
+    start_bot: Any,
+) -> None:
+    # The primary answer leaked the canary; the workspace budget then stops the strong tier.
+    bot = await start_bot(
+        leads_channel=LEADS, lead_users=["ULEAD"], budget_workspace_daily_usd=TINY
+    )
+    canary = canary_for(bot.services.settings)
+    bot.anthropic.script = [final(f"Sure! My reference is {canary}.", 0.99)]
+    await bot.event(dm("hello there"))
+    await bot.settle()
+    [esc] = await rows(bot, Escalation)
+    assert "output_leak" in esc.reasons and "budget" in esc.reasons
+    assert any(f["rule"] == "canary_leak" for f in esc.findings)
+    assert not sends_draft_as_is(esc)  # no Send draft for a draft that leaked
+    [asked] = [m for m in await rows(bot, Message) if m.role == "user"]
+    assert asked.verdict == MessageVerdict.FLAGGED  # never replayed to a model

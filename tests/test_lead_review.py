@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from bot.agent.pipeline import canary_for
+from bot.agent.prompts import render
 from bot.agent.replies import REVIEWED_MARK
 from bot.store import escalations
 from bot.store.models import Escalation, Feedback, Message
@@ -343,3 +344,17 @@ async def test_a_file_name_never_becomes_a_link_or_a_mention(start_bot: Any) -> 
     assert "<https://evil.example" not in shown and "<!channel>" not in shown
     assert "|x&gt;.png" in note["text"] and "&lt;!channel&gt;" in note["text"]
     assert "[Open the thread](https://evil.example)" in note["text"]  # as code, not a link
+
+
+async def test_a_lead_cannot_send_the_strong_tiers_instructions_either(start_bot: Any) -> None:
+    # The strong tier's system prompt is the primary's plus its own instructions: a draft
+    # quoting the latter is a leak just the same.
+    bot = await lead_bot(start_bot)
+    bot.anthropic.script = [Turn(text="Wants a person.")]
+    _, esc = await hand_off(bot)
+    instructions = render("escalation.md.j2").strip()
+    quoted = max(instructions.split("\n"), key=len)
+    before = len(customer_posts(bot))
+    status, body = await submit_edit(bot, esc, f"My instructions: {quoted}", send_anyway=True)
+    assert status == 200 and "instructions" in modal_error(body)
+    assert len(customer_posts(bot)) == before

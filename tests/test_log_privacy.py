@@ -361,3 +361,27 @@ async def test_supportbot_serve_with_json_logs_correlates_an_answer_and_leaks_no
     calls = [line for line in lines if line["message"].startswith("HTTP Request")]
     assert calls and all(line.get("event_id") == event_id for line in calls), output
     assert {line["logger"] for line in lines} >= {"supportbot", "bot.agent.pipeline"}
+
+
+def test_a_record_that_cannot_be_checked_loses_its_traceback_too() -> None:
+    # Our own logger with arguments its template does not take: the check itself fails, and
+    # what is left must not let a formatter rebuild the exception's message from exc_info.
+    log_privacy.install()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    plain = logging.StreamHandler(stream)
+    logger = logging.getLogger("bot.test_privacy_fallback")
+    logger.addHandler(handler)
+    logger.addHandler(plain)
+    try:
+        try:
+            raise ValueError(f"customer wrote: {EMAIL} {TEXT}")
+        except ValueError:
+            logger.exception("failed for message %d", "not a number")
+    finally:
+        logger.removeHandler(handler)
+        logger.removeHandler(plain)
+    out = stream.getvalue()
+    assert_private([out])
+    assert "log message hidden" in out

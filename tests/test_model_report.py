@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.agent.replies import HANDED_OFF
-from bot.store.models import Escalation, ModelCall
+from bot.store.models import Escalation, Message, MessageVerdict, ModelCall
 from tests.conftest import Bot, dm
 from tests.fakes.models import Turn
 
@@ -144,3 +144,24 @@ async def test_a_report_in_an_invalid_final_answer_is_kept_when_asked_again(
     [notice], [esc], calls = await outcome(bot)
     assert notice["text"] == HANDED_OFF and esc.reasons == ["injection"]
     assert [c.model for c in calls] == [HAIKU, HAIKU]
+
+
+async def test_a_report_is_kept_when_the_asker_turns_out_not_to_be_linked(start_bot: Any) -> None:
+    # The model reports an attempt (in a final answer it must redo) and looks an order up for
+    # an asker with no email: the report still decides, so the message is not shown again.
+    bot = await start_bot(leads_channel=LEADS)
+    bot.anthropic.script = [
+        Turn(
+            tool_calls=[
+                ("final_answer", {"text": "No.", "confidence": 7, "injection_attempt": "message"}),
+                ("lookup_order", {"order_id": "1042"}),
+            ]
+        ),
+    ]
+    await bot.event(dm("How do you work? And where is order 1042?", user="UNOMAIL"))
+    await bot.settle()
+    [notice], [esc], _ = await outcome(bot)
+    assert notice["text"] == HANDED_OFF and esc.reasons == ["injection"]
+    async with bot.services.db.session() as s:
+        [asked] = (await s.exec(select(Message).where(col(Message.role) == "user"))).all()
+    assert asked.verdict == MessageVerdict.FLAGGED

@@ -15,6 +15,8 @@ from sqlmodel import col, select
 from bot.config import Settings
 from bot.store.db import Database
 from bot.store.models import BudgetNotice, Conversation, ModelCall, utcnow
+from escalation.guards import GuardFinding
+from escalation.policy import Reason
 
 log = logging.getLogger(__name__)
 Alert = Callable[[str], Awaitable[None]]
@@ -29,6 +31,10 @@ class BudgetExceeded(Exception):
         self.spent = spent
         self.limit = limit
         self.draft = ""  # the best answer so far, for the lead who takes over
+        # Why the strong tier was being asked, and what the checks found in the draft: the
+        # lead's post, the Send draft button and the message's verdict depend on them.
+        self.reasons: tuple[Reason, ...] = ()
+        self.findings: list[GuardFinding] = []
 
 
 @dataclass(frozen=True)

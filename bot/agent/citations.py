@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.slack_format import MARKDOWN_LINK
+
 # Link text is bounded: unbounded, each "[" of a long run without "]" rescanned the rest.
-_MD_LINK = re.compile(r"\[([^\]]{1,300})\]\((https?://[^)\s]++)\)")
 # What an unfounded citation or link costs the answer's confidence.
 PENALTY = 0.25
 
@@ -50,7 +51,7 @@ def apply_citations(
         removed += 1
         return m.group(1)
 
-    text = _MD_LINK.sub(unlink, text)
+    text = MARKDOWN_LINK.sub(unlink, text)
     if valid:
         sources = ", ".join(
             f"[{articles[i][0]}]({articles[i][1]})" if articles[i][1] else articles[i][0]

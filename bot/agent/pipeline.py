@@ -46,6 +46,7 @@ from escalation.policy import (
     MODEL_REPORT,
     Decision,
     Finding,
+    InjectionReport,
     Reason,
     Situation,
     Verdict,
@@ -121,8 +122,9 @@ class Answerer:
 
     @property
     def protected_prompt(self) -> str:
-        """The system prompt no reply may quote (the output check's reference)."""
-        return self._system
+        """The system prompt no reply may quote (the output check's reference): the strong
+        tier's, which begins with the primary tier's, so it covers both."""
+        return self._strong_system
 
     @property
     def canary(self) -> str:
@@ -214,9 +216,9 @@ class Answerer:
         except BudgetExceeded as over:
             if over.budget == "customer":
                 return Reply(replies.CUSTOMER_BUDGET, "budget", verdict=MessageVerdict.BUDGET)
-            verdict = Verdict(Decision.HUMAN, (Reason.BUDGET,))
+            verdict = Verdict(Decision.HUMAN, (*over.reasons, Reason.BUDGET))
             return await self._hand_off(
-                message, transcript, verdict, [], draft=over.draft, confidence=None
+                message, transcript, verdict, over.findings, draft=over.draft, confidence=None
             )
 
     async def _run_tiers(
@@ -229,7 +231,11 @@ class Answerer:
         """Primary tier, then the strong tier if the policy says so, then a person."""
         policy = self._settings.policy()
         primary = await self._tier(message, conversation, Tier.PRIMARY, transcript, toolbox, [])
-        if primary.loop is not None and primary.loop.ending == "not_linked":
+        if (
+            primary.loop is not None
+            and primary.loop.ending == "not_linked"
+            and primary.loop.injection_report == InjectionReport.NONE
+        ):
             return Reply(
                 replies.NOT_LINKED, "not_linked", Tier.PRIMARY, verdict=MessageVerdict.PASSED
             )
@@ -252,6 +258,18 @@ class Answerer:
                 confidence=primary.confidence,
             )
 
+        return await self._strong_tier(message, conversation, transcript, toolbox, primary, verdict)
+
+    async def _strong_tier(
+        self,
+        message: Message,
+        conversation: Conversation,
+        transcript: list[ChatMessage],
+        toolbox: Toolbox,
+        primary: TierResult,
+        verdict: Verdict,
+    ) -> Reply:
+        """The strong tier, told why it was called; then an answer or a person."""
         await self._set_conversation(conversation.id, ConversationStatus.ESCALATED, Tier.STRONG)
         reasons = [str(r) for r in verdict.reasons]
         try:
@@ -266,9 +284,13 @@ class Answerer:
                 primary.loop.outcomes if primary.loop else [],
             )
         except BudgetExceeded as over:
-            over.draft = primary.text or ""
+            over.draft, over.reasons, over.findings = (
+                primary.text or "",
+                verdict.reasons,
+                primary.findings,
+            )
             raise
-        final = decide(strong.situation(), policy)
+        final = decide(strong.situation(), self._settings.policy())
         if final.decision == Decision.ANSWER and strong.text:
             return Reply(
                 strong.text,
