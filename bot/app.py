@@ -116,6 +116,20 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
     return app
 
 
+def signed_by_slack(secret: bytes, raw: bytes, headers: Mapping[str, str]) -> bool:
+    """Slack's v0 signature over the raw bytes (slack_sdk's verifier decodes them first, which
+    fails on a body that is not UTF-8), from the last five minutes; never with no secret."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    if not secret or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) < 16):
+        return False
+    if abs(time.time() - int(timestamp)) > SIGNATURE_MAX_AGE_SECONDS:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + raw
+    expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+    given = headers.get("X-Slack-Signature", "").encode(errors="replace")
+    return hmac.compare_digest(expected.encode(), given)
+
+
 def create_web_app(
     app: AsyncApp, services: Services, health: Health | None = None
 ) -> web.Application:
@@ -126,24 +140,11 @@ def create_web_app(
     # In Socket Mode there is no signing secret and every HTTP event is refused.
     secret = services.settings.slack_signing_secret.get_secret_value().encode()
 
-    def signed(raw: bytes, headers: Mapping[str, str]) -> bool:
-        """Slack's v0 signature over the raw bytes (slack_sdk's verifier decodes them first,
-        which fails on a body that is not UTF-8), from the last five minutes."""
-        timestamp = headers.get("X-Slack-Request-Timestamp", "")
-        if not secret or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) < 16):
-            return False
-        if abs(time.time() - int(timestamp)) > SIGNATURE_MAX_AGE_SECONDS:
-            return False
-        base = b"v0:" + timestamp.encode() + b":" + raw
-        expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
-        given = headers.get("X-Slack-Signature", "").encode(errors="replace")
-        return hmac.compare_digest(expected.encode(), given)
-
     async def slack_events(request: web.Request) -> web.Response:
         # The signature is checked on the raw bytes before anything parses them, so a
         # stranger's body reaches no parser and no log (aiohttp bounds its size).
         raw = await request.read()
-        if not signed(raw, request.headers):
+        if not signed_by_slack(secret, raw, request.headers):
             return web.json_response({"error": "invalid signature"}, status=401)
         # Bolt trusts the body's shape: one that is not UTF-8 JSON (or a form whose payload is
         # not), nests too deep for the parser, or whose payload or event is not an object, is
