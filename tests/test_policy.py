@@ -85,6 +85,14 @@ def test_an_order_above_the_configured_value_goes_to_a_person() -> None:
     assert cheap.decision == Decision.ANSWER
 
 
+def test_an_order_of_exactly_the_configured_value_is_not_above_it() -> None:
+    # The README promises "above": 500 itself is answered, a cent more goes to a person.
+    at = decide(Situation("primary", confidence=0.9, order_totals=[Decimal("500")]), CFG)
+    assert at.decision == Decision.ANSWER
+    over = decide(Situation("primary", confidence=0.9, order_totals=[Decimal("500.01")]), CFG)
+    assert over.reasons == (Reason.HIGH_VALUE_ORDER,)
+
+
 def test_no_high_value_rule_without_a_configured_value() -> None:
     s = Situation("primary", confidence=0.9, order_totals=[Decimal("99999")])
     assert decide(s, PolicyConfig()).decision == Decision.ANSWER

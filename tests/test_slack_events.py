@@ -103,6 +103,55 @@ async def test_one_mention_delivered_as_app_mention_and_message_is_answered_once
     assert len(bot.replies()) == 1
 
 
+async def test_a_mention_inside_the_bots_thread_delivered_twice_is_stored_and_answered_once(
+    bot: Bot,
+) -> None:
+    """The pair that reaches the (channel, ts) dedupe: a mention in a thread the bot is in
+    arrives as `app_mention` and as a `message` with another event id, and both pass the
+    listener's filter."""
+    parent = next_ts()
+    await bot.event(
+        {
+            "type": "app_mention",
+            "channel": "C0001",
+            "user": "UALICE",
+            "ts": parent,
+            "text": "<@UBOT> order 1042?",
+        }
+    )
+    await bot.settle()
+    ts = next_ts()
+    mention = {
+        "type": "app_mention",
+        "channel": "C0001",
+        "user": "UALICE",
+        "ts": ts,
+        "thread_ts": parent,
+        "text": "<@UBOT> and order 1043?",
+    }
+    assert await bot.event(mention) == 200
+    assert await bot.event({**mention, "type": "message", "channel_type": "channel"}) == 200
+    await bot.settle()
+    assert len(bot.replies()) == 2
+    users = [m for m in await rows(bot, Message) if m.role == "user"]
+    assert [m.slack_ts for m in users] == [parent, ts]
+
+
+async def test_an_answer_slower_than_the_claims_lease_keeps_its_claim(start_bot: Any) -> None:
+    """The worker renews its claim while the model is slow: a sweep after the lease has run
+    out does not take the message up again, and the customer gets one answer."""
+    bot = await start_bot(claim_timeout_seconds=1)
+    bot.anthropic.delay = 4.0
+    await bot.event(dm("hello there"))
+    while not bot.anthropic.requests:  # the answer has started
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(1.5)  # longer than the lease; renewals come every third of it
+    assert not bot.replies()  # still answering
+    assert await bot.services.worker.resume() == 0
+    await bot.settle()
+    assert len(bot.replies()) == 1 and len(bot.anthropic.requests) == 1
+
+
 async def test_slack_retries_of_one_event_are_answered_once(bot: Bot) -> None:
     event = dm("where is my order 1042?")
     assert await bot.event(event, event_id="Ev1") == 200
