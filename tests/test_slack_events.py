@@ -87,39 +87,24 @@ async def test_mention_in_a_channel_is_answered_under_the_mention_without_the_me
     assert user_msg.text == "status of 1043 please"
 
 
-async def test_one_mention_delivered_as_app_mention_and_message_is_answered_once(bot: Bot) -> None:
-    ts = next_ts()
-    mention = {
+async def test_a_mention_delivered_as_app_mention_and_message_is_stored_and_answered_once(
+    bot: Bot,
+) -> None:
+    """A mention arrives as `app_mention` and as a `message` with another event id. At the
+    top of a channel the listener drops the `message`; inside a thread the bot is in, both
+    pass the listener and the (channel, ts) dedupe must answer it once."""
+    parent = next_ts()
+    first = {
         "type": "app_mention",
         "channel": "C0001",
         "user": "UALICE",
-        "ts": ts,
+        "ts": parent,
         "text": "<@UBOT> order 1042?",
     }
-    await bot.event(mention)
-    # The same message arrives as a thread reply `message` event too.
-    await bot.event({**mention, "type": "message", "channel_type": "channel", "thread_ts": ts})
+    assert await bot.event(first) == 200
+    assert await bot.event({**first, "type": "message", "channel_type": "channel"}) == 200
     await bot.settle()
     assert len(bot.replies()) == 1
-
-
-async def test_a_mention_inside_the_bots_thread_delivered_twice_is_stored_and_answered_once(
-    bot: Bot,
-) -> None:
-    """The pair that reaches the (channel, ts) dedupe: a mention in a thread the bot is in
-    arrives as `app_mention` and as a `message` with another event id, and both pass the
-    listener's filter."""
-    parent = next_ts()
-    await bot.event(
-        {
-            "type": "app_mention",
-            "channel": "C0001",
-            "user": "UALICE",
-            "ts": parent,
-            "text": "<@UBOT> order 1042?",
-        }
-    )
-    await bot.settle()
     ts = next_ts()
     mention = {
         "type": "app_mention",
