@@ -14,8 +14,17 @@ from sqlmodel import col, select
 
 from bot.cli import _age
 from bot.errors import ConfigError
-from bot.store.models import Conversation, Escalation, Feedback, Message, ModelCall, utcnow
-from bot.store.purge import purge
+from bot.store.models import (
+    BudgetNotice,
+    Conversation,
+    Escalation,
+    Feedback,
+    Message,
+    ModelCall,
+    SlackEvent,
+    utcnow,
+)
+from bot.store.purge import PurgeResult, purge
 from tests.conftest import Bot, dm, next_ts
 from tests.test_slack_experience import click_feedback
 
@@ -68,6 +77,11 @@ async def test_purge_deletes_old_words_and_keeps_the_spend(bot: Bot) -> None:
         await s.exec(
             update(Conversation).where(col(Conversation.id) == alice.id).values(updated_at=old)
         )
+        # Event ids and budget notices go by their own age, whichever conversation they were.
+        recent_events = {e.event_id for e in (await s.exec(select(SlackEvent))).all()}
+        s.add(SlackEvent(event_id="EvOld", event_type="message", received_at=old))
+        s.add(BudgetNotice(budget="thread", scope="1", day="2026-08-25", created_at=old))
+        s.add(BudgetNotice(budget="thread", scope="2", day="2026-12-01"))
         await s.commit()
 
     result = await purge(bot.services.db, utcnow() - timedelta(days=90))
@@ -81,13 +95,16 @@ async def test_purge_deletes_old_words_and_keeps_the_spend(bot: Bot) -> None:
         ).one()
         escalations = list((await s.exec(select(Escalation))).all())
         feedback = list((await s.exec(select(Feedback))).all())
+        events = {e.event_id for e in (await s.exec(select(SlackEvent))).all()}
+        notices = [n.scope for n in (await s.exec(select(BudgetNotice))).all()]
     assert {m.user_id for m in left if m.role == "user"} == {"UBOB"}
     assert alice.status == "purged" and alice.total_cost_usd == spent > Decimal(0)
     assert sum(c.cost_usd or 0 for c in calls if c.conversation_id == alice.id) == spent
     assert [e.conversation_id for e in escalations] != [alice.id]  # Bob's recent one is kept
     assert len(escalations) == 1 and feedback == []
+    assert events == recent_events and notices == ["2"]  # recent ones keep deduplicating
     again = await purge(bot.services.db, utcnow() - timedelta(days=90))
-    assert again.conversations == 0
+    assert again == PurgeResult(0, 0, 0)
 
 
 def test_purge_ages_are_parsed_and_bad_ones_refused() -> None:
