@@ -46,7 +46,14 @@ TARGETS = {
         ("tests/test_guards.py -k answer", "tests/test_lead_review.py"),
     ),
     "purge": Target("bot/store/purge.py", ("tests/test_data_care.py -k purge",)),
-    "identity": Target("bot/agent/identity.py", ("tests/test_identity.py",)),
+    "identity": Target(
+        "bot/agent/identity.py",
+        (
+            "tests/test_identity.py",
+            "tests/test_escalation_flow.py::test_leads_may_be_given_as_a_user_group",
+            "tests/test_escalation_flow.py::test_only_leads_may_act_and_others_get_a_private_refusal",
+        ),
+    ),
     "authorization": Target(
         "bot/agent/tools/__init__.py", ("tests/test_orders.py", "tests/test_order_probes.py")
     ),

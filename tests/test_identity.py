@@ -109,6 +109,14 @@ def member(**extra: Any) -> dict[str, Any]:
             None,
         ),
         (member(), InstallingTeam(TEAM_ID, "E1"), None),  # not in the org at all
+        # Another workspace or org is refused whichever way its id sorts against ours.
+        (member(team_id="T0000000"), InstallingTeam(TEAM_ID), None),
+        (member(team_id="TZZZZZZZ"), InstallingTeam(TEAM_ID), None),
+        (
+            member(team_id="T2", enterprise_user={"enterprise_id": "E0", "teams": ["T2"]}),
+            InstallingTeam(TEAM_ID, "E1"),
+            None,
+        ),
     ],
 )
 def test_which_profiles_are_vouched_for(
