@@ -65,6 +65,18 @@ async def test_a_customer_over_the_daily_budget_gets_a_polite_message(start_bot:
     assert len(bot.anthropic.requests) == 2
 
 
+async def test_no_other_customers_spend_counts_against_a_customer(start_bot: Any) -> None:
+    # Bob (UBOB) spends first: Alice (UALICE, sorting before him) still gets her first call.
+    bot = await start_bot(leads_channel=LEADS, budget_customer_daily_usd=TINY)
+    await bot.event(dm("where is my order 2001?", user="UBOB"))
+    await bot.settle()
+    assert len(bot.anthropic.requests) == 1
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    assert len(bot.anthropic.requests) == 2
+    assert [p["text"] for p in bot.replies() if p["channel"] != LEADS] == [CUSTOMER_BUDGET] * 2
+
+
 async def test_a_workspace_over_its_daily_budget_stops_using_the_strong_tier(
     start_bot: Any,
 ) -> None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,12 @@ import aiohttp
 import pytest
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
-from sqlmodel import select
+from sqlmodel import col, select, update
 
 from bot.agent.tools.orders import SqlOrders, import_orders, parse_order_file
 from bot.store.db import Database
-from bot.store.models import Conversation, CustomerLink, Message, ModelCall
-from tests.conftest import SIGNING_SECRET, dm, sign
+from bot.store.models import Conversation, CustomerLink, Message, ModelCall, utcnow
+from tests.conftest import SIGNING_SECRET, Bot, dm, sign
 from tests.fakes.models import FakeAnthropic
 from tests.fakes.slack import FakeSlack
 from tests.serving import CODE_ROOT, ServeProcess, event_body, start_serve
@@ -557,3 +558,26 @@ async def test_serve_answers_a_signed_event_and_stops_cleanly_on_sigterm(
 
         assert await served.stop() == 0, served.output
         assert "Traceback" not in served.output
+
+
+async def test_purge_as_a_command_deletes_old_conversations_and_refuses_a_bad_age(
+    bot: Bot, env: dict[str, str], workdir: Path
+) -> None:
+    await bot.event(dm("where is my order 1042?"))
+    await bot.event(dm("where is my order 2001?", user="UBOB"))
+    await bot.settle()
+    async with bot.services.db.session() as s:
+        await s.exec(
+            update(Conversation)
+            .where(col(Conversation.user_id) == "UALICE")
+            .values(updated_at=utcnow() - timedelta(days=100))
+        )
+        await s.commit()
+    bad = await supportbot("purge", "--older-than", "3w", env=env, cwd=workdir)
+    assert_clean_failure(bad)
+    run = await supportbot("purge", "--older-than", "90d", env=env, cwd=workdir)
+    assert run.code == 0, run.stderr
+    assert "purged 1 conversation(s): 2 message(s)" in run.stdout
+    messages = await all_rows(bot.services.db, Message)
+    assert {m.user_id for m in messages if m.role == "user"} == {"UBOB"}
+    assert len(messages) == 2  # Bob's question and answer

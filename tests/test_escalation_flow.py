@@ -57,6 +57,18 @@ async def written_over_an_hour_ago(bot: Bot) -> None:
         await s.commit()
 
 
+async def stored_a_lease_ago_and_in_flight(bot: Bot, click: asyncio.Task[Any]) -> None:
+    """Wait until the lead's answer is stored and being posted, and its first claim on the
+    message is more than a lease old: only renewals keep a sweep from taking it now."""
+    lease = timedelta(seconds=bot.services.settings.claim_timeout_seconds)
+    while not [m for m in await rows(bot, Message) if m.tier == "human"]:
+        await asyncio.sleep(0.01)
+    stored = utcnow()
+    while utcnow() - stored <= lease:
+        await asyncio.sleep(0.02)
+    assert not click.done() and bot.slack.calls_to("chat.postMessage")
+
+
 def leads_posts(bot: Bot) -> list[dict[str, Any]]:
     return [p for p in bot.replies() if p["channel"] == LEADS]
 
@@ -102,6 +114,67 @@ async def test_low_confidence_lets_the_strong_tier_answer_knowing_why(start_bot:
     ]
     [conv] = await rows(bot, Conversation)
     assert (conv.status, conv.tier) == ("escalated", "strong")
+
+
+async def test_an_answer_with_data_no_authorised_tool_returned_never_reaches_the_customer(
+    start_bot: Any,
+) -> None:
+    """escalation/answer_data.py end to end: Bob's email and tracking number in an answer to
+    Alice (the model made them up or remembered them) send the draft to the strong tier."""
+    bot = await lead_bot(start_bot)
+    leak = "Order 1042 shipped. Bob (bob@example.com) has tracking 9400111899223197428490."
+    bot.anthropic.script = [lookup("1042"), final(leak, 0.95)]
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    [post] = customer_posts(bot)
+    assert "bob@example.com" not in post["text"] and "9400111899223197428490" not in post["text"]
+    strong = [c.reasons for c in await rows(bot, ModelCall) if c.tier == "strong"]
+    assert strong and strong[0] == "unauthorized_data"
+
+
+async def test_an_answer_in_plain_text_without_final_answer_is_not_trusted(
+    start_bot: Any,
+) -> None:
+    """A model that ignores the required final_answer tool: its text counts as confidence 0,
+    so the strong tier answers instead."""
+    bot = await lead_bot(start_bot)
+    bot.anthropic.script = [Turn(text="Your order 1042 was delivered yesterday.")]
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    [post] = customer_posts(bot)
+    assert "delivered yesterday" not in post["text"] and "shipped" in post["text"]
+    calls = await rows(bot, ModelCall)
+    assert (calls[0].tier, calls[0].confidence) == ("primary", None)
+    assert {c.reasons for c in calls if c.tier == "strong"} == {"low_confidence"}
+
+
+async def test_the_configured_confidence_threshold_decides(start_bot: Any) -> None:
+    # The fake model answers order 1042 at 0.92: enough at the default 0.7, not at 0.95.
+    bot = await lead_bot(start_bot, confidence_threshold=0.95)
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    strong = [c.reasons for c in await rows(bot, ModelCall) if c.tier == "strong"]
+    assert strong and strong[0] == "low_confidence"
+
+
+async def test_a_tier_makes_at_most_max_tool_steps_calls_and_the_last_offers_only_final_answer(
+    start_bot: Any,
+) -> None:
+    bot = await lead_bot(start_bot, max_tool_steps=2)
+    bot.anthropic.script = [lookup("1042")] * 6  # a model that never stops looking up
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    # (the handoff summary after them is a call without tools)
+    offered = [
+        (r["model"], [t["name"] for t in r["tools"]])
+        for r in bot.anthropic.requests
+        if r.get("tools")
+    ]
+    assert [model for model, _ in offered] == [HAIKU, HAIKU, SONNET, SONNET]
+    assert "lookup_order" in offered[0][1] and offered[1][1] == ["final_answer"]
+    assert "lookup_order" in offered[2][1] and offered[3][1] == ["final_answer"]
+    [esc] = await rows(bot, Escalation)
+    assert "no_answer" in esc.reasons and "strong_not_enough" in esc.reasons
 
 
 async def test_when_the_strong_tier_is_unsure_too_a_lead_gets_the_case(start_bot: Any) -> None:
@@ -322,7 +395,7 @@ async def test_a_lead_answer_slack_refused_is_posted_on_a_later_sweep(start_bot:
     [kept] = [m for m in await rows(bot, Message) if m.tier == "human"]
     assert kept.slack_ts is None and REVIEWED_MARK in kept.text
     assert await bot.services.worker.redeliver() == 0  # Slack just refused: a lease first
-    await asyncio.sleep(1.1)
+    await bot.lease_runs_out()
     assert await bot.services.worker.redeliver() == 1
     delivered = [p for p in customer_posts(bot)[before:] if p["ts"]]
     assert [p["text"] for p in delivered] == [to_mrkdwn(kept.text)]
@@ -369,7 +442,7 @@ async def test_a_lead_answer_refused_while_the_handoff_notice_was_posted_is_post
     bot.slack.delays.clear()
     [customer] = [m for m in await rows(bot, Message) if m.id == escalated[0].message_id]
     assert customer.status == "failed"
-    await asyncio.sleep(1.1)
+    await bot.lease_runs_out()
     assert await bot.services.worker.redeliver() == 1
     [kept] = [m for m in await rows(bot, Message) if m.tier == "human"]
     assert kept.slack_ts is not None
@@ -380,10 +453,11 @@ async def test_a_lead_answer_slack_is_slow_to_take_is_not_posted_twice(start_bot
     a sweep meanwhile does not post it a second time."""
     bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
     event, esc = await hand_off(bot, "where is my order 1042?")
-    bot.slack.delays["chat.postMessage"] = 1.6
+    bot.slack.delays["chat.postMessage"] = 5.0  # Slack slow to take it: well past the lease
     click = asyncio.create_task(bot.click("escalation_send_draft", str(esc.id)))
-    await asyncio.sleep(1.3)  # the answer was stored more than a lease ago, and is in flight
+    await stored_a_lease_ago_and_in_flight(bot, click)
     assert await bot.services.worker.redeliver() == 0
+    assert not click.done()  # the sweep came while the answer was being posted
     assert (await click)[0] == 200
     bot.slack.delays.clear()
     answers = [p for p in customer_posts(bot) if REVIEWED_MARK in p["text"]]
@@ -398,13 +472,13 @@ async def test_leads_hear_when_a_lead_answer_is_given_up_after_the_hour(start_bo
     bot.slack.fail("chat.postMessage", 400, {"ok": False, "error": "not_in_channel"}, times=1)
     await bot.click("escalation_send_draft", str(esc.id))
     await written_over_an_hour_ago(bot)  # and Slack still refusing it
-    await asyncio.sleep(1.1)
+    await bot.lease_runs_out()
     assert await bot.services.worker.redeliver() == 0
     [alert] = [p for p in leads_posts(bot) if "never reached the customer" in p["text"]]
     assert f"escalation #{esc.id}" in alert["text"] and "<@ULEAD>" in alert["text"]
     [customer] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
     assert customer.status == "undelivered"
-    await asyncio.sleep(1.1)
+    await bot.lease_runs_out()
     await bot.services.worker.redeliver()
     assert len([p for p in leads_posts(bot) if "never reached" in p["text"]]) == 1  # once
 
@@ -413,13 +487,12 @@ async def test_a_lead_answer_being_posted_is_not_given_up(start_bot: Any) -> Non
     """A sweep past the hour does not give up a reply that a process is posting right now."""
     bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
     _, esc = await hand_off(bot, "where is my order 1042?")
-    bot.slack.delays["chat.postMessage"] = 1.6
+    bot.slack.delays["chat.postMessage"] = 5.0
     click = asyncio.create_task(bot.click("escalation_send_draft", str(esc.id)))
-    while not [m for m in await rows(bot, Message) if m.tier == "human"]:
-        await asyncio.sleep(0.01)
+    await stored_a_lease_ago_and_in_flight(bot, click)
     await written_over_an_hour_ago(bot)  # as if Slack had been refusing it that long
-    await asyncio.sleep(1.3)
     await bot.services.worker.redeliver()
+    assert not click.done()  # the sweep came while the answer was being posted
     assert (await click)[0] == 200
     assert not [p for p in leads_posts(bot) if "never reached" in p["text"]]
     [customer] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
@@ -578,9 +651,9 @@ async def test_a_refused_notice_is_replaced_by_the_lead_answer(start_bot: Any) -
     [esc] = await rows(bot, Escalation)
     await bot.click("escalation_send_draft", str(esc.id))  # refused too
     bot.slack.faults.clear()
-    await asyncio.sleep(1.1)
+    await bot.lease_runs_out()
     assert await bot.services.worker.redeliver() == 1
-    await asyncio.sleep(1.1)
+    await bot.lease_runs_out()
     assert await bot.services.worker.redeliver() == 0
     [reply] = [m for m in await rows(bot, Message) if m.reply_to_id == esc.message_id]
     assert reply.tier == "human" and reply.slack_ts

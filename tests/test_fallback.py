@@ -89,17 +89,23 @@ async def test_the_model_is_asked_again_after_its_cool_down(start_bot: Any) -> N
     bot.anthropic.fail(529)
     await bot.event(dm("where is my order 1042?"))
     await bot.settle()
-    before = len(bot.anthropic.requests)
+    before, fallback_before = len(bot.anthropic.requests), len(bot.openai.requests)
     await bot.event(dm("where is my order 1043?"))
     await bot.settle()
-    assert len(bot.anthropic.requests) > before
+    # The whole second answer (lookup, final answer) comes from the primary model again.
+    assert len(bot.anthropic.requests) == before + 2
+    assert len(bot.openai.requests) == fallback_before
+    assert [c.outcome for c in await calls(bot) if c.provider == "anthropic"][-2:] == ["ok", "ok"]
 
 
 async def test_retries_honour_retry_after_before_falling_back(start_bot: Any) -> None:
     bot = await fallback_bot(start_bot, model_max_retries=1)
-    bot.anthropic.fail(429, headers={"retry-after": "0"})
+    # 2 s: well above the SDK's own first backoff (at most 0.5 s), so the wait proves it.
+    bot.anthropic.fail(429, headers={"retry-after": "2"})
     await bot.event(dm("where is my order 1042?"))
     await bot.settle()
+    first, retried = bot.anthropic.arrivals[:2]
+    assert retried - first >= 1.9
     assert "shipped" in bot.replies()[0]["text"]
     # The SDK retried the same request after the 429; no fallback was needed.
     assert [c.outcome for c in await calls(bot)] == ["ok", "ok"]

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from escalation.answer_data import check_answer_data
 from escalation.guards import (
     GuardFinding,
     check_input,
@@ -758,3 +759,30 @@ def test_checks_never_raise_on_arbitrary_text(text: str) -> None:
     assert isinstance(check_input(text), list)
     assert isinstance(check_tool_output(text), list)
     assert isinstance(check_output(text, system_prompt=text[:80], canary="cnry-0"), list)
+
+
+def test_an_answer_may_show_the_askers_email_and_what_an_authorised_tool_returned() -> None:
+    tool = '{"order": {"order_id": "1042", "tracking": "1Z999AA10123456784"}}'
+    answer = "Sent to Alice@Example.com, tracking 1Z999AA10123456784."
+    assert check_answer_data(answer, asker_email="alice@example.com", tool_texts=[tool]) == []
+
+
+def test_an_answer_with_someone_elses_email_or_an_unreturned_identifier_is_flagged() -> None:
+    tool = '{"order": {"order_id": "1042", "tracking": "1Z999AA10123456784"}}'
+    found = check_answer_data(
+        "Bob (bob@example.com) has tracking 9400111899223197428490.",
+        asker_email="alice@example.com",
+        tool_texts=[tool],
+    )
+    assert [(f.check, f.rule) for f in found] == [
+        ("output", "foreign_email"),
+        ("output", "unverified_identifier"),
+    ]
+    # An email a tool returned is not foreign; without an asker every email is.
+    assert check_answer_data("mail returns@shop.example", asker_email=None, tool_texts=[]) != []
+    assert (
+        check_answer_data(
+            "mail returns@shop.example", asker_email=None, tool_texts=["returns@shop.example"]
+        )
+        == []
+    )

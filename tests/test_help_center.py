@@ -56,6 +56,30 @@ async def test_an_invented_citation_is_removed_and_lowers_confidence(start_bot: 
     assert "evil.example" not in text
 
 
+async def test_an_invented_link_is_unlinked_in_the_answer_the_customer_gets(
+    start_bot: Any,
+) -> None:
+    """Confident enough to stay on the primary tier after the one deduction: the answer that
+    goes out keeps the words but not the invented link."""
+    bot = await start_bot()
+    bot.anthropic.script = [
+        Turn(tool_calls=[("search_help_center", {"query": "returns"})]),
+        final_with(
+            "Returns are free, see [our policy](https://evil.example/policy).",
+            1.0,
+            ["returns.md"],
+        ),
+    ]
+    await bot.event(dm("are returns free?"))
+    await bot.settle()
+    async with bot.services.db.session() as s:
+        calls = list((await s.exec(select(ModelCall))).all())
+    assert {c.tier for c in calls} == {"primary"}  # 1.0 - 0.25 is still enough
+    text = bot.replies()[0]["text"]
+    assert "Returns are free, see our policy." in text and "evil.example" not in text
+    assert "*Sources:* <https://help.example.com/returns|" in text
+
+
 async def test_a_changed_article_is_found_without_a_restart(start_bot: Any, tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     shutil.copytree(BUNDLED_DIR, folder)

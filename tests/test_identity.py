@@ -10,7 +10,7 @@ import pytest
 from bot.agent.identity import InstallingTeam, vouched_email
 from bot.store.models import CustomerLink
 from tests.conftest import Bot, dm
-from tests.fakes.slack import TEAM_ID
+from tests.fakes.slack import TEAM_ID, FakeSlack
 
 TRACKING = "1Z999AA10123456784"  # alice@example.com's demo order 1042
 
@@ -69,6 +69,20 @@ async def test_the_installing_team_comes_from_auth_test_not_from_the_event(bot: 
     assert bot.slack.calls_to("auth.test")
 
 
+async def test_an_org_wide_install_vouches_for_its_org_read_from_auth_test(
+    start_bot: Any, fake_slack: FakeSlack
+) -> None:
+    """auth.test of an org-wide Enterprise Grid install names the org: a member of another
+    workspace of that org is vouched for, one of another org is not."""
+    fake_slack.enterprise_id = "E1"
+    bot = await start_bot()
+    for user_id, org in (("UORG", "E1"), ("UOTHERORG", "E9")):
+        user = bot.slack.add_user(user_id, "alice@example.com", "Alice", team_id="T2")
+        user["enterprise_user"] = {"enterprise_id": org, "teams": ["T2"]}
+    assert TRACKING in await ask_for_alices_order(bot, "UORG")
+    assert TRACKING not in await ask_for_alices_order(bot, "UOTHERORG")
+
+
 def member(**extra: Any) -> dict[str, Any]:
     user = {
         "id": "U1",
@@ -109,6 +123,14 @@ def member(**extra: Any) -> dict[str, Any]:
             None,
         ),
         (member(), InstallingTeam(TEAM_ID, "E1"), None),  # not in the org at all
+        # Another workspace or org is refused whichever way its id sorts against ours.
+        (member(team_id="T0000000"), InstallingTeam(TEAM_ID), None),
+        (member(team_id="TZZZZZZZ"), InstallingTeam(TEAM_ID), None),
+        (
+            member(team_id="T2", enterprise_user={"enterprise_id": "E0", "teams": ["T2"]}),
+            InstallingTeam(TEAM_ID, "E1"),
+            None,
+        ),
     ],
 )
 def test_which_profiles_are_vouched_for(

@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 
 from bot import log_context, log_privacy
 from bot.log_json import JsonFormatter
+from bot.store import queries
+from bot.store.queries import Inbound
 from tests.conftest import SIGNING_SECRET, Bot, dm, sign
 from tests.fakes.models import FakeAnthropic, Turn
 from tests.fakes.slack import FakeSlack
@@ -90,6 +92,26 @@ async def test_a_listener_failing_on_a_database_error_logs_no_values(
     # The inbound message's insert fails; on PostgreSQL the error's own message holds the row.
     await refuse_inserts(bot, "message")
     assert await bot.event(private_event()) >= 500  # Slack will retry
+
+
+async def test_a_listener_exception_holding_the_message_logs_none_of_it(
+    bot: Bot,
+    written: list[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The SQLite proof of what PostgreSQL's errors show: an exception raised in a listener
+    whose own message repeats the customer's words (as a driver's error can) is logged by
+    its frames and types only."""
+
+    async def failing_store(db: Any, inbound: Inbound) -> int | None:
+        raise ValueError(f"cannot store {inbound.text!r} from {inbound.user_id}")
+
+    monkeypatch.setattr(queries, "record_inbound", failing_store)
+    assert await bot.event(private_event()) >= 500  # Slack will retry
+    # The failure is logged, with its type (the `written` fixture checks it holds no text).
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR and r.exc_text]
+    assert failures and "ValueError" in str(failures[0].exc_text)
 
 
 async def test_a_database_error_during_a_handoff_logs_no_values(

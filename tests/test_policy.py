@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot.config import Settings
 from escalation.policy import (
     MODEL_REPORT,
     Decision,
@@ -74,8 +75,14 @@ def test_an_explicit_request_for_a_person_goes_to_a_person() -> None:
 
 def test_a_repeated_complaint_goes_to_a_person_but_one_does_not() -> None:
     assert before_model(Situation("primary", complaints=1), CFG) is None
-    v = decide(Situation("primary", confidence=0.9, complaints=2), CFG)
-    assert (v.decision, v.reasons) == (Decision.HUMAN, (Reason.REPEATED_COMPLAINT,))
+    for complaints in (2, 3):  # the second and every later one
+        v = decide(Situation("primary", confidence=0.9, complaints=complaints), CFG)
+        assert (v.decision, v.reasons) == (Decision.HUMAN, (Reason.REPEATED_COMPLAINT,))
+
+
+def test_the_policys_defaults_are_the_documented_settings_defaults() -> None:
+    # One set of defaults: what the README documents is what a bare PolicyConfig decides by.
+    assert Settings(_env_file=None).policy() == PolicyConfig()
 
 
 def test_an_order_above_the_configured_value_goes_to_a_person() -> None:
@@ -83,6 +90,14 @@ def test_an_order_above_the_configured_value_goes_to_a_person() -> None:
     assert (v.decision, v.reasons) == (Decision.HUMAN, (Reason.HIGH_VALUE_ORDER,))
     cheap = decide(Situation("primary", confidence=0.9, order_totals=[Decimal("89")]), CFG)
     assert cheap.decision == Decision.ANSWER
+
+
+def test_an_order_of_exactly_the_configured_value_is_not_above_it() -> None:
+    # The README promises "above": 500 itself is answered, a cent more goes to a person.
+    at = decide(Situation("primary", confidence=0.9, order_totals=[Decimal("500")]), CFG)
+    assert at.decision == Decision.ANSWER
+    over = decide(Situation("primary", confidence=0.9, order_totals=[Decimal("500.01")]), CFG)
+    assert over.reasons == (Reason.HIGH_VALUE_ORDER,)
 
 
 def test_no_high_value_rule_without_a_configured_value() -> None:

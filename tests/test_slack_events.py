@@ -87,20 +87,54 @@ async def test_mention_in_a_channel_is_answered_under_the_mention_without_the_me
     assert user_msg.text == "status of 1043 please"
 
 
-async def test_one_mention_delivered_as_app_mention_and_message_is_answered_once(bot: Bot) -> None:
+async def test_a_mention_delivered_as_app_mention_and_message_is_stored_and_answered_once(
+    bot: Bot,
+) -> None:
+    """A mention arrives as `app_mention` and as a `message` with another event id. At the
+    top of a channel the listener drops the `message`; inside a thread the bot is in, both
+    pass the listener and the (channel, ts) dedupe must answer it once."""
+    parent = next_ts()
+    first = {
+        "type": "app_mention",
+        "channel": "C0001",
+        "user": "UALICE",
+        "ts": parent,
+        "text": "<@UBOT> order 1042?",
+    }
+    assert await bot.event(first) == 200
+    assert await bot.event({**first, "type": "message", "channel_type": "channel"}) == 200
+    await bot.settle()
+    assert len(bot.replies()) == 1
     ts = next_ts()
     mention = {
         "type": "app_mention",
         "channel": "C0001",
         "user": "UALICE",
         "ts": ts,
-        "text": "<@UBOT> order 1042?",
+        "thread_ts": parent,
+        "text": "<@UBOT> and order 1043?",
     }
-    await bot.event(mention)
-    # The same message arrives as a thread reply `message` event too.
-    await bot.event({**mention, "type": "message", "channel_type": "channel", "thread_ts": ts})
+    assert await bot.event(mention) == 200
+    assert await bot.event({**mention, "type": "message", "channel_type": "channel"}) == 200
     await bot.settle()
-    assert len(bot.replies()) == 1
+    assert len(bot.replies()) == 2
+    users = [m for m in await rows(bot, Message) if m.role == "user"]
+    assert [m.slack_ts for m in users] == [parent, ts]
+
+
+async def test_an_answer_slower_than_the_claims_lease_keeps_its_claim(start_bot: Any) -> None:
+    """The worker renews its claim while the model is slow: a sweep after the lease has run
+    out does not take the message up again, and the customer gets one answer."""
+    bot = await start_bot(claim_timeout_seconds=1)
+    bot.anthropic.delay = 4.0
+    await bot.event(dm("hello there"))
+    while not bot.anthropic.requests:  # the answer has started
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(1.5)  # longer than the lease; renewals come every third of it
+    assert not bot.replies()  # still answering
+    assert await bot.services.worker.resume() == 0
+    await bot.settle()
+    assert len(bot.replies()) == 1 and len(bot.anthropic.requests) == 1
 
 
 async def test_slack_retries_of_one_event_are_answered_once(bot: Bot) -> None:

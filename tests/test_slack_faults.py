@@ -3,7 +3,6 @@ recorded as failed and the conversation stays consistent."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import timedelta
 from typing import Any
@@ -69,13 +68,13 @@ async def test_a_reply_slack_refused_is_posted_on_a_later_sweep_once(start_bot: 
     # Not again at once: Slack's retries just failed; a lease (1 s here) must pass first.
     assert await bot.services.worker.redeliver() == 0
     bot.slack.faults.clear()  # Slack is back
-    await asyncio.sleep(1.1)
+    await bot.lease_runs_out()
     assert await bot.services.worker.redeliver() == 1
     posts = bot.slack.calls_to("chat.postMessage")[refused:]
     assert len(posts) == 1 and "shipped" in posts[0].args["text"]
     user, reply = await messages(bot)
     assert user.status == "answered" and reply.slack_ts == posts[0].response["ts"]
-    await asyncio.sleep(1.1)
+    await bot.lease_runs_out()
     assert await bot.services.worker.redeliver() == 0  # posted once
     assert len(bot.slack.calls_to("chat.postMessage")) == refused + 1
 
@@ -102,12 +101,12 @@ async def test_a_reply_refused_partway_is_finished_later_without_repeating_a_pie
     # The next try gets one piece further before Slack refuses again.
     bot.slack.faults.clear()
     bot.slack.fail("chat.postMessage", 500, error, times=10, after=1)
-    await asyncio.sleep(1.1)
+    await bot.lease_runs_out()
     assert await bot.services.worker.redeliver() == 0
     assert delivered() == pieces[:2]
     assert (await messages(bot))[1].posted_pieces == 2
     bot.slack.faults.clear()
-    await asyncio.sleep(1.1)
+    await bot.lease_runs_out()
     assert await bot.services.worker.redeliver() == 1
     assert delivered() == pieces  # each piece once, in order
     user, reply = await messages(bot)
@@ -125,7 +124,7 @@ async def test_a_refused_reply_is_not_posted_once_it_is_an_hour_late(start_bot: 
             update(Message).values(created_at=utcnow() - REDELIVERY_WINDOW - timedelta(minutes=1))
         )
         await s.commit()
-    await asyncio.sleep(1.1)
+    await bot.lease_runs_out()
     assert await bot.services.worker.redeliver() == 0
     assert (await messages(bot))[0].status == "undelivered"  # given up, once
     assert not [p for p in bot.slack.posts() if "never reached" in p["text"]]  # not a lead's

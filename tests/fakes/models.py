@@ -106,6 +106,7 @@ class FakeModelServer:
 
     script: list[Turn] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each request
     faults: list[tuple[int, dict[str, str], dict[str, Any]]] = field(default_factory=list)
     delay: float = 0.0
     failing_models: dict[str, int] = field(default_factory=dict)  # model -> HTTP status
@@ -128,6 +129,7 @@ class FakeModelServer:
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.requests.append(body)
+        self.arrivals.append(time.monotonic())
         if self.delay:
             await asyncio.sleep(self.delay)
         if body.get("model") in self.failing_models:

@@ -41,6 +41,7 @@ class FakeSlack:
     socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    enterprise_id: str | None = None  # set: auth.test reports an org-wide install of this org
     # method -> seconds Slack takes to answer it
     delays: dict[str, float] = field(default_factory=dict)
     # name -> (mimetype, bytes) served at /files/{name} to requests bearing the bot token
@@ -161,7 +162,8 @@ class FakeSlack:
                 "team_id": TEAM_ID,
                 "user_id": BOT_USER_ID,
                 "bot_id": "BBOT",
-                "is_enterprise_install": False,
+                "is_enterprise_install": self.enterprise_id is not None,
+                **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             }
         if method == "users.info":
             user = self.users.get(str(args.get("user")))
