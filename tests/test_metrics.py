@@ -17,8 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import aiohttp
+from prometheus_client.metrics import MetricWrapperBase as Collector
 from prometheus_client.parser import text_string_to_metric_families
-from prometheus_client.registry import Collector
 
 from bot import metrics
 from bot.store.db import Database
