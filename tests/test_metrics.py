@@ -17,13 +17,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import aiohttp
+from prometheus_client import REGISTRY
 from prometheus_client.metrics import MetricWrapperBase as Collector
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import metrics
 from bot.store.db import Database
 from tests import test_processes
-from tests.conftest import sign
+from tests.conftest import Bot, dm, sign
 from tests.fakes.slack import TEAM_ID, FakeSlack
 from tests.serving import STARTUP_TIMEOUT, event_body
 from tests.serving import ServeProcess as Serve
@@ -106,6 +107,7 @@ async def test_one_serve_process_counts_events_answers_handoffs_models_and_slack
     assert await post(cluster, served, event_body(dm_event(HANDOFF, user2, *handed))) == 200
     assert await post(cluster, served, question, signed=False) == 401
     assert await post(cluster, served, '{"event": [1]}') == 400
+    assert await post(cluster, served, "x" * (1024 * 1024 + 1)) == 413
     await wait_until(
         lambda: all_finished(db, [asked, handed]), "both were answered", ANSWER_TIMEOUT, served
     )
@@ -123,7 +125,8 @@ async def test_one_serve_process_counts_events_answers_handoffs_models_and_slack
     refused = "supportbot_slack_requests_refused_total"
     assert value(found, refused, reason="signature") == 1
     assert value(found, refused, reason="malformed") == 1
-    assert value(found, "supportbot_slack_ack_duration_seconds_count") == 5
+    assert value(found, refused, reason="too_large") == 1
+    assert value(found, "supportbot_slack_ack_duration_seconds_count") == 6
     assert value(found, "supportbot_answers_total", tier="primary", outcome="answer") == 1
     assert value(found, "supportbot_answers_total", outcome="handoff") == 1
     assert value(found, "supportbot_answer_duration_seconds_count", outcome="answer") == 1
@@ -197,6 +200,32 @@ async def test_serve_processes_answer_a_scrape_with_one_view_a_killed_ones_count
     for _ in range(4):
         assert value(samples((await scrape(parent))[1]), answers) == len(messages)
     assert await parent.stop() == 0
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_slack_calls_and_retries_are_counted_by_method_and_reason(bot: Bot) -> None:
+    """In this process (one serve process keeps its metrics in memory): slack_sdk's retries
+    of a post Slack failed twice, the post that went through, and a call Slack refused."""
+    calls, retries = "supportbot_slack_api_calls_total", "supportbot_slack_api_retries_total"
+    post = {"method": "chat.postMessage"}
+    before = (
+        sample(retries, **post, reason="server_error"),
+        sample(calls, **post, outcome="ok"),
+        sample(calls, method="assistant.threads.setStatus", outcome="slack_error"),
+    )
+    bot.slack.fail("chat.postMessage", 500, {"ok": False, "error": "internal_error"}, times=2)
+    bot.slack.fail("assistant.threads.setStatus", 200, {"ok": False, "error": "not_allowed"})
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    after = (
+        sample(retries, **post, reason="server_error"),
+        sample(calls, **post, outcome="ok"),
+        sample(calls, method="assistant.threads.setStatus", outcome="slack_error"),
+    )
+    assert [b - a for a, b in zip(before, after, strict=True)] == [2, 1, 1]
 
 
 def _dashboard_metric_names() -> set[str]:
