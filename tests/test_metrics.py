@@ -146,7 +146,8 @@ async def test_one_serve_process_counts_events_answers_handoffs_models_and_slack
         found, "supportbot_slack_api_calls_total", method="chat.postMessage", outcome="ok"
     )
     assert posted >= 2
-    assert "supportbot_db_pool_connections_in_use" in found
+    # checked out and back in as often: none held between requests but a sweep's
+    assert 0 <= value(found, "supportbot_db_pool_connections_in_use") <= 1
     assert_no_identifiers(
         found, user, user2, channel, channel2, TEAM_ID, "EvMetricsOne", QUESTION, "person"
     )
