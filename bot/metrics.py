@@ -55,17 +55,10 @@ _PAYLOADS = frozenset(
         "url_verification",
     }
 )
+# Reply.kind of bot/agent/pipeline.py and the worker's apology.
 _REPLY_KINDS = frozenset(
-    {
-        "answer",
-        "greeting",
-        "too_long",
-        "not_linked",
-        "no_answer",
-        "handoff",
-        "held",
-        "apology",
-    }
+    {"answer", "greeting", "files_note", "too_long", "not_linked", "no_answer", "handoff"}
+    | {"held", "apology", "rate_limited", "budget"}
 )
 _TIERS = frozenset({"primary", "strong", "human", "none"})
 _MODEL_OUTCOMES = frozenset(

@@ -257,3 +257,30 @@ def test_every_metric_of_the_dashboard_is_one_the_code_defines() -> None:
         f.name for c in vars(metrics).values() if isinstance(c, Collector) for f in c.describe()
     }
     assert all(any(u.startswith(name) for u in used) for name in defined)
+
+
+def test_label_values_outside_their_known_set_are_counted_as_other() -> None:
+    answers = "supportbot_answers_total"
+    before = sample(answers, tier="other", outcome="other")
+    metrics.answered("UCUST000", "where is my order, I'm Alice", None)
+    assert sample(answers, tier="other", outcome="other") == before + 1
+    assert metrics.slack_method("https://slack.example/api/chat.postMessage?x=1") == (
+        "chat.postMessage"
+    )
+    assert metrics.slack_method("https://slack.example/api/C0123/<@U1>") == "other"
+
+
+def test_every_reply_kind_the_code_writes_is_a_known_label_value() -> None:
+    """A new kind of reply must be added to the metrics' known set (else it counts as other)."""
+    sources = [
+        Path(metrics.__file__).parent / "agent" / name for name in ("pipeline.py", "worker.py")
+    ]
+    written = {
+        kind
+        for source in sources
+        for kind in re.findall(
+            r'Reply\(\s*[^,()]+(?:\([^()]*\))?,\s*"([a-z_]+)"', source.read_text()
+        )
+    }
+    assert {"answer", "held", "apology", "handoff"} <= written
+    assert written <= metrics._REPLY_KINDS
