@@ -1,4 +1,5 @@
-"""The Slack app (Bolt) and the HTTP server around it: /slack/events, /healthz, /readyz."""
+"""The Slack app (Bolt) and the HTTP server around it: /slack/events, /healthz, /readyz,
+/metrics."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -16,14 +17,19 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot import log_context
+from bot import log_context, metrics
 from bot.agent.worker import Worker
 from bot.config import Settings
 from bot.health import Health, Readiness
@@ -39,20 +45,62 @@ MAX_REQUEST_BYTES = 1024 * 1024
 SIGNATURE_MAX_AGE_SECONDS = 5 * 60
 
 
+class _MeteredClient(AsyncWebClient):
+    """Every Web API method goes through `api_call`: counted by method and outcome."""
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        with metrics.slack_call(api_method):
+            return await super().api_call(api_method, **kwargs)
+
+
+class _CountedRetries(AsyncRetryHandler):
+    """One of slack_sdk's retry handlers, its retries counted by method and reason."""
+
+    def __init__(self, handler: AsyncRetryHandler, reason: str) -> None:
+        super().__init__(handler.max_retry_count, handler.interval_calculator)
+        self._handler, self._reason = handler, reason
+
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return await self._handler.can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        metrics.SLACK_API_RETRIES.labels(metrics.slack_method(request.url), self._reason).inc()
+        await self._handler.prepare_for_next_attempt_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
 def slack_client(settings: Settings) -> AsyncWebClient:
     """The one Web API client of the app; honours SLACK_API_URL (GovSlack, tests).
 
-    Slack's 429s are retried after their Retry-After, 5xx and connection errors with backoff.
+    Slack's 429s are retried after their Retry-After, 5xx and connection errors with backoff;
+    calls and retries are counted (`bot/metrics.py`).
     """
-    return AsyncWebClient(
+    return _MeteredClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         # One connection pool for every call, instead of a new connection per API call.
         session=aiohttp.ClientSession(),
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
+            _CountedRetries(AsyncConnectionErrorRetryHandler(max_retry_count=2), "connection"),
+            _CountedRetries(AsyncRateLimitErrorRetryHandler(max_retry_count=3), "rate_limited"),
+            _CountedRetries(AsyncServerErrorRetryHandler(max_retry_count=2), "server_error"),
         ],
     )
 
@@ -70,6 +118,7 @@ class _SupportApp(AsyncApp):
         # task copies this context), names its event id; HTTP and Socket Mode both come here.
         body = req.body if isinstance(req.body, dict) else {}
         correlation = log_context.event_id.set(log_context.slack_event_id(body))
+        metrics.received(body)
         try:
             with self._worker.acknowledging():
                 return await super().async_dispatch(req)
@@ -130,21 +179,47 @@ def signed_by_slack(secret: bytes, raw: bytes, headers: Mapping[str, str]) -> bo
     return hmac.compare_digest(expected.encode(), given)
 
 
+def _scrape(token: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """`GET /metrics`: Prometheus's text format; with a token set, for its bearer only."""
+
+    async def scrape(request: web.Request) -> web.Response:
+        if not metrics.authorized(token, request.headers.get("Authorization")):
+            return web.json_response(
+                {"error": "a bearer token is required"},
+                status=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        body, content_type = metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
+    return scrape
+
+
 def create_web_app(
     app: AsyncApp, services: Services, health: Health | None = None
 ) -> web.Application:
-    """aiohttp application: Slack's request path (signature checks included), liveness and
-    readiness (`health` is the serve process's, which its SIGTERM handler sets draining)."""
+    """aiohttp application: Slack's request path (signature checks included), liveness,
+    readiness (`health` is the serve process's, which its SIGTERM handler sets draining) and
+    Prometheus metrics."""
     health = health or Health(services.db)
 
     # In Socket Mode there is no signing secret and every HTTP event is refused.
     secret = services.settings.slack_signing_secret.get_secret_value().encode()
 
     async def slack_events(request: web.Request) -> web.Response:
+        with metrics.acknowledging():
+            return await _slack_event(request)
+
+    async def _slack_event(request: web.Request) -> web.Response:
         # The signature is checked on the raw bytes before anything parses them, so a
         # stranger's body reaches no parser and no log (aiohttp bounds its size).
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            metrics.REQUESTS_REFUSED.labels("too_large").inc()
+            raise
         if not signed_by_slack(secret, raw, request.headers):
+            metrics.REQUESTS_REFUSED.labels("signature").inc()
             return web.json_response({"error": "invalid signature"}, status=401)
         # Bolt trusts the body's shape: one that is not UTF-8 JSON (or a form whose payload is
         # not), nests too deep for the parser, or whose payload or event is not an object, is
@@ -160,6 +235,7 @@ def create_web_app(
             or not isinstance(body.get("event", {}), dict)
         ):
             log.warning("refused a signed request that is not a Slack payload (%d bytes)", len(raw))
+            metrics.REQUESTS_REFUSED.labels("malformed").inc()
             return web.json_response({"error": "malformed request body"}, status=400)
         bolt_response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
@@ -178,4 +254,5 @@ def create_web_app(
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
+    web_app.router.add_get("/metrics", _scrape(services.settings.metrics_token.get_secret_value()))
     return web_app

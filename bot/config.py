@@ -155,6 +155,10 @@ class Settings(BaseSettings):
     drain_seconds: float = Field(
         default=0.0, ge=0, le=300, validation_alias="SUPPORTBOT_DRAIN_SECONDS"
     )
+    # When set, `GET /metrics` answers only `Authorization: Bearer <this>` (401 otherwise).
+    metrics_token: SecretStr = Field(
+        default=SecretStr(""), validation_alias="SUPPORTBOT_METRICS_TOKEN"
+    )
 
     # Costs: negotiated prices per `provider:model`, USD per million tokens, keys
     # input_mtok, output_mtok, cache_read_mtok, cache_write_mtok (missing keys: list price).
@@ -241,6 +245,7 @@ class Settings(BaseSettings):
             self.anthropic_api_key,
             self.openai_api_key,
             self.orders_api_token,
+            self.metrics_token,
         ]
         found = [v.get_secret_value() for v in values if v]
         try:

@@ -6,17 +6,26 @@ machines (each message is claimed by one of them, see `bot/agent/worker.py`), an
 spreads the incoming connections over them (SO_REUSEPORT on the shared port).
 
 This parent migrates the database once, starts the processes, starts again one that dies, and
-on SIGTERM or SIGINT stops them all, letting each finish the answers it has in flight.
+on SIGTERM or SIGINT stops them all, letting each finish the answers it has in flight. It
+gives them a fresh directory for their metrics (PROMETHEUS_MULTIPROC_DIR, `bot/metrics.py`),
+so that any of them answers a scrape with the sum of all, and removes it at the end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from types import FrameType
+
+from bot import metrics
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +43,25 @@ class _Child:
         self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL)
 
 
+@contextlib.contextmanager
+def _metrics_directory() -> Iterator[None]:
+    """A fresh PROMETHEUS_MULTIPROC_DIR for the children (inherited: they import
+    prometheus_client after it is set), removed when they have stopped."""
+    os.environ[metrics.MULTIPROC_DIR_ENV] = tempfile.mkdtemp(prefix="supportbot-metrics-")
+    try:
+        yield
+    finally:
+        shutil.rmtree(os.environ.pop(metrics.MULTIPROC_DIR_ENV), ignore_errors=True)
+
+
 def supervise(count: int, host: str, port: int, drain_seconds: float = 0.0) -> int:
     """Run `count` serve processes until SIGTERM or SIGINT; the exit status for `main`.
     Each process drains for `drain_seconds` (not ready, still serving) before it stops."""
+    with _metrics_directory():
+        return _supervise(count, host, port, drain_seconds)
+
+
+def _supervise(count: int, host: str, port: int, drain_seconds: float) -> int:
     command = [
         sys.executable,
         "-m",
@@ -71,6 +96,7 @@ def supervise(count: int, host: str, port: int, drain_seconds: float = 0.0) -> i
                 stopping, status = True, code or 1
                 break
             log.warning("serve process %d exited (%s); starting it again", child.slot, code)
+            metrics.process_dead(child.proc.pid)
             time.sleep(_RESTART_DELAY)
             children[i] = _Child(child.slot, command)
     for child in children:

@@ -14,6 +14,7 @@ tests/data/compose-spec.schema.json is a copy of the Compose Specification's sch
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -254,3 +255,35 @@ def test_the_migration_job_is_applied_alone_and_runs_db_upgrade(
         ("DATABASE_URL", "supportbot-secrets")
     ]
     assert {e["name"] for e in container["env"]} <= known_settings()
+
+
+async def test_the_servicemonitor_component_scrapes_metrics_of_the_service_with_the_token(
+    rendered: list[dict[str, Any]], bot: Bot, tmp_path: Path
+) -> None:
+    """The optional component (Prometheus Operator) selects the Service, on its port, at the
+    path serve serves, with the token setting serve reads from the Secret pods get."""
+    # the example overlay, as its comment says to add the component
+    overlay = yaml.safe_load((OVERLAY / "kustomization.yaml").read_text())
+    overlay["resources"] = [os.path.relpath(KUBERNETES / "base", tmp_path)]
+    overlay["components"] = [
+        os.path.relpath(KUBERNETES / "components" / "servicemonitor", tmp_path)
+    ]
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(overlay))
+    out = subprocess.run(
+        [kubectl(), "kustomize", "--load-restrictor=LoadRestrictionsNone", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    monitor = one([d for d in yaml.safe_load_all(out) if d], "ServiceMonitor")
+    service = one(rendered, "Service")
+    assert monitor["metadata"]["namespace"] == service["metadata"]["namespace"]
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= (
+        service["metadata"]["labels"].items()
+    )
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] == service["spec"]["ports"][0]["name"]
+    assert endpoint["path"] == "/metrics" and "/metrics" in await served_get_paths(bot)
+    credentials = endpoint["authorization"]["credentials"]
+    assert credentials["key"] in known_settings()
+    assert credentials["name"] == "supportbot-secrets"

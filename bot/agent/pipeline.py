@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col
 
+from bot import metrics
 from bot.agent import attachments, replies
 from bot.agent.budgets import BudgetExceeded, Budgets
 from bot.agent.checks import off_loop
@@ -396,6 +397,7 @@ class Answerer:
             leads_channel=self._settings.leads_channel,
         )
         log.info("conversation %s handed to a person: %s", message.conversation_id, reasons)
+        metrics.escalated(reasons)
         models_down = Reason.PROVIDER_FAILURE in verdict.reasons
         notice = replies.MODELS_DOWN if models_down else replies.HANDED_OFF
         return Reply(notice, "handoff", escalation_id=esc.id, verdict=verdict_for(verdict.reasons))
@@ -514,6 +516,7 @@ class Answerer:
                 .values(**values)
             )
             await s.commit()
+        metrics.model_call(call, cost)
 
 
 def _complaints(transcript: list[ChatMessage]) -> int:

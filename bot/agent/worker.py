@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot import log_context
+from bot import log_context, metrics
 from bot.agent import replies
 from bot.agent.pipeline import Answerer, Reply
 from bot.errors import ReplyNotPosted
@@ -186,6 +186,7 @@ class Worker:
             try:
                 await self.resume()
                 await self.redeliver()
+                metrics.backlog(*await queries.waiting(self._db))
             except Exception:
                 log.exception("the sweep for unanswered messages failed; retrying")
             await asyncio.sleep(self._lease.total_seconds() / 2)
@@ -332,6 +333,7 @@ class Worker:
         if reply.text is None:
             async with lease.renewing:  # not while a renewal moves the token
                 await queries.hold(self._db, message_id, lease.token, reply.verdict)
+            metrics.answered(reply.tier, "held", None)
             try:
                 await self._delivery.send(conversation, reply)  # clears the thinking status
             except Exception:
@@ -397,4 +399,6 @@ class Worker:
             )
         if not closed:
             log.warning("message %s: its claim was taken over while answering", message_id)
+            return True
+        metrics.answered(reply.tier, reply.kind, message.created_at)
         return True

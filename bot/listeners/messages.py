@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
+from bot import metrics
 from bot.services import Services
 from bot.store import queries
 from bot.store.queries import Inbound
@@ -82,6 +83,7 @@ async def take(services: Services, inbound: Inbound) -> None:
     message_id = await queries.record_inbound(services.db, inbound)
     if message_id is None:
         log.debug("dropped a duplicate delivery of %s/%s", inbound.channel_id, inbound.ts)
+        metrics.EVENTS_DEDUPLICATED.inc()
         return
     services.worker.submit(message_id)
 

@@ -19,6 +19,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import metrics
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any number that is ours alone: replicas starting together take turns at upgrading.
 _UPGRADE_LOCK_ID = 0x5B07
@@ -77,6 +79,10 @@ def create_engine(
         except Exception as exc:
             # The pool discards this connection and checks out a fresh one.
             raise DisconnectionError("a pooled database connection was gone") from exc
+
+    # Registered after the ping: a connection the ping discarded was never handed out.
+    event.listen(engine.sync_engine, "checkout", lambda *_: metrics.DB_POOL_IN_USE.inc())
+    event.listen(engine.sync_engine, "checkin", lambda *_: metrics.DB_POOL_IN_USE.dec())
 
     if engine.dialect.name == "sqlite":
 

@@ -16,6 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.store.db import Database
 from bot.store.models import (
     Conversation,
+    Escalation,
+    EscalationStatus,
     Message,
     MessageRole,
     MessageStatus,
@@ -502,3 +504,27 @@ async def recent_from_user(s: AsyncSession, user_id: str, since: datetime, upto_
         )
     )
     return int(result.one())
+
+
+async def waiting(db: Database) -> tuple[int, datetime | None, int]:
+    """For the metrics: open escalations, when the oldest was opened, and replies written but
+    not posted yet (failed messages whose reply has no Slack ts). Two indexed counts."""
+    reply = aliased(Message, name="reply")
+    async with db.session() as s:
+        handoffs = await s.exec(
+            select(func.count(), func.min(col(Escalation.created_at))).where(
+                col(Escalation.status) == EscalationStatus.OPEN
+            )
+        )
+        count, oldest = handoffs.one()
+        undelivered = await s.exec(
+            select(func.count())
+            .select_from(Message)
+            .join(reply, col(reply.reply_to_id) == col(Message.id))
+            .where(
+                col(Message.status) == MessageStatus.FAILED,
+                col(reply.role) == MessageRole.ASSISTANT,
+                col(reply.slack_ts).is_(None),
+            )
+        )
+        return int(count), oldest, int(undelivered.one())
