@@ -12,6 +12,7 @@ with it, so training and scoring cannot drift apart.
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import json
@@ -58,9 +59,11 @@ def features(text: str) -> dict[int, float]:
     padded = f" {prepared} "
     for size in CHAR_NGRAMS:
         grams += [f"c:{padded[i : i + size]}" for i in range(len(padded) - size + 1)]
-    for gram in grams:
+    # Each distinct n-gram is hashed once (repetitive text has few); the buckets keep the order
+    # in which their first n-gram appears, so the sums below add in the same order as before.
+    for gram, count in collections.Counter(grams).items():
         bucket = _bucket(gram)
-        counts[bucket] = counts.get(bucket, 0) + 1
+        counts[bucket] = counts.get(bucket, 0) + count
     weights = {bucket: 1.0 + math.log(count) for bucket, count in counts.items()}
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
     return {bucket: w / norm for bucket, w in weights.items()}
