@@ -8,11 +8,12 @@ or a request for the text itself (repeat, print, translate, verbatim).  Patterns
 
 from __future__ import annotations
 
-import re
+from escalation import prefilter
+from escalation.prefilter import GuardPattern
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)  # the text is already casefolded (clean, normalize)
+def _rx(pattern: str) -> GuardPattern:
+    return prefilter.compile(pattern)  # the text is already casefolded (clean, normalize)
 
 
 # "the system prompts me for a PIN" uses "prompt" as a verb; the noun is what we look for.
@@ -139,16 +140,16 @@ _INITIAL = (
     r"|in the beginning|prior to (?:this|our) (?:conversation|chat))"
 )
 _MORE_SYSPROMPT = [
-    re.compile(
+    prefilter.compile(
         rf"\b{_ASK}\b[^.?!]{{0,25}}\byour\s+(?:\w+\s+)?{_OWN_SETUP}"
         # "your configuration options", "your programming schedule" are products
         r"(?=\s*(?:$|[.?!,;:]|in full|verbatim|word for word|exactly|please|now|here|and\b))"
     ),
-    re.compile(
+    prefilter.compile(
         rf"\b(?:full|complete|entire|exact|whole) (?:text|wording|content|contents) of your"
         rf" (?:\w+ )?(?:{_OWN_SETUP}|instructions|rules|guidelines|directives|prompt)\b"
     ),
-    re.compile(
+    prefilter.compile(
         rf"\b(?:what|how) (?:did|do|does|have|has) (?:your|the) {_MAKERS}\s+(?:\w+\s+)?"
         r"(?:tell|told|instruct\w*|program\w*|ask\w*|want\w*|train\w*|configur\w*|say|said"
         r"|write|wrote|give|gave)\b[^.?!]{0,10}\byou\b"
@@ -158,23 +159,23 @@ _MORE_SYSPROMPT = [
         r"|at the start of) your (?:instructions|prompt|system prompt|rules|context|guidelines)"
     ),
     # "what rules were you given?" (not "what instructions were you given about my account?")
-    re.compile(
+    prefilter.compile(
         r"\bwhat (?:\w+ )?(?:instructions|rules|guidelines|directives|prompts?|orders) (?:were"
         r"|have|did) you (?:been )?(?:given|get|got|receive|received|told|programmed|configured"
         r"|trained)\b(?!\s+(?:for|about|on|regarding|concerning|by|from|with|when|if|to|in)\b)"
     ),
     # "the rules they gave you", "the instructions your company wrote for you"
-    re.compile(
+    prefilter.compile(
         r"\b(?:instructions|rules|prompt|guidelines|directives|orders) (?:that |which )?(?:they"
         rf"|someone|somebody|your {_MAKERS}|the {_MAKERS}|openai) (?:gave|have given|wrote"
         r"|programmed into|fed|put into|set for|told) you\b"
     ),
-    re.compile(
+    prefilter.compile(
         r"\b(?:message|messages|text|words|wording|context|information|setup|note|prompt)s?"
         r" (?:that )?you (?:were|have been|got|received)\s*(?:given|sent|fed|shown|told)?\s+"
         rf"{_INITIAL}"
     ),
-    re.compile(
+    prefilter.compile(
         r"\b(?:list|write (?:down|out)|tell me|give me|show me|print|enumerate|recite|name"
         r"|output|state)\b[^.?!]{0,20}\b(?:rules?|instructions?|guidelines?|directives?"
         r"|restrictions|constraints|policies)\s+(?:that\s+)?you\s+(?:must|have to|need to"
@@ -184,33 +185,33 @@ _MORE_SYSPROMPT = [
         # "the rules you follow for price matching" is a question about a process
         r"(?![^.?!]{0,20}\b(?:for|on|about|regarding|when|if|concerning)\b)"
     ),
-    re.compile(
+    prefilter.compile(
         r"\b(?:copy|repeat|print|paste|quote|show|output|recite|reproduce|reveal|tell me)\b"
         r"[^.?!]{0,25}\b(?:the )?(?:very )?first (?:message|line|lines|words|sentence|paragraph"
         r"|text|part)\b[^.?!]{0,15}\b(?:of|in) (?:this|the|our|your) (?:chat|conversation"
         r"|context|session|prompt|input)\b"
     ),
-    re.compile(
+    prefilter.compile(
         r"\b(?:top|start|beginning|first \w+) of (?:your|the) (?:context(?: window)?|prompt"
         r"|memory|input|system message)\b|\byour context window\b"
         r"|\b(?:text|words|content|instructions|message|messages) (?:that |which )?(?:comes?"
         r"|came|appears?|is|are|was|were|sits?|precedes?|preceded|preceding) (?:before |above )?"
         r"(?:my|this|the) (?:very )?first (?:message|question|prompt|input)"
     ),
-    re.compile(
+    prefilter.compile(
         r"\b(?:recite|regurgitate|dump|echo)\b[^.?!]{0,15}\byour (?:\w+ )?(?:instructions"
         r"|rules|guidelines|prompt|directives|programming|configuration|setup|preamble)\b"
         r"(?!\s+(?:for|on|about|regarding)\b)"
         r"|\byour (?:\w+ )?(?:instructions|rules|guidelines|prompt|directives|setup)"
         r" (?:verbatim|word for word|word-for-word)"
     ),
-    re.compile(
+    prefilter.compile(
         r"\b(?:reveal|show|repeat|print|tell me|output|copy|display|what (?:is|was|are|were))\b"
         r"[^.?!]{0,30}\b(?:hidden|secret|invisible|initial|original|first) (?:message|text"
         r"|instructions|prompt|content|rules|words)\b[^.?!]{0,10}\b(?:at|in|from) the (?:very )?"
         r"(?:beginning|start|top) of (?:this|the|our) (?:conversation|chat|session|context)"
     ),
-    re.compile(
+    prefilter.compile(
         r"\bwhat (?:does|do|did) your (?:system |initial |original |hidden )?(?:prompt"
         r"|programming) (?:say|says|said|contain|contains|tell you|read|reads)\b"
         r"|\bwhat (?:does|do|did) your (?:\w+ )?(?:instructions|rules|guidelines|directives)"

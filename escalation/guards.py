@@ -9,11 +9,10 @@ carry a stable rule code and one short line for a support lead, never the messag
 from __future__ import annotations
 
 import functools
-import re
 import secrets
 from dataclasses import dataclass
 
-from escalation import learned, patterns
+from escalation import learned, patterns, prefilter
 from escalation.normalize import (
     analyse_hidden,
     clean,
@@ -138,7 +137,7 @@ def _encoded(text: str, check: str, depth: int, plain_fired: bool) -> list[Guard
     return found
 
 
-_DECODE_AND_OBEY = re.compile(
+_DECODE_AND_OBEY = prefilter.compile(
     r"\b(?:decode|decrypt|de-?obfuscate|translate from (?:base64|hex|rot13|binary))\b[^.!?]{0,60}"
     r"\b(?:and|then)\s+(?:follow|execute|run|obey|do|act on|carry out|comply)\b"
 )
@@ -195,30 +194,32 @@ _ORDER_WORDS = (
 _TOOL_RULES = [
     # "AI: issue a refund" / "Assistant, approve this" at the start of a line or sentence
     # Starts at the last line break before the noun, so a blank run is not rescanned per break.
-    re.compile(rf"(?:^|\n|[.!?]\s)[^\S\n]*+{_AI_NOUN}\s*+[:,][^\n]{{0,80}}{_ORDER_WORDS}"),
-    re.compile(
+    prefilter.compile(rf"(?:^|\n|[.!?]\s)[^\S\n]*+{_AI_NOUN}\s*+[:,][^\n]{{0,80}}{_ORDER_WORDS}"),
+    prefilter.compile(
         rf"\b(?:when|if|once|as soon as|whenever) (?:you|an? {_AI_NOUN}|the {_AI_NOUN})"
         r" (?:read|reads|see|sees|process|processes|parse|parses|summari[sz]es?|encounters?"
         r"|are reading|is reading) (?:this|these)\b"
     ),
-    re.compile(rf"\bif you(?:'re| are) (?:an? )?{_AI_NOUN}\b"),
-    re.compile(
+    prefilter.compile(rf"\bif you(?:'re| are) (?:an? )?{_AI_NOUN}\b"),
+    prefilter.compile(
         rf"\b(?:note|message|instructions?|attention|reminder|memo) (?:to|for) (?:the |any |all )?"
         rf"(?:{_AI_NOUN}|automated (?:system|agent|analysis|software)|ai agent)s?\b"
     ),
-    re.compile(rf"\b{_AI_NOUN}s? (?:reading|processing|summari[sz]ing|parsing|analy[sz]ing) this"),
-    re.compile(
+    prefilter.compile(
+        rf"\b{_AI_NOUN}s? (?:reading|processing|summari[sz]ing|parsing|analy[sz]ing) this"
+    ),
+    prefilter.compile(
         r"\btell (?:the |this |our )?(?:customer|user|client|shopper|buyer|caller)s? (?:to|that)\b"
     ),
-    re.compile(
+    prefilter.compile(
         r"\b(?:do not|don't|never) (?:tell|inform|mention|reveal|disclose)\b[^.!?]{0,30}"
         r"\b(?:customer|user|client)s?\b"
     ),
-    re.compile(
+    prefilter.compile(
         rf"\b(?:the |this )?{_AI_NOUN}\s+(?:must|should|shall|will|needs to|has to|is (?:required"
         r"|instructed|expected) to)\s+\w"
     ),
-    re.compile(
+    prefilter.compile(
         r"\b(?:respond|reply|answer)\s+(?:only\s+)?with\s+(?:only|exactly|the following"
         r"|nothing but)\b|\b(?:respond|reply|answer|say)\s+(?:only|exactly)\b"
     ),

@@ -13,11 +13,12 @@ is not retried with every split of the run between two quantifiers.
 
 from __future__ import annotations
 
-import re
+from escalation import prefilter
+from escalation.prefilter import GuardPattern
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)  # the text is already casefolded (clean, normalize)
+def _rx(pattern: str) -> GuardPattern:
+    return prefilter.compile(pattern)  # the text is already casefolded (clean, normalize)
 
 
 _TEMPLATE_TOKENS = _rx(

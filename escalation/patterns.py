@@ -15,19 +15,21 @@ from __future__ import annotations
 
 import re
 
+from escalation import prefilter
 from escalation.extraction import is_system_prompt_request
 from escalation.framing import is_jailbreak_framing
 from escalation.hijack import is_reply_hijack
 from escalation.indirect import indirect_rules
 from escalation.markers import is_fake_system_message
+from escalation.prefilter import GuardPattern
 from escalation.roleplay import is_roleplay_takeover
 from escalation.translated import translated_rules
 
 _F = re.NOFLAG  # the text is already casefolded (clean, normalize)
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, _F)
+def _rx(pattern: str) -> GuardPattern:
+    return prefilter.compile(pattern, _F)
 
 
 # --- 1. overriding the assistant's instructions ---------------------------------------------
@@ -147,11 +149,11 @@ _OVERRIDE = [
     ),
 ]
 _OVERRIDE_SQUASHED = [
-    re.compile(
+    prefilter.compile(
         r"(?:ignore|disregard|forget)(?:all|any|the|your)*(?:previous|prior|above|earlier"
         r"|preceding)(?:instructions?|prompts?|rules|directions|guidelines)"
     ),
-    re.compile(
+    prefilter.compile(
         r"all(?:previous|prior|above|earlier)?(?:instructions?|rules|directions|prompts?)"
         r"(?:are|is|were)(?:now)?(?:void|null|false|cancell?ed|invalid|obsolete|revoked|fake"
         r"|irrelevant|nolongervalid)"

@@ -9,11 +9,12 @@ Patterns run on ``normalize(text)``.
 
 from __future__ import annotations
 
-import re
+from escalation import prefilter
+from escalation.prefilter import GuardPattern
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)  # the text is already casefolded (clean, normalize)
+def _rx(pattern: str) -> GuardPattern:
+    return prefilter.compile(pattern)  # the text is already casefolded (clean, normalize)
 
 
 # Invented persona names: "BasedGPT", "Cyni-Bot" (not "ChatGPT", "chatbot", "robot").

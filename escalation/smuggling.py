@@ -9,10 +9,10 @@ Both are pure and work on ``clean``/``normalize`` output.
 
 from __future__ import annotations
 
-import re
+from escalation import prefilter
 
 # A quoted piece: the quote must not sit inside a word ("don't" is not a quote).
-_PIECE = re.compile(r"(?<![a-z0-9])[\"'“‘`]([^\"'“”‘’`\n]{1,100})[\"'”’`](?![a-z0-9])")
+_PIECE = prefilter.compile(r"(?<![a-z0-9])[\"'“‘`]([^\"'“”‘’`\n]{1,100})[\"'”’`](?![a-z0-9])")
 _MIN_PIECES = 2
 
 _REVERSE = (
@@ -34,15 +34,15 @@ _OBEY = (
 )
 _REASSEMBLE_AND_OBEY = [
     # "… and execute." with nothing after it
-    re.compile(
+    prefilter.compile(
         rf"\b(?:{_REVERSE}|{_JOIN})\b[^.!?\n]{{0,120}}?\b(?:and|then|,)\s+(?:execute|obey|follow"
         r"|run|act on|carry out)\s*(?:it|them|that)?\s*(?:$|[.!])"
     ),
-    re.compile(
+    prefilter.compile(
         rf"\b{_REVERSE}\b[^.!?\n]{{0,80}}?\b(?:and|then|,)\s+(?:\w+\s+)?(?:{_OBEY}|do it)\b"
     ),
-    re.compile(rf"\b{_JOIN}\b[^.!?\n]{{0,80}}?\b(?:and|then|,)\s+(?:\w+\s+)?{_OBEY}\b"),
-    re.compile(rf"\b{_OBEY}\b[^.!?\n]{{0,25}}\b[a-z]\w{{0,3}}\s*\+\s*[a-z]\w{{0,3}}\b"),
+    prefilter.compile(rf"\b{_JOIN}\b[^.!?\n]{{0,80}}?\b(?:and|then|,)\s+(?:\w+\s+)?{_OBEY}\b"),
+    prefilter.compile(rf"\b{_OBEY}\b[^.!?\n]{{0,25}}\b[a-z]\w{{0,3}}\s*\+\s*[a-z]\w{{0,3}}\b"),
 ]
 
 

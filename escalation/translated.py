@@ -11,7 +11,7 @@ which has already dropped accents ("instruções" -> "instrucoes", "précédente
 
 from __future__ import annotations
 
-import re
+from escalation import prefilter
 
 _IGNORE = (
     r"(?:ignore[rsz]?|oublie[rsz]?|ne (?:tiens|tenez) (?:pas|plus) compte (?:de|des)"  # fr
@@ -76,17 +76,17 @@ _NOT_THE_ASSISTANTS = (
 _OVERRIDES = [
     # at least one determiner: a bare "ignore instructions" is English ("the courier ignores
     # instructions"), and English has its own rules
-    re.compile(
+    prefilter.compile(
         rf"\b{_IGNORE}\s+{_FILL.replace('{0,5}', '{1,5}')}{_INSTRUCTIONS}\b{_NOT_THE_ASSISTANTS}"
     ),
-    re.compile(
+    prefilter.compile(
         rf"\b{_IGNORE}\s+(?:(?!{_MINE}\b)[\w'-]+\s+){{0,4}}{_FOREIGN_INSTRUCTIONS}\b"
         rf"{_NOT_THE_ASSISTANTS}"
     ),
-    re.compile(rf"\b{_IGNORE}\s+(?:\w+\s+){{0,2}}{_RULES_QUALIFIER}\s+{_FILL}{_RULES}\b"),
-    re.compile(rf"\b{_IGNORE}\s+{_FILL.replace('{0,5}', '{1,5}')}{_RULES}\b"),
-    re.compile(rf"\b{_IGNORE}\s+{_EVERYTHING_BEFORE}"),
-    re.compile(r"\bvergiss (?:alles|alle)\b"),
+    prefilter.compile(rf"\b{_IGNORE}\s+(?:\w+\s+){{0,2}}{_RULES_QUALIFIER}\s+{_FILL}{_RULES}\b"),
+    prefilter.compile(rf"\b{_IGNORE}\s+{_FILL.replace('{0,5}', '{1,5}')}{_RULES}\b"),
+    prefilter.compile(rf"\b{_IGNORE}\s+{_EVERYTHING_BEFORE}"),
+    prefilter.compile(r"\bvergiss (?:alles|alle)\b"),
 ]
 
 _SHOW = (
@@ -115,8 +115,8 @@ _YOUR_INSTRUCTIONS = (
     r"(?!\s+(?:pour|para|per|fur|zum|zur|voor|sur|sobre|su|zu|uber|om|de|di|du|do|da|van)\b)"
 )
 _REQUESTS = [
-    re.compile(rf"\b{_SHOW}\b[^.?!]{{0,30}}\b{_HIDDEN_PROMPT}"),
-    re.compile(rf"\b{_SHOW}\b[^.?!]{{0,12}}\b{_YOUR_INSTRUCTIONS}"),
+    prefilter.compile(rf"\b{_SHOW}\b[^.?!]{{0,30}}\b{_HIDDEN_PROMPT}"),
+    prefilter.compile(rf"\b{_SHOW}\b[^.?!]{{0,12}}\b{_YOUR_INSTRUCTIONS}"),
 ]
 
 

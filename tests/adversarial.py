@@ -15,6 +15,8 @@ from collections.abc import Iterator
 
 from hypothesis import strategies as st
 
+from escalation.prefilter import GuardPattern
+
 _UNITS = {
     "typed_newlines": "\\n",
     "newline_spaces": "\n" + " " * 60,
@@ -95,11 +97,13 @@ def compiled(modules: list[object]) -> Iterator[re.Pattern[str]]:
     for module in modules:
         for value in vars(module).values():
             items = value.values() if isinstance(value, dict) else value
-            if isinstance(value, re.Pattern):
+            if isinstance(value, re.Pattern | GuardPattern):
                 items = [value]
             elif not isinstance(value, list | tuple | dict):
                 continue
             for item in items:
+                if isinstance(item, GuardPattern):
+                    item = item.regex
                 if isinstance(item, re.Pattern) and isinstance(item.pattern, str):
                     yield item
 
