@@ -48,10 +48,11 @@ def _checks(system_prompt: str) -> dict[str, Callable[[str], object]]:
 
 def _forget() -> None:
     """Empty the normalisation caches (where the code has them), so every run pays in full."""
-    from escalation import normalize
+    from escalation import intents, normalize
 
-    for name in ("clean", "normalize"):
-        getattr(getattr(normalize, name), "cache_clear", lambda: None)()
+    for name in ("clean", "normalize", "strip_invisible", "nfkc_bounded", "_nfkc"):
+        getattr(getattr(normalize, name, None), "cache_clear", lambda: None)()
+    getattr(getattr(intents, "_plain", None), "cache_clear", lambda: None)()
 
 
 def _time(check: Callable[[str], object], text: str, repeat: int) -> float:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
-import unicodedata
 
 from escalation.guards import MAX_CHECKED_CHARS
+from escalation.normalize import nfkc_bounded
 
 _PERSON = (
     r"(?:(?:a|an|some|the)\s+)?(?:(?:real|live|actual)\s+)?"
@@ -36,11 +37,11 @@ _COMPLAINT = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=64)  # both matchers read the same message
 def _plain(text: str) -> str:
-    # History replays earlier messages of any length: read no more than the guards do.
-    text = (
-        unicodedata.normalize("NFKC", text[:MAX_CHECKED_CHARS]).replace("’", "'").replace("‘", "'")
-    )
+    # History replays earlier messages of any length: read no more than the guards do, and
+    # no more of what NFKC makes of it (text that grows past that is flagged by the guards).
+    text = nfkc_bounded(text[:MAX_CHECKED_CHARS]).replace("’", "'").replace("‘", "'")
     return " ".join(text.split())
 
 

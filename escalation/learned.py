@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 
+from escalation.normalize import nfkc_bounded
+
 __all__ = ["DETAIL", "MAX_SCANNED", "RULE", "LearnedModel", "features", "flags", "load", "score"]
 
 RULE = "learned_injection"
@@ -40,7 +42,8 @@ def _prepare(text: str) -> str:
     if len(text) > MAX_SCANNED:
         half = MAX_SCANNED // 2
         text = text[:half] + "\n" + text[-half:]
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    # Bounded like the rules' normalisation: text that grows past it is flagged anyway.
+    folded = nfkc_bounded(text).casefold()
     visible = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
     return " ".join(visible.split())
 

@@ -69,6 +69,7 @@ def _is_invisible(code: int) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=64)  # each check strips the same texts several times
 def strip_invisible(text: str) -> str:
     """Remove zero-width, bidi-control, tag and variation-selector characters."""
     if text.isascii():  # every invisible character is outside ASCII
@@ -87,11 +88,23 @@ def _growth_limit(text: str) -> int:
     return _MAX_GROWTH * len(text) + _GROWTH_SLACK
 
 
+@functools.lru_cache(maxsize=64)
+def nfkc_bounded(text: str) -> str:
+    """NFKC of ``text``, cut where it grows past what the checks read (a text that grows that
+    much is flagged ``unchecked_text`` whatever else is found in it)."""
+    return _nfkc(text)[: _growth_limit(text)]
+
+
+@functools.lru_cache(maxsize=16)
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
 def expands(text: str) -> bool:
     """True when compatibility normalisation makes ``text`` longer than the checks read."""
     if text.isascii():
         return False
-    return len(unicodedata.normalize("NFKC", text)) > _growth_limit(text)
+    return len(_nfkc(text)) > _growth_limit(text)
 
 
 @functools.lru_cache(maxsize=64)  # one check derives the same texts several times
@@ -104,7 +117,7 @@ def clean(text: str) -> str:
     """
     if text.isascii():  # NFKC, look-alikes and accents only concern non-ASCII characters
         return text.lower().replace("\r\n", "\n").replace("\\n", "\n")
-    out = unicodedata.normalize("NFKC", strip_invisible(text))[: _growth_limit(text)]
+    out = nfkc_bounded(strip_invisible(text))
     decomposed = unicodedata.normalize("NFD", out.translate(_CONFUSABLES))
     out = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return out.casefold().replace("\r\n", "\n").replace("\\n", "\n")
@@ -182,7 +195,7 @@ def analyse_hidden(text: str) -> HiddenInfo:
                     continue
             suspicious += 1
     mixed = 0
-    visible = unicodedata.normalize("NFKC", strip_invisible(text))[: _growth_limit(text)]
+    visible = nfkc_bounded(strip_invisible(text))
     for word in _WORD.findall(visible):
         if word.isascii():  # Latin letters only: not mixed
             continue
