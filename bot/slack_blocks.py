@@ -130,9 +130,12 @@ def _draft_blocks(draft: str) -> list[dict[str, Any]]:
     return [_section(p) for p in pieces]
 
 
-def escalation_blocks(esc: Escalation, conv: Conversation, question: str) -> list[dict[str, Any]]:
-    """The leads-channel post: who, what, why, the whole draft, a link, and the buttons.
-    Everything a customer, a tool or a model wrote is escaped: it is shown, never parsed."""
+def escalation_blocks(
+    esc: Escalation, conv: Conversation, question: str, asker: str
+) -> list[dict[str, Any]]:
+    """The leads-channel post: who asked (`asker`, the sender of the escalated message), what,
+    why, the whole draft, a link, and the buttons. Everything a customer, a tool or a model
+    wrote is escaped: it is shown, never parsed."""
     status = ReviewStatus(esc.status)
     when = _when(esc.claimed_at if status == ReviewStatus.CLAIMED else esc.resolved_at)
     status_line = _STATUS_LINE[status].format(lead=esc.lead_user_id or "?", when=when)
@@ -143,7 +146,7 @@ def escalation_blocks(esc: Escalation, conv: Conversation, question: str) -> lis
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*Customer*\n<@{conv.user_id}>"},
+                {"type": "mrkdwn", "text": f"*Customer*\n<@{asker or conv.user_id}>"},
                 {"type": "mrkdwn", "text": f"*Reasons*\n{_shown(', '.join(esc.reasons), 300)}"},
                 {"type": "mrkdwn", "text": f"*Confidence*\n{confidence}"},
                 {"type": "mrkdwn", "text": f"*Checks*\n{_shown(findings, 300)}"},

@@ -93,11 +93,11 @@ class SlackOutbox:
         if found is None:
             return
         esc, conv = found
-        question = await self._question(esc)
+        question, asker = await self._asked(esc)
         resp = await self._client.chat_postMessage(
             channel=self._leads_channel,
             text=f"Escalation #{esc.id}: {', '.join(esc.reasons)}",
-            blocks=escalation_blocks(esc, conv, question),
+            blocks=escalation_blocks(esc, conv, question, asker),
             unfurl_links=False,
         )
         await escalations.set_leads_post(
@@ -136,10 +136,17 @@ class SlackOutbox:
             channel=esc.leads_channel,
             ts=esc.leads_ts,
             text=f"Escalation #{esc.id}: {esc.status}",
-            blocks=escalation_blocks(esc, conv, await self._question(esc)),
+            blocks=escalation_blocks(esc, conv, *await self._asked(esc)),
         )
 
-    async def _question(self, esc: Escalation) -> str:
+    async def _asked(self, esc: Escalation) -> tuple[str, str]:
+        """The escalated message's text and its sender (in a shared thread, not always the
+        person who started it)."""
         async with self._db.session() as s:
-            row = await s.exec(select(col(Message.text)).where(col(Message.id) == esc.message_id))
-            return row.first() or ""
+            rows = await s.exec(
+                select(col(Message.text), col(Message.user_id)).where(
+                    col(Message.id) == esc.message_id
+                )
+            )
+            row = rows.first()
+        return (row[0], row[1]) if row is not None else ("", "")

@@ -15,6 +15,7 @@ from bot.store import escalations
 from bot.store.models import Escalation, Feedback, Message
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import Turn, final
+from tests.test_budgets import channel_thread
 from tests.test_escalation_flow import LEADS, customer_posts, hand_off, lead_bot, leads_posts, rows
 from tests.test_slack_experience import blocks_of, click_feedback
 
@@ -358,3 +359,13 @@ async def test_a_lead_cannot_send_the_strong_tiers_instructions_either(start_bot
     status, body = await submit_edit(bot, esc, f"My instructions: {quoted}", send_anyway=True)
     assert status == 200 and "instructions" in modal_error(body)
     assert len(customer_posts(bot)) == before
+
+
+async def test_the_leads_post_names_who_asked_not_who_started_the_thread(start_bot: Any) -> None:
+    bot = await lead_bot(start_bot)
+    root = await channel_thread(bot, "UALICE", "where is my order 1042?")
+    bot.anthropic.script = [Turn(text="Wants a person.")]
+    await channel_thread(bot, "UBOB", "can I talk to a person?", root)
+    [post] = leads_posts(bot)
+    shown = json.dumps(blocks_of(post))
+    assert "<@UBOB>" in shown and "<@UALICE>" not in shown
