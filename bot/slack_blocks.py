@@ -282,7 +282,9 @@ def _age(moment: datetime) -> str:
     return f"{minutes // (24 * 60)} days"
 
 
-def home_view(is_lead: bool, open_items: list[tuple[Escalation, Conversation]]) -> dict[str, Any]:
+def home_view(
+    is_lead: bool, open_items: list[tuple[Escalation, Conversation, str]]
+) -> dict[str, Any]:
     """App Home: for leads, the open escalations oldest first; for others, how to ask."""
     if not is_lead:
         return {
@@ -305,13 +307,13 @@ def home_view(is_lead: bool, open_items: list[tuple[Escalation, Conversation]]) 
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": "Nothing waiting. :tada:"}}
         )
-    for esc, conv in open_items[:40]:  # a Home view holds at most 100 blocks
+    for esc, conv, asker in open_items[:40]:  # a Home view holds at most 100 blocks
         blocks.append(
             {
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"*#{esc.id}* · <@{conv.user_id}> · {esc.status} · waiting "
+                    "text": f"*#{esc.id}* · <@{asker or conv.user_id}> · {esc.status} · waiting "
                     f"{_age(esc.created_at)}\n{escape_mrkdwn(', '.join(esc.reasons))} · "
                     f"<{thread_link(conv)}|thread>",
                 },

@@ -361,7 +361,9 @@ async def test_a_lead_cannot_send_the_strong_tiers_instructions_either(start_bot
     assert len(customer_posts(bot)) == before
 
 
-async def test_the_leads_post_names_who_asked_not_who_started_the_thread(start_bot: Any) -> None:
+async def test_the_leads_post_and_app_home_name_who_asked_not_who_started_the_thread(
+    start_bot: Any,
+) -> None:
     bot = await lead_bot(start_bot)
     root = await channel_thread(bot, "UALICE", "where is my order 1042?")
     bot.anthropic.script = [Turn(text="Wants a person.")]
@@ -369,3 +371,9 @@ async def test_the_leads_post_names_who_asked_not_who_started_the_thread(start_b
     [post] = leads_posts(bot)
     shown = json.dumps(blocks_of(post))
     assert "<@UBOB>" in shown and "<@UALICE>" not in shown
+    await bot.event(
+        {"type": "app_home_opened", "user": "ULEAD", "channel": "D0LEAD", "tab": "home"}
+    )
+    [home] = bot.slack.calls_to("views.publish")
+    listed = json.dumps(home.args["view"])
+    assert "<@UBOB>" in listed and "<@UALICE>" not in listed

@@ -196,13 +196,15 @@ async def listing(db: Database, status: str | None = None) -> list[Escalation]:
         return list((await s.exec(query)).all())
 
 
-async def human_owned(db: Database) -> list[tuple[Escalation, Conversation]]:
-    """Open and claimed escalations with their threads, oldest first (App Home)."""
+async def human_owned(db: Database) -> list[tuple[Escalation, Conversation, str]]:
+    """Open and claimed escalations with their threads and who asked (the sender of the
+    escalated message: in a shared thread, not always who started it), oldest first."""
     async with db.session() as s:
         rows = await s.exec(
-            select(Escalation, Conversation)
+            select(Escalation, Conversation, col(Message.user_id))
             .join(Conversation, col(Conversation.id) == col(Escalation.conversation_id))
+            .join(Message, col(Message.id) == col(Escalation.message_id))
             .where(col(Escalation.status).in_([str(x) for x in HUMAN_OWNED]))
             .order_by(col(Escalation.created_at), col(Escalation.id))
         )
-        return [(esc, conv) for esc, conv in rows.all()]
+        return [(esc, conv, asker) for esc, conv, asker in rows.all()]
