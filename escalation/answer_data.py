@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from escalation.guards import MAX_CHECKED_CHARS, GuardFinding
+from escalation.policy import Check
 
 # An email is a run of local-part characters that ends at "@" and a dotted domain.  Runs are
 # found first and each is read once: ``[\w.+-]+@`` searched directly retried every position of
@@ -44,14 +45,14 @@ def check_answer_data(
     if foreign:
         findings.append(
             GuardFinding(
-                "output", "foreign_email", f"{len(foreign)} email address(es) not the asker's"
+                Check.OUTPUT, "foreign_email", f"{len(foreign)} email address(es) not the asker's"
             )
         )
     unverified = {i for i in _IDENTIFIER.findall(answer) if i not in seen}
     if unverified:
         findings.append(
             GuardFinding(
-                "output",
+                Check.OUTPUT,
                 "unverified_identifier",
                 f"{len(unverified)} identifier(s) not returned by an authorised tool call",
             )

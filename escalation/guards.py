@@ -23,6 +23,7 @@ from escalation.normalize import (
     squash,
     words,
 )
+from escalation.policy import Check
 from escalation.smuggling import asks_to_reassemble_and_obey, reassembled
 
 __all__ = [
@@ -48,7 +49,7 @@ MAX_CHECKED_CHARS = 40_000
 
 @dataclass(frozen=True)
 class GuardFinding:
-    check: str  # "input" | "tool_output" | "output"
+    check: Check
     rule: str  # stable rule code
     detail: str  # one short human-readable line for a support lead (no message text)
 
@@ -58,7 +59,7 @@ def _rules_on(text: str) -> list[str]:
     return patterns.core_rules(normalized, clean(text), squash(normalized))
 
 
-def _scan(text: str, check: str, extra: list[str], depth: int = 0) -> list[GuardFinding]:
+def _scan(text: str, check: Check, extra: list[str], depth: int = 0) -> list[GuardFinding]:
     """Shared scanner: plain rules, hidden characters, then encoded payloads."""
     findings: list[GuardFinding] = []
     plain = _rules_on(text)
@@ -100,7 +101,7 @@ def _scan(text: str, check: str, extra: list[str], depth: int = 0) -> list[Guard
     return _dedupe(findings)
 
 
-def _encoded(text: str, check: str, depth: int, plain_fired: bool) -> list[GuardFinding]:
+def _encoded(text: str, check: Check, depth: int, plain_fired: bool) -> list[GuardFinding]:
     found: list[GuardFinding] = []
     for encoding, decoded in decoded_payloads(text):
         inner = _scan(decoded, check, [], depth + 1)
@@ -160,7 +161,7 @@ def _dedupe(findings: list[GuardFinding]) -> list[GuardFinding]:
     return unique
 
 
-def _bounded(text: str, check: str) -> tuple[str, list[GuardFinding]]:
+def _bounded(text: str, check: Check) -> tuple[str, list[GuardFinding]]:
     """The part of ``text`` a check reads, and a finding when that is not all of it."""
     if len(text) > MAX_CHECKED_CHARS:
         detail = f"text of {len(text)} characters; only the first {MAX_CHECKED_CHARS} were checked"
@@ -174,10 +175,10 @@ def _bounded(text: str, check: str) -> tuple[str, list[GuardFinding]]:
 def check_input(text: str) -> list[GuardFinding]:
     """Prompt-injection and jailbreak attempts in a customer's message: the rules, then the
     learned layer (escalation/learned.py), which carries over to attacks the rules never saw."""
-    text, unchecked = _bounded(text, "input")
-    findings = _scan(text, "input", []) + unchecked
+    text, unchecked = _bounded(text, Check.INPUT)
+    findings = _scan(text, Check.INPUT, []) + unchecked
     if learned.flags(text):
-        findings.append(GuardFinding("input", learned.RULE, learned.DETAIL))
+        findings.append(GuardFinding(Check.INPUT, learned.RULE, learned.DETAIL))
     return findings
 
 
@@ -232,13 +233,13 @@ _TOOL_DETAILS = {
 def check_tool_output(text: str) -> list[GuardFinding]:
     """Text inside a tool result (order note, product description, help article) that tries
     to instruct the model."""
-    text, unchecked = _bounded(text, "tool_output")
+    text, unchecked = _bounded(text, Check.TOOL_OUTPUT)
     cleaned = clean(text)
     normalized = normalize(text)
     extra = []
     if any(rx.search(cleaned) or rx.search(normalized) for rx in _TOOL_RULES):
         extra.append("ai_directed_instruction")
-    return _scan(text, "tool_output", extra) + unchecked
+    return _scan(text, Check.TOOL_OUTPUT, extra) + unchecked
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -248,14 +249,16 @@ def check_output(
     answer: str, *, system_prompt: str, canary: str, min_span_words: int = 12
 ) -> list[GuardFinding]:
     """Leaks of the canary token or of verbatim system-prompt passages in an answer."""
-    answer, findings = _bounded(answer, "output")
+    answer, findings = _bounded(answer, Check.OUTPUT)
     if canary and _contains_canary(answer, canary):
-        findings.append(GuardFinding("output", "canary_leak", "answer contains the canary token"))
+        findings.append(
+            GuardFinding(Check.OUTPUT, "canary_leak", "answer contains the canary token")
+        )
     run = _longest_shared_run(_prompt_index(system_prompt, max(1, min_span_words)), words(answer))
     if run:
         findings.append(
             GuardFinding(
-                "output",
+                Check.OUTPUT,
                 "system_prompt_leak",
                 f"answer repeats {run} consecutive words of the system prompt",
             )

@@ -33,8 +33,14 @@ class Reason(StrEnum):
     BUDGET = "budget"
 
 
-# The check name of the model's own report (`InjectionReport`) among the findings.
-MODEL_REPORT = "model_report"
+class Check(StrEnum):
+    """Which check made a finding: the guards on the customer's message, on a tool's output and
+    on an answer, or the model's own report (its rule is an `InjectionReport`)."""
+
+    INPUT = "input"
+    TOOL_OUTPUT = "tool_output"
+    OUTPUT = "output"
+    MODEL_REPORT = "model_report"
 
 
 class InjectionReport(StrEnum):
@@ -78,7 +84,7 @@ class PolicyConfig:
 class Finding:
     """A failed check as the policy sees it (`escalation.guards.GuardFinding` fits)."""
 
-    check: str  # input | tool_output | output | model_report (its rule: an InjectionReport)
+    check: str  # a Check (stored findings come back as text)
     rule: str
 
 
@@ -106,9 +112,9 @@ class Verdict:
 def _says_message_injected(f: Finding) -> bool:
     """The input check flagged the message, or the model reported that the message tried to
     change or extract its instructions (any report but a tool result's)."""
-    if f.check == MODEL_REPORT:
+    if f.check == Check.MODEL_REPORT:
         return f.rule not in (InjectionReport.NONE, InjectionReport.TOOL_RESULT)
-    return f.check == "input"
+    return f.check == Check.INPUT
 
 
 def before_model(s: Situation, cfg: PolicyConfig) -> Verdict | None:
@@ -155,14 +161,14 @@ def _route(s: Situation, cfg: PolicyConfig) -> Verdict:
         failed.append(Reason.NO_ANSWER)
     elif s.confidence is None or s.confidence < cfg.confidence_threshold:
         failed.append(Reason.LOW_CONFIDENCE)
-    rules = {f.rule for f in s.findings if f.check == "output"}
+    rules = {f.rule for f in s.findings if f.check == Check.OUTPUT}
     if rules & LEAK_RULES:
         failed.append(Reason.OUTPUT_LEAK)
     if rules & DATA_RULES:
         failed.append(Reason.UNAUTHORIZED_DATA)
     if any(
-        f.check == "tool_output"
-        or (f.check == MODEL_REPORT and f.rule == InjectionReport.TOOL_RESULT)
+        f.check == Check.TOOL_OUTPUT
+        or (f.check == Check.MODEL_REPORT and f.rule == InjectionReport.TOOL_RESULT)
         for f in s.findings
     ):
         failed.append(Reason.TOOL_OUTPUT_INJECTION)

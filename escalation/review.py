@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
-from escalation.policy import DATA_RULES, LEAK_RULES, Reason
+from escalation.policy import DATA_RULES, LEAK_RULES, Check, Reason
 
 
 class ReviewStatus(StrEnum):
@@ -58,5 +58,5 @@ _FLAGGED_REASONS = {Reason.OUTPUT_LEAK, Reason.UNAUTHORIZED_DATA}
 def draft_flagged(reasons: Iterable[str], findings: Iterable[Mapping[str, str]]) -> bool:
     """True when the output checks found a leak (canary, system prompt) or data the customer
     may not see in the escalation's draft: *Send draft* is not offered, only *Edit and send*."""
-    rules = {f.get("rule", "") for f in findings if f.get("check") == "output"}
+    rules = {f.get("rule", "") for f in findings if f.get("check") == Check.OUTPUT}
     return bool(_FLAGGED_REASONS & set(reasons)) or bool(rules & (LEAK_RULES | DATA_RULES))

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from bot.config import Settings
 from escalation.policy import (
-    MODEL_REPORT,
+    Check,
     Decision,
     Finding,
     InjectionReport,
@@ -138,7 +138,7 @@ def test_a_denied_lookup_is_named_for_the_leads_when_a_person_takes_the_case_any
 
 
 def report(value: str) -> Finding:
-    return Finding(MODEL_REPORT, value)
+    return Finding(Check.MODEL_REPORT, value)
 
 
 def test_the_models_report_of_an_injected_message_goes_to_a_person_like_the_input_check() -> None:

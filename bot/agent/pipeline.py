@@ -44,7 +44,7 @@ from bot.store.pricing import call_cost
 from escalation.guards import GuardFinding, check_input
 from escalation.intents import asks_for_human, says_answer_was_wrong
 from escalation.policy import (
-    MODEL_REPORT,
+    Check,
     Decision,
     Finding,
     InjectionReport,
@@ -178,7 +178,7 @@ class Answerer:
         if len(text.strip()) > self._settings.max_message_chars:
             return MessageVerdict.TOO_LONG
         findings = await off_loop(check_input, text.strip())
-        flagged = any(f.check == "input" for f in findings)
+        flagged = any(f.check == Check.INPUT for f in findings)
         return MessageVerdict.FLAGGED if flagged else MessageVerdict.HELD
 
     async def _answer_text(
@@ -377,9 +377,9 @@ class Answerer:
         reasons = [str(r) for r in verdict.reasons]
         if Reason.INJECTION in verdict.reasons:
             # No model reads a message that tried to take it over, not even to summarise it.
-            rules = ", ".join(sorted({f.rule for f in findings if f.check == "input"}))
+            rules = ", ".join(sorted({f.rule for f in findings if f.check == Check.INPUT}))
             said = [f"The input check flagged this message: {rules}."] if rules else []
-            said += [f"{f.detail}." for f in findings if f.check == MODEL_REPORT]
+            said += [f"{f.detail}." for f in findings if f.check == Check.MODEL_REPORT]
             summary = " ".join(said)
         elif Reason.BUDGET in verdict.reasons:
             summary = "A spending limit was reached; no model was asked for a summary."

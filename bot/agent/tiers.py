@@ -17,7 +17,7 @@ from bot.agent.tools import Toolbox, ToolOutcome
 from bot.errors import ProviderError
 from escalation.answer_data import check_answer_data
 from escalation.guards import GuardFinding, check_output
-from escalation.policy import MODEL_REPORT, Finding, InjectionReport, Situation
+from escalation.policy import Check, Finding, InjectionReport, Situation
 
 _WITHHELD = "(withheld: it contained text that tries to instruct the assistant)"
 _REPORTED = {  # finding details: a line for the leads
@@ -89,7 +89,7 @@ async def run_tier(
     findings = [f for o in loop.outcomes for f in o.findings]
     if loop.injection_report != InjectionReport.NONE:
         report = loop.injection_report
-        findings.append(GuardFinding(MODEL_REPORT, report, _REPORTED[report]))
+        findings.append(GuardFinding(Check.MODEL_REPORT, report, _REPORTED[report]))
     if loop.text and loop.confidence is not None:
         cited = apply_citations(
             loop.text,
