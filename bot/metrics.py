@@ -32,6 +32,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from bot.store.models import ReplyKind
+
 if TYPE_CHECKING:
     from bot.agent.loop import CallRecord
 
@@ -55,11 +57,7 @@ _PAYLOADS = frozenset(
         "url_verification",
     }
 )
-# Reply.kind of bot/agent/pipeline.py and the worker's apology.
-_REPLY_KINDS = frozenset(
-    {"answer", "greeting", "files_note", "too_long", "not_linked", "no_answer", "handoff"}
-    | {"held", "apology", "rate_limited", "budget"}
-)
+_REPLY_KINDS = frozenset(ReplyKind)
 _TIERS = frozenset({"primary", "strong", "human", "none"})
 _MODEL_OUTCOMES = frozenset(
     {"ok", "rate_limited", "overloaded", "auth", "server_error", "bad_request", "timeout"}
@@ -154,8 +152,10 @@ SLACK_API_RETRIES = Counter(
 )
 
 
-def _bounded(value: str | None, known: Iterable[str]) -> str:
-    return value if value is not None and value in known else OTHER
+def _bounded(value: object, known: Iterable[str]) -> str:
+    """`value` when it is one of the `known` label values, else "other": a payload's fields
+    are whatever the sender wrote (a list, a number, any text), never a label as they are."""
+    return value if isinstance(value, str) and value in known else OTHER
 
 
 def received(body: object) -> None:

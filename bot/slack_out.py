@@ -16,7 +16,7 @@ from bot.slack_blocks import escalation_blocks, feedback_block
 from bot.slack_format import split_for_slack, to_mrkdwn
 from bot.store import escalations
 from bot.store.db import Database
-from bot.store.models import Conversation, Escalation, Message
+from bot.store.models import Conversation, Escalation, Message, ReplyKind
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class SlackOutbox:
             blocks: list[dict[str, Any]] = [
                 {"type": "section", "text": {"type": "mrkdwn", "text": piece}}
             ]
-            if number == len(pieces) and reply.kind == "answer":
+            if number == len(pieces) and reply.kind == ReplyKind.ANSWER:
                 blocks.append(feedback_block())
             try:
                 resp = await self._client.chat_postMessage(

@@ -37,6 +37,7 @@ from bot.store.models import (
     Message,
     MessageVerdict,
     ModelCall,
+    ReplyKind,
     Tier,
     utcnow,
 )
@@ -63,7 +64,7 @@ class Reply:
     """What to tell the customer. `text` None: say nothing (a person owns the thread)."""
 
     text: str | None
-    kind: str  # answer | greeting | too_long | not_linked | no_answer | handoff | held
+    kind: ReplyKind
     tier: str | None = None
     confidence: float | None = None
     escalation_id: int | None = None
@@ -135,7 +136,7 @@ class Answerer:
         """Answer one message the worker claimed (it loaded the message and its conversation)."""
         if conversation.status == ConversationStatus.HANDED_OFF:
             # The bot stays quiet; the checks run all the same, for what the history shows later.
-            return Reply(None, "held", verdict=await self._screen(message.text))
+            return Reply(None, ReplyKind.HELD, verdict=await self._screen(message.text))
         limit = self._settings.rate_limit_per_minute
         async with self._db.session() as s:  # all the turn reads before the model, at once
             recent = (
@@ -150,7 +151,7 @@ class Answerer:
         if limit and recent > limit:
             # Over the per-customer rate: one polite notice, then silence until the minute passes.
             notice = replies.slow_down(limit) if recent == limit + 1 else None
-            return Reply(notice, "rate_limited", verdict=MessageVerdict.RATE_LIMITED)
+            return Reply(notice, ReplyKind.RATE_LIMITED, verdict=MessageVerdict.RATE_LIMITED)
         text = message.text.strip()
         files = await attachments.load(
             message.files,
@@ -160,15 +161,17 @@ class Answerer:
         )
         if not text and not files.images:
             if files.notes:
-                return Reply(" ".join(files.notes), "files_note", verdict=MessageVerdict.PASSED)
-            return Reply(replies.GREETING, "greeting", verdict=MessageVerdict.PASSED)
+                return Reply(
+                    " ".join(files.notes), ReplyKind.FILES_NOTE, verdict=MessageVerdict.PASSED
+                )
+            return Reply(replies.GREETING, ReplyKind.GREETING, verdict=MessageVerdict.PASSED)
         limit_chars = self._settings.max_message_chars
         if len(text) > limit_chars:
             too_long = replies.too_long(len(text), limit_chars)
-            return Reply(too_long, "too_long", verdict=MessageVerdict.TOO_LONG)
+            return Reply(too_long, ReplyKind.TOO_LONG, verdict=MessageVerdict.TOO_LONG)
         history = await self._history.transcript(message, stored, self)
         reply = await self._answer_text(message, conversation, history, text, files.images, link)
-        if files.notes and reply.text and reply.kind == "answer":
+        if files.notes and reply.text and reply.kind == ReplyKind.ANSWER:
             notes = " ".join(files.notes)
             return dataclasses.replace(reply, text=f"{reply.text}\n\n_{notes}_")
         return reply
@@ -216,7 +219,9 @@ class Answerer:
             return await self._run_tiers(message, conversation, transcript, toolbox)
         except BudgetExceeded as over:
             if over.budget == "customer":
-                return Reply(replies.CUSTOMER_BUDGET, "budget", verdict=MessageVerdict.BUDGET)
+                return Reply(
+                    replies.CUSTOMER_BUDGET, ReplyKind.BUDGET, verdict=MessageVerdict.BUDGET
+                )
             verdict = Verdict(Decision.HUMAN, (*over.reasons, Reason.BUDGET))
             return await self._hand_off(
                 message, transcript, verdict, over.findings, draft=over.draft, confidence=None
@@ -238,13 +243,16 @@ class Answerer:
             and primary.loop.injection_report == InjectionReport.NONE
         ):
             return Reply(
-                replies.NOT_LINKED, "not_linked", Tier.PRIMARY, verdict=MessageVerdict.PASSED
+                replies.NOT_LINKED,
+                ReplyKind.NOT_LINKED,
+                Tier.PRIMARY,
+                verdict=MessageVerdict.PASSED,
             )
         verdict = decide(primary.situation(), policy)
         if verdict.decision == Decision.ANSWER and primary.text:
             return Reply(
                 primary.text,
-                "answer",
+                ReplyKind.ANSWER,
                 Tier.PRIMARY,
                 primary.confidence,
                 verdict=MessageVerdict.PASSED,
@@ -295,7 +303,7 @@ class Answerer:
         if final.decision == Decision.ANSWER and strong.text:
             return Reply(
                 strong.text,
-                "answer",
+                ReplyKind.ANSWER,
                 Tier.STRONG,
                 strong.confidence,
                 verdict=verdict_for(verdict.reasons),
@@ -314,7 +322,7 @@ class Answerer:
         """The customer asked for a person after an answer (a thumbs-down's button)."""
         message, conversation, history = await self._load(message_id)
         if conversation.status == ConversationStatus.HANDED_OFF:
-            return Reply(None, "held")
+            return Reply(None, ReplyKind.HELD)
         transcript = [*history, self._history.as_seen(message)]
         verdict = Verdict(Decision.HUMAN, (Reason.CUSTOMER_REQUEST,))
         return await self._hand_off(message, transcript, verdict, [], draft=draft, confidence=None)
@@ -400,7 +408,9 @@ class Answerer:
         metrics.escalated(reasons)
         models_down = Reason.PROVIDER_FAILURE in verdict.reasons
         notice = replies.MODELS_DOWN if models_down else replies.HANDED_OFF
-        return Reply(notice, "handoff", escalation_id=esc.id, verdict=verdict_for(verdict.reasons))
+        return Reply(
+            notice, ReplyKind.HANDOFF, escalation_id=esc.id, verdict=verdict_for(verdict.reasons)
+        )
 
     async def _summarise(
         self, message: Message, transcript: list[ChatMessage], reasons: list[str], draft: str

@@ -22,7 +22,7 @@ from bot.agent.pipeline import Answerer, Reply
 from bot.errors import ReplyNotPosted
 from bot.store import escalations, queries
 from bot.store.db import Database
-from bot.store.models import Conversation, Message, MessageStatus, Tier, utcnow
+from bot.store.models import Conversation, Message, MessageStatus, ReplyKind, Tier, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ class Worker:
 
         While Slack takes its time (retries, Retry-After), the reply stays taken, so that no
         other sweep takes it up and posts it a second time."""
-        reply = Reply(item.text, item.kind or "answer", item.tier)
+        reply = Reply(item.text, ReplyKind(item.kind or ReplyKind.ANSWER), item.tier)
         token = item.token
         if token is not None:
             # Still ours? A sweep takes a batch, and the posts before this one took time.
@@ -326,14 +326,14 @@ class Worker:
             await thinking
             error_id = uuid.uuid4().hex[:8]
             log.exception("answering message %s failed [error %s]", message_id, error_id)
-            reply = Reply(replies.apology(error_id), "apology")
+            reply = Reply(replies.apology(error_id), ReplyKind.APOLOGY)
             await self._deliver(lease, message, conversation, reply, failed=True)
             return
         await thinking
         if reply.text is None:
             async with lease.renewing:  # not while a renewal moves the token
                 await queries.hold(self._db, message_id, lease.token, reply.verdict)
-            metrics.answered(reply.tier, "held", None)
+            metrics.answered(reply.tier, ReplyKind.HELD, None)
             try:
                 await self._delivery.send(conversation, reply)  # clears the thinking status
             except Exception:

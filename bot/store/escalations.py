@@ -17,6 +17,7 @@ from bot.store.models import (
     Message,
     MessageRole,
     MessageStatus,
+    ReplyKind,
     Tier,
     utcnow,
 )
@@ -136,7 +137,7 @@ async def _store_answer(s: AsyncSession, esc: Escalation, text: str, now: dateti
         channel_id=message.channel_id,
         reply_to_id=message.id,
         tier=Tier.HUMAN,
-        kind="answer",
+        kind=ReplyKind.ANSWER,
     )
     # A reply Slack has not taken yet (the handoff notice, refused) would only come after the
     # lead's answer and contradict it: the answer replaces it.

@@ -41,6 +41,21 @@ class MessageStatus(StrEnum):
     NONE = "none"  # the bot's own replies
 
 
+class ReplyKind(StrEnum):
+    """What a reply of the bot is (`message.kind`); a lead's answer is an answer too."""
+
+    ANSWER = "answer"
+    GREETING = "greeting"
+    FILES_NOTE = "files_note"
+    TOO_LONG = "too_long"
+    NOT_LINKED = "not_linked"
+    HANDOFF = "handoff"
+    HELD = "held"  # nothing is posted: a person owns the thread
+    APOLOGY = "apology"
+    RATE_LIMITED = "rate_limited"
+    BUDGET = "budget"
+
+
 class MessageVerdict(StrEnum):
     """What the bot decided about a customer message before a model read it. A model reads a
     customer message, then or later (history, running summary, handoff summary), only when its
