@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
+from bot.agent.budgets import BudgetExceeded, Budgets, Spend, usd
 from bot.agent.pipeline import canary_for
 from bot.agent.replies import CUSTOMER_BUDGET
+from bot.config import Settings
 from bot.slack_blocks import sends_draft_as_is
 from bot.store import costs
-from bot.store.models import BudgetNotice, Escalation, Message, MessageVerdict, ModelCall
+from bot.store.db import Database
+from bot.store.models import (
+    BudgetNotice,
+    Conversation,
+    Escalation,
+    Message,
+    MessageVerdict,
+    ModelCall,
+    utcnow,
+)
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import final
+from tests.fakes.slack import TEAM_ID
 
 LEADS = "CLEADS"
 TINY = "0.000001"  # one call of any model costs more than this
@@ -175,3 +191,143 @@ async def test_a_budget_stopping_the_strong_tier_keeps_what_the_checks_found_for
     assert not sends_draft_as_is(esc)  # no Send draft for a draft that leaked
     [asked] = [m for m in await rows(bot, Message) if m.role == "user"]
     assert asked.verdict == MessageVerdict.FLAGGED  # never replayed to a model
+
+
+# The limits checked directly, against a real database (SQLite, or PostgreSQL with
+# TEST_DATABASE_URL): the boundaries, the day, and the leads' alert to the character.
+LIMIT = Decimal("0.05")
+
+
+class Leads:
+    def __init__(self, fail: bool = False) -> None:
+        self.told: list[str] = []
+        self.fail = fail
+
+    async def __call__(self, text: str) -> None:
+        self.told.append(text)
+        if self.fail:
+            raise RuntimeError("Slack is down")
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await database.upgrade()
+    yield database
+    await database.close()
+
+
+def budgets(db: Database, leads: Leads, **limits: Decimal) -> Budgets:
+    return Budgets(Settings.model_construct(**limits), db, leads)
+
+
+async def thread(db: Database, spent: Decimal = Decimal(0), user: str = "UALICE") -> Conversation:
+    async with db.session() as s:
+        conversation = Conversation(
+            team_id=TEAM_ID,
+            channel_id="D1",
+            thread_ts=next_ts(),
+            user_id=user,
+            total_cost_usd=spent,
+        )
+        s.add(conversation)
+        await s.commit()
+        return conversation
+
+
+async def charge(
+    db: Database, conversation: Conversation, user: str, cost: Decimal, at: datetime | None = None
+) -> None:
+    async with db.session() as s:
+        assert conversation.id is not None
+        s.add(
+            ModelCall(
+                conversation_id=conversation.id,
+                user_id=user,
+                provider="anthropic",
+                model="m",
+                tier="primary",
+                cost_usd=cost,
+                created_at=at or utcnow(),
+            )
+        )
+        await s.commit()
+
+
+async def test_nothing_spent_yet_is_zero_and_a_spend_exactly_at_a_limit_stops(db: Database) -> None:
+    leads = Leads()
+    b = budgets(db, leads, budget_thread_usd=LIMIT)
+    fresh = await thread(db)
+    at_the_limit = await thread(db, LIMIT)  # a later thread: its spend is not this one's
+    assert await b.spend(fresh, "UALICE") == Spend(Decimal(0), Decimal(0), Decimal(0))
+    await b.check(fresh, "UALICE")  # nothing spent: allowed
+    with pytest.raises(BudgetExceeded) as stopped:
+        await b.check(at_the_limit, "UALICE")
+    assert stopped.value.budget == "thread"
+    assert str(stopped.value) == "thread budget reached: $0.0500 of $0.0500"
+
+
+async def test_a_customers_day_counts_today_only_and_stops_at_the_limit(db: Database) -> None:
+    leads = Leads()
+    b = budgets(db, leads, budget_customer_daily_usd=LIMIT)
+    conversation = await thread(db)
+    yesterday = utcnow() - timedelta(days=1)
+    await charge(db, conversation, "UALICE", Decimal(1), at=yesterday)
+    await charge(db, conversation, "UALICE", LIMIT - Decimal("0.000001"))
+    spend = await b.spend(conversation, "UALICE")
+    assert spend.customer_today == spend.workspace_today == LIMIT - Decimal("0.000001")
+    await b.check(conversation, "UALICE")  # a millionth of a dollar below: allowed
+    await charge(db, conversation, "UALICE", Decimal("0.000001"))
+    with pytest.raises(BudgetExceeded):
+        await b.check(conversation, "UALICE")
+    assert leads.told == [
+        ":money_with_wings: The customer budget was reached for customer <@UALICE>: "
+        "$0.05 spent of $0.05 today."
+    ]
+
+
+async def test_the_workspace_limit_stops_only_the_strong_tier(db: Database) -> None:
+    leads = Leads()
+    b = budgets(db, leads, budget_workspace_daily_usd=LIMIT)
+    conversation = await thread(db)
+    await charge(db, conversation, "UBOB", Decimal("0.0123456"))  # another customer's
+    await charge(db, conversation, "UBOB", LIMIT)
+    await b.check(conversation, "UALICE")  # the primary tier goes on
+    with pytest.raises(BudgetExceeded):
+        await b.check(conversation, "UALICE", strong=True)
+    assert leads.told == [
+        ":money_with_wings: The workspace budget was reached for the workspace: "
+        "$0.06 spent of $0.05 today."
+    ]
+
+
+async def test_the_thread_alert_names_the_thread_and_a_failing_alert_still_stops(
+    db: Database,
+) -> None:
+    leads = Leads(fail=True)
+    b = budgets(db, leads, budget_thread_usd=Decimal("1234.5"))
+    conversation = await thread(db, Decimal("1234.5"))
+    with pytest.raises(BudgetExceeded):  # the budget's refusal, not the alert's error
+        await b.check(conversation, "UALICE")
+    assert leads.told == [
+        f":money_with_wings: The thread budget was reached for thread "
+        f"D1/{conversation.thread_ts}: $1,234.50 spent of $1,234.50."
+    ]
+
+
+async def test_a_notice_scope_is_cut_to_its_column(db: Database) -> None:
+    b = budgets(db, Leads(), budget_customer_daily_usd=Decimal(0))
+    user = "U" + "X" * 99
+    with pytest.raises(BudgetExceeded):
+        await b.check(await thread(db), user)
+    async with db.session() as s:
+        [notice] = (await s.exec(select(BudgetNotice))).all()
+    assert notice.scope == user[:64]
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [("0", "$0.00"), ("0.01", "$0.01"), ("1234.567", "$1,234.57"), ("0.0012345", "$0.001234")],
+)
+def test_dollars_are_shown_with_cents_or_the_fraction_of_a_cent(amount: str, shown: str) -> None:
+    assert usd(Decimal(amount)) == shown

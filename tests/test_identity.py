@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.agent.identity import InstallingTeam, vouched_email
+from bot.agent import identity
+from bot.agent.identity import IdentityResolver, InstallingTeam, vouched_email
 from bot.store.models import CustomerLink
 from tests.conftest import Bot, dm
 from tests.fakes.slack import TEAM_ID, FakeSlack
@@ -137,3 +139,106 @@ def test_which_profiles_are_vouched_for(
     user: dict[str, Any], team: InstallingTeam, expected: str | None
 ) -> None:
     assert vouched_email(user, team) == expected
+
+
+class Clock:
+    """time.monotonic for the identity module, moved by hand: cache expiry without sleeping."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = 1000.0
+        monkeypatch.setattr(identity.time, "monotonic", lambda: self.now)
+
+
+def resolver(slack: FakeSlack, leads: list[str] | None = None) -> IdentityResolver:
+    client = AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
+    return IdentityResolver(client, leads or [])
+
+
+SLACK_DOWN = {"ok": False, "error": "fatal_error"}
+
+
+async def test_a_lead_groups_members_are_cached_five_minutes_and_kept_when_slack_fails(
+    fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(monkeypatch)
+    fake_slack.usergroups["SLEADS"] = ["ULEAD"]
+    r = resolver(fake_slack, ["SLEADS"])
+    assert await r.is_lead("ULEAD") and not await r.is_lead("UBOB")
+    fake_slack.usergroups["SLEADS"] = ["UBOB"]  # the group changes in Slack
+    clock.now += 299.5  # still within the cache: the old members, Slack not asked again
+    assert await r.is_lead("ULEAD") and not await r.is_lead("UBOB")
+    assert len(fake_slack.calls_to("usergroups.users.list")) == 1
+    clock.now += 0.5  # exactly five minutes: asked again
+    assert await r.is_lead("UBOB") and not await r.is_lead("ULEAD")
+    assert len(fake_slack.calls_to("usergroups.users.list")) == 2
+    clock.now += 301  # long past: asked again, and Slack fails
+    fake_slack.fail("usergroups.users.list", 200, SLACK_DOWN)
+    # Slack failing keeps the last known members rather than demoting (or promoting) anyone.
+    assert await r.is_lead("UBOB")
+    assert len(fake_slack.calls_to("usergroups.users.list")) == 3
+    # A group never read, while Slack fails: nobody is a lead through it.
+    fake_slack.fail("usergroups.users.list", 200, SLACK_DOWN)
+    assert not await resolver(fake_slack, ["SLEADS"]).is_lead("UBOB")
+
+
+async def test_a_profile_is_cached_five_minutes(
+    fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(monkeypatch)
+    r = resolver(fake_slack)
+    asker = await r.resolve("UALICE", None)
+    assert (asker.email, asker.name) == ("alice@example.com", "Alice")
+    fake_slack.add_user("UALICE", "alice2@example.com", "Alicia")  # the profile changes
+    clock.now += 299.5
+    asker = await r.resolve("UALICE", None)
+    assert (asker.email, asker.name) == ("alice@example.com", "Alice")
+    assert len(fake_slack.calls_to("users.info")) == 1
+    clock.now += 0.5
+    asker = await r.resolve("UALICE", None)
+    assert (asker.email, asker.name) == ("alice2@example.com", "Alicia")
+    assert len(fake_slack.calls_to("users.info")) == 2
+    fake_slack.add_user("UALICE", "alice3@example.com", "Al")
+    clock.now += 301  # long past
+    asker = await r.resolve("UALICE", None)
+    assert (asker.email, asker.name) == ("alice3@example.com", "Al")
+
+
+async def test_slack_failing_to_say_who_someone_is_trusts_no_profile_and_is_asked_again(
+    fake_slack: FakeSlack,
+) -> None:
+    r = resolver(fake_slack)
+    fake_slack.fail("auth.test", 200, SLACK_DOWN)
+    asker = await r.resolve("UALICE", None)
+    assert (asker.email, asker.name) == (None, "")
+    assert not fake_slack.calls_to("users.info")  # no team to vouch: the profile is not read
+    fake_slack.fail("users.info", 200, SLACK_DOWN)
+    asker = await r.resolve("UALICE", None)
+    assert (asker.email, asker.name) == (None, "")
+    # Neither failure is remembered: the next message reads the profile.
+    asker = await r.resolve("UALICE", None)
+    assert (asker.email, asker.name) == ("alice@example.com", "Alice")
+    # Once auth.test has answered, it is not asked again for later users.
+    await r.resolve("UBOB", None)
+    await r.resolve("ULEAD", None)
+    assert len(fake_slack.calls_to("auth.test")) == 2
+
+
+@pytest.mark.parametrize(
+    ("profile", "handle", "shown"),
+    [
+        ({"display_name": "Ally", "real_name": "Alice Smith"}, "alice", "Ally"),
+        ({"display_name": "", "real_name": "Alice Smith"}, "alice", "Alice Smith"),
+        ({"display_name": "", "real_name": ""}, "alice", "alice"),
+        ({}, None, ""),
+    ],
+)
+async def test_the_name_shown_to_leads_falls_back_from_display_to_real_name_to_handle(
+    fake_slack: FakeSlack, profile: dict[str, str], handle: str | None, shown: str
+) -> None:
+    user = fake_slack.add_user("UNAMED", "n@example.com")
+    user["profile"] = profile | {"email": "n@example.com"}
+    if handle is None:
+        del user["name"]
+    else:
+        user["name"] = handle
+    assert (await resolver(fake_slack).resolve("UNAMED", None)).name == shown
