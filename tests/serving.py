@@ -31,6 +31,19 @@ CODE_ROOT = str(Path(bot.__file__).resolve().parent.parent)
 STARTUP_TIMEOUT = 60.0
 
 
+def process_env(database_url: str, home: Path) -> dict[str, str]:
+    """A `supportbot` process's environment from scratch: nothing inherited from the developer's
+    shell but PATH, this checkout's code, the test's database."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": CODE_ROOT,
+        "PYTHONUNBUFFERED": "1",
+        "DATABASE_URL": database_url,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

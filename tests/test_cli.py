@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import sys
 import time
@@ -29,7 +28,7 @@ from bot.store.models import Conversation, CustomerLink, Message, ModelCall, utc
 from tests.conftest import SIGNING_SECRET, Bot, dm, sign
 from tests.fakes.models import FakeAnthropic
 from tests.fakes.slack import FakeSlack
-from tests.serving import CODE_ROOT, ServeProcess, event_body, start_serve
+from tests.serving import ServeProcess, event_body, process_env, start_serve
 
 # Generous for a loaded machine; a healthy run takes about a second per command.
 COMMAND_TIMEOUT = 60.0
@@ -53,14 +52,7 @@ def workdir(tmp_path: Path) -> Path:
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> dict[str, str]:
     """A minimal environment: nothing inherited from the developer's shell but PATH."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        "PYTHONPATH": CODE_ROOT,
-        "PYTHONUNBUFFERED": "1",
-        "DATABASE_URL": database_url,
-    }
+    return process_env(database_url, tmp_path)
 
 
 def slack_env() -> dict[str, str]:

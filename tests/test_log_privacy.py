@@ -8,7 +8,6 @@ import asyncio
 import io
 import json
 import logging
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from bot.store.queries import Inbound
 from tests.conftest import SIGNING_SECRET, Bot, dm, sign
 from tests.fakes.models import FakeAnthropic, Turn
 from tests.fakes.slack import FakeSlack
-from tests.serving import CODE_ROOT, event_body, start_serve
+from tests.serving import event_body, process_env, start_serve
 
 TEXT = "zq-marker-private-7731 my flat is 9 Quince Lane"
 EMAIL = "carol.private@example.org"
@@ -202,13 +201,7 @@ def serve_env(
     database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
 ) -> dict[str, str]:
     """A `supportbot serve` environment built from scratch, against the test's fakes."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        "PYTHONPATH": CODE_ROOT,
-        "PYTHONUNBUFFERED": "1",
-        "DATABASE_URL": database_url,
+    return process_env(database_url, tmp_path) | {
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": fake_slack.api_url,

@@ -37,7 +37,7 @@ from bot.store.models import Message, ModelCall
 from tests.conftest import SIGNING_SECRET, sign
 from tests.fakes.models import FakeAnthropic
 from tests.fakes.slack import TEAM_ID, FakeSlack
-from tests.serving import CODE_ROOT, STARTUP_TIMEOUT, event_body, start_serve
+from tests.serving import STARTUP_TIMEOUT, event_body, process_env, start_serve
 from tests.serving import ServeProcess as Serve
 
 CLAIM_TIMEOUT = 2.0
@@ -171,13 +171,7 @@ async def cluster(
 ) -> AsyncIterator[Cluster]:
     workdir = tmp_path / "work"  # empty: no stray .env is read
     workdir.mkdir()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        "PYTHONPATH": CODE_ROOT,
-        "PYTHONUNBUFFERED": "1",
-        "DATABASE_URL": database_url,
+    env = process_env(database_url, tmp_path) | {
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": fake_slack.api_url,
