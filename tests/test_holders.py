@@ -217,3 +217,19 @@ async def test_postgresql_a_lost_lock_connection_is_replaced_under_a_new_id(
     finally:
         await holders.close()
         await judge.close()
+
+
+async def test_postgresql_the_same_lock_in_another_database_holds_nothing_here(
+    db: Database,
+) -> None:
+    if not on_postgresql(db.url):
+        pytest.skip("advisory locks are per database on a PostgreSQL server")
+    key = 123_456_789
+    # Another supportbot's database on the same server, holding the same key.
+    elsewhere = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql")
+    other = await asyncpg.connect(elsewhere.render_as_string(False))
+    try:
+        assert await other.fetchval("SELECT pg_try_advisory_lock($1, $2)", HOLDER_LOCK_NS, key)
+        assert await holders_for(db).dead([f"pg:{key}"]) == {f"pg:{key}"}
+    finally:
+        await other.close()

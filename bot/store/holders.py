@@ -52,6 +52,11 @@ _HELD = text(
 ).bindparams(bindparam("keys"))
 
 
+_PG_ID = re.compile(r"pg:([1-9][0-9]{0,9})")
+# `?` where a start time cannot be read (no /proc).
+_LOCAL_ID = re.compile(r"local:([^:]+):([1-9][0-9]{0,9}):([0-9a-f]{8}\.[0-9]{1,20}|\?)")
+
+
 class Holders(Protocol):
     @property
     def me(self) -> str:
@@ -151,7 +156,7 @@ class PgHolders:
             await _discard(conn)  # the session's end releases its lock too
 
     async def dead(self, holders: Collection[str]) -> set[str]:
-        keys = {h: k for h in holders if (k := _pg_key(h)) and k != self._key}
+        keys = {h: k for h in holders if (k := _pg_key(h)) not in (None, self._key)}
         if not keys:
             return set()
         async with self._engine.connect() as conn:
@@ -160,10 +165,8 @@ class PgHolders:
 
 
 def _pg_key(holder: str) -> int | None:
-    digits = holder.removeprefix(PG_PREFIX)
-    if holder.startswith(PG_PREFIX) and digits.isdecimal() and 0 < int(digits) < 2**31:
-        return int(digits)
-    return None
+    match = _PG_ID.fullmatch(holder)
+    return int(match[1]) if match and int(match[1]) < 2**31 else None
 
 
 async def _discard(conn: AsyncConnection) -> None:
@@ -172,10 +175,6 @@ async def _discard(conn: AsyncConnection) -> None:
         await conn.invalidate()
     with contextlib.suppress(Exception):
         await conn.close()
-
-
-# `?` where a start time cannot be read (no /proc).
-_LOCAL_ID = re.compile(r"local:([^:]+):([1-9][0-9]{0,9}):([0-9a-f]{8}\.[0-9]{1,20}|\?)")
 
 
 class LocalHolders:
