@@ -7,6 +7,7 @@ to the `record` function it was given with `reporting`.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,26 +49,26 @@ class _Reporting:
 class ModelChain:
     """Tries each model in turn (skipping cooling ones unless all are) until one answers."""
 
+    # As a `ChatModel`: "chain", and a name listing its models (each call's record names the
+    # model that made it).
     provider = "chain"
 
-    def __init__(
-        self, models: list[ChatModel], cooldown: Cooldown, *, reporting: _Reporting | None = None
-    ) -> None:
+    def __init__(self, models: list[ChatModel], cooldown: Cooldown) -> None:
         if not models:
             raise ValueError("a model chain needs at least one model")
         self.models = models
         self.name = ",".join(f"{m.provider}:{m.name}" for m in models)
         self._cooldown = cooldown
-        self._reporting = reporting
+        self._reporting: _Reporting | None = None
 
     def reporting(
         self, record: RecordCall, *, tier: str, confidence: ReadConfidence | None = None
     ) -> ModelChain:
         """This chain, passing every API call it makes to `record` as a call of `tier`;
         `confidence` reads the confidence stored with a response's call."""
-        return ModelChain(
-            self.models, self._cooldown, reporting=_Reporting(tier, record, confidence)
-        )
+        chain = copy.copy(self)
+        chain._reporting = _Reporting(tier, record, confidence)
+        return chain
 
     async def complete(
         self,
