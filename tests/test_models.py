@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from tests.fakes.models import FakeAnthropic, FakeOpenAI, Turn
 
 ANTHROPIC = "anthropic:claude-haiku-4-5"
 OPENAI = "openai:gpt-4o-mini"
+TOOL_SPECS_FILE = Path(__file__).parent / "data" / "tool_specs.json"
 # The SDKs retry twice on their own; every attempt must meet the fault.
 SDK_ATTEMPTS = 3
 # Ask the SDK to retry after 1 ms instead of its backoff of half a second and more.
@@ -208,6 +210,19 @@ async def test_tool_choice_is_auto_when_a_tool_is_not_required(
         assert fake_anthropic.requests[0]["tool_choice"] == {"type": "auto"}
     else:
         assert fake_openai.requests[0]["tool_choice"] == "auto"
+
+
+@pytest.mark.parametrize("ref", [ANTHROPIC, OPENAI])
+async def test_the_tool_specs_each_provider_receives_are_pinned(
+    make_settings: Any, fake_anthropic: FakeAnthropic, fake_openai: FakeOpenAI, ref: str
+) -> None:
+    # Byte for byte (key order included): a changed spec breaks the providers' prompt caches
+    # and changes what the model is told. Change tests/data/tool_specs.json only on purpose.
+    fake = fake_anthropic if ref == ANTHROPIC else fake_openai
+    fake.script.append(Turn(text="ok"))
+    await complete(make_settings(), ref)
+    pinned = json.loads(TOOL_SPECS_FILE.read_text(encoding="utf-8"))[ref.partition(":")[0]]
+    assert json.dumps(fake.requests[0]["tools"], indent=1) == json.dumps(pinned, indent=1)
 
 
 # --- transcript conversion ------------------------------------------------------------------
