@@ -15,9 +15,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.agent.models.providers import PROVIDERS
-from bot.agent.models.providers import (
-    parse_model_ref as parse_model_ref,
-)  # re-exported: bot/store/costs.py
+
+# Re-exported: bot/store/costs.py reads it from here.
+from bot.agent.models.providers import parse_model_ref as parse_model_ref
 from bot.errors import ConfigError
 from escalation.guards import MAX_CHECKED_CHARS
 from escalation.policy import PolicyConfig
