@@ -12,8 +12,9 @@ from sqlmodel import col, select, update
 
 from bot.agent.pipeline import canary_for
 from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
-from bot.agent.tools.orders import OrderRecord, import_orders
 from bot.agent.worker import REDELIVERY_WINDOW
+from bot.orders import OrderRecord
+from bot.orders.importing import import_orders
 from bot.slack_format import to_mrkdwn
 from bot.store.models import Conversation, Escalation, Message, ModelCall, utcnow
 from tests.conftest import Bot, dm, next_ts

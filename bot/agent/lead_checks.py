@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from bot.agent.checks import off_loop
 from bot.agent.identity import IdentityResolver
-from bot.agent.tools.orders import OrderBackend
 from bot.errors import OrderServiceError
+from bot.orders import OrderBackend
 from bot.store.customers import sender_of
 from bot.store.db import Database
 from bot.store.models import Escalation

@@ -23,10 +23,10 @@ from bot.agent.models.calls import CallRecord
 from bot.agent.prompts import render
 from bot.agent.tiers import TierResult, escalation_data, run_tier
 from bot.agent.tools import Toolbox, ToolOutcome
-from bot.agent.tools.orders import OrderBackend
 from bot.config import Settings
 from bot.errors import ProviderError
 from bot.knowledge import KnowledgeBase
+from bot.orders import OrderBackend
 from bot.store import calls, escalations, queries
 from bot.store.customers import load_link
 from bot.store.db import Database
