@@ -122,6 +122,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], float], Callable[[float], str]]
         milliseconds,
     ),
     ("peak RSS, MB", lambda r: r["load"]["peak_rss_mb"], "{:.0f}".format),
+    ("machine's load average before the load", lambda r: r["load"]["loadavg"][0], "{:.1f}".format),
 ]
 
 
