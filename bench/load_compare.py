@@ -167,8 +167,10 @@ def breakdown(results: dict[str, list[dict[str, Any]]]) -> list[str]:
         ]
         reset = statistics.median(c["per_turn"].get(POOL_RESET, 0.0) for c in counted)
         idle = statistics.median(c["idle_per_second"] for c in counted)
+        idle_share = statistics.median(c["idle_per_turn"] for c in counted)
         lines.append(f"  {label}: {', '.join(parts)}")
         lines.append(
-            f"  {'':{len(label)}}  (+ {reset:.1f} pool resets; idle, {idle:.2f} round trips/s)"
+            f"  {'':{len(label)}}  (+ {reset:.1f} pool resets; idle, the process sent"
+            f" {idle:.2f} round trips/s: about {idle_share:.1f} of each turn's count)"
         )
     return lines

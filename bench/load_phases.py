@@ -161,5 +161,7 @@ async def statements_phase(b: Bench, serve: CountingServe, turns: int) -> dict[s
         "round_trips": round_trips(per_turn),
         "seconds": seconds,
         "idle_per_second": round_trips(dict(idle)) / IDLE_SECONDS,
+        # What the idle rate would add to each turn's count over the turns' span.
+        "idle_per_turn": round_trips(dict(idle)) / IDLE_SECONDS * seconds / turns,
         "idle": dict(idle),
     }
