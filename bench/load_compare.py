@@ -110,6 +110,8 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], float], Callable[[float], str]]
     ("ack p50, ms", lambda r: r["load"]["ack_p50"], milliseconds),
     ("ack p99, ms", lambda r: r["load"]["ack_p99"], milliseconds),
     ("all answered / ideal", lambda r: r["load"]["ratio"], lambda v: f"{v:.2f}x"),
+    # Fewer than the conversations: the ratio above is over those answered (see the round lines).
+    ("conversations answered", lambda r: r["load"]["answered"], "{:.0f}".format),
     (
         "event loop waiting for a CPU, s",
         lambda r: r["load"]["loop_waiting_for_cpu"],
