@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from bot.config import Settings
+from bot.costs.money import format_budget_usd as usd
 from bot.store.db import Database
 from bot.store.models import BudgetNotice, Conversation, ModelCall, utcnow
 from escalation.guards import GuardFinding
@@ -42,11 +43,6 @@ class Spend:
     thread: Decimal
     customer_today: Decimal
     workspace_today: Decimal
-
-
-def usd(amount: Decimal) -> str:
-    """Dollars with cents, or with enough places to show a fraction of a cent."""
-    return f"${amount:,.2f}" if amount >= Decimal("0.01") or amount == 0 else f"${amount:.6f}"
 
 
 def _today() -> datetime:
