@@ -53,7 +53,11 @@ async def _serve(settings: Settings, host: str, port: int, reuse_port: bool = Fa
         log.info("draining: not ready, still serving for %gs", settings.drain_seconds)
         await asyncio.sleep(settings.drain_seconds)
     log.info("shutting down: finishing answers in flight")
+    # Waited for, not only cancelled: a sweep cut off in a database call closes its connection
+    # as it unwinds. Left pending, asyncio.run's teardown cancels that close again, and
+    # aiosqlite's close then waits forever for its stopped thread: the process never exits.
     sweeper.cancel()
+    await asyncio.wait({sweeper})
     if socket_handler is not None:
         await socket_handler.close_async()  # type: ignore[no-untyped-call]
     await runner.cleanup()
