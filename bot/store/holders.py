@@ -223,8 +223,8 @@ class LocalHolders:
     async def dead(self, holders: Collection[str]) -> set[str]:
         if sys.platform == "win32":
             return set()
-        keys = {h: m[1] for h in holders if (m := _LOCAL_ID.fullmatch(h)) and m[1] != self._key}
-        return {h for h, key in keys.items() if self._released(key)}
+        # Never `me`: a lock taken through another open file conflicts with this process's own
+        return {h for h in holders if (m := _LOCAL_ID.fullmatch(h)) and self._released(m[1])}
 
     def _released(self, key: str) -> bool:
         """Whether no process holds this key's lock; if so, its file is removed."""
