@@ -180,7 +180,7 @@ async def test_sqlite_a_holder_locks_a_file_of_its_own_beside_the_database(
     assert list(locks.iterdir()) == []
 
 
-async def test_sqlite_a_killed_process_file_is_removed_when_a_holder_starts(
+async def test_sqlite_a_killed_process_file_is_judged_dead_and_removed(
     database_url: str, holder_process: tuple[subprocess.Popen[str], str]
 ) -> None:
     if on_postgresql(database_url):
@@ -189,10 +189,14 @@ async def test_sqlite_a_killed_process_file_is_removed_when_a_holder_starts(
     proc.kill()
     proc.wait()
     left = lock_file(database_url, child)
-    assert left.exists()  # a killed process cannot remove it; nobody named it since
+    assert left.exists()  # a killed process cannot remove it
     db = Database(database_url)
     holders = holders_for(db)
     try:
+        assert await holders.dead([child]) == {child}  # at the first look, on its file
+        assert not left.exists()
+        # One no claim names is removed when a holder starts.
+        left.touch()  # what a killed process leaves: a file nobody locks
         await holders.start()
         assert not left.exists()
         assert lock_file(database_url, holders.me).exists()

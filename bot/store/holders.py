@@ -229,17 +229,14 @@ class LocalHolders:
     def _released(self, key: str) -> bool:
         """Whether no process holds this key's lock; if so, its file is removed."""
         try:
-            fd = os.open(self._path(key), os.O_RDONLY)
+            with open(self._path(key), "rb") as file:
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._path(key).unlink(missing_ok=True)  # under our lock: its holder is gone
         except FileNotFoundError:
             return True  # removed by its holder's close, or by another judge
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            self._path(key).unlink(missing_ok=True)  # under our lock: its holder is gone
-            return True
         except BlockingIOError:
             return False
-        finally:
-            os.close(fd)
+        return True
 
     def _path(self, key: str) -> Path:
         return self._dir / f"{key}.lock"
