@@ -31,6 +31,7 @@ from bot.store.queries import Inbound, conversation_of, record_inbound
 from escalation.review import LeadAction
 from tests.conftest import dm
 from tests.fakes.models import FakeAnthropic
+from tests.fakes.orders import TOKEN, FakeOrderService, order
 from tests.fakes.slack import FakeSlack
 from tests.serving import CODE_ROOT
 from tests.test_cli import (  # noqa: F401  (db, env, serve_env, workdir: its fixtures)
@@ -46,7 +47,6 @@ from tests.test_cli import (  # noqa: F401  (db, env, serve_env, workdir: its fi
     supportbot,
     workdir,
 )
-from tests.test_orders import TOKEN, FakeOrderService, order
 
 README = Path(CODE_ROOT) / "README.md"
 
