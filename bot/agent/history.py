@@ -16,16 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from sqlalchemy import case, func
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.agent.models.base import ChatMessage
 from bot.agent.prompts import render
 from bot.store.db import Database
 from bot.store.models import SHOWN_TO_MODEL, Message, MessageRole, MessageVerdict, Tier
-
-SUMMARY_ROLE = "summary"
+from bot.store.turns import SUMMARY_ROLE, StoredHistory, stored_history
 
 # Why a message is withheld, in words for the model (developer-written, never the message).
 _WITHHELD_BECAUSE: dict[str, str] = {
@@ -35,14 +30,6 @@ _WITHHELD_BECAUSE: dict[str, str] = {
 }
 _UNCHECKED = "it was not checked"
 _CUT = "\n(The rest of this message is not shown.)"
-
-
-@dataclass(frozen=True)
-class StoredHistory:
-    """The latest running summary before a message, and the messages after it."""
-
-    summary: Message | None
-    pending: list[Message]
 
 
 class TextWriter(Protocol):
@@ -71,48 +58,17 @@ class History:
         """A stored message as a model may see it: its text (cut to fit), or a placeholder."""
         return _seen([message], self._piece)[0].chat
 
+    @property
+    def window(self) -> int:
+        return self._window
+
     async def before(self, message: Message, writer: TextWriter) -> list[ChatMessage]:
         """The transcript the model sees before `message`: summary (if any), then the window."""
         if self._window == 0:
             return []
-        async with self._db.session() as s:
-            stored = await self.load(s, message)
+        async with self._db.engine.connect() as conn:
+            stored = await stored_history(conn, message, self._window)
         return await self.transcript(message, stored, writer)
-
-    async def load(self, s: AsyncSession, message: Message) -> StoredHistory:
-        """The rows the transcript is made of (in the caller's session, one round trip less)."""
-        if self._window == 0:
-            return StoredHistory(None, [])
-        # A reply is stored after its question, possibly after later questions of the thread
-        # too: a message's place in the thread is its question's id (`_place`).
-        place = case(
-            (col(Message.tier) == Tier.HUMAN, col(Message.id)),
-            else_=func.coalesce(col(Message.reply_to_id), col(Message.id)),
-        )
-        summary = (
-            await s.exec(
-                select(Message)
-                .where(
-                    col(Message.conversation_id) == message.conversation_id,
-                    col(Message.role) == SUMMARY_ROLE,
-                    col(Message.reply_to_id) < (message.id or 0),
-                )
-                .order_by(col(Message.id).desc())
-                .limit(1)
-            )
-        ).first()
-        upto = summary.reply_to_id or 0 if summary else 0
-        rows = await s.exec(
-            select(Message)
-            .where(
-                col(Message.conversation_id) == message.conversation_id,
-                col(Message.role).in_([MessageRole.USER, MessageRole.ASSISTANT]),
-                place > upto,
-                place < (message.id or 0),
-            )
-            .order_by(place, col(Message.id))
-        )
-        return StoredHistory(summary, [m for m in rows.all() if m.text.strip()])
 
     async def transcript(
         self, message: Message, stored: StoredHistory, writer: TextWriter

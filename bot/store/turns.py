@@ -1,0 +1,390 @@
+"""A turn of the answer path, in the store: take a message with everything its turn needs,
+and finish it (the reply, its outbox rows, a handoff, the conversation), each in one
+transaction. Statements are built once, here, and run with parameters.
+
+A claim names its holder (`bot/store/holders.py`) and its time, the fencing token: finishing a
+turn is one UPDATE on the message's id, status, holder and token, and only a finish that
+matched writes the reply and its posts, so two processes never both answer a message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.delivery import Handoff, Reply
+from bot.store import outbox
+from bot.store.db import Database
+from bot.store.models import (
+    Conversation,
+    ConversationStatus,
+    CustomerLink,
+    Escalation,
+    EscalationStatus,
+    Message,
+    MessageRole,
+    MessageStatus,
+    MessageVerdict,
+    PostKind,
+    PostState,
+    Tier,
+    utcnow,
+)
+
+SUMMARY_ROLE = "summary"  # a running summary of a thread's earlier messages (`History`)
+_M: Any = Message.__table__  # type: ignore[attr-defined]
+_C: Any = Conversation.__table__  # type: ignore[attr-defined]
+_L: Any = CustomerLink.__table__  # type: ignore[attr-defined]
+_E: Any = Escalation.__table__  # type: ignore[attr-defined]
+RATE_WINDOW = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class StoredHistory:
+    """The latest running summary before a message, and the messages after it."""
+
+    summary: Message | None
+    pending: list[Message]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A message this process claimed, with everything its turn reads before a model."""
+
+    message: Message
+    conversation: Conversation
+    token: datetime  # the claim's time: finishing compares it
+    history: StoredHistory
+    link: CustomerLink | None
+    recent: int  # the sender's messages in the minute up to this one, this one included
+
+
+# One thread's messages are answered in order: none is taken while an earlier one is
+# unanswered (whoever finishes that one takes it up: `Finished.next_message`).
+_earlier = _M.alias("earlier")
+EARLIER_UNANSWERED = exists().where(
+    _earlier.c.conversation_id == _M.c.conversation_id,
+    _earlier.c.id < _M.c.id,
+    _earlier.c.status.in_([MessageStatus.PENDING, MessageStatus.WORKING]),
+)
+_TAKE = (
+    update(_M)
+    .where(
+        _M.c.id == bindparam("p_message_id"),
+        _M.c.status == MessageStatus.PENDING,
+        ~EARLIER_UNANSWERED,
+    )
+    .values(
+        status=MessageStatus.WORKING, holder=bindparam("p_holder"), claimed_at=bindparam("p_token")
+    )
+    .returning(*_M.c)
+)
+_sent = _M.alias("sent")
+_CONTEXT = select(
+    _C,
+    select(_L.c.email)
+    .where(_L.c.slack_user_id == bindparam("p_user_id"))
+    .scalar_subquery()
+    .label("link_email"),
+    select(func.count())
+    .select_from(_sent)
+    .where(
+        _sent.c.user_id == bindparam("p_user_id"),
+        _sent.c.role == MessageRole.USER,
+        _sent.c.created_at >= bindparam("p_since"),
+        _sent.c.id <= bindparam("p_message_id"),
+    )
+    .scalar_subquery()
+    .label("recent"),
+).where(_C.c.id == bindparam("p_conversation_id"))
+
+# The history: the latest summary before the message, and the messages after what it folded.
+# A reply is stored after its question, possibly after later questions too: a message's place
+# in the thread is its question's id; a lead's answer's, its own (written when it was sent).
+_summaries = _M.alias("summaries")
+_LAST_SUMMARY = (
+    select(func.max(_summaries.c.id))
+    .where(
+        _summaries.c.conversation_id == bindparam("p_conversation_id"),
+        _summaries.c.role == SUMMARY_ROLE,
+        _summaries.c.reply_to_id < bindparam("p_message_id"),
+    )
+    .scalar_subquery()
+)
+_folded = _M.alias("folded")
+_FOLDED_UPTO = func.coalesce(
+    select(_folded.c.reply_to_id).where(_folded.c.id == _LAST_SUMMARY).scalar_subquery(), 0
+)
+_PLACE = case((_M.c.tier == Tier.HUMAN, _M.c.id), else_=func.coalesce(_M.c.reply_to_id, _M.c.id))
+_HISTORY = (
+    select(_M)
+    .where(
+        _M.c.conversation_id == bindparam("p_conversation_id"),
+        or_(
+            and_(
+                _M.c.role.in_([MessageRole.USER, MessageRole.ASSISTANT]),
+                _PLACE > _FOLDED_UPTO,
+                bindparam("p_message_id") > _PLACE,
+            ),
+            _M.c.id == _LAST_SUMMARY,
+        ),
+    )
+    .order_by(_PLACE, _M.c.id)
+)
+
+
+async def stored_history(conn: AsyncConnection, message: Message, window: int) -> StoredHistory:
+    """The rows a message's transcript is made of (none when the window is 0)."""
+    if window == 0:
+        return StoredHistory(None, [])
+    params = {"p_conversation_id": message.conversation_id, "p_message_id": message.id}
+    rows = [Message(**row._mapping) for row in await conn.execute(_HISTORY, params)]
+    summary = next((m for m in rows if m.role == SUMMARY_ROLE), None)
+    pending = [m for m in rows if m.role != SUMMARY_ROLE and m.text.strip()]
+    return StoredHistory(summary, pending)
+
+
+async def take_turn(db: Database, message_id: int, holder: str, window: int) -> Turn | None:
+    """Claim a pending message for `holder` and load its turn; None if it is not pending (taken
+    by another process, answered) or waits for an earlier message of its thread."""
+    token = utcnow()
+    async with db.engine.begin() as conn:
+        taken = (
+            await conn.execute(
+                _TAKE, {"p_message_id": message_id, "p_holder": holder, "p_token": token}
+            )
+        ).first()
+        if taken is None:
+            return None
+        message = Message(**taken._mapping)
+        context = (
+            await conn.execute(
+                _CONTEXT,
+                {
+                    "p_user_id": message.user_id,
+                    "p_since": message.created_at - RATE_WINDOW,
+                    "p_message_id": message_id,
+                    "p_conversation_id": message.conversation_id,
+                },
+            )
+        ).one()
+        history = await stored_history(conn, message, window)
+    fields = dict(context._mapping)
+    email, recent = fields.pop("link_email"), int(fields.pop("recent"))
+    link = CustomerLink(slack_user_id=message.user_id, email=email) if email else None
+    return Turn(message, Conversation(**fields), token, history, link, recent)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A turn's end as stored: the posts this process now holds (to post at once), and the
+    thread's next message waiting to be answered, if any."""
+
+    posts: list[outbox.Post]
+    next_message: int | None
+
+
+_waiting = _M.alias("waiting")
+_FINISH = (
+    update(_M)
+    .where(
+        _M.c.id == bindparam("p_message_id"),
+        _M.c.status == MessageStatus.WORKING,
+        _M.c.holder == bindparam("p_holder"),
+        _M.c.claimed_at == bindparam("p_token"),
+    )
+    .values(status=bindparam("p_status"), verdict=bindparam("p_verdict"), holder=None)
+    .returning(
+        select(func.min(_waiting.c.id))
+        .where(
+            _waiting.c.conversation_id == _M.c.conversation_id,
+            _waiting.c.status == MessageStatus.PENDING,
+        )
+        .scalar_subquery()
+    )
+)
+_ADD_MESSAGE = insert(_M).returning(_M.c.id)
+_ADD_ESCALATION = insert(_E).returning(_E.c.id)
+_SET_CONVERSATION = (
+    update(_C)
+    .where(_C.c.id == bindparam("p_conversation_id"))
+    .values(status=bindparam("p_status"), tier=bindparam("p_tier"), updated_at=bindparam("p_now"))
+)
+_HAND_OFF = (
+    update(_C)
+    .where(_C.c.id == bindparam("p_conversation_id"), _C.c.status != ConversationStatus.HANDED_OFF)
+    .values(status=ConversationStatus.HANDED_OFF, updated_at=bindparam("p_now"))
+)
+
+
+async def finish_turn(
+    db: Database, turn: Turn, reply: Reply, holder: str, leads_channel: str
+) -> Finished | None:
+    """Close the message with the reply, in one transaction, if `holder` still holds it as
+    `turn.token` left it: its status and verdict, the reply's transcript row and outbox row,
+    a handoff's escalation and leads post, the conversation's status and tier. None if the
+    claim was lost (nothing is written then)."""
+    message, now = turn.message, utcnow()
+    status = MessageStatus.HELD if reply.text is None else MessageStatus.ANSWERED
+    params = {
+        "p_message_id": message.id,
+        "p_holder": holder,
+        "p_token": turn.token,
+        "p_status": status,
+        "p_verdict": reply.verdict,
+    }
+    async with db.engine.begin() as conn:
+        closed = (await conn.execute(_FINISH, params)).first()
+        if closed is None:
+            return None
+        posts = []
+        if reply.text is not None:
+            posts += await _write_reply(conn, turn.message, turn.conversation, reply, holder, now)
+        if reply.handoff is not None:
+            posts += await _write_handoff(conn, message, reply.handoff, leads_channel, holder, now)
+        conversation_status = _conversation_status(turn.conversation, reply)
+        if conversation_status is not None:
+            tier = Tier.STRONG if reply.escalated else turn.conversation.tier
+            values = {"p_status": conversation_status, "p_tier": tier, "p_now": now}
+            await conn.execute(
+                _SET_CONVERSATION, values | {"p_conversation_id": message.conversation_id}
+            )
+    return Finished(posts, closed[0])
+
+
+def _conversation_status(conversation: Conversation, reply: Reply) -> ConversationStatus | None:
+    """The conversation's status after this turn, when the turn changed it."""
+    if reply.handoff is not None:
+        return ConversationStatus.HANDED_OFF
+    if reply.escalated:
+        return ConversationStatus.ESCALATED
+    return None
+
+
+async def hand_off_on_request(
+    db: Database,
+    message: Message,
+    conversation: Conversation,
+    notice: Reply,
+    holder: str,
+    leads_channel: str,
+) -> list[outbox.Post] | None:
+    """A thread handed to the leads outside a turn (the customer asked, after an answer): the
+    escalation, the notice in the thread and the leads post, in one transaction; None if a
+    person already owns the thread (a second click)."""
+    assert notice.handoff is not None
+    now = utcnow()
+    async with db.engine.begin() as conn:
+        taken = await conn.execute(_HAND_OFF, {"p_conversation_id": conversation.id, "p_now": now})
+        if not taken.rowcount:
+            return None
+        posts = await _write_reply(conn, message, conversation, notice, holder, now)
+        posts += await _write_handoff(conn, message, notice.handoff, leads_channel, holder, now)
+    return posts
+
+
+async def _write_reply(
+    conn: AsyncConnection,
+    message: Message,
+    conversation: Conversation,
+    reply: Reply,
+    holder: str,
+    now: datetime,
+) -> list[outbox.Post]:
+    """The reply's transcript row and its outbox row (held by `holder` unless it must wait
+    for an earlier post of the thread)."""
+    assert reply.text is not None
+    reply_id = (
+        await conn.execute(
+            _ADD_MESSAGE,
+            {
+                "conversation_id": message.conversation_id,
+                "role": MessageRole.ASSISTANT,
+                "user_id": "",
+                "text": reply.text,
+                "channel_id": message.channel_id,
+                "status": MessageStatus.NONE,
+                "verdict": MessageVerdict.NONE,
+                "reply_to_id": message.id,
+                "files": [],
+                "tier": reply.tier,
+                "kind": reply.kind,
+                "created_at": now,
+            },
+        )
+    ).scalar_one()
+    post_id, state = await outbox.add_thread_post(
+        conn,
+        channel_id=message.channel_id,
+        thread_ts=conversation.thread_ts,
+        conversation_id=message.conversation_id,
+        message_id=reply_id,
+        holder=holder,
+        now=now,
+    )
+    if state != PostState.POSTING:
+        return []  # a sweep posts it, after the earlier post of the thread
+    kind, tier = reply.kind, reply.tier
+    return [
+        outbox.Post(
+            post_id,
+            PostKind.THREAD_REPLY,
+            message.channel_id,
+            conversation.thread_ts,
+            now,
+            text=reply.text,
+            reply_kind=kind,
+            tier=tier,
+            message_id=reply_id,
+        )
+    ]
+
+
+async def _write_handoff(
+    conn: AsyncConnection,
+    message: Message,
+    handoff: Handoff,
+    leads_channel: str,
+    holder: str,
+    now: datetime,
+) -> list[outbox.Post]:
+    """The escalation row, and its post for the leads (rendered when it is posted)."""
+    escalation_id = (
+        await conn.execute(
+            _ADD_ESCALATION,
+            {
+                "conversation_id": message.conversation_id,
+                "message_id": message.id,
+                "status": EscalationStatus.OPEN,
+                "reasons": handoff.reasons,
+                "confidence": handoff.confidence,
+                "findings": handoff.findings,
+                "summary": handoff.summary,
+                "draft": handoff.draft,
+                "leads_channel": leads_channel,
+                "created_at": now,
+            },
+        )
+    ).scalar_one()
+    post_id = await outbox.add_leads_post(
+        conn,
+        PostKind.LEADS_ESCALATION,
+        leads_channel,
+        holder,
+        now,
+        escalation_id=escalation_id,
+        conversation_id=message.conversation_id,
+    )
+    return [
+        outbox.Post(
+            post_id,
+            PostKind.LEADS_ESCALATION,
+            leads_channel,
+            None,
+            now,
+            escalation_id=escalation_id,
+        )
+    ]
