@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,10 +21,12 @@ import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from sqlalchemy.engine import make_url
+from sqlmodel import col, select, update
 
 from bot.app import create_app, create_web_app, slack_client
 from bot.config import Settings
 from bot.services import Services, build_services, prepare_database
+from bot.store.models import Outbox, PostState, utcnow
 from tests.fakes.models import FakeAnthropic, FakeOpenAI
 from tests.fakes.slack import TEAM_ID, FakeSlack
 from tests.serving import event_body
@@ -243,6 +246,22 @@ class Bot:
 
     def replies(self) -> list[dict[str, Any]]:
         return self.slack.posts()
+
+    async def outbox(self) -> list[Outbox]:
+        """Every outbox row, oldest first."""
+        async with self.services.db.session() as s:
+            return list((await s.exec(select(Outbox).order_by(col(Outbox.id)))).all())
+
+    async def refused_posts_due(self) -> None:
+        """Make the refused posts due for their next try now (instead of waiting out their
+        backoff), as if the time had passed."""
+        async with self.services.db.session() as s:
+            await s.exec(
+                update(Outbox)
+                .where(col(Outbox.state) == PostState.REFUSED)
+                .values(next_try_at=utcnow() - timedelta(seconds=1))
+            )
+            await s.commit()
 
 
 @pytest.fixture

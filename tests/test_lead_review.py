@@ -11,8 +11,8 @@ from typing import Any
 from bot.agent.pipeline import canary_for
 from bot.agent.prompts import render
 from bot.agent.replies import REVIEWED_MARK
-from bot.store import escalations
-from bot.store.models import Escalation, Feedback, Message
+from bot.store import escalations, outbox
+from bot.store.models import Escalation, Feedback, Message, PostKind, utcnow
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import Turn, final
 from tests.test_budgets import channel_thread
@@ -51,7 +51,19 @@ async def escalation_with_draft(bot: Bot, draft: str) -> Escalation:
         draft=draft,
         leads_channel=LEADS,
     )
-    await bot.services.delivery.notify_leads(esc.id or 0)  # type: ignore[attr-defined]
+    now = utcnow()
+    async with bot.services.db.engine.begin() as conn:  # its leads post, as a handoff writes it
+        post_id = await outbox.add_leads_post(
+            conn,
+            PostKind.LEADS_ESCALATION,
+            LEADS,
+            bot.services.holders.me,
+            now,
+            escalation_id=esc.id,
+            conversation_id=message.conversation_id,
+        )
+    post = outbox.Post(post_id, PostKind.LEADS_ESCALATION, LEADS, None, now, escalation_id=esc.id)
+    assert await bot.services.poster.post([post])
     return esc
 
 

@@ -390,7 +390,7 @@ async def test_two_quick_messages_in_one_thread_are_answered_in_order(bot: Bot) 
     await asyncio.sleep(0.2)  # the first answer is under way
     await bot.event(dm("and when will it arrive?", thread_ts=root))
     # The sweeper leaves the second one alone meanwhile (it would only fail its claim).
-    assert await bot.services.worker.resume() == 0
+    assert await bot.services.worker.sweep() == 0
     await bot.settle()
     posts = bot.replies()
     assert len(posts) == 2 and all(p["thread_ts"] == root for p in posts)

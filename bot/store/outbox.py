@@ -273,6 +273,7 @@ class GivenUp:
     lead_user_id: str | None
 
 
+_later = _E.alias("later")
 _EXPIRED = (
     select(
         _O.c.id, _O.c.conversation_id, _M.c.tier, _E.c.id.label("escalation_id"), _E.c.lead_user_id
@@ -282,10 +283,7 @@ _EXPIRED = (
         _E,
         and_(
             _E.c.message_id == _M.c.reply_to_id,
-            _E.c.id
-            == select(func.max(_E.c.id))
-            .where(_E.c.message_id == _M.c.reply_to_id)
-            .scalar_subquery(),
+            ~exists().where(_later.c.message_id == _E.c.message_id, _later.c.id > _E.c.id),
         ),
     )
     .where(
