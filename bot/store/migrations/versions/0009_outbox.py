@@ -7,8 +7,9 @@ A reply's delivery state moves from its customer message (`failed`, `undelivered
 `message.posted_pieces`) to an `outbox` row of its own; the customer message only says whether
 it is answered. Each stored reply gets its row: posted when Slack took it (its ts), refused
 (tried again at once) or given up as its customer message said, posted (with no ts) otherwise
-(`supportbot chat`). Failed and undelivered messages become answered. `message.holder` names the
-process answering a message, so a dead one's claims are released without a lease running out.
+(`supportbot chat`). Failed and undelivered messages become answered; working ones pending
+again. `message.holder` names the process answering a message, so a dead one's claims are
+released without a lease running out.
 
 Down again: the pieces and the statuses go back to the messages (failed while a reply is still
 to post, undelivered when one was given up); the posts to the leads channel are dropped.
@@ -59,10 +60,10 @@ def upgrade() -> None:
         sa.Column("text", sa.String(), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("holder", sa.String(length=64), nullable=True),
-        sa.Column("next_try_at", sa.DateTime(), nullable=False),
+        sa.Column("next_try_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("posted_pieces", sa.Integer(), nullable=False),
         sa.Column("posted_ts", sa.String(length=32), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["conversation_id"], ["conversation.id"]),
         sa.ForeignKeyConstraint(["escalation_id"], ["escalation.id"]),
         sa.ForeignKeyConstraint(["message_id"], ["message.id"]),
@@ -72,6 +73,9 @@ def upgrade() -> None:
     op.create_index("ix_outbox_conversation_id", "outbox", ["conversation_id"], unique=False)
     op.execute(_REPLY_POSTS)
     op.execute("UPDATE message SET status = 'answered' WHERE status IN ('failed', 'undelivered')")
+    # A claim of the old kind names no holder, so no sweep could release it: pending again
+    # (the processes holding them are being replaced by this upgrade's release).
+    op.execute("UPDATE message SET status = 'pending', claimed_at = NULL WHERE status = 'working'")
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.add_column(sa.Column("holder", sa.String(length=64), nullable=True))
         batch_op.drop_column("posted_pieces")
