@@ -492,9 +492,7 @@ async def test_replies_move_to_the_outbox_with_their_delivery_state_and_back(
     await db.downgrade("0008")
     async with db.engine.connect() as conn:
         assert "outbox" not in await conn.run_sync(_tables)
-        pieces = dict(
-            (await conn.execute(text("SELECT id, posted_pieces FROM message"))).all()
-        )
+        pieces = dict((await conn.execute(text("SELECT id, posted_pieces FROM message"))).all())
     downgraded = await statuses()
     assert {k: v for k, v in downgraded.items() if not k.startswith("reply")} == {
         "answered": "answered",
