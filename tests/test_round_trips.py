@@ -11,8 +11,8 @@ from sqlalchemy import event
 from tests.conftest import Bot, dm
 from tests.fakes.models import final
 
-# Inbound (3 + commit), take (3 + commit), the model call (2 + commit), finish (3 + commit),
-# posted (2 + commit): 18, against about 31 before the outbox.
+# Inbound (3 + commit), take (3 + commit; 2 in a new thread: no history), the model call
+# (2 + commit), finish (3 + commit), posted (2 + commit): 18, against about 31 before the outbox.
 ROUND_TRIP_BOUND = 20
 
 
@@ -45,18 +45,20 @@ class Counter:
 async def test_a_one_call_turn_makes_few_database_round_trips(bot: Bot) -> None:
     await bot.event(dm("hello"))  # a first turn: the caches and the conversation are warm
     await bot.settle()
-    bot.anthropic.script = [final("Glad to help with the zebra question.")]
-    asked = len(bot.anthropic.requests)
-    with Counter(bot) as counted:
-        await bot.event(dm("I have a question"))
-        await bot.settle()
-    assert len(bot.anthropic.requests) == asked + 1  # one model call this turn
-    [answer] = [p for p in bot.replies() if "zebra" in p["text"]]
-    assert answer["ts"]
-    dialect = bot.services.db.engine.dialect.name
-    print(
-        f"\n{dialect}: {counted.round_trips} round trips per one-call turn"
-        f" ({len(counted.statements)} statements: {' '.join(counted.statements)};"
-        f" {counted.commits} commits)"
-    )
-    assert counted.round_trips <= ROUND_TRIP_BOUND
+    first = dm("I have a question")
+    for turn, event in (("first", first), ("follow-up", dm("and another", thread_ts=first["ts"]))):
+        bot.anthropic.script = [final(f"Glad to help with the zebra question ({turn}).")]
+        asked = len(bot.anthropic.requests)
+        with Counter(bot) as counted:
+            await bot.event(event)
+            await bot.settle()
+        assert len(bot.anthropic.requests) == asked + 1  # one model call this turn
+        [answer] = [p for p in bot.replies() if f"zebra question ({turn})" in p["text"]]
+        assert answer["ts"]
+        dialect = bot.services.db.engine.dialect.name
+        print(
+            f"\n{dialect}, {turn} turn of a thread: {counted.round_trips} round trips"
+            f" ({len(counted.statements)} statements: {' '.join(counted.statements)};"
+            f" {counted.commits} commits)"
+        )
+        assert counted.round_trips <= ROUND_TRIP_BOUND

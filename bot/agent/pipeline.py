@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot import metrics
-from bot.agent import attachments, handoff, replies
+from bot.agent import attachments, handoff, intake, replies
 from bot.agent.budgets import BudgetExceeded, Budgets
 from bot.agent.checks import off_loop
 from bot.agent.history import History
@@ -43,9 +43,8 @@ from bot.store.models import (
 from bot.store.pricing import call_cost
 from bot.store.turns import Turn
 from escalation.guards import GuardFinding, check_input
-from escalation.intents import asks_for_human, says_answer_was_wrong
+from escalation.intents import asks_for_human
 from escalation.policy import (
-    Check,
     Decision,
     Finding,
     InjectionReport,
@@ -116,13 +115,9 @@ class Answerer:
         """Answer one message the worker took (with what its turn needs, loaded at once)."""
         message, conversation = turn.message, turn.conversation
         if conversation.status == ConversationStatus.HANDED_OFF:
-            # The bot stays quiet; the checks run all the same, for what the history shows later.
-            return Reply(None, ReplyKind.HELD, verdict=await self._screen(message.text))
-        limit, recent = self._settings.rate_limit_per_minute, turn.recent
-        if limit and recent > limit:
-            # Over the per-customer rate: one polite notice, then silence until the minute passes.
-            notice = replies.slow_down(limit) if recent == limit + 1 else None
-            return Reply(notice, ReplyKind.RATE_LIMITED, verdict=MessageVerdict.RATE_LIMITED)
+            return await intake.held(message.text, self._settings.max_message_chars)
+        if rate := intake.over_the_rate(self._settings.rate_limit_per_minute, turn.recent):
+            return rate
         text = message.text.strip()
         files = await attachments.load(
             message.files,
@@ -130,16 +125,8 @@ class Answerer:
             self._settings.max_image_bytes,
             self._settings.slack_api_url,
         )
-        if not text and not files.images:
-            if files.notes:
-                return Reply(
-                    " ".join(files.notes), ReplyKind.FILES_NOTE, verdict=MessageVerdict.PASSED
-                )
-            return Reply(replies.GREETING, ReplyKind.GREETING, verdict=MessageVerdict.PASSED)
-        limit_chars = self._settings.max_message_chars
-        if len(text) > limit_chars:
-            too_long = replies.too_long(len(text), limit_chars)
-            return Reply(too_long, ReplyKind.TOO_LONG, verdict=MessageVerdict.TOO_LONG)
+        if fixed := intake.without_model(text, files, self._settings.max_message_chars):
+            return fixed
         history = await self._history.transcript(message, turn.history, self)
         reply = await self._answer_text(
             message, conversation, history, text, files.images, turn.link
@@ -148,14 +135,6 @@ class Answerer:
             notes = " ".join(files.notes)
             return dataclasses.replace(reply, text=f"{reply.text}\n\n_{notes}_")
         return reply
-
-    async def _screen(self, text: str) -> MessageVerdict:
-        """The checks on a message no model reads now (a person owns the thread)."""
-        if len(text.strip()) > self._settings.max_message_chars:
-            return MessageVerdict.TOO_LONG
-        findings = await off_loop(check_input, text.strip())
-        flagged = any(f.check == Check.INPUT for f in findings)
-        return MessageVerdict.FLAGGED if flagged else MessageVerdict.HELD
 
     async def _answer_text(
         self,
@@ -169,7 +148,7 @@ class Answerer:
         policy = self._settings.policy()
         transcript = [*history, ChatMessage("user", text=text, images=images)]
         input_findings = await off_loop(check_input, text)
-        complaints = await off_loop(_complaints, transcript)
+        complaints = await off_loop(intake.complaints, transcript)
         early = before_model(
             Situation(
                 tier=Tier.PRIMARY,
@@ -480,8 +459,3 @@ class Answerer:
             )
             await s.commit()
         metrics.model_call(call, cost)
-
-
-def _complaints(transcript: list[ChatMessage]) -> int:
-    """How many of the customer's messages say an answer was wrong or did not help."""
-    return sum(1 for m in transcript if m.role == "user" and says_answer_was_wrong(m.text))

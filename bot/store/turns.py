@@ -99,6 +99,13 @@ _CONTEXT = select(
     )
     .scalar_subquery()
     .label("recent"),
+    # Whether the thread has anything before this message: if not, no history to load.
+    exists()
+    .where(
+        _sent.c.conversation_id == bindparam("p_conversation_id"),
+        _sent.c.id < bindparam("p_message_id"),
+    )
+    .label("has_history"),
 ).where(_C.c.id == bindparam("p_conversation_id"))
 
 # The history: the latest summary before the message, and the messages after what it folded.
@@ -171,8 +178,9 @@ async def take_turn(db: Database, message_id: int, holder: str, window: int) -> 
                 },
             )
         ).one()
-        history = await stored_history(conn, message, window)
-    fields = dict(context._mapping)
+        fields = dict(context._mapping)
+        has_history = bool(fields.pop("has_history"))
+        history = await stored_history(conn, message, window if has_history else 0)
     email, recent = fields.pop("link_email"), int(fields.pop("recent"))
     link = CustomerLink(slack_user_id=message.user_id, email=email) if email else None
     return Turn(message, Conversation(**fields), token, history, link, recent)
