@@ -46,11 +46,12 @@ async def test_a_one_call_turn_makes_few_database_round_trips(bot: Bot) -> None:
     await bot.event(dm("hello"))  # a first turn: the caches and the conversation are warm
     await bot.settle()
     first = dm("I have a question")
-    for turn, event in (("first", first), ("follow-up", dm("and another", thread_ts=first["ts"]))):
+    follow_up = dm("and another", thread_ts=first["ts"])
+    for turn, inbound in (("first", first), ("follow-up", follow_up)):
         bot.anthropic.script = [final(f"Glad to help with the zebra question ({turn}).")]
         asked = len(bot.anthropic.requests)
         with Counter(bot) as counted:
-            await bot.event(event)
+            await bot.event(inbound)
             await bot.settle()
         assert len(bot.anthropic.requests) == asked + 1  # one model call this turn
         [answer] = [p for p in bot.replies() if f"zebra question ({turn})" in p["text"]]

@@ -111,15 +111,14 @@ _HELD_BY_ME = and_(
     _O.c.state == PostState.POSTING,
     _O.c.holder == bindparam("p_holder"),
 )
-_MARK_POSTED = (
-    update(_O)
-    .where(_HELD_BY_ME)
-    .values(
-        state=PostState.POSTED,
-        holder=None,
-        posted_ts=bindparam("p_ts"),
-    )
-)
+
+
+def _leave(state: PostState, **values: Any) -> Any:
+    """The holder lets go of its row, in `state`: only if it still holds it."""
+    return update(_O).where(_HELD_BY_ME).values(state=state, holder=None, **values)
+
+
+_MARK_POSTED = _leave(PostState.POSTED, posted_ts=bindparam("p_ts"))
 _REPLY_POSTED = (
     update(_M).where(_M.c.id == bindparam("p_message_id")).values(slack_ts=bindparam("p_ts"))
 )
@@ -128,15 +127,8 @@ _LEADS_POSTED = (
     .where(_E.c.id == bindparam("p_escalation_id"))
     .values(leads_channel=bindparam("p_channel"), leads_ts=bindparam("p_ts"))
 )
-_REFUSE = (
-    update(_O)
-    .where(_HELD_BY_ME)
-    .values(
-        state=PostState.REFUSED,
-        holder=None,
-        posted_pieces=bindparam("p_pieces"),
-        next_try_at=bindparam("p_next"),
-    )
+_REFUSE = _leave(
+    PostState.REFUSED, posted_pieces=bindparam("p_pieces"), next_try_at=bindparam("p_next")
 )
 
 
@@ -172,21 +164,22 @@ async def add_leads_post(
     conn: AsyncConnection,
     kind: PostKind,
     channel_id: str,
-    holder: str,
+    holder: str | None,
     now: datetime,
     *,
     escalation_id: int | None = None,
     conversation_id: int | None = None,
     text: str | None = None,
 ) -> int:
-    """Write a post to the leads channel in the caller's transaction, held by `holder`."""
+    """Write a post to the leads channel in the caller's transaction, held by `holder` (None:
+    to post, by a sweep)."""
     values = {
         "kind": kind,
         "channel_id": channel_id,
         "conversation_id": conversation_id,
         "escalation_id": escalation_id,
         "text": text,
-        "state": PostState.POSTING,
+        "state": PostState.TO_POST if holder is None else PostState.POSTING,
         "holder": holder,
         "next_try_at": now,
         "posted_pieces": 0,
@@ -320,21 +313,15 @@ async def give_up_expired(
             item = GivenUp(int(row.id), row.tier == Tier.HUMAN, row.escalation_id, row.lead_user_id)
             given_up.append(item)
             if item.lead_answer:
-                text = alert_text(item)
-                await conn.execute(
-                    ADD_LEADS_POST,
-                    {
-                        "kind": PostKind.LEADS_ALERT,
-                        "channel_id": leads_channel,
-                        "conversation_id": row.conversation_id,  # purged with its thread
-                        "escalation_id": item.escalation_id,
-                        "text": text,
-                        "state": PostState.TO_POST,
-                        "holder": None,
-                        "next_try_at": now,
-                        "posted_pieces": 0,
-                        "created_at": now,
-                    },
+                await add_leads_post(
+                    conn,
+                    PostKind.LEADS_ALERT,
+                    leads_channel,
+                    None,
+                    now,
+                    escalation_id=item.escalation_id,
+                    conversation_id=row.conversation_id,  # purged with its thread
+                    text=alert_text(item),
                 )
     return given_up
 
