@@ -20,7 +20,7 @@ from bot.agent.models.base import ChatMessage
 from bot.agent.prompts import render
 from bot.store.db import Database
 from bot.store.models import SHOWN_TO_MODEL, Message, MessageRole, MessageVerdict, Tier
-from bot.store.turns import SUMMARY_ROLE, StoredHistory, stored_history
+from bot.store.turns import SUMMARY_ROLE, StoredHistory, load_history
 
 # Why a message is withheld, in words for the model (developer-written, never the message).
 _WITHHELD_BECAUSE: dict[str, str] = {
@@ -66,8 +66,7 @@ class History:
         """The transcript the model sees before `message`: summary (if any), then the window."""
         if self._window == 0:
             return []
-        async with self._db.engine.connect() as conn:
-            stored = await stored_history(conn, message, self._window)
+        stored = await load_history(self._db, message, self._window)
         return await self.transcript(message, stored, writer)
 
     async def transcript(

@@ -22,7 +22,7 @@ from bot.agent import replies
 from bot.agent.pipeline import Answerer
 from bot.delivery import Reply
 from bot.poster import Poster
-from bot.store import claims, turns
+from bot.store import claims, reply_rows, turns
 from bot.store.db import Database
 from bot.store.holders import Holders
 from bot.store.models import Conversation, ReplyKind
@@ -195,11 +195,11 @@ class Worker:
         if finished is None:
             log.warning("message %s: its claim was released while answering", message_id)
             return
-        metrics.answered(
-            reply.tier, reply.kind if reply.text else ReplyKind.HELD, turn.message.created_at
-        )
         if reply.text is None:
+            metrics.answered(reply.tier, ReplyKind.HELD, None)
             await self._clear_thinking(turn.conversation, message_id)
+        else:
+            metrics.answered(reply.tier, reply.kind, turn.message.created_at)
         await self._poster.post(finished.posts)
         if finished.next_message is not None:
             log_context.event_id.set(None)  # it came with an event of its own
@@ -231,7 +231,7 @@ class Worker:
         if found is None:
             return False
         message, conversation, notice = found
-        posts = await turns.hand_off_on_request(
+        posts = await reply_rows.hand_off_on_request(
             self._db, message, conversation, notice, self._holders.me, self._leads_channel
         )
         if posts is None:
