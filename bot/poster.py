@@ -20,6 +20,7 @@ from bot.delivery import LeadsPost, Sender, ThreadPost
 from bot.errors import ReplyNotPosted
 from bot.store import escalations, outbox
 from bot.store.db import Database
+from bot.store.holders import Holders
 from bot.store.models import PostKind, ReplyKind, utcnow
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,10 @@ def given_up_alert(item: outbox.GivenUp) -> str:
 
 
 class Poster:
-    def __init__(self, db: Database, sender: Sender, holder: str, leads_channel: str) -> None:
+    def __init__(self, db: Database, sender: Sender, holders: Holders, leads_channel: str) -> None:
         self._db = db
         self._sender = sender
-        self._holder = holder
+        self._holders = holders  # its `me` is read at each claim: it may change (holders.py)
         self._leads_channel = leads_channel
 
     @property
@@ -68,7 +69,7 @@ class Poster:
 
     async def alert(self, text: str) -> None:
         """Tell the leads something that needs no action button (a budget reached)."""
-        await self.post([await outbox.alert(self._db, self._leads_channel, text, self._holder)])
+        await self.post([await outbox.alert(self._db, self._leads_channel, text, self._holders.me)])
 
     async def sweep(self) -> int:
         """Give up what waited too long, then post what is due; the number posted."""
@@ -81,7 +82,7 @@ class Poster:
             )
         count = 0
         for _ in range(_SWEEP_ROUNDS):
-            due = await outbox.claim_due(self._db, self._holder)
+            due = await outbox.claim_due(self._db, self._holders.me)
             for post in due:
                 if await self._post_one(post):
                     log.info("outbox row %s was posted on a later try", post.id)
@@ -99,10 +100,10 @@ class Poster:
             log.debug("outbox row %s failed", post.id, exc_info=True)
             now = utcnow()
             await outbox.refuse(
-                self._db, post, self._holder, pieces, next_try(post.created_at, now)
+                self._db, post, self._holders.me, pieces, next_try(post.created_at, now)
             )
             return False
-        if not await outbox.mark_posted(self._db, post, self._holder, ts, channel):
+        if not await outbox.mark_posted(self._db, post, self._holders.me, ts, channel):
             log.warning("outbox row %s was posted, but another process held it", post.id)
         return True
 

@@ -74,7 +74,7 @@ def build_services(
             raise ValueError("build_services needs a Slack client or another sender")
         sender = SlackSender(slack, db)
     holders = holders_for(db)
-    poster = Poster(db, sender, holders.me, settings.leads_channel)
+    poster = Poster(db, sender, holders, settings.leads_channel)
     models = ModelFactory(settings)
     orders: OrderBackend
     if settings.orders_backend == "http":

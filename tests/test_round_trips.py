@@ -20,22 +20,28 @@ class Counter:
     def __init__(self, bot: Bot) -> None:
         self.statements: list[str] = []
         self.commits = 0
+        self.begins = 0  # a round trip of its own on PostgreSQL (asyncpg); in-process on SQLite
         self._engine = bot.services.db.engine.sync_engine
 
     def __enter__(self) -> Counter:
         event.listen(self._engine, "before_cursor_execute", self._statement)
         event.listen(self._engine, "commit", self._commit)
+        event.listen(self._engine, "begin", self._begin)
         return self
 
     def __exit__(self, *exc: object) -> None:
         event.remove(self._engine, "before_cursor_execute", self._statement)
         event.remove(self._engine, "commit", self._commit)
+        event.remove(self._engine, "begin", self._begin)
 
     def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self.statements.append(statement.split(None, 1)[0].upper())
 
     def _commit(self, _conn: Any) -> None:
         self.commits += 1
+
+    def _begin(self, _conn: Any) -> None:
+        self.begins += 1
 
     @property
     def round_trips(self) -> int:
@@ -60,6 +66,6 @@ async def test_a_one_call_turn_makes_few_database_round_trips(bot: Bot) -> None:
         print(
             f"\n{dialect}, {turn} turn of a thread: {counted.round_trips} round trips"
             f" ({len(counted.statements)} statements: {' '.join(counted.statements)};"
-            f" {counted.commits} commits)"
+            f" {counted.commits} commits; {counted.begins} transactions begun)"
         )
         assert counted.round_trips <= ROUND_TRIP_BOUND
