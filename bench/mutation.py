@@ -55,7 +55,7 @@ TARGETS = {
         ),
     ),
     "authorization": Target(
-        "bot/agent/tools/__init__.py", ("tests/test_orders.py", "tests/test_order_probes.py")
+        "bot/agent/tools/orders.py", ("tests/test_orders.py", "tests/test_order_probes.py")
     ),
     "budgets": Target("bot/agent/budgets.py", ("tests/test_budgets.py",)),
     # The dedupe and claim queries: long, and their tests are end to end (tens of minutes).

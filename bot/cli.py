@@ -277,7 +277,7 @@ def _check_downgrade(revision: str, current: str | None) -> None:
 
 
 async def _orders_import(settings: Settings, path: Path) -> None:
-    from bot.agent.tools.orders import import_orders, parse_order_file
+    from bot.orders.importing import import_orders, parse_order_file
     from bot.store.db import Database
 
     records = parse_order_file(path.read_text(encoding="utf-8"), path.name)

@@ -14,11 +14,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.agent.models.providers import PROVIDERS
+
+# Re-exported: bot/store/costs.py reads it from here.
+from bot.agent.models.providers import parse_model_ref as parse_model_ref
 from bot.errors import ConfigError
 from escalation.guards import MAX_CHECKED_CHARS
 from escalation.policy import PolicyConfig
-
-PROVIDERS = ("anthropic", "openai")
 
 
 class LogFormat(StrEnum):
@@ -37,17 +39,6 @@ def _without_password(url: str) -> str:
         return str(make_url(url))  # SQLAlchemy prints the password as ***
     except ArgumentError:
         return "(not a database URL)"
-
-
-def parse_model_ref(ref: str) -> tuple[str, str]:
-    """Split `provider:model` into its parts, refusing unknown providers."""
-    provider, sep, model = ref.partition(":")
-    if not sep or not model or provider not in PROVIDERS:
-        raise ConfigError(
-            f"Model reference {ref!r} is not `provider:model` with provider one of "
-            f"{', '.join(PROVIDERS)} (for example `anthropic:claude-haiku-4-5`)."
-        )
-    return provider, model
 
 
 def _check_model_ref(ref: str) -> None:
@@ -269,21 +260,9 @@ class Settings(BaseSettings):
 
     def _model_problems(self) -> list[str]:
         """A configured provider without credentials."""
-        providers = {parse_model_ref(ref)[0] for ref in self.model_refs()}
-        problems = []
-        if "anthropic" in providers and not self.anthropic_api_key:
-            problems.append(
-                "ANTHROPIC_API_KEY is not set but a model uses `anthropic:`. Create a key in the "
-                "Anthropic console (https://console.anthropic.com/settings/keys), or point "
-                "SUPPORTBOT_PRIMARY_MODEL / SUPPORTBOT_STRONG_MODEL at `openai:` models."
-            )
-        if "openai" in providers and not (self.openai_api_key or self.openai_base_url):
-            problems.append(
-                "OPENAI_API_KEY is not set but a model uses `openai:`. Create a key at "
-                "https://platform.openai.com/api-keys, or set OPENAI_BASE_URL to a self-hosted "
-                "OpenAI-compatible server."
-            )
-        return problems
+        used = {parse_model_ref(ref)[0] for ref in self.model_refs()}
+        missing = [entry.missing_credentials(self) for p, entry in PROVIDERS.items() if p in used]
+        return [problem for problem in missing if problem]
 
     def _order_problems(self) -> list[str]:
         if self.orders_backend == "http" and not self.orders_api_url:

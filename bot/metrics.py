@@ -35,7 +35,7 @@ from prometheus_client import (
 from bot.store.models import ReplyKind
 
 if TYPE_CHECKING:
-    from bot.agent.loop import CallRecord
+    from bot.agent.models.calls import CallRecord
 
 MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 OTHER = "other"

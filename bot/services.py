@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.resources import files
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import select
 
 from bot import log_privacy
 from bot.agent.budgets import Budgets
 from bot.agent.identity import IdentityResolver
 from bot.agent.models import ModelFactory
 from bot.agent.pipeline import Answerer
-from bot.agent.tools.orders import (
-    HttpOrders,
-    OrderBackend,
-    SqlOrders,
-    import_orders,
-    parse_order_file,
-)
 from bot.agent.worker import Worker
 from bot.config import Settings
 from bot.delivery import Sender
 from bot.knowledge import KnowledgeBase, resolve_directory
+from bot.orders import OrderBackend, order_backend
+from bot.orders.importing import import_demo_orders
 from bot.poster import Poster
 from bot.slack_out import SlackSender
 from bot.store.db import Database
 from bot.store.holders import Holders, holders_for
-from bot.store.models import Order
 
 
 @dataclass
@@ -53,8 +45,7 @@ class Services:
         await self.worker.drain()
         self.knowledge.close()
         await self.models.close()
-        if isinstance(self.orders, HttpOrders):
-            await self.orders.close()
+        await self.orders.close()
         await self.holders.close()
         await self.db.close()
 
@@ -76,11 +67,7 @@ def build_services(
     holders = holders_for(db)
     poster = Poster(db, sender, holders, settings.leads_channel)
     models = ModelFactory(settings)
-    orders: OrderBackend
-    if settings.orders_backend == "http":
-        orders = HttpOrders(settings.orders_api_url, settings.orders_api_token.get_secret_value())
-    else:
-        orders = SqlOrders(db)
+    orders = order_backend(settings, db)
     identity = IdentityResolver(slack, settings.lead_users, known_emails)
     budgets = Budgets(settings, db, poster.alert)
     knowledge = KnowledgeBase(db, resolve_directory(settings.knowledge_dir))
@@ -101,10 +88,5 @@ def build_services(
 async def prepare_database(settings: Settings, db: Database) -> None:
     """Migrate, and give the embedded order store its demo orders when it is empty."""
     await db.upgrade()
-    if settings.orders_backend != "sql" or not settings.load_demo_orders:
-        return
-    async with db.session() as s:
-        if (await s.exec(select(Order).limit(1))).first() is not None:
-            return
-    demo = files("bot.data").joinpath("demo_orders.json").read_text(encoding="utf-8")
-    await import_orders(db, parse_order_file(demo, "demo_orders.json"), replace=False)
+    if settings.orders_backend == "sql" and settings.load_demo_orders:
+        await import_demo_orders(db)

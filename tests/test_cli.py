@@ -22,7 +22,8 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select, update
 
-from bot.agent.tools.orders import SqlOrders, import_orders, parse_order_file
+from bot.orders import SqlOrders
+from bot.orders.importing import import_orders, parse_order_file
 from bot.store.db import Database
 from bot.store.models import Conversation, CustomerLink, Message, ModelCall, utcnow
 from tests.conftest import SIGNING_SECRET, Bot, dm, sign

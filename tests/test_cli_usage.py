@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from bot.agent.tools.orders import HttpOrders
 from bot.cli import build_parser, chat_database_url, main
 from bot.config import README_ORDERS_SECTION, Settings, load_settings
 from bot.errors import ConfigError, OrderServiceError
+from bot.orders import HttpOrders
 from bot.store import escalations
 from bot.store.db import Database, revisions
 from bot.store.models import Conversation, Escalation, ModelCall
@@ -223,7 +223,7 @@ async def test_an_order_service_refusing_the_token_is_logged_as_a_configuration_
             backend = HttpOrders(service.url, TOKEN)
         with caplog.at_level(logging.INFO), pytest.raises(OrderServiceError):
             await backend.get("1042")
-        [record] = [r for r in caplog.records if r.name == "bot.agent.tools.orders"]
+        [record] = [r for r in caplog.records if r.name == "bot.orders.http"]
         assert record.levelno == logging.ERROR
         assert "configuration" in record.getMessage()
         assert "ORDERS_API_TOKEN" in record.getMessage()
@@ -242,7 +242,7 @@ async def test_an_order_service_outage_is_a_warning_not_a_configuration_error(
     try:
         with caplog.at_level(logging.INFO), pytest.raises(OrderServiceError):
             await backend.get("1042")
-        [record] = [r for r in caplog.records if r.name == "bot.agent.tools.orders"]
+        [record] = [r for r in caplog.records if r.name == "bot.orders.http"]
         assert record.levelno == logging.WARNING and "503" in record.getMessage()
         assert "ORDERS_API_TOKEN" not in record.getMessage()
     finally:

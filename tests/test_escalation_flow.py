@@ -12,7 +12,8 @@ from sqlmodel import col, select, update
 
 from bot.agent.pipeline import canary_for
 from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
-from bot.agent.tools.orders import OrderRecord, import_orders
+from bot.orders import OrderRecord
+from bot.orders.importing import import_orders
 from bot.poster import REDELIVERY_WINDOW
 from bot.slack_format import to_mrkdwn
 from bot.store.models import Conversation, Escalation, Message, ModelCall, Outbox, utcnow

@@ -3,12 +3,17 @@ for a failing model, and every failed call recorded with its error kind."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
+from bot.agent.models.base import ChatMessage, ChatModel, ModelResponse, TokenUsage, ToolSpec
+from bot.agent.models.calls import CallRecord
+from bot.agent.models.chain import Cooldown, ModelChain
+from bot.errors import ProviderError
 from bot.store.models import ModelCall
 from tests.conftest import Bot, dm
 from tests.fakes.models import Turn, final
@@ -130,3 +135,87 @@ async def test_the_strong_tier_has_its_own_fallback(start_bot: Any) -> None:
 
 def lookup(order_id: str) -> Turn:
     return Turn(tool_calls=[("lookup_order", {"order_id": order_id})])
+
+
+class ScriptedModel:
+    """A `ChatModel` in process: answers with `response`, or fails with `fails` (a kind)."""
+
+    def __init__(self, provider: str, name: str, response: ModelResponse | None, fails: str = ""):
+        self.provider, self.name = provider, name
+        self.response, self.fails = response, fails
+        self.calls = 0
+
+    async def complete(
+        self,
+        *,
+        system: str,
+        messages: list[ChatMessage],
+        tools: list[ToolSpec],
+        require_tool: bool,
+        max_tokens: int,
+    ) -> ModelResponse:
+        self.calls += 1
+        if self.fails or self.response is None:
+            raise ProviderError(self.fails, f"{self.name} failed")
+        return self.response
+
+
+async def ask(model: ChatModel) -> ModelResponse:
+    return await model.complete(
+        system="s",
+        messages=[ChatMessage("user", text="hi")],
+        tools=[],
+        require_tool=False,
+        max_tokens=10,
+    )
+
+
+async def test_a_chain_is_a_model_that_reports_each_attempt_as_a_call_of_its_tier() -> None:
+    usage = TokenUsage(input_tokens=12, cached_input_tokens=2, output_tokens=3)
+    answer = ModelResponse("hello", [], usage, {"input_tokens": 12}, "end_turn")
+    down = ScriptedModel("anthropic", "claude-haiku-4-5", None, fails="overloaded")
+    up = ScriptedModel("openai", "gpt-4o-mini", answer)
+    chain = ModelChain([down, up], Cooldown(60))
+    records: list[CallRecord] = []
+
+    async def record(call: CallRecord) -> None:
+        records.append(call)
+
+    reporting = chain.reporting(record, tier="strong", confidence=lambda r: 0.25)
+    assert await ask(reporting) is answer
+    assert [dataclasses.replace(r, latency_ms=0) for r in records] == [
+        CallRecord("anthropic", "claude-haiku-4-5", "strong", TokenUsage(), {}, 0, "overloaded"),
+        CallRecord(
+            "openai",
+            "gpt-4o-mini",
+            "strong",
+            usage,
+            {"input_tokens": 12},
+            0,
+            "ok",
+            "end_turn",
+            0.25,
+        ),
+    ]
+    # The chain it came from reports nothing, and shares the cool-down: the failed model is
+    # skipped now.
+    assert await ask(chain) is answer
+    assert len(records) == 2 and (down.calls, up.calls) == (1, 2)
+
+
+async def test_a_chain_whose_models_all_fail_reports_each_and_raises_the_last_error() -> None:
+    first = ScriptedModel("anthropic", "claude-haiku-4-5", None, fails="rate_limited")
+    last = ScriptedModel("openai", "gpt-4o-mini", None, fails="auth")
+    records: list[CallRecord] = []
+
+    async def record(call: CallRecord) -> None:
+        records.append(call)
+
+    chain = ModelChain([first, last], Cooldown(60)).reporting(record, tier="primary")
+    with pytest.raises(ProviderError) as raised:
+        await ask(chain)
+    assert raised.value.kind == "auth"
+    assert [(r.model, r.tier, r.outcome, r.confidence) for r in records] == [
+        ("claude-haiku-4-5", "primary", "rate_limited", None),
+        ("gpt-4o-mini", "primary", "auth", None),
+    ]

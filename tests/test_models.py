@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.agent.models import ModelFactory
-from bot.agent.models.base import ChatMessage, ModelResponse, TokenUsage, ToolCall
+from bot.agent.models.base import ChatMessage, ModelResponse, Provider, TokenUsage, ToolCall
+from bot.agent.models.providers import PROVIDERS
 from bot.agent.tools import TOOL_SPECS
-from bot.errors import ProviderError
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, ProviderError
 from tests.fakes.models import FakeAnthropic, FakeOpenAI, Turn
 
 ANTHROPIC = "anthropic:claude-haiku-4-5"
 OPENAI = "openai:gpt-4o-mini"
+TOOL_SPECS_FILE = Path(__file__).parent / "data" / "tool_specs.json"
 # The SDKs retry twice on their own; every attempt must meet the fault.
 SDK_ATTEMPTS = 3
 # Ask the SDK to retry after 1 ms instead of its backoff of half a second and more.
@@ -210,6 +214,19 @@ async def test_tool_choice_is_auto_when_a_tool_is_not_required(
         assert fake_openai.requests[0]["tool_choice"] == "auto"
 
 
+@pytest.mark.parametrize("ref", [ANTHROPIC, OPENAI])
+async def test_the_tool_specs_each_provider_receives_are_pinned(
+    make_settings: Any, fake_anthropic: FakeAnthropic, fake_openai: FakeOpenAI, ref: str
+) -> None:
+    # Byte for byte (key order included): a changed spec breaks the providers' prompt caches
+    # and changes what the model is told. Change tests/data/tool_specs.json only on purpose.
+    fake = fake_anthropic if ref == ANTHROPIC else fake_openai
+    fake.script.append(Turn(text="ok"))
+    await complete(make_settings(), ref)
+    pinned = json.loads(TOOL_SPECS_FILE.read_text(encoding="utf-8"))[ref.partition(":")[0]]
+    assert json.dumps(fake.requests[0]["tools"], indent=1) == json.dumps(pinned, indent=1)
+
+
 # --- transcript conversion ------------------------------------------------------------------
 
 
@@ -320,3 +337,46 @@ async def test_a_provider_slower_than_the_timeout_is_a_timeout(
     fake = fake_anthropic if ref == ANTHROPIC else fake_openai
     fake.delay = 0.5
     assert await failure_kind(make_settings(model_timeout_seconds=0.1), ref) == "timeout"
+
+
+# --- the provider table ---------------------------------------------------------------------
+
+
+def test_an_unknown_provider_is_refused_naming_the_setting_and_the_known_providers() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(_env_file=None, strong_model="mistral:mistral-large")
+    message = str(info.value)
+    assert "SUPPORTBOT_STRONG_MODEL" in message and "'mistral:mistral-large'" in message
+    assert f"one of {', '.join(Provider)} " in message
+
+
+@pytest.mark.parametrize("provider", list(Provider))
+def test_every_provider_in_use_says_which_credential_it_lacks(provider: Provider) -> None:
+    ref = f"{provider}:some-model"
+    settings = Settings(_env_file=None, primary_model=ref, strong_model=ref)
+    with pytest.raises(ConfigError) as info:
+        settings.check_chat()
+    assert f"{provider.upper()}_API_KEY is not set" in str(info.value)
+
+
+def test_every_provider_has_its_row_in_the_table() -> None:
+    assert list(PROVIDERS) == list(Provider)
+
+
+def test_a_provider_not_in_use_needs_no_credential() -> None:
+    ref = "openai:gpt-4o-mini"
+    Settings(_env_file=None, primary_model=ref, strong_model=ref, openai_api_key="k").check_chat()
+
+
+async def test_an_openai_compatible_server_needs_only_openai_base_url(
+    make_settings: Any, fake_openai: FakeOpenAI
+) -> None:
+    # README: OPENAI_BASE_URL=http://localhost:11434/v1, SUPPORTBOT_PRIMARY_MODEL=openai:llama3.1,
+    # a key optional.
+    ref = "openai:llama3.1"
+    settings = make_settings(openai_api_key="", primary_model=ref, strong_model=ref)
+    settings.check_chat()
+    fake_openai.script.append(Turn(text="hello"))
+    resp = await complete(settings, ref)
+    assert resp.text == "hello"
+    assert [r["model"] for r in fake_openai.requests] == ["llama3.1"]

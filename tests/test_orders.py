@@ -20,8 +20,8 @@ from aiohttp.test_utils import TestServer
 from bot.agent.identity import Asker
 from bot.agent.models.base import ToolCall
 from bot.agent.tools import Toolbox
-from bot.agent.tools.orders import HttpOrders, OrderRecord
 from bot.errors import OrderServiceError
+from bot.orders import HttpOrders, OrderRecord
 from tests.conftest import dm
 
 TOKEN = "order-service-token"
@@ -348,6 +348,9 @@ class MemoryOrders:
         if self.fail:
             raise OrderServiceError("order service answered HTTP 500")
         return [o for o in self.orders.values() if o.customer_email.lower() == email]
+
+    async def close(self) -> None:
+        pass
 
 
 ALICE = Asker("UALICE", "alice@example.com", is_lead=False)

@@ -14,7 +14,8 @@ from jinja2 import meta
 from sqlmodel import col, select
 
 from bot.agent.prompts import _environment, as_data, render
-from bot.agent.tools.orders import OrderRecord, import_orders
+from bot.orders import OrderRecord
+from bot.orders.importing import import_orders
 from bot.store.models import Message, ModelCall
 from tests.conftest import Bot, dm
 from tests.fakes.models import FakeModelServer, Turn, final

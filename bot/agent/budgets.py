@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, select
-
 from bot.config import Settings
 from bot.store.db import Database
-from bot.store.models import BudgetNotice, Conversation, ModelCall, utcnow
+from bot.store.models import Conversation, utcnow
+from bot.store.spend import Spend, first_notice, spend_since
 from escalation.guards import GuardFinding
 from escalation.policy import Reason
 
@@ -35,13 +31,6 @@ class BudgetExceeded(Exception):
         # lead's post, the Send draft button and the message's verdict depend on them.
         self.reasons: tuple[Reason, ...] = ()
         self.findings: list[GuardFinding] = []
-
-
-@dataclass(frozen=True)
-class Spend:
-    thread: Decimal
-    customer_today: Decimal
-    workspace_today: Decimal
 
 
 def usd(amount: Decimal) -> str:
@@ -69,30 +58,7 @@ class Budgets:
     async def spend(self, conversation: Conversation, user_id: str) -> Spend:
         """The thread's spend, and today's of the customer `user_id` (the calls that answered
         their messages, in any thread) and of the workspace."""
-        today = _today()
-        async with self._db.session() as s:
-            thread = (
-                await s.exec(
-                    select(col(Conversation.total_cost_usd)).where(
-                        col(Conversation.id) == conversation.id
-                    )
-                )
-            ).one()
-            per_customer = (
-                await s.exec(
-                    select(func.coalesce(func.sum(ModelCall.cost_usd), 0)).where(
-                        col(ModelCall.user_id) == user_id, col(ModelCall.created_at) >= today
-                    )
-                )
-            ).one()
-            workspace = (
-                await s.exec(
-                    select(func.coalesce(func.sum(ModelCall.cost_usd), 0)).where(
-                        col(ModelCall.created_at) >= today
-                    )
-                )
-            ).one()
-        return Spend(Decimal(thread or 0), Decimal(per_customer or 0), Decimal(workspace or 0))
+        return await spend_since(self._db, conversation.id, user_id, _today())
 
     async def check(
         self, conversation: Conversation, user_id: str, *, strong: bool = False
@@ -117,16 +83,7 @@ class Budgets:
                 raise BudgetExceeded(budget, spent, limit)
 
     async def _notify_once(self, budget: str, scope: str, spent: Decimal, limit: Decimal) -> None:
-        day = _today().date().isoformat()
-        async with self._db.engine.begin() as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            stmt = (
-                dialect.insert(BudgetNotice.__table__)  # type: ignore[attr-defined]
-                .values(budget=budget, scope=scope[:64], day=day, created_at=utcnow())
-                .on_conflict_do_nothing()
-            )
-            first = bool((await conn.execute(stmt)).rowcount)
-        if first:
+        if await first_notice(self._db, budget, scope, _today().date().isoformat()):
             who = {"thread": f"thread {scope}", "customer": f"customer <@{scope}>"}.get(
                 budget, "the workspace"
             )

@@ -13,14 +13,20 @@ a placeholder that names why and carries none of its text, so that the model can
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 from bot.agent.models.base import ChatMessage
 from bot.agent.prompts import render
+from bot.store import history as stored_history
 from bot.store.db import Database
-from bot.store.models import SHOWN_TO_MODEL, Message, MessageRole, MessageVerdict, Tier
-from bot.store.turns import SUMMARY_ROLE, StoredHistory, load_history
+from bot.store.history import StoredHistory
+from bot.store.models import SHOWN_TO_MODEL, Message, MessageRole, MessageVerdict
+
+# Writes a summary: (the message whose turn pays for the call, system, prompt) -> the text,
+# or None when no model could.
+Summarise = Callable[[Message, str, str], Awaitable[str | None]]
 
 # Why a message is withheld, in words for the model (developer-written, never the message).
 _WITHHELD_BECAUSE: dict[str, str] = {
@@ -30,12 +36,6 @@ _WITHHELD_BECAUSE: dict[str, str] = {
 }
 _UNCHECKED = "it was not checked"
 _CUT = "\n(The rest of this message is not shown.)"
-
-
-class TextWriter(Protocol):
-    async def write_text(
-        self, message: Message, system: str, prompt: str, *, purpose: str, max_tokens: int = 300
-    ) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,11 @@ class _Seen:
 
 
 class History:
-    def __init__(self, db: Database, window: int, max_chars: int = 12_000) -> None:
+    def __init__(
+        self, db: Database, summarise: Summarise, window: int, max_chars: int = 12_000
+    ) -> None:
         self._db = db
+        self._summarise = summarise
         self._window = window
         self._max_chars = max_chars
         self._piece = max_chars // 2  # one message, and what stays after a fold
@@ -60,18 +63,16 @@ class History:
 
     @property
     def window(self) -> int:
+        """How many messages of history a turn loads (0: none)."""
         return self._window
 
-    async def before(self, message: Message, writer: TextWriter) -> list[ChatMessage]:
+    async def before(self, message: Message) -> list[ChatMessage]:
         """The transcript the model sees before `message`: summary (if any), then the window."""
         if self._window == 0:
             return []
-        stored = await load_history(self._db, message, self._window)
-        return await self.transcript(message, stored, writer)
+        return await self.transcript(message, await stored_history.load_for(self._db, message))
 
-    async def transcript(
-        self, message: Message, stored: StoredHistory, writer: TextWriter
-    ) -> list[ChatMessage]:
+    async def transcript(self, message: Message, stored: StoredHistory) -> list[ChatMessage]:
         """Fold old messages into the running summary when the window overflows, then build
         the transcript."""
         seen = _seen(stored.pending, self._piece)
@@ -82,7 +83,7 @@ class History:
             # At most twice the bound in one summary call: the oldest go unsummarised only
             # when folds failed for a while (a model down).
             shown = _newest(folded, len(folded), 2 * self._max_chars)
-            new_summary = await writer.write_text(
+            new_summary = await self._summarise(
                 message,
                 "You keep short running summaries of customer-support conversations.",
                 render(
@@ -90,11 +91,10 @@ class History:
                     summary=summary_text,
                     messages=[s.chat for s in shown],
                 ),
-                purpose="history_summary",
             )
             if new_summary:
                 summary_text = new_summary
-                await self._store(message, new_summary, _place(folded[-1].last))
+                await stored_history.add_summary(self._db, message, new_summary, folded[-1].last)
             seen = kept
         history = [s.chat for s in seen]
         if summary_text:
@@ -103,27 +103,6 @@ class History:
             )
             history.insert(0, ChatMessage("user", text=note))
         return history
-
-    async def _store(self, message: Message, text: str, upto: int) -> None:
-        async with self._db.session() as s:
-            s.add(
-                Message(
-                    conversation_id=message.conversation_id,
-                    role=SUMMARY_ROLE,
-                    text=text,
-                    channel_id=message.channel_id,
-                    reply_to_id=upto,
-                )
-            )
-            await s.commit()
-
-
-def _place(message: Message) -> int:
-    """Where a message stands in its thread: the bot's reply right after its question; a
-    lead's answer when it was written (after the messages that waited for it)."""
-    if message.tier == Tier.HUMAN:
-        return message.id or 0
-    return message.reply_to_id or message.id or 0
 
 
 def _seen(messages: list[Message], piece: int) -> list[_Seen]:

@@ -16,7 +16,6 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.models import CustomerLink
 
@@ -68,11 +67,6 @@ class Asker:
     name: str = ""
 
 
-async def load_link(s: AsyncSession, user_id: str) -> CustomerLink | None:
-    """A lead's manual link of this Slack user to a customer email, if any."""
-    return await s.get(CustomerLink, user_id)
-
-
 class IdentityResolver:
     """Resolves a Slack user to an `Asker`, caching profile lookups for a few minutes."""
 
@@ -116,7 +110,8 @@ class IdentityResolver:
         return members
 
     async def resolve(self, user_id: str, link: CustomerLink | None) -> Asker:
-        """`link` is the user's row in customer_link (a lead's manual link, see `load_link`);
+        """`link` is the user's row in customer_link (a lead's manual link, see
+        `bot.store.customers.load_link`);
         when there is one, its email wins over the Slack profile's."""
         email, name = await self._profile(user_id)
         if link is not None:

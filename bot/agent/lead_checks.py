@@ -15,11 +15,12 @@ import logging
 from dataclasses import dataclass
 
 from bot.agent.checks import off_loop
-from bot.agent.identity import IdentityResolver, load_link
-from bot.agent.tools.orders import OrderBackend
+from bot.agent.identity import IdentityResolver
 from bot.errors import OrderServiceError
+from bot.orders import OrderBackend
+from bot.store.customers import sender_of
 from bot.store.db import Database
-from bot.store.models import Escalation, Message
+from bot.store.models import Escalation
 from escalation.answer_data import check_answer_data
 from escalation.guards import GuardFinding, check_output
 from escalation.policy import DATA_RULES, LEAK_RULES
@@ -115,10 +116,7 @@ class LeadAnswerChecks:
             return None, []
 
     async def _look_up_customer(self, esc: Escalation) -> tuple[str | None, list[str]]:
-        async with self._db.session() as s:
-            message = await s.get(Message, esc.message_id)
-            user_id = message.user_id if message else ""
-            link = await load_link(s, user_id) if user_id else None
+        user_id, link = await sender_of(self._db, esc.message_id)
         if not user_id:
             return None, []
         asker = await self._identity.resolve(user_id, link)

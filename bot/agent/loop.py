@@ -4,34 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import ValidationError
 
-from bot.agent.models.base import ChatMessage, ModelResponse, TokenUsage
-from bot.agent.models.chain import Attempt, ModelChain
+from bot.agent.models.base import ChatMessage, ChatModel, ModelResponse
 from bot.agent.tools import FINAL_ANSWER, TOOL_SPECS, FinalAnswerArgs, Toolbox, ToolOutcome
 from escalation.policy import InjectionReport
 
 _FINAL_ONLY = [t for t in TOOL_SPECS if t.name == FINAL_ANSWER]
 
 
-@dataclass(frozen=True)
-class CallRecord:
-    """One API call as it will be stored: who, how many tokens, how long, how it ended."""
-
-    provider: str
-    model: str
-    tier: str
-    usage: TokenUsage
-    usage_raw: dict[str, Any]
-    latency_ms: int
-    outcome: str
-    stop_reason: str = ""
-    confidence: float | None = None
-
-
-RecordCall = Callable[[CallRecord], Awaitable[None]]
 Ending = Literal["final", "plain_text", "not_linked", "step_limit"]
 
 
@@ -47,21 +30,17 @@ class LoopResult:
 
 
 async def run_tool_loop(
-    chain: ModelChain,
+    model: ChatModel,
     *,
-    tier: str,
     system: str,
     history: list[ChatMessage],
     toolbox: Toolbox,
     max_steps: int,
     max_tokens: int,
-    record: RecordCall,
     gate: Callable[[], Awaitable[None]] | None = None,
 ) -> LoopResult:
-    """Call the tier's models until one gives a valid final answer or `max_steps` are spent.
-
-    Every API call is passed to `record` as soon as it returns or fails (a failed model is
-    followed by the next one of the chain). A `ProviderError` propagates when all failed.
+    """Call `model` (a tier's chain, which records its calls) until it gives a valid final
+    answer or `max_steps` are spent. A `ProviderError` propagates when it failed.
     `gate` runs before every call and may raise to stop (budgets).
     """
     messages = list(history)
@@ -69,42 +48,11 @@ async def run_tool_loop(
     # A report in a final answer that was invalid (and asked again) is not lost.
     reported = InjectionReport.NONE
 
-    async def on_attempt(attempt: Attempt) -> None:
-        model, resp = attempt.model, attempt.response
-        if resp is None:
-            await record(
-                CallRecord(
-                    model.provider,
-                    model.name,
-                    tier,
-                    TokenUsage(),
-                    {},
-                    attempt.latency_ms,
-                    attempt.error_kind,
-                )
-            )
-            return
-        final = _parse_final(resp)
-        await record(
-            CallRecord(
-                model.provider,
-                model.name,
-                tier,
-                resp.usage,
-                resp.usage_raw,
-                attempt.latency_ms,
-                "ok",
-                resp.stop_reason,
-                final.confidence if isinstance(final, FinalAnswerArgs) else None,
-            )
-        )
-
     for step in range(max_steps):
         last_step = step == max_steps - 1
         if gate is not None:
             await gate()
-        _, resp = await chain.complete(
-            on_attempt,
+        resp = await model.complete(
             system=system,
             messages=messages,
             tools=_FINAL_ONLY if last_step else TOOL_SPECS,
@@ -142,6 +90,12 @@ async def run_tool_loop(
         if any(o.not_linked for o in outcomes):
             return LoopResult("not_linked", outcomes=outcomes, injection_report=reported)
     return LoopResult("step_limit", outcomes=outcomes, injection_report=reported)
+
+
+def final_confidence(resp: ModelResponse) -> float | None:
+    """The confidence of the valid final answer in a response, stored with its call."""
+    final = _parse_final(resp)
+    return final.confidence if isinstance(final, FinalAnswerArgs) else None
 
 
 def _parse_final(resp: ModelResponse) -> FinalAnswerArgs | str | None:

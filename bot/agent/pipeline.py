@@ -6,28 +6,24 @@ import dataclasses
 import hashlib
 import logging
 
-from sqlalchemy import update
-from sqlmodel import col
-
 from bot import metrics
 from bot.agent import attachments, handoff, intake, replies
 from bot.agent.budgets import BudgetExceeded, Budgets
 from bot.agent.checks import off_loop
 from bot.agent.history import History
 from bot.agent.identity import IdentityResolver
-from bot.agent.loop import CallRecord
 from bot.agent.models import ModelFactory
-from bot.agent.models.base import ChatMessage, ImageInput, TokenUsage
-from bot.agent.models.chain import Attempt
+from bot.agent.models.base import ChatMessage, ImageInput
+from bot.agent.models.calls import CallRecord
 from bot.agent.prompts import render
 from bot.agent.tiers import TierResult, escalation_data, run_tier
 from bot.agent.tools import Toolbox, ToolOutcome
-from bot.agent.tools.orders import OrderBackend
 from bot.config import Settings
 from bot.delivery import Reply
 from bot.errors import ProviderError
 from bot.knowledge import KnowledgeBase
-from bot.store import queries
+from bot.orders import OrderBackend
+from bot.store import calls, queries
 from bot.store.db import Database
 from bot.store.models import (
     Conversation,
@@ -35,12 +31,9 @@ from bot.store.models import (
     CustomerLink,
     Message,
     MessageVerdict,
-    ModelCall,
     ReplyKind,
     Tier,
-    utcnow,
 )
-from bot.store.pricing import call_cost
 from bot.store.turns import Turn
 from escalation.guards import GuardFinding, check_input
 from escalation.intents import asks_for_human
@@ -81,7 +74,9 @@ class Answerer:
         self._settings = settings
         self._budgets = budgets
         self._knowledge = knowledge
-        self._history = History(db, settings.history_messages, settings.history_max_chars)
+        self._history = History(
+            db, self._summarise_history, settings.history_messages, settings.history_max_chars
+        )
         self._db = db
         self._models = models
         self._orders = orders
@@ -127,7 +122,7 @@ class Answerer:
         )
         if fixed := intake.without_model(text, files, self._settings.max_message_chars):
             return fixed
-        history = await self._history.transcript(message, turn.history, self)
+        history = await self._history.transcript(message, turn.history)
         reply = await self._answer_text(
             message, conversation, history, text, files.images, turn.link
         )
@@ -286,7 +281,7 @@ class Answerer:
         message, conversation = await queries.message_and_conversation(self._db, message_id)
         if conversation.status == ConversationStatus.HANDED_OFF:
             return None
-        history = await self._history.before(message, self)
+        history = await self._history.before(message)
         transcript = [*history, self._history.as_seen(message)]
         verdict = Verdict(Decision.HUMAN, (Reason.CUSTOMER_REQUEST,))
         notice = await self._hand_off(
@@ -379,33 +374,21 @@ class Answerer:
         )
         return text or "(No summary: the model was unavailable or said nothing.)"
 
+    async def _summarise_history(self, message: Message, system: str, prompt: str) -> str | None:
+        return await self.write_text(message, system, prompt, purpose="history_summary")
+
     async def write_text(
         self, message: Message, system: str, prompt: str, *, purpose: str, max_tokens: int = 300
     ) -> str | None:
         """A plain completion by the primary tier (no tools), recorded like every call;
         None when every model of the chain failed."""
 
-        async def on_attempt(attempt: Attempt) -> None:
-            resp = attempt.response
-            model = attempt.model
-            await self.record_call(
-                message,
-                CallRecord(
-                    model.provider,
-                    model.name,
-                    Tier.PRIMARY,
-                    resp.usage if resp else TokenUsage(),
-                    resp.usage_raw if resp else {},
-                    attempt.latency_ms,
-                    attempt.error_kind or "ok",
-                    resp.stop_reason if resp else "",
-                ),
-                purpose,
-            )
+        async def record(call: CallRecord) -> None:
+            await self.record_call(message, call, purpose)
 
+        chain = self._models.chain(Tier.PRIMARY).reporting(record, tier=Tier.PRIMARY)
         try:
-            _, resp = await self._models.chain(Tier.PRIMARY).complete(
-                on_attempt,
+            resp = await chain.complete(
                 system=system,
                 messages=[ChatMessage("user", text=prompt)],
                 tools=[],
@@ -418,44 +401,7 @@ class Answerer:
 
     async def record_call(self, message: Message, call: CallRecord, reasons: str = "") -> None:
         """Store one model call and add its cost to the thread's total, in one transaction."""
-        cost = call_cost(
-            call.provider,
-            call.model,
-            input_tokens=call.usage.input_tokens,
-            cached_input_tokens=call.usage.cached_input_tokens,
-            cache_write_tokens=call.usage.cache_write_tokens,
-            output_tokens=call.usage.output_tokens,
-            overrides=self._settings.price_overrides,
+        overrides = self._settings.price_overrides
+        metrics.model_call(
+            call, await calls.record_call(self._db, message, call, reasons, overrides)
         )
-        async with self._db.session() as s:
-            s.add(
-                ModelCall(
-                    conversation_id=message.conversation_id,
-                    message_id=message.id,
-                    user_id=message.user_id,  # charged to the sender, not the thread's starter
-                    provider=call.provider,
-                    model=call.model,
-                    tier=call.tier,
-                    input_tokens=call.usage.input_tokens,
-                    cached_input_tokens=call.usage.cached_input_tokens,
-                    cache_write_tokens=call.usage.cache_write_tokens,
-                    output_tokens=call.usage.output_tokens,
-                    cost_usd=cost,
-                    latency_ms=call.latency_ms,
-                    outcome=call.outcome,
-                    stop_reason=call.stop_reason,
-                    confidence=call.confidence,
-                    reasons=reasons,
-                    usage_raw=call.usage_raw,
-                )
-            )
-            values: dict[str, object] = {"updated_at": utcnow()}
-            if cost is not None:
-                values["total_cost_usd"] = col(Conversation.total_cost_usd) + cost
-            await s.exec(
-                update(Conversation)
-                .where(col(Conversation.id) == message.conversation_id)
-                .values(**values)
-            )
-            await s.commit()
-        metrics.model_call(call, cost)

@@ -9,8 +9,9 @@ from typing import Any
 
 from bot.agent.checks import off_loop
 from bot.agent.citations import apply_citations
-from bot.agent.loop import LoopResult, RecordCall, run_tool_loop
+from bot.agent.loop import LoopResult, final_confidence, run_tool_loop
 from bot.agent.models.base import ChatMessage
+from bot.agent.models.calls import RecordCall
 from bot.agent.models.chain import ModelChain
 from bot.agent.prompts import render
 from bot.agent.tools import Toolbox, ToolOutcome
@@ -70,18 +71,17 @@ async def run_tier(
     record: RecordCall,
     gate: Callable[[], Awaitable[None]] | None = None,
 ) -> TierResult:
-    """Run the tool loop, then the output checks (canary, prompt leaks, unauthorised data);
-    the model's own report of an injection attempt is a finding too."""
+    """Run the tool loop, every API call of the chain passed to `record` (with the confidence
+    of a final answer), then the output checks (canary, prompt leaks, unauthorised data); the
+    model's own report of an injection attempt is a finding too."""
     try:
         loop = await run_tool_loop(
-            chain,
-            tier=tier,
+            chain.reporting(record, tier=tier, confidence=final_confidence),
             system=system,
             history=history,
             toolbox=toolbox,
             max_steps=max_steps,
             max_tokens=max_tokens,
-            record=record,
             gate=gate,
         )
     except ProviderError:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, exists, func, select, update
 
 from bot.delivery import Reply
+from bot.store import history as stored_history
 from bot.store import outbox, reply_rows
 from bot.store.db import Database
+from bot.store.history import StoredHistory
 from bot.store.models import (
     Conversation,
     ConversationStatus,
@@ -30,20 +31,12 @@ from bot.store.models import (
     utcnow,
 )
 
-SUMMARY_ROLE = "summary"  # a running summary of a thread's earlier messages (`History`)
 _M: Any = Message.__table__  # type: ignore[attr-defined]
 _C: Any = Conversation.__table__  # type: ignore[attr-defined]
 _L: Any = CustomerLink.__table__  # type: ignore[attr-defined]
 _E: Any = Escalation.__table__  # type: ignore[attr-defined]
 RATE_WINDOW = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class StoredHistory:
-    """The latest running summary before a message, and the messages after it."""
-
-    summary: Message | None
-    pending: list[Message]
+_NONE = StoredHistory(None, [])
 
 
 @dataclass(frozen=True)
@@ -104,57 +97,6 @@ _CONTEXT = select(
     .label("has_history"),
 ).where(_C.c.id == bindparam("p_conversation_id"))
 
-# The history: the latest summary before the message, and the messages after what it folded.
-# A reply is stored after its question, possibly after later questions too: a message's place
-# in the thread is its question's id; a lead's answer's, its own (written when it was sent).
-_summaries = _M.alias("summaries")
-_LAST_SUMMARY = (
-    select(func.max(_summaries.c.id))
-    .where(
-        _summaries.c.conversation_id == bindparam("p_conversation_id"),
-        _summaries.c.role == SUMMARY_ROLE,
-        _summaries.c.reply_to_id < bindparam("p_message_id"),
-    )
-    .scalar_subquery()
-)
-_folded = _M.alias("folded")
-_FOLDED_UPTO = func.coalesce(
-    select(_folded.c.reply_to_id).where(_folded.c.id == _LAST_SUMMARY).scalar_subquery(), 0
-)
-_PLACE = case((_M.c.tier == Tier.HUMAN, _M.c.id), else_=func.coalesce(_M.c.reply_to_id, _M.c.id))
-_HISTORY = (
-    select(_M)
-    .where(
-        _M.c.conversation_id == bindparam("p_conversation_id"),
-        or_(
-            and_(
-                _M.c.role.in_([MessageRole.USER, MessageRole.ASSISTANT]),
-                _PLACE > _FOLDED_UPTO,
-                bindparam("p_message_id") > _PLACE,
-            ),
-            _M.c.id == _LAST_SUMMARY,
-        ),
-    )
-    .order_by(_PLACE, _M.c.id)
-)
-
-
-async def stored_history(conn: AsyncConnection, message: Message, window: int) -> StoredHistory:
-    """The rows a message's transcript is made of (none when the window is 0)."""
-    if window == 0:
-        return StoredHistory(None, [])
-    params = {"p_conversation_id": message.conversation_id, "p_message_id": message.id}
-    rows = [Message(**row._mapping) for row in await conn.execute(_HISTORY, params)]
-    summary = next((m for m in rows if m.role == SUMMARY_ROLE), None)
-    pending = [m for m in rows if m.role != SUMMARY_ROLE and m.text.strip()]
-    return StoredHistory(summary, pending)
-
-
-async def load_history(db: Database, message: Message, window: int) -> StoredHistory:
-    """A message's history rows, outside a turn (a handoff the customer asked for later)."""
-    async with db.engine.connect() as conn:
-        return await stored_history(conn, message, window)
-
 
 async def take_turn(db: Database, message_id: int, holder: str, window: int) -> Turn | None:
     """Claim a pending message for `holder` and load its turn; None if it is not pending (taken
@@ -182,7 +124,7 @@ async def take_turn(db: Database, message_id: int, holder: str, window: int) -> 
         ).one()
         fields = dict(context._mapping)
         has_history = bool(fields.pop("has_history"))
-        history = await stored_history(conn, message, window if has_history else 0)
+        history = await stored_history.load(conn, message) if has_history and window else _NONE
     email, recent = fields.pop("link_email"), int(fields.pop("recent"))
     link = CustomerLink(slack_user_id=message.user_id, email=email) if email else None
     return Turn(message, Conversation(**fields), token, history, link, recent)

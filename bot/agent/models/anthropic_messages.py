@@ -10,6 +10,7 @@ import anthropic
 from bot.agent.models.base import (
     ChatMessage,
     ModelResponse,
+    Provider,
     TokenUsage,
     ToolCall,
     ToolSpec,
@@ -73,7 +74,7 @@ def _to_anthropic(messages: list[ChatMessage]) -> list[dict[str, Any]]:
 
 
 class AnthropicModel:
-    provider = "anthropic"
+    provider = Provider.ANTHROPIC
 
     def __init__(self, name: str, client: anthropic.AsyncAnthropic) -> None:
         self.name = name

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal, Protocol
+
+
+class Provider(StrEnum):
+    """The `provider` of a `provider:model` reference; `providers.PROVIDERS` has each one's
+    client, adapter and credential check."""
+
+    ANTHROPIC = "anthropic"
+    OPENAI = "openai"
 
 
 @dataclass(frozen=True)
@@ -74,8 +83,12 @@ def error_kind(status: int) -> str:
 class ChatModel(Protocol):
     """A chat model that can call tools. One adapter per provider implements it."""
 
-    provider: str
     name: str
+
+    @property
+    def provider(self) -> str:
+        """The provider's name (a `Provider` for an adapter; "chain" for a `ModelChain`)."""
+        ...
 
     async def complete(
         self,

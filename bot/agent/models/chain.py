@@ -1,13 +1,23 @@
-"""A tier's models in order of preference, with fallback on failure and a cool-down."""
+"""A tier's models in order of preference, with fallback on failure and a cool-down.
+
+The chain is itself a `ChatModel`: its callers ask it as they would ask one model. Each API
+call it makes, failed or not, is reported as a `CallRecord` (built here and nowhere else)
+to the `record` function it was given with `reporting`.
+"""
 
 from __future__ import annotations
 
+import copy
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.agent.models.base import ChatMessage, ChatModel, ModelResponse, ToolSpec
+from bot.agent.models.base import ChatMessage, ChatModel, ModelResponse, TokenUsage, ToolSpec
+from bot.agent.models.calls import CallRecord, RecordCall
 from bot.errors import ProviderError
+
+# What a response says its confidence is (a final answer's), or None; stored with its call.
+ReadConfidence = Callable[[ModelResponse], float | None]
 
 
 class Cooldown:
@@ -28,42 +38,48 @@ class Cooldown:
 
 
 @dataclass(frozen=True)
-class Attempt:
-    """One API call of a chain: which model, how long, and the response or the error kind."""
+class _Reporting:
+    """Where a chain's calls go: the tier they are charged to, and the record function."""
 
-    model: ChatModel
-    latency_ms: int
-    response: ModelResponse | None
-    error_kind: str = ""
-
-
-OnAttempt = Callable[[Attempt], Awaitable[None]]
+    tier: str
+    record: RecordCall
+    confidence: ReadConfidence | None = None
 
 
 class ModelChain:
     """Tries each model in turn (skipping cooling ones unless all are) until one answers."""
 
+    # As a `ChatModel`: "chain", and a name listing its models (each call's record names the
+    # model that made it).
+    provider = "chain"
+
     def __init__(self, models: list[ChatModel], cooldown: Cooldown) -> None:
         if not models:
             raise ValueError("a model chain needs at least one model")
         self.models = models
+        self.name = ",".join(f"{m.provider}:{m.name}" for m in models)
         self._cooldown = cooldown
+        self._reporting: _Reporting | None = None
 
-    @property
-    def first(self) -> ChatModel:
-        return self.models[0]
+    def reporting(
+        self, record: RecordCall, *, tier: str, confidence: ReadConfidence | None = None
+    ) -> ModelChain:
+        """This chain, passing every API call it makes to `record` as a call of `tier`;
+        `confidence` reads the confidence stored with a response's call."""
+        chain = copy.copy(self)
+        chain._reporting = _Reporting(tier, record, confidence)
+        return chain
 
     async def complete(
         self,
-        on_attempt: OnAttempt,
         *,
         system: str,
         messages: list[ChatMessage],
         tools: list[ToolSpec],
         require_tool: bool,
         max_tokens: int,
-    ) -> tuple[ChatModel, ModelResponse]:
-        """The first good response; every attempt, failed or not, goes to `on_attempt`.
+    ) -> ModelResponse:
+        """The first good response; every attempt, failed or not, is reported first.
         Raises the last `ProviderError` when every model failed."""
         ready = [m for m in self.models if not self._cooldown.cooling(m)] or self.models
         error: ProviderError | None = None
@@ -78,13 +94,33 @@ class ModelChain:
                     max_tokens=max_tokens,
                 )
             except ProviderError as exc:
-                latency = int((time.perf_counter() - started) * 1000)
                 self._cooldown.failed(model)
-                await on_attempt(Attempt(model, latency, None, exc.kind))
+                await self._report(model, started, None, exc.kind)
                 error = exc
                 continue
             self._cooldown.recovered(model)
-            await on_attempt(Attempt(model, int((time.perf_counter() - started) * 1000), resp))
-            return model, resp
+            await self._report(model, started, resp, "ok")
+            return resp
         assert error is not None
         raise error
+
+    async def _report(
+        self, model: ChatModel, started: float, resp: ModelResponse | None, outcome: str
+    ) -> None:
+        if self._reporting is None:
+            return
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        read = self._reporting.confidence
+        await self._reporting.record(
+            CallRecord(
+                model.provider,
+                model.name,
+                self._reporting.tier,
+                resp.usage if resp else TokenUsage(),
+                resp.usage_raw if resp else {},
+                latency_ms,
+                outcome,
+                resp.stop_reason if resp else "",
+                read(resp) if resp and read else None,
+            )
+        )

@@ -11,6 +11,7 @@ import openai
 from bot.agent.models.base import (
     ChatMessage,
     ModelResponse,
+    Provider,
     TokenUsage,
     ToolCall,
     ToolSpec,
@@ -76,7 +77,7 @@ def _arguments(raw: str) -> dict[str, Any]:
 
 
 class OpenAIModel:
-    provider = "openai"
+    provider = Provider.OPENAI
 
     def __init__(self, name: str, client: openai.AsyncOpenAI) -> None:
         self.name = name
