@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import col, select, update
 
-from bot.agent.pipeline import canary_for
+from bot.agent.prompts import canary_for
 from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
 from bot.orders import OrderRecord
 from bot.orders.importing import import_orders

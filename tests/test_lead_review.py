@@ -8,8 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.agent.pipeline import canary_for
-from bot.agent.prompts import render
+from bot.agent.prompts import canary_for, render
 from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
 from bot.slack_format import to_mrkdwn
 from bot.store import escalations, outbox

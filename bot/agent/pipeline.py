@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 
 from bot import metrics
@@ -15,7 +14,7 @@ from bot.agent.identity import IdentityResolver
 from bot.agent.models import ModelFactory
 from bot.agent.models.base import ChatMessage, ImageInput
 from bot.agent.models.calls import CallRecord
-from bot.agent.prompts import render
+from bot.agent.prompts import canary_for, render
 from bot.agent.tiers import TierResult, escalation_data, run_tier
 from bot.agent.tools import Toolbox, ToolOutcome
 from bot.config import Settings
@@ -49,13 +48,6 @@ from escalation.policy import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def canary_for(settings: Settings) -> str:
-    """A marker in the system prompt that must never reach a customer; stable per install."""
-    secret = settings.slack_signing_secret.get_secret_value()
-    seed = f"{settings.company_name}|{secret}|supportbot-canary"
-    return "cnry-" + hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
 class Answerer:
