@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.store import queries
+from bot.store import queries, turns
 from bot.store.models import Conversation, Escalation, Message, ModelCall
 from tests.conftest import Bot, dm, next_ts
 
@@ -403,3 +403,27 @@ async def test_two_quick_messages_in_one_thread_are_answered_in_order(bot: Bot) 
     assert texts[-1] == "and when will it arrive?"
     statuses = [m.status for m in await rows(bot, Message) if m.role == "user"]
     assert statuses == ["answered", "answered"]
+
+
+async def test_a_turn_the_database_failed_to_finish_is_given_back_and_answered_once(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finishing the turn failed (the database, say): the message is not left held by this
+    living process; it is pending again, and the next sweep answers it, once."""
+    finish = turns.finish_turn
+    failures = [ConnectionError("the database went away")]
+
+    async def failing_once(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await finish(*args, **kwargs)
+
+    monkeypatch.setattr(turns, "finish_turn", failing_once)
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    [message] = await rows(bot, Message)
+    assert (message.status, message.holder, bot.replies()) == ("pending", None, [])
+    assert await bot.services.worker.sweep() == 1
+    await bot.settle()
+    assert len(bot.replies()) == 1 and "shipped" in bot.replies()[0]["text"]
+    assert [m.status for m in await rows(bot, Message) if m.role == "user"] == ["answered"]

@@ -135,7 +135,6 @@ class Worker:
             await self._acknowledging.quiet(_ACK_PRIORITY_SECONDS)
             await self.process(message_id)
         except Exception:
-            # The claim stays this living process's: taken up when it restarts.
             log.exception("message %s could not be processed", message_id)
         finally:
             self._in_flight.discard(message_id)
@@ -189,9 +188,15 @@ class Worker:
             return  # another replica (or an earlier delivery) has it, or it waits its turn
         log_context.conversation_id.set(turn.message.conversation_id)
         reply = await self._answer(turn)
-        finished = await turns.finish_turn(
-            self._db, turn, reply, self._holders.me, self._leads_channel
-        )
+        try:
+            finished = await turns.finish_turn(
+                self._db, turn, reply, self._holders.me, self._leads_channel
+            )
+        except Exception:
+            # Not left held by this living process: a sweep takes it up again.
+            with contextlib.suppress(Exception):
+                await turns.give_back(self._db, turn, self._holders.me)
+            raise
         if finished is None:
             log.warning("message %s: its claim was released while answering", message_id)
             return

@@ -165,6 +165,26 @@ _SET_CONVERSATION = (
 )
 
 
+_GIVE_BACK = (
+    update(_M)
+    .where(
+        _M.c.id == bindparam("p_message_id"),
+        _M.c.status == MessageStatus.WORKING,
+        _M.c.holder == bindparam("p_holder"),
+        _M.c.claimed_at == bindparam("p_token"),
+    )
+    .values(status=MessageStatus.PENDING, holder=None)
+)
+
+
+async def give_back(db: Database, turn: Turn, holder: str) -> None:
+    """A turn that could not finish (the database failed it): the message pending again, if
+    `holder` still holds it, for the next sweep to take up."""
+    params = {"p_message_id": turn.message.id, "p_holder": holder, "p_token": turn.token}
+    async with db.engine.begin() as conn:
+        await conn.execute(_GIVE_BACK, params)
+
+
 async def finish_turn(
     db: Database, turn: Turn, reply: Reply, holder: str, leads_channel: str
 ) -> Finished | None:
