@@ -195,6 +195,20 @@ def _scrape(token: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     return scrape
 
 
+async def _slack_payload(request: web.Request) -> AsyncBoltRequest | None:
+    """The signed request as Bolt's, or None when its body is not a Slack payload. Bolt trusts
+    the body's shape: one that is not UTF-8 JSON (or a form whose payload is not), nests too
+    deep for the parser, or whose payload or event is not an object, is refused with a 400."""
+    try:
+        bolt_request = await to_bolt_request(request)
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        return None
+    body = bolt_request.body
+    if not isinstance(body, dict) or not isinstance(body.get("event", {}), dict):
+        return None
+    return bolt_request
+
+
 def create_web_app(
     app: AsyncApp, services: Services, health: Health | None = None
 ) -> web.Application:
@@ -221,19 +235,8 @@ def create_web_app(
         if not signed_by_slack(secret, raw, request.headers):
             metrics.REQUESTS_REFUSED.labels("signature").inc()
             return web.json_response({"error": "invalid signature"}, status=401)
-        # Bolt trusts the body's shape: one that is not UTF-8 JSON (or a form whose payload is
-        # not), nests too deep for the parser, or whose payload or event is not an object, is
-        # refused here with a clean 400.
-        try:
-            bolt_request = await to_bolt_request(request)
-        except (ValueError, TypeError, AttributeError, RecursionError):
-            bolt_request = None
-        body = bolt_request.body if bolt_request is not None else None
-        if (
-            bolt_request is None
-            or not isinstance(body, dict)
-            or not isinstance(body.get("event", {}), dict)
-        ):
+        bolt_request = await _slack_payload(request)
+        if bolt_request is None:
             log.warning("refused a signed request that is not a Slack payload (%d bytes)", len(raw))
             metrics.REQUESTS_REFUSED.labels("malformed").inc()
             return web.json_response({"error": "malformed request body"}, status=400)

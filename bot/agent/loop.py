@@ -75,21 +75,34 @@ async def run_tool_loop(
             text = resp.text.strip() or None
             return LoopResult("plain_text", text, 0.0 if text else None, outcomes, [], reported)
         messages.append(ChatMessage("assistant", text=resp.text, tool_calls=resp.tool_calls))
-        for call in resp.tool_calls:
-            if call.name == FINAL_ANSWER:
-                content, is_error = f"Invalid final answer: {final}. Call it again.", True
-                if reported == InjectionReport.NONE:
-                    reported = InjectionReport.parse(call.arguments.get("injection_attempt"))
-            else:
-                outcome = await toolbox.run(call)
-                outcomes.append(outcome)
-                content, is_error = outcome.content, not outcome.ok
-            messages.append(
-                ChatMessage("tool", text=content, tool_call_id=call.id, is_error=is_error)
-            )
+        reported = await _run_calls(resp, final, toolbox, messages, outcomes, reported)
         if any(o.not_linked for o in outcomes):
             return LoopResult("not_linked", outcomes=outcomes, injection_report=reported)
     return LoopResult("step_limit", outcomes=outcomes, injection_report=reported)
+
+
+async def _run_calls(
+    resp: ModelResponse,
+    final: str | None,
+    toolbox: Toolbox,
+    messages: list[ChatMessage],
+    outcomes: list[ToolOutcome],
+    reported: InjectionReport,
+) -> InjectionReport:
+    """Run the tool calls of one response, appending their results to `messages` and
+    `outcomes`; an invalid final answer is sent back to be called again (its injection report
+    kept). The injection report so far."""
+    for call in resp.tool_calls:
+        if call.name == FINAL_ANSWER:
+            content, is_error = f"Invalid final answer: {final}. Call it again.", True
+            if reported == InjectionReport.NONE:
+                reported = InjectionReport.parse(call.arguments.get("injection_attempt"))
+        else:
+            outcome = await toolbox.run(call)
+            outcomes.append(outcome)
+            content, is_error = outcome.content, not outcome.ok
+        messages.append(ChatMessage("tool", text=content, tool_call_id=call.id, is_error=is_error))
+    return reported
 
 
 def final_confidence(resp: ModelResponse) -> float | None:
