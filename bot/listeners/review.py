@@ -26,6 +26,7 @@ from escalation.review import LeadAction, next_status, sends_answer
 
 log = logging.getLogger(__name__)
 NOT_A_LEAD = "Sorry, only support leads can act on escalations."
+EMPTY_ANSWER = "The answer cannot be empty."
 TOO_LATE = "This escalation has already been handled."
 NOT_POSTED_YET = (
     "Slack did not take your answer in the customer's thread just now. It is saved, and the"
@@ -134,9 +135,7 @@ def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
             return
         text, send_anyway = edited_answer(view["state"]["values"])
         if not text:
-            await ack(
-                response_action="errors", errors={ANSWER_BLOCK: "The answer cannot be empty."}
-            )
+            await ack(response_action="errors", errors={ANSWER_BLOCK: EMPTY_ANSWER})
             return
         escalation_id = int(view["private_metadata"])
         # Acknowledge (closing the modal) only once the answer is safely applied; a refusal
