@@ -37,7 +37,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.store import costs  # noqa: E402
+from bot import costs  # noqa: E402
 from bot.store.db import Database  # noqa: E402
 
 STRONG = "anthropic:claude-sonnet-4-5"

@@ -8,11 +8,13 @@ Run from the repository root (the venv with supportbot installed):
     python bench/load.py --db postgres --replicas 2  # two serve processes, one database
     python bench/load.py --processes 2           # `serve --processes 2`: two on one port
     python bench/load.py --profile /tmp/load.txt # py-spy the serve process during the load
+    python bench/load.py --against HEAD~1        # this checkout and HEAD~1, side by side
 
 BENCHMARKS.md has the figures and what they mean.
 
 The fakes (tests/fakes: Slack Web API, Anthropic Messages API) run in this process as aiohttp
-servers; the bot runs as a real subprocess (`python -m bot.cli serve`). Phases:
+servers; the bot runs as a real subprocess (`python -m bot.cli serve`). Each round, on a fresh
+database:
 
 1. load: N signed DM events from N different customers, fired at once, while each model call
    takes --latency seconds. Reports the acknowledgement latency (HTTP response time of
@@ -22,6 +24,14 @@ servers; the bot runs as a real subprocess (`python -m bot.cli serve`). Phases:
 2. overhead: the model answers instantly (0 s); --turns conversations one after the other
    (concurrency 1). Time from the POST to the answer's chat.postMessage is the pipeline
    overhead per turn (what the bot adds to the model's own time).
+3. statements: a second, plain serve process run through bench/_count_statements.py, which
+   counts every statement, BEGIN, COMMIT and ROLLBACK the bot asks of the database driver
+   (SQLAlchemy events; the product is unchanged); --count-turns one-call turns ("plain", instant
+   model) one after the other: round trips per turn, by kind.
+
+With --against REV, each round runs this checkout and then REV (a temporary git worktree; its
+serve processes get PYTHONPATH at that tree, the same venv), alternately for --rounds rounds,
+and one table shows both: medians over the rounds, with their range.
 
 Nothing here reaches the network: every server is on 127.0.0.1.
 """
@@ -30,418 +40,187 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
+import contextlib
 import os
-import resource
 import signal
-import statistics
-import sys
 import tempfile
-import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.fakes.models import FakeAnthropic  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
-from tests.serving import ServeProcess, event_body  # noqa: E402
-from tests.serving import start_serve as start_serve_process  # noqa: E402
-
-SECRET = "bench-signing-secret"
-# What each customer asks. With the fake model: "plain" is answered in one model call. "order"
-# takes four: these customers do not own order 1042, so the primary tier's lookup and answer
-# go on to the strong tier, which does the same. "help": search_help_center, then the answer.
-QUESTIONS = {
-    "plain": "Hello! Can you help me with a question?",
-    "order": "where is my order 1042?",
-    "help": "How long does shipping to Canada take?",
-}
-
-
-class TimedSlack(FakeSlack):
-    """The fake Slack, noting when each thread got its answer."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.answered_at: dict[str, float] = {}
-
-    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        if method == "chat.postMessage" and args.get("thread_ts"):
-            self.answered_at.setdefault(str(args["thread_ts"]), time.monotonic())
-        return super().answer(method, args)
+from load_compare import (
+    Tree,
+    breakdown,
+    check_dependencies,
+    revision_tree,
+    side_by_side,
+    this_checkout,
+)
+from load_phases import load_phase, overhead_phase, statements_phase, warm_up
+from load_serve import (
+    QUESTIONS,
+    Bench,
+    Fakes,
+    Serve,
+    create_pg_database,
+    drop_pg_database,
+    ms,
+    start_counting_serve,
+    start_profiler,
+    start_serve,
+)
 
 
-class TimedList(list[Any]):
-    """The fake model's request log, noting when each request arrived."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.arrived: list[float] = []
-
-    def append(self, item: Any) -> None:
-        self.arrived.append(time.monotonic())
-        super().append(item)
-
-
-class Serve(ServeProcess):
-    """A serve process (tests/serving.py) and what it costs, read from /proc."""
-
-    def pids(self) -> list[int]:
-        """The processes that serve: this one, or the children of `serve --processes N`."""
-        pid = self.proc.pid
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return [int(c) for c in children] or [pid]
-
-    def status(self, key: str) -> int:
-        """A figure from /proc/<pid>/status in kB (VmHWM: peak resident memory); the largest
-        of the serving processes."""
-        values = []
-        for pid in self.pids():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith(key + ":"):
-                    values.append(int(line.split()[1]))
-        if not values:
-            raise KeyError(key)
-        return max(values)
-
-    def cpu_seconds(self) -> tuple[float, float]:
-        """CPU time (user + system) of the event loops' threads and of all the other threads
-        (aiosqlite runs each SQLite connection in a thread of its own)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        main = others = 0.0
-        for pid in self.pids():
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                try:
-                    stat = (task / "stat").read_text()
-                except FileNotFoundError:
-                    continue  # a thread that just ended
-                fields = stat.rsplit(")", 1)[1].split()
-                seconds = (int(fields[11]) + int(fields[12])) / ticks
-                if task.name == str(pid):
-                    main += seconds
-                else:
-                    others += seconds
-        return main, others
-
-    def loop_schedstat(self) -> tuple[float, float]:
-        """(seconds on a CPU, seconds runnable but waiting for a CPU) of the event-loop threads:
-        the second is what other processes on the machine cost them."""
-        on_cpu = waiting = 0.0
-        for pid in self.pids():
-            fields = Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()
-            on_cpu += int(fields[0]) / 1e9
-            waiting += int(fields[1]) / 1e9
-        return on_cpu, waiting
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU jiffies of the whole machine, from /proc/stat."""
-    values = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
-
-
-def own_cpu_seconds() -> float:
-    """CPU time of this process: the load generator and the fake Slack and model servers."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def sign(body: bytes, timestamp: str) -> str:
-    base = b"v0:" + timestamp.encode() + b":" + body
-    return "v0=" + hmac.new(SECRET.encode(), base, hashlib.sha256).hexdigest()
-
-
-def dm_body(user: str, channel: str, ts: str, text: str) -> bytes:
-    event = {"type": "message", "channel": channel, "channel_type": "im", "user": user}
-    return event_body(event | {"text": text, "ts": ts}).encode()
-
-
-@dataclass
-class Bench:
-    serves: list[Serve]
-    slack: TimedSlack
-    model: FakeAnthropic
-    http: aiohttp.ClientSession
-    question: str
-    _n: int = 0
-
-    def new_conversation(self) -> tuple[str, str, str]:
-        """(user, channel, ts) of a new customer's first DM."""
-        self._n += 1
-        user, channel = f"UBENCH{self._n:05d}", f"DBENCH{self._n:05d}"
-        self.slack.add_user(user, f"customer{self._n}@example.com", f"Customer {self._n}")
-        # A ts a day old: never one the fake Slack gives its own posts (this second's).
-        return user, channel, f"{int(time.time()) - 86_400}.{self._n:06d}"
-
-    async def post(self, body: bytes, replica: int = 0) -> tuple[int, float]:
-        serve = self.serves[replica % len(self.serves)]
-        stamp = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": sign(body, stamp),
-        }
-        started = time.monotonic()
-        async with self.http.post(f"{serve.base}/slack/events", data=body, headers=headers) as resp:
-            await resp.read()
-            return resp.status, time.monotonic() - started
-
-    def cpu_seconds(self) -> tuple[float, float]:
-        figures = [s.cpu_seconds() for s in self.serves]
-        return sum(f[0] for f in figures), sum(f[1] for f in figures)
-
-    def loop_schedstat(self) -> tuple[float, float]:
-        figures = [s.loop_schedstat() for s in self.serves]
-        return sum(f[0] for f in figures), sum(f[1] for f in figures)
-
-    async def wait_answered(self, threads: list[str], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if all(t in self.slack.answered_at for t in threads):
-                return True
-            if any(s.proc.returncode is not None for s in self.serves):
-                return False
-            await asyncio.sleep(0.01)
-        return False
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.2f} s"
-
-
-async def load_phase(b: Bench, conversations: int, latency: float) -> dict[str, Any]:
-    b.model.delay = latency
-    calls_before = len(b.model.requests)
-    hwm_before = max(s.status("VmHWM") for s in b.serves)
-    cpu_before = b.cpu_seconds()
-    own_before = own_cpu_seconds()
-    sched_before = b.loop_schedstat()
-    busy_before = machine_busy()
-    load_before = os.getloadavg()[0]
-    convs = [b.new_conversation() for _ in range(conversations)]
-    bodies = [dm_body(u, c, ts, b.question) for u, c, ts in convs]
-    started = time.monotonic()
-    results = await asyncio.gather(*(b.post(body, k) for k, body in enumerate(bodies)))
-    acked = time.monotonic()
-    threads = [ts for _u, _c, ts in convs]
-    complete = await b.wait_answered(threads, timeout=max(120.0, 20 * latency))
-    answered = [b.slack.answered_at[t] - started for t in threads if t in b.slack.answered_at]
-    calls = len(b.model.requests) - calls_before
-    assert isinstance(b.model.requests, TimedList)
-    arrivals = [t - started for t in b.model.requests.arrived[calls_before:]]
-    opening = sorted(arrivals)[:conversations]  # roughly: each conversation's first call
-    calls_per_conv = calls / conversations
-    ideal = latency * calls_per_conv
-    all_done = max(answered) if answered else float("nan")
-    acks = [seconds for _status, seconds in results]
-    return {
-        "conversations": conversations,
-        "statuses": sorted({status for status, _ in results}),
-        "ack_p50": pct(acks, 50),
-        "ack_p99": pct(acks, 99),
-        "ack_max": max(acks),
-        "all_acked": acked - started,
-        "answered": len(answered),
-        "complete": complete,
-        "model_first": min(arrivals) if arrivals else float("nan"),
-        "model_opening_last": max(opening) if opening else float("nan"),
-        "model_last": max(arrivals) if arrivals else float("nan"),
-        "first_answer": min(answered) if answered else float("nan"),
-        "answer_p50": pct(answered, 50) if answered else float("nan"),
-        "all_answered": all_done,
-        "model_calls_per_conversation": calls_per_conv,
-        "ideal": ideal,
-        "ratio": all_done / ideal if ideal else float("nan"),
-        "peak_rss_mb": max(s.status("VmHWM") for s in b.serves) / 1024,
-        "peak_rss_before_mb": hwm_before / 1024,
-        "cpu_loop": b.cpu_seconds()[0] - cpu_before[0],
-        "cpu_threads": b.cpu_seconds()[1] - cpu_before[1],
-        "phase_seconds": time.monotonic() - started,
-        "cpu_bench": own_cpu_seconds() - own_before,
-        "loop_on_cpu": b.loop_schedstat()[0] - sched_before[0],
-        "loop_waiting_for_cpu": b.loop_schedstat()[1] - sched_before[1],
-        "machine_busy": (machine_busy()[0] - busy_before[0])
-        / max(1, machine_busy()[1] - busy_before[1]),
-        "loadavg": (load_before, os.getloadavg()[0]),
-    }
-
-
-async def warm_up(b: Bench, conversations: int) -> None:
-    b.model.delay = 0.0
-    convs = [b.new_conversation() for _ in range(conversations)]
-    bodies = [dm_body(u, c, ts, b.question) for u, c, ts in convs]
-    await asyncio.gather(*(b.post(body, k) for k, body in enumerate(bodies)))
-    if not await b.wait_answered([ts for _u, _c, ts in convs], timeout=120):
-        raise SystemExit(f"the warm-up was not answered; see {b.serves[0].log}")
-
-
-async def overhead_phase(b: Bench, turns: int) -> dict[str, Any]:
-    b.model.delay = 0.0
-    calls_before = len(b.model.requests)
-    cpu_before = sum(b.cpu_seconds())
-    times, acks = [], []
-    for _ in range(turns):
-        user, channel, ts = b.new_conversation()
-        started = time.monotonic()
-        status, ack = await b.post(dm_body(user, channel, ts, b.question))
-        acks.append(ack)
-        if status != 200 or not await b.wait_answered([ts], timeout=60):
-            raise SystemExit(f"a turn was not answered (HTTP {status}); see {b.serves[0].log}")
-        times.append(b.slack.answered_at[ts] - started)
-    calls = (len(b.model.requests) - calls_before) / turns
-    return {
-        "turns": turns,
-        "cpu_per_turn": (sum(b.cpu_seconds()) - cpu_before) / turns,
-        "mean": statistics.mean(times),
-        "p50": pct(times, 50),
-        "p95": pct(times, 95),
-        "model_calls_per_turn": calls,
-        "ack_p50": pct(acks, 50),
-        "ack_p99": pct(acks, 99),
-    }
-
-
-async def create_pg_database(admin_url: str) -> tuple[str, str]:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url)
-    name = f"sbbench_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(False))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return url.set(database=name).render_as_string(hide_password=False), name
-
-
-async def drop_pg_database(admin_url: str, name: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url).set(drivername="postgresql").render_as_string(False)
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-async def start_serve(
-    env: dict[str, str],
-    workdir: Path,
-    http: aiohttp.ClientSession,
-    name: str = "serve",
-    processes: int = 1,
-) -> Serve:
-    args = ["--processes", str(processes)] if processes > 1 else []
-    try:
-        served = await start_serve_process(env, workdir, workdir / f"{name}.log", http, *args)
-    except RuntimeError as exc:
-        raise SystemExit(str(exc)) from exc
-    return Serve(served.proc, served.base, served.log)
-
-
-async def start_profiler(out: str, serve: Serve) -> asyncio.subprocess.Process:
-    """py-spy sampling the serve process during the load phase (collapsed stacks)."""
-    spy = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "py-spy"),
-        "record",
-        "--pid",
-        str(serve.proc.pid),
-        "--rate",
-        "250",
-        "--format",
-        "raw",
-        "--output",
-        out,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    await asyncio.sleep(1.0)  # attached before the events go out
-    return spy
-
-
-async def main(args: argparse.Namespace) -> None:
-    if args.replicas > 1 and args.db != "postgres":
-        raise SystemExit("several replicas share a PostgreSQL database: add --db postgres")
+async def run_round(
+    args: argparse.Namespace, tree: Tree, http: aiohttp.ClientSession
+) -> dict[str, Any]:
+    """The three phases for one tree, on a fresh database and fresh fakes."""
     workdir = Path(tempfile.mkdtemp(prefix="supportbot-bench-"))
     pg_name = None
     if args.db == "postgres":
         database_url, pg_name = await create_pg_database(args.pg_url)
     else:
         database_url = f"sqlite:///{workdir}/bench.db"
-    slack = await TimedSlack().start()
-    model = await FakeAnthropic().begin()
-    model.requests = TimedList()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(workdir),
-        "LANG": "C.UTF-8",
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": "xoxb-bench",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "ANTHROPIC_API_KEY": "bench-key",
-        "ANTHROPIC_BASE_URL": model.base_url,
-    }
-    # Settings to try (SUPPORTBOT_DB_POOL_SIZE=5 python bench/load.py ...) reach the bot.
-    env |= {k: v for k, v in os.environ.items() if k.startswith("SUPPORTBOT_")}
-    # 200 simultaneous connections: no client-side pool limit.
-    http = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=120)
-    )
-    serves: list[Serve] = []
+    fakes = await Fakes.start()
+    try:
+        env = fakes.env(tree.code, database_url, workdir)
+        b = Bench([], fakes.slack, fakes.model, http, QUESTIONS[args.question])
+        result = await timed_phases(args, b, env, workdir)
+        result["statements"] = None
+        if args.count_turns:
+            result["statements"] = await counted_phase(args, b, env, workdir)
+    finally:
+        await fakes.close()
+        if pg_name is not None:
+            await drop_pg_database(args.pg_url, pg_name)
+    return result
+
+
+async def timed_phases(
+    args: argparse.Namespace, b: Bench, env: dict[str, str], workdir: Path
+) -> dict[str, Any]:
+    """The load and overhead phases, in the serve processes the options ask for."""
     try:
         for k in range(args.replicas):
-            serves.append(await start_serve(env, workdir, http, f"serve-{k}", args.processes))
-        b = Bench(serves, slack, model, http, QUESTIONS[args.question])
+            b.serves.append(await start_serve(env, workdir, b.http, f"serve-{k}", args.processes))
         # Warm-up: imports, connections, prompt templates, the first migration check; a few
         # at once, so that every process of `--processes N` gets some.
         await warm_up(b, 8 * args.processes * args.replicas)
-        spy = await start_profiler(args.profile, serves[0]) if args.profile else None
+        spy = await start_profiler(args.profile, b.serves[0]) if args.profile else None
         load = await load_phase(b, args.conversations, args.latency)
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             await spy.wait()
-        over = await overhead_phase(b, args.turns)
+        overhead = await overhead_phase(b, args.turns)
     finally:
-        for serve in serves:
-            try:
-                await serve.stop(30)
-            except TimeoutError:
-                await serve.kill()
-        await http.close()
-        await slack.close()
-        await model.close()
-        if pg_name is not None:
-            await drop_pg_database(args.pg_url, pg_name)
-    report(args, load, over, serves)
+        await stop(b.serves)
+    return {"load": load, "overhead": overhead, "log": str(b.serves[0].log)}
 
 
-def report(
-    args: argparse.Namespace, load: dict[str, Any], over: dict[str, Any], serves: list[Serve]
-) -> None:
-    n, lat = load["conversations"], args.latency
-    print(
-        f"supportbot serve x{len(serves)} (--processes {args.processes}) on {args.db},"
-        f" question {args.question!r},"
-        f" {os.cpu_count()} CPUs"
+async def counted_phase(
+    args: argparse.Namespace, b: Bench, env: dict[str, str], workdir: Path
+) -> dict[str, Any]:
+    """The statement count, in one plain serve process of its own on the same database."""
+    counting = await start_counting_serve(env, workdir, b.http, "serve-counted")
+    b.serves = [counting]
+    try:
+        await warm_up(b, 4)
+        return await statements_phase(b, counting, args.count_turns)
+    finally:
+        await stop(b.serves)
+
+
+async def stop(serves: list[Serve]) -> None:
+    for serve in serves:
+        try:
+            await serve.stop(30)
+        except TimeoutError:
+            await serve.kill()
+
+
+async def main(args: argparse.Namespace) -> None:
+    check_options(args)
+    # 200 simultaneous connections: no client-side pool limit.
+    http = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=120)
     )
+    results: dict[str, list[dict[str, Any]]] = {}
+    with contextlib.ExitStack() as trees_kept:
+        trees = [this_checkout()]
+        if args.against:
+            trees.append(trees_kept.enter_context(revision_tree(args.against)))
+        if len({tree.state for tree in trees}) < len(trees):
+            raise SystemExit(f"{args.against} is this checkout's own commit: nothing to compare")
+        for tree in trees:
+            check_dependencies(tree)
+        try:
+            for k in range(args.rounds):
+                for tree in trees:
+                    result = await run_round(args, tree, http)
+                    results.setdefault(tree.label, []).append(result)
+                    summary(args, tree, k, result)
+        finally:
+            await http.close()
+    if args.against:
+        print(setting(args, "side by side: median over rounds (range)"))
+        print("\n".join(side_by_side(results)))
+    print("database round trips per one-call turn, by kind (median):")
+    print("\n".join(breakdown(results)))
+
+
+def check_options(args: argparse.Namespace) -> None:
+    if args.replicas > 1 and args.db != "postgres":
+        raise SystemExit("several replicas share a PostgreSQL database: add --db postgres")
+    if args.profile and (args.against or args.rounds > 1):
+        raise SystemExit("--profile records one serve process: not with --against or --rounds")
+    if args.rounds is None:
+        args.rounds = 2 if args.against else 1
+
+
+def setting(args: argparse.Namespace, what: str) -> str:
+    return (
+        f"supportbot serve x{args.replicas} (--processes {args.processes}) on {args.db},"
+        f" question {args.question!r}, {os.cpu_count()} CPUs: {what}"
+    )
+
+
+def summary(args: argparse.Namespace, tree: Tree, k: int, result: dict[str, Any]) -> None:
+    """The full report of a lone run; with --against, one line per round and tree."""
+    load, statements = result["load"], result["statements"]
+    if not args.against:
+        report(args, result)
+        return
+    trips = f"{statements['round_trips']:.1f}" if statements else "-"
+    print(
+        f"round {k + 1}, {tree.label}: {trips} round trips per turn;"
+        f" {load['cpu_loop'] / load['conversations'] * 1000:.0f} ms event-loop CPU per"
+        f" conversation; ack p50 {ms(load['ack_p50'])}, p99 {ms(load['ack_p99'])};"
+        f" all answered {load['ratio']:.2f}x the ideal; overhead"
+        f" {ms(result['overhead']['mean'])} per turn; peak RSS {load['peak_rss_mb']:.0f} MB;"
+        f" load average {load['loadavg'][0]:.1f} before the load phase"
+        + ("" if load["complete"] else f"; NOT ALL ANSWERED, see {result['log']}"),
+        flush=True,
+    )
+
+
+def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    load, over = result["load"], result["overhead"]
+    print(setting(args, "one run"))
+    report_load(args, load)
+    report_overhead(args, over)
+    if result["statements"]:
+        counted = result["statements"]
+        print(
+            f"statements: {counted['turns']} one-call turns one after another, counted"
+            f" ({counted['model_calls_per_turn']:.1f} model calls per turn)"
+        )
+        print(f"  database round trips per turn {counted['round_trips']:.1f}")
+    if not load["complete"]:
+        print(f"  NOT ALL ANSWERED; see {result['log']}")
+
+
+def report_load(args: argparse.Namespace, load: dict[str, Any]) -> None:
+    n, lat = load["conversations"], args.latency
     print(f"load: {n} DM events at once, model latency {lat:.1f} s per call")
     print(f"  HTTP statuses                {load['statuses']}")
     print(
@@ -476,8 +255,12 @@ def report(
         f"  this process (client, fakes) CPU {load['cpu_bench']:.1f} s"
         " (it shares the machine's CPUs with the serve process)"
     )
+    report_machine(args, load)
+
+
+def report_machine(args: argparse.Namespace, load: dict[str, Any]) -> None:
     idle = (
-        len(serves) * args.processes * load["phase_seconds"]
+        args.replicas * args.processes * load["phase_seconds"]
         - load["loop_on_cpu"]
         - load["loop_waiting_for_cpu"]
     )
@@ -491,6 +274,10 @@ def report(
         f" during the phase; load average {load['loadavg'][0]:.1f} before,"
         f" {load['loadavg'][1]:.1f} after"
     )
+
+
+def report_overhead(args: argparse.Namespace, over: dict[str, Any]) -> None:
+    lat = args.latency
     print(f"overhead: {over['turns']} turns one after another, model answers instantly")
     print(
         f"  per turn (POST -> reply posted) mean {ms(over['mean'])}, p50 {ms(over['p50'])},"
@@ -501,16 +288,14 @@ def report(
         f"  acknowledgement at concurrency 1: p50 {ms(over['ack_p50'])}, max {ms(over['ack_p99'])}"
     )
     print(
-        f"  = {over['mean'] / lat * 100:.1f} % of one {lat:.0f} s model call"
+        f"  = {over['mean'] / lat * 100:.1f} % of one {lat:g} s model call"
         f" ({over['mean'] / (lat * max(over['model_calls_per_turn'], 1)) * 100:.1f} % of the"
         " turn's model time)"
     )
-    if not load["complete"]:
-        print(f"  NOT ALL ANSWERED; see {serves[0].log}")
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument(
         "--pg-url",
@@ -526,10 +311,23 @@ if __name__ == "__main__":
     )
     parser.add_argument("--latency", type=float, default=2.0, help="seconds per model call")
     parser.add_argument("--turns", type=int, default=30, help="turns in the overhead phase")
+    parser.add_argument(
+        "--count-turns", type=int, default=20, help="turns whose statements are counted (0: none)"
+    )
     parser.add_argument("--question", choices=sorted(QUESTIONS), default="plain")
     parser.add_argument(
         "--profile",
         metavar="FILE",
         help="record the serve process with py-spy during the load phase (collapsed stacks)",
     )
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--against", metavar="REV", help="also run git revision REV, alternately, side by side"
+    )
+    parser.add_argument(
+        "--rounds", type=int, help="rounds (each tree once per round; default 2 with --against)"
+    )
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))

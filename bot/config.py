@@ -14,10 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.agent.models.providers import PROVIDERS
-
-# Re-exported: bot/store/costs.py reads it from here.
-from bot.agent.models.providers import parse_model_ref as parse_model_ref
+from bot.agent.models.providers import PROVIDERS, parse_model_ref
 from bot.errors import ConfigError
 from escalation.guards import MAX_CHECKED_CHARS
 from escalation.policy import PolicyConfig

@@ -31,3 +31,7 @@ class ReplyNotPosted(SupportbotError):
     def __init__(self, posted: int) -> None:
         super().__init__(f"Slack refused the reply after {posted} piece(s) were posted")
         self.posted = posted
+
+
+class UsageError(SupportbotError):
+    """Words a person typed (a command's arguments) are not understood; the message says why."""

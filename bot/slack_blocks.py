@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.slack_format import escape_mrkdwn
+from bot.slack_links import thread_url
 from bot.store.models import Conversation, Escalation, utcnow
 from escalation.review import LeadAction, ReviewStatus, allowed_actions, draft_flagged
 
@@ -28,10 +29,6 @@ _STATUS_LINE = {
     ReviewStatus.ANSWERED: ":white_check_mark: Answered by <@{lead}> {when}",
     ReviewStatus.DISMISSED: ":heavy_minus_sign: Closed by <@{lead}> {when}",
 }
-
-
-def thread_link(conv: Conversation) -> str:
-    return f"https://slack.com/archives/{conv.channel_id}/p{conv.thread_ts.replace('.', '')}"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -139,6 +136,7 @@ def escalation_blocks(
     status = ReviewStatus(esc.status)
     when = _when(esc.claimed_at if status == ReviewStatus.CLAIMED else esc.resolved_at)
     status_line = _STATUS_LINE[status].format(lead=esc.lead_user_id or "?", when=when)
+    link = thread_url(conv.channel_id, conv.thread_ts)
     confidence = "n/a" if esc.confidence is None else f"{esc.confidence:.2f}"
     findings = ", ".join(f"{f['check']}:{f['rule']}" for f in esc.findings) or "none"
     blocks: list[dict[str, Any]] = [
@@ -158,9 +156,7 @@ def escalation_blocks(
         *_draft_blocks(esc.draft),
         {
             "type": "context",
-            "elements": [
-                {"type": "mrkdwn", "text": f"<{thread_link(conv)}|Open the thread> · {status_line}"}
-            ],
+            "elements": [{"type": "mrkdwn", "text": f"<{link}|Open the thread> · {status_line}"}],
         },
     ]
     buttons = []
@@ -315,7 +311,7 @@ def home_view(
                     "type": "mrkdwn",
                     "text": f"*#{esc.id}* · <@{asker or conv.user_id}> · {esc.status} · waiting "
                     f"{_age(esc.created_at)}\n{escape_mrkdwn(', '.join(esc.reasons))} · "
-                    f"<{thread_link(conv)}|thread>",
+                    f"<{thread_url(conv.channel_id, conv.thread_ts)}|thread>",
                 },
             }
         )

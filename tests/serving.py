@@ -92,15 +92,16 @@ async def start_serve(
     http: aiohttp.ClientSession,
     *args: str,
     timeout: float = STARTUP_TIMEOUT,
+    program: tuple[str, ...] = ("-m", "bot.cli"),
 ) -> ServeProcess:
     """Start `supportbot serve [args]` and wait until it is healthy; RuntimeError (with its
-    output) if it exits or stays unhealthy for `timeout` seconds."""
+    output) if it exits or stays unhealthy for `timeout` seconds. `program`: what Python runs
+    (bench/load.py counts statements through a script that calls `bot.cli.main`)."""
     port = free_port()
     with log.open("wb") as out:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
-            "-m",
-            "bot.cli",
+            *program,
             "serve",
             "--host",
             "127.0.0.1",

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot import costs
 from bot.agent.budgets import BudgetExceeded, Budgets, Spend, usd
 from bot.agent.prompts import canary_for
 from bot.agent.replies import CUSTOMER_BUDGET
 from bot.config import Settings
 from bot.slack_blocks import sends_draft_as_is
-from bot.store import costs
 from bot.store.db import Database
 from bot.store.models import (
     BudgetNotice,

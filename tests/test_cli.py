@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,6 +24,8 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select, update
 
+from bot.agent.worker import Worker
+from bot.cli.serve import _serve
 from bot.orders import SqlOrders
 from bot.orders.importing import import_orders, parse_order_file
 from bot.store.db import Database
@@ -29,7 +33,7 @@ from bot.store.models import Conversation, CustomerLink, Message, ModelCall, utc
 from tests.conftest import SIGNING_SECRET, Bot, dm, sign
 from tests.fakes.models import FakeAnthropic
 from tests.fakes.slack import FakeSlack
-from tests.serving import ServeProcess, event_body, process_env, start_serve
+from tests.serving import ServeProcess, event_body, free_port, process_env, start_serve
 
 # Generous for a loaded machine; a healthy run takes about a second per command.
 COMMAND_TIMEOUT = 60.0
@@ -505,6 +509,31 @@ def serve_env(
     env: dict[str, str], fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
 ) -> dict[str, str]:
     return env | slack_env() | model_env(fake_anthropic) | {"SLACK_API_URL": fake_slack.api_url}
+
+
+async def test_serve_returns_only_once_its_cut_off_sweep_has_unwound(
+    make_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A sweep cut off in a database call closes its connection as it unwinds. Serve returning
+    # before that leaves the close to asyncio.run's teardown, which cancels it again: with
+    # aiosqlite the process then never exits on SIGTERM.
+    started, unwound = asyncio.Event(), asyncio.Event()
+
+    async def sweep_cut_off_in_a_call(_worker: Worker) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.5)  # its connection being closed
+            unwound.set()
+            raise
+
+    monkeypatch.setattr(Worker, "sweep_forever", sweep_cut_off_in_a_call)
+    serving = asyncio.create_task(_serve(make_settings(), "127.0.0.1", free_port()))
+    await asyncio.wait_for(started.wait(), COMMAND_TIMEOUT)
+    os.kill(os.getpid(), signal.SIGTERM)  # serve's own handler takes it
+    await asyncio.wait_for(serving, COMMAND_TIMEOUT)
+    assert unwound.is_set()
 
 
 async def test_serve_answers_a_signed_event_and_stops_cleanly_on_sigterm(

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from bot.cli import build_parser, chat_database_url, main
+from bot.cli import build_parser, main
+from bot.cli.chat import chat_database_url
 from bot.config import README_ORDERS_SECTION, Settings, load_settings
 from bot.errors import ConfigError, OrderServiceError
 from bot.orders import HttpOrders

@@ -25,10 +25,14 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot import costs
 from bot.cli import main
+from bot.costs import request
+from bot.costs.periods import PeriodError, period_window
+from bot.errors import UsageError
 from bot.listeners import commands
-from bot.store import costs, pricing
-from bot.store.costs import PeriodError, parse_thread_link, period_window
+from bot.slack_links import parse_thread_link
+from bot.store import pricing
 from bot.store.db import Database
 from bot.store.models import Conversation, Escalation, Message, ModelCall
 from bot.store.pricing import call_cost
@@ -194,29 +198,29 @@ def test_thread_links() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", commands.CostsRequest("report", "today")),
-        ("  week ", commands.CostsRequest("report", "week")),
-        ("30D", commands.CostsRequest("report", "30d")),
-        ("chart", commands.CostsRequest("chart", "7d")),
-        ("chart month", commands.CostsRequest("chart", "month")),
-        ("<@U0ALICE>", commands.CostsRequest("customer", "today", user_id="U0ALICE")),
-        ("<@U0ALICE|alice> 7d", commands.CostsRequest("customer", "7d", user_id="U0ALICE")),
+        ("", request.CostsRequest("report", "today")),
+        ("  week ", request.CostsRequest("report", "week")),
+        ("30D", request.CostsRequest("report", "30d")),
+        ("chart", request.CostsRequest("chart", "7d")),
+        ("chart month", request.CostsRequest("chart", "month")),
+        ("<@U0ALICE>", request.CostsRequest("customer", "today", user_id="U0ALICE")),
+        ("<@U0ALICE|alice> 7d", request.CostsRequest("customer", "7d", user_id="U0ALICE")),
         (
             "<https://acme.slack.com/archives/C9/p1700000000123456>",
-            commands.CostsRequest("thread", channel_id="C9", thread_ts="1700000000.123456"),
+            request.CostsRequest("thread", channel_id="C9", thread_ts="1700000000.123456"),
         ),
     ],
 )
-def test_costs_arguments(text: str, expected: commands.CostsRequest) -> None:
-    assert commands.parse_args(text) == expected
+def test_costs_arguments(text: str, expected: request.CostsRequest) -> None:
+    assert request.parse_args(text) == expected
 
 
 @pytest.mark.parametrize(
     "text", ["yesterday", "chart forever", "7d week", "@alice", "https://x.slack.com/archives/C1"]
 )
 def test_bad_costs_arguments_are_refused(text: str) -> None:
-    with pytest.raises(commands.UsageError):
-        commands.parse_args(text)
+    with pytest.raises(UsageError):
+        request.parse_args(text)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.cli import _age
+from bot.cli.data import parse_age
 from bot.errors import ConfigError
 from bot.store.models import (
     BudgetNotice,
@@ -108,8 +108,8 @@ async def test_purge_deletes_old_words_and_keeps_the_spend(bot: Bot) -> None:
 
 
 def test_purge_ages_are_parsed_and_bad_ones_refused() -> None:
-    assert _age("90d") == timedelta(days=90)
-    assert _age("12h") == timedelta(hours=12)
+    assert parse_age("90d") == timedelta(days=90)
+    assert parse_age("12h") == timedelta(hours=12)
     for bad in ("90", "d", "-3d", "3w", "0d"):
         with pytest.raises(ConfigError):
-            _age(bad)
+            parse_age(bad)

@@ -22,12 +22,12 @@ from urllib.request import Request
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings, target
 
+from bot import slack_links
 from bot.agent import citations
 from bot.config import Settings
+from bot.costs import request
 from bot.knowledge import articles, search
-from bot.listeners import commands
 from bot.slack_format import to_mrkdwn
-from bot.store import costs
 from escalation import (
     answer_data,
     extraction,
@@ -79,7 +79,7 @@ CHECKS: dict[str, tuple[Callable[[str], object], int]] = {
 }
 MODULES = [
     answer_data, extraction, framing, guards, hijack, indirect, intents, markers, normalize,
-    patterns, roleplay, smuggling, translated, citations, articles, search, commands, costs,
+    patterns, roleplay, smuggling, translated, citations, articles, search, request, slack_links,
 ]  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from bot.config import Settings
+from bot.costs.money import format_budget_usd as usd
 from bot.store.db import Database
 from bot.store.models import Conversation, utcnow
 from bot.store.spend import Spend, first_notice, spend_since
@@ -31,11 +32,6 @@ class BudgetExceeded(Exception):
         # lead's post, the Send draft button and the message's verdict depend on them.
         self.reasons: tuple[Reason, ...] = ()
         self.findings: list[GuardFinding] = []
-
-
-def usd(amount: Decimal) -> str:
-    """Dollars with cents, or with enough places to show a fraction of a cent."""
-    return f"${amount:,.2f}" if amount >= Decimal("0.01") or amount == 0 else f"${amount:.6f}"
 
 
 def _today() -> datetime:

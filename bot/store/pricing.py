@@ -115,7 +115,7 @@ def flat_price(price: ModelPrice, input_tokens_of_one_call: int) -> ModelPrice:
     """`price` with every tiered rate resolved for calls of that many input tokens.
 
     Tiers are cliffs decided per call, so summed usage of many calls in the same bucket is priced
-    with the flat rates of that bucket (see `bot.store.costs`).
+    with the flat rates of that bucket (see `bot.costs.report`).
     """
     resolved: dict[str, Decimal | None] = {}
     for key, value in vars(price).items():

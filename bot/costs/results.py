@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from bot.costs.money import usd
+from bot.slack_links import thread_url
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back naive; they are UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# A stored call's time and cost, read straight from its row.
+_StoredTime = Annotated[datetime, AfterValidator(_utc)]
+_StoredCost = Annotated[Decimal, AfterValidator(usd)]
 
 
 class _Json(BaseModel):
@@ -56,13 +70,18 @@ class Savings(_Json):
     strong_calls: int  # their cost is what their messages cost on the strong model anyway
 
 
-class CostReport(_Json):
+class _PeriodSpend(_Json):
+    """What a period's calls cost: the figures a period report and a customer's spend share."""
+
     period: str
     start: datetime
     end: datetime
     total_usd: Decimal
     calls: int
     unknown_cost_calls: int
+
+
+class CostReport(_PeriodSpend):
     input_tokens: int
     cached_input_tokens: int
     cache_write_tokens: int
@@ -83,8 +102,12 @@ class CostReport(_Json):
 
 
 class CallDetail(_Json):
+    """One model call; `CallDetail.model_validate(row)` reads a `model_call` row."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
-    created_at: datetime
+    created_at: _StoredTime
     user_id: str  # who it is charged to: the sender of the message it answered
     provider: str
     model: str
@@ -93,7 +116,7 @@ class CallDetail(_Json):
     cached_input_tokens: int
     cache_write_tokens: int
     output_tokens: int
-    cost_usd: Decimal | None
+    cost_usd: _StoredCost | None
     outcome: str
     reasons: str
     confidence: float | None
@@ -101,7 +124,7 @@ class CallDetail(_Json):
 
 class HumanEscalation(_Json):
     id: int
-    created_at: datetime
+    created_at: _StoredTime
     status: str
     reasons: list[str]
 
@@ -120,14 +143,8 @@ class ThreadDetail(_Json):
     escalations: list[HumanEscalation]
 
 
-class CustomerSpend(_Json):
+class CustomerSpend(_PeriodSpend):
     user_id: str
-    period: str
-    start: datetime
-    end: datetime
-    total_usd: Decimal
-    calls: int
-    unknown_cost_calls: int
     conversations: int
     by_tier: list[TierSpend]
     top_threads: list[ThreadSpend]
@@ -137,3 +154,26 @@ class DailySpend(_Json):
     day: date
     tier: str
     cost_usd: Decimal
+
+
+def thread_spend(row: Any, user_id: str) -> ThreadSpend:
+    """A thread's spend from a row of its conversation id (`cid`), channel, thread ts, calls and
+    cost, charged to `user_id`."""
+    return ThreadSpend(
+        conversation_id=row.cid,
+        channel_id=row.channel_id,
+        thread_ts=row.thread_ts,
+        user_id=user_id,
+        calls=row.calls,
+        cost_usd=usd(row.cost),
+        link=thread_url(row.channel_id, row.thread_ts),
+    )
+
+
+def by_tier(rows: Iterable[tuple[str, int, int, Any]]) -> list[TierSpend]:
+    """Spend by tier from (tier, calls, calls of unknown cost, cost), the costliest first."""
+    tiers = (
+        TierSpend(tier=tier, calls=calls, unknown_cost_calls=unknown, cost_usd=usd(cost))
+        for tier, calls, unknown, cost in rows
+    )
+    return sorted(tiers, key=lambda x: (-x.cost_usd, x.tier))

@@ -1,0 +1,150 @@
+"""The `supportbot` command line: every command, option and help text."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.store.models import EscalationStatus
+
+DESCRIPTION = (
+    "`supportbot`: the Slack support bot, and what its operators and support leads run in a\n"
+    "terminal (one command each, listed below)."
+)
+
+# The longest look back of `stats --days` and `purge --older-than`: a century.
+MAX_AGE = timedelta(days=36_500)
+ALL = "all"  # `escalations --status all`
+
+
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _add_serve_and_chat(sub: Any) -> None:
+    """The bot itself, in Slack and in the terminal."""
+    serve = sub.add_parser(
+        "serve", help="run the Slack bot (HTTP, or Socket Mode with SLACK_APP_TOKEN)"
+    )
+    serve.add_argument("--port", type=_whole_number(0, 65535), default=3000, help="default 3000")
+    serve.add_argument("--host", default="0.0.0.0", help="default 0.0.0.0 (every interface)")
+    serve.add_argument(
+        "--processes",
+        type=_whole_number(1, 256),
+        default=1,
+        metavar="N",
+        help="serve processes on the port (one per core uses the machine; default 1)",
+    )
+    # set by --processes for its children: share the port (SO_REUSEPORT)
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal, through the same pipeline")
+    chat.add_argument("--email", default="alice@example.com", help="the customer you speak as")
+    chat.add_argument("--lead", action="store_true", help="speak as a support lead")
+    chat_db = chat.add_mutually_exclusive_group()
+    chat_db.add_argument(
+        "--database",
+        metavar="URL",
+        help="where the chat is recorded (default: a SQLite file of its own, apart from the "
+        "leads' queues and reports: DATABASE_URL's with -chat added, e.g. supportbot-chat.db)",
+    )
+    chat_db.add_argument(
+        "--main-database",
+        action="store_true",
+        help="record the chat in DATABASE_URL, where the leads and /costs see it",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="supportbot",
+        description=DESCRIPTION,
+        epilog="`supportbot COMMAND --help` tells more about one.",
+    )
+    # argparse lists every command with its help below: nothing to keep in step by hand.
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+    _add_serve_and_chat(sub)
+    _add_data_commands(sub)
+    _add_report_commands(sub)
+    return parser
+
+
+def _add_data_commands(sub: Any) -> None:
+    """db, orders, customers, knowledge, purge: what the bot's database holds."""
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="create or migrate the schema to the newest version")
+    down = db_sub.add_parser(
+        "downgrade", help="migrate the schema back to an older revision (before an older release)"
+    )
+    down.add_argument(
+        "revision",
+        nargs="?",
+        default="",
+        help="the revision to go back to, e.g. 0006 ('base': empty); without it, the list",
+    )
+    orders = sub.add_parser("orders", help="the embedded order store")
+    orders_sub = orders.add_subparsers(dest="orders_command", required=True)
+    imp = orders_sub.add_parser("import", help="import orders from a JSON or CSV file")
+    imp.add_argument(
+        "file",
+        type=Path,
+        help='JSON: a list of orders or {"orders": [...]}; CSV: one order a row, items as JSON',
+    )
+    customers = sub.add_parser("customers", help="customer identities")
+    customers_sub = customers.add_subparsers(dest="customers_command", required=True)
+    link = customers_sub.add_parser("link", help="link a Slack user to a customer email")
+    link.add_argument(
+        "slack_user_id", help="a Slack member id, U...: profile -> More -> Copy member ID"
+    )
+    link.add_argument("email", help="the customer's email, as in the orders")
+    knowledge = sub.add_parser("knowledge", help="the help-center articles (KNOWLEDGE_DIR)")
+    knowledge_sub = knowledge.add_subparsers(dest="knowledge_command", required=True)
+    knowledge_sub.add_parser("reindex", help="rebuild the search index from the folder")
+    purge = sub.add_parser("purge", help="delete old conversations' messages (spend is kept)")
+    purge.add_argument(
+        "--older-than", required=True, metavar="AGE", help="age like 90d, 12h or 30m"
+    )
+
+
+def _add_report_commands(sub: Any) -> None:
+    """stats, escalations, guard, costs: what leads read."""
+    stats = sub.add_parser("stats", help="satisfaction by tier and the resolution rate")
+    stats.add_argument(
+        "--days", type=_whole_number(1, MAX_AGE.days), default=30, help="look back (default 30)"
+    )
+    stats.add_argument("--json", action="store_true", help="JSON instead of text")
+    esc = sub.add_parser("escalations", help="list escalations, oldest first")
+    esc.add_argument(
+        "--status",
+        choices=[*EscalationStatus, ALL],
+        default=EscalationStatus.OPEN,
+        help="the ones waiting for a lead by default (open, like the App Home); all: every one",
+    )
+    esc.add_argument("--json", action="store_true", help="JSON instead of one line each")
+    guard = sub.add_parser("guard", help="the instruction-hierarchy checks")
+    guard_sub = guard.add_subparsers(dest="guard_command", required=True)
+    scan = guard_sub.add_parser(
+        "scan", help="run the input check on a file (or - for standard input), one message a line"
+    )
+    scan.add_argument("file", type=Path, help="a file, or - to read standard input")
+    cost = sub.add_parser("costs", help="what the bot spends: a period, one thread, one customer")
+    cost.add_argument("--period", default="today", help="today, week, month, 7d or 30d (UTC)")
+    cost.add_argument("--thread", metavar="LINK", help="one thread: a Slack message link")
+    cost.add_argument("--user", metavar="SLACK_USER_ID", help="one customer's spend")
+    cost.add_argument(
+        "--json", action="store_true", help="JSON (keys: see the README, section 'Costs')"
+    )

@@ -1,0 +1,122 @@
+"""What leads read in a terminal: `stats`, `escalations`, `costs`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import timedelta
+
+from bot.cli.database import open_database
+from bot.cli.parser import ALL
+from bot.config import Settings
+from bot.errors import ConfigError
+
+
+async def _stats(settings: Settings, days: int, as_json: bool) -> None:
+    from bot.store import feedback
+    from bot.store.models import utcnow
+
+    async with open_database(settings) as db:
+        figures = await feedback.stats(db, utcnow() - timedelta(days=days))
+
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.0%}"
+
+    if as_json:
+        data = {
+            "days": days,
+            "satisfaction_by_tier": {
+                t.tier: {"up": t.up, "down": t.down, "satisfaction": t.satisfaction}
+                for t in figures.by_tier
+            },
+            "conversations": figures.conversations,
+            "resolved_by_bot": figures.resolved_by_bot,
+            "resolution_rate": figures.resolution_rate,
+        }
+        print(json.dumps(data, indent=2))
+        return
+    print(f"last {days} day(s)")
+    for t in figures.by_tier:
+        print(f"  {t.tier:<8} satisfaction {share(t.satisfaction):>4}  (+{t.up} / -{t.down})")
+    print(
+        f"  resolution rate {share(figures.resolution_rate)} "
+        f"({figures.resolved_by_bot} of {figures.conversations} conversations closed without "
+        "a person and without a thumbs-down)"
+    )
+
+
+async def _escalations(settings: Settings, status: str, as_json: bool) -> None:
+    from bot.store import escalations
+
+    async with open_database(settings) as db:
+        items = await escalations.listing(db, None if status == ALL else status)
+    if as_json:
+        print(json.dumps([e.model_dump(mode="json") for e in items], indent=2))
+        return
+    if not items:
+        print(
+            "no escalations"
+            if status == ALL
+            else f"no {status} escalations (--status all: every one)"
+        )
+        return
+    for e in items:
+        lead = f" lead={e.lead_user_id}" if e.lead_user_id else ""
+        print(
+            f"#{e.id} {e.status:<9} {e.created_at:%Y-%m-%d %H:%M} conversation={e.conversation_id}"
+            f" reasons={','.join(e.reasons)}{lead}"
+        )
+
+
+async def _costs(
+    settings: Settings, period: str, thread: str | None, user: str | None, as_json: bool
+) -> int:
+    from bot import costs
+    from bot.costs.results import CostReport, CustomerSpend, ThreadDetail
+    from bot.costs.text import format_text
+    from bot.slack_links import parse_thread_link
+
+    try:
+        costs.period_window(period)
+    except costs.PeriodError as exc:
+        raise ConfigError(str(exc)) from exc
+    where = parse_thread_link(thread) if thread else None
+    if thread and where is None:
+        raise ConfigError(
+            f"{thread!r} is not a Slack message link "
+            "(https://WORKSPACE.slack.com/archives/CHANNEL/p1700000000123456)"
+        )
+    result: CostReport | ThreadDetail | CustomerSpend | None
+    async with open_database(settings) as db:
+        if where is not None:
+            result = await costs.thread_detail(db, *where)
+        elif user:
+            result = await costs.customer_spend(db, user, period)
+        else:
+            result = await costs.report(
+                db,
+                period,
+                strong_model=settings.strong_model,
+                overrides=settings.price_overrides,
+            )
+    if result is None:
+        print(f"supportbot: no record of the thread {thread}", file=sys.stderr)
+        return 1
+    print(result.to_json() if as_json else format_text(result))
+    return 0
+
+
+def run_stats(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(_stats(settings, args.days, args.json))
+    return 0
+
+
+def run_escalations(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(_escalations(settings, args.status, args.json))
+    return 0
+
+
+def run_costs(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_costs(settings, args.period, args.thread, args.user, args.json))
