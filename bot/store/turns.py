@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 
 from bot.delivery import Reply
 from bot.store import history as stored_history
@@ -139,15 +139,17 @@ class Finished:
     next_message: int | None
 
 
+# The fence: the message is as this holder's claim (its time, the token) left it.
+_STILL_HELD = and_(
+    _M.c.id == bindparam("p_message_id"),
+    _M.c.status == MessageStatus.WORKING,
+    _M.c.holder == bindparam("p_holder"),
+    _M.c.claimed_at == bindparam("p_token"),
+)
 _waiting = _M.alias("waiting")
 _FINISH = (
     update(_M)
-    .where(
-        _M.c.id == bindparam("p_message_id"),
-        _M.c.status == MessageStatus.WORKING,
-        _M.c.holder == bindparam("p_holder"),
-        _M.c.claimed_at == bindparam("p_token"),
-    )
+    .where(_STILL_HELD)
     .values(status=bindparam("p_status"), verdict=bindparam("p_verdict"), holder=None)
     .returning(
         select(func.min(_waiting.c.id))
@@ -165,16 +167,7 @@ _SET_CONVERSATION = (
 )
 
 
-_GIVE_BACK = (
-    update(_M)
-    .where(
-        _M.c.id == bindparam("p_message_id"),
-        _M.c.status == MessageStatus.WORKING,
-        _M.c.holder == bindparam("p_holder"),
-        _M.c.claimed_at == bindparam("p_token"),
-    )
-    .values(status=MessageStatus.PENDING, holder=None)
-)
+_GIVE_BACK = update(_M).where(_STILL_HELD).values(status=MessageStatus.PENDING, holder=None)
 
 
 async def give_back(db: Database, turn: Turn, holder: str) -> None:
