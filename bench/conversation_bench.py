@@ -80,6 +80,7 @@ async def play(turns: int, provider: str, workdir: Path) -> dict[str, object]:
     client = slack_client(settings)
     services = build_services(settings, client)
     await prepare_database(services.settings, services.db)
+    await services.start()
     server = TestServer(create_web_app(create_app(settings, services, client), services))
     await server.start_server()
     root = "1700000000.000001"

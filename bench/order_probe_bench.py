@@ -60,6 +60,7 @@ async def run(probes: int, delay: float, workdir: Path) -> list[dict[str, object
     client = slack_client(settings)
     services = build_services(settings, client)
     await prepare_database(services.settings, services.db)
+    await services.start()
     server = TestServer(create_web_app(create_app(settings, services, client), services))
     await server.start_server()
     results = []

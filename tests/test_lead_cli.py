@@ -12,7 +12,7 @@ import pytest
 from bot.cli import main
 from bot.store import escalations
 from bot.store.db import Database
-from bot.store.queries import Inbound, conversation_of, record_inbound
+from bot.store.queries import Inbound, message_and_conversation, record_inbound
 from escalation.review import LeadAction
 
 
@@ -51,7 +51,7 @@ async def _seed(url: str) -> None:
             db, Inbound("T", "D1", f"1.{n}", "UALICE", "help", f"1.{n}")
         )
         assert message_id is not None
-        conv = await conversation_of(db, message_id)
+        _, conv = await message_and_conversation(db, message_id)
         esc = await escalations.open_handoff(
             db,
             conversation_id=conv.id or 0,
@@ -92,7 +92,7 @@ async def _seed_feedback(url: str) -> None:
     for n, (tier, vote) in enumerate([("primary", "up"), ("primary", "down"), ("strong", "up")]):
         message_id = await record_inbound(db, Inbound("T", "D1", f"2.{n}", "UA", "q", f"2.{n}"))
         assert message_id is not None
-        conv = await conversation_of(db, message_id)
+        _, conv = await message_and_conversation(db, message_id)
         async with db.session() as s:
             reply = Message(
                 conversation_id=conv.id or 0,

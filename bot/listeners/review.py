@@ -20,12 +20,13 @@ from bot.slack_blocks import (
     edited_answer,
     sends_draft_as_is,
 )
-from bot.slack_out import SlackOutbox
+from bot.slack_out import SlackSender
 from bot.store import escalations
 from escalation.review import LeadAction, next_status, sends_answer
 
 log = logging.getLogger(__name__)
 NOT_A_LEAD = "Sorry, only support leads can act on escalations."
+EMPTY_ANSWER = "The answer cannot be empty."
 TOO_LATE = "This escalation has already been handled."
 NOT_POSTED_YET = (
     "Slack did not take your answer in the customer's thread just now. It is saved, and the"
@@ -39,7 +40,7 @@ NOT_AS_IS = (
 
 async def act(
     services: Services,
-    outbox: SlackOutbox,
+    slack: SlackSender,
     checks: LeadAnswerChecks,
     escalation_id: int,
     action: LeadAction,
@@ -57,7 +58,7 @@ async def act(
     found = await escalations.get(services.db, escalation_id)
     if found is None or next_status(found[0].status, action) is None:
         return TOO_LATE
-    esc, conv = found
+    esc = found[0]
     text: str | None = None
     if sends_answer(action):
         if action == LeadAction.SEND_DRAFT and not sends_draft_as_is(esc):
@@ -74,12 +75,14 @@ async def act(
         if verdict.findings:
             log.warning("escalation %s: lead %s sent an answer flagged %s", esc.id, lead, rules)
     reply = f"{text}\n\n{REVIEWED_MARK}" if text else None
-    applied = await escalations.apply_action(services.db, escalation_id, action, lead, text, reply)
+    applied = await escalations.apply_action(
+        services.db, escalation_id, action, lead, text, reply, services.holders.me
+    )
     if applied is None:
         return TOO_LATE
-    if applied.answer is not None and not await services.worker.post_stored(applied.answer):
-        await outbox.tell_lead(applied.escalation, lead, NOT_POSTED_YET)
-    await outbox.refresh_leads_post(applied.escalation, conv)
+    if not await services.poster.post(applied.posts):
+        await slack.tell_lead(applied.escalation, lead, NOT_POSTED_YET)
+    await slack.refresh_leads_post(applied.escalation)
     return None
 
 
@@ -92,7 +95,7 @@ async def _refuse(client: AsyncWebClient, body: dict[str, Any], text: str) -> No
         await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
 
 
-def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
+def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
     checks = LeadAnswerChecks(
         services.db,
         services.orders,
@@ -120,7 +123,7 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
             if found is not None:
                 await client.views_open(trigger_id=body["trigger_id"], view=edit_modal(found[0]))
             return
-        refusal = await act(services, outbox, checks, escalation_id, action, user)
+        refusal = await act(services, slack, checks, escalation_id, action, user)
         if refusal is not None:
             await _refuse(client, body, refusal)
 
@@ -132,16 +135,14 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
             return
         text, send_anyway = edited_answer(view["state"]["values"])
         if not text:
-            await ack(
-                response_action="errors", errors={ANSWER_BLOCK: "The answer cannot be empty."}
-            )
+            await ack(response_action="errors", errors={ANSWER_BLOCK: EMPTY_ANSWER})
             return
         escalation_id = int(view["private_metadata"])
         # Acknowledge (closing the modal) only once the answer is safely applied; a refusal
         # keeps the modal open with the reason under the answer, and the text as typed.
         refusal = await act(
             services,
-            outbox,
+            slack,
             checks,
             escalation_id,
             LeadAction.SEND_EDITED,
