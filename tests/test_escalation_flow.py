@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import col, update
+from sqlmodel import col, select, update
 
 from bot.agent.prompts import canary_for
 from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
