@@ -33,6 +33,7 @@ from tests.conftest import dm
 from tests.fakes.models import FakeAnthropic
 from tests.fakes.orders import TOKEN, FakeOrderService, order
 from tests.fakes.slack import FakeSlack
+from tests.helpers import open_escalation
 from tests.serving import CODE_ROOT
 from tests.test_cli import (  # noqa: F401  (db, env, serve_env, workdir: its fixtures)
     all_rows,
@@ -469,7 +470,7 @@ async def _open_and_dismissed(db: Database) -> None:
         )
         assert message_id is not None
         _, conv = await message_and_conversation(db, message_id)
-        esc = await escalations.open_handoff(
+        esc = await open_escalation(
             db,
             conversation_id=conv.id or 0,
             message_id=message_id,

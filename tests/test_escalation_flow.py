@@ -15,6 +15,7 @@ from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
 from bot.orders import OrderRecord
 from bot.orders.importing import import_orders
 from bot.poster import REDELIVERY_WINDOW
+from bot.slack_blocks import ANSWER_BLOCK
 from bot.slack_format import to_mrkdwn
 from bot.store.models import Conversation, Escalation, Message, ModelCall, Outbox, utcnow
 from tests.conftest import Bot, dm, next_ts
@@ -587,6 +588,7 @@ async def test_only_leads_may_act_and_others_get_a_private_refusal(start_bot: An
         user="UBOB",
     )
     assert json.loads(body)["response_action"] == "errors"
+    assert "only support leads" in json.loads(body)["errors"][ANSWER_BLOCK]
     assert len(customer_posts(bot)) == 1
 
 

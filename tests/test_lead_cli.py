@@ -14,6 +14,7 @@ from bot.store import escalations
 from bot.store.db import Database
 from bot.store.queries import Inbound, message_and_conversation, record_inbound
 from escalation.review import LeadAction
+from tests.helpers import open_escalation
 
 
 def test_guard_scan_prints_a_verdict_per_message_and_a_summary(
@@ -52,7 +53,7 @@ async def _seed(url: str) -> None:
         )
         assert message_id is not None
         _, conv = await message_and_conversation(db, message_id)
-        esc = await escalations.open_handoff(
+        esc = await open_escalation(
             db,
             conversation_id=conv.id or 0,
             message_id=message_id,

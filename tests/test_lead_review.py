@@ -11,10 +11,11 @@ from typing import Any
 from bot.agent.prompts import canary_for, render
 from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
 from bot.slack_format import to_mrkdwn
-from bot.store import escalations, outbox
+from bot.store import outbox
 from bot.store.models import Escalation, Feedback, Message, PostKind, utcnow
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import Turn, final
+from tests.helpers import open_escalation
 from tests.test_budgets import channel_thread
 from tests.test_escalation_flow import LEADS, customer_posts, hand_off, lead_bot, leads_posts, rows
 from tests.test_slack_experience import blocks_of, click_feedback
@@ -40,7 +41,7 @@ async def escalation_with_draft(bot: Bot, draft: str) -> Escalation:
     await bot.event(event)
     await bot.settle()
     [message] = [m for m in await rows(bot, Message) if m.slack_ts == event["ts"]]
-    esc = await escalations.open_handoff(
+    esc = await open_escalation(
         bot.services.db,
         conversation_id=message.conversation_id,
         message_id=message.id or 0,

@@ -39,11 +39,16 @@ def leads_only(identity: IdentityResolver, refusal: str, *, form_field: str = ""
         if body.get("command"):
             return await ack(response_type="ephemeral", text=refusal)
         response = await ack()
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id"
-        )
-        if channel:
-            await client.chat_postEphemeral(channel=channel, user=requester(body), text=refusal)
+        await tell_privately(client, body, refusal)
         return response
 
     return check
+
+
+async def tell_privately(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """A note only the clicker sees, where they clicked."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    if channel:
+        await client.chat_postEphemeral(channel=channel, user=requester(body), text=text)

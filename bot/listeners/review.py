@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.agent.lead_checks import LeadAnswerChecks
 from bot.agent.replies import REVIEWED_MARK
+from bot.listeners.leads import leads_only, tell_privately
 from bot.services import Services
 from bot.slack_blocks import (
     ACTION_PREFIX,
@@ -86,15 +87,6 @@ async def act(
     return None
 
 
-async def _refuse(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
-    """Tell the clicker privately why nothing happened, where they clicked."""
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
-    if channel:
-        await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
-
-
 def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
     checks = LeadAnswerChecks(
         services.db,
@@ -104,7 +96,9 @@ def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
         canary=services.answerer.canary,
     )
 
-    @app.action(re.compile(f"^{ACTION_PREFIX}"))
+    @app.action(
+        re.compile(f"^{ACTION_PREFIX}"), middleware=[leads_only(services.identity, NOT_A_LEAD)]
+    )
     async def on_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         user = body["user"]["id"]
@@ -115,9 +109,6 @@ def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
         except (ValueError, KeyError):
             log.warning("ignored a malformed escalation action")
             return
-        if not await services.identity.is_lead(user):
-            await _refuse(client, body, NOT_A_LEAD)
-            return
         if action == LeadAction.SEND_EDITED:
             found = await escalations.get(services.db, escalation_id)
             if found is not None:
@@ -125,14 +116,14 @@ def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
             return
         refusal = await act(services, slack, checks, escalation_id, action, user)
         if refusal is not None:
-            await _refuse(client, body, refusal)
+            await tell_privately(client, body, refusal)
 
-    @app.view(EDIT_CALLBACK)
+    @app.view(
+        EDIT_CALLBACK,
+        middleware=[leads_only(services.identity, NOT_A_LEAD, form_field=ANSWER_BLOCK)],
+    )
     async def on_edit_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        if not await services.identity.is_lead(user):
-            await ack(response_action="errors", errors={ANSWER_BLOCK: NOT_A_LEAD})
-            return
         text, send_anyway = edited_answer(view["state"]["values"])
         if not text:
             await ack(response_action="errors", errors={ANSWER_BLOCK: EMPTY_ANSWER})

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 
 from bot.store import outbox
 from bot.store.db import Database
-from bot.store.models import Escalation, EscalationStatus, Message, MessageStatus
+from bot.store.models import EscalationStatus, MessageStatus
+from bot.store.tables import ESCALATION as _E
+from bot.store.tables import MESSAGE as _M
 from bot.store.turns import EARLIER_UNANSWERED
-
-_M: Any = Message.__table__  # type: ignore[attr-defined]
-_E: Any = Escalation.__table__  # type: ignore[attr-defined]
 
 _HOLDING = select(_M.c.holder).where(_M.c.status == MessageStatus.WORKING).distinct()
 _RELEASE = (

@@ -1,4 +1,5 @@
-"""Escalation rows: opening a handoff, applying a lead's action, listing what is open."""
+"""Escalation rows: applying a lead's action, listing what is open (a handoff writes its
+row with the turn, `bot/store/reply_rows.py`)."""
 
 from __future__ import annotations
 
@@ -25,41 +26,6 @@ from bot.store.models import (
     utcnow,
 )
 from escalation.review import HUMAN_OWNED, LeadAction, ReviewStatus, next_status
-
-
-async def open_handoff(
-    db: Database,
-    *,
-    conversation_id: int,
-    message_id: int,
-    reasons: list[str],
-    confidence: float | None,
-    findings: list[dict[str, str]],
-    summary: str,
-    draft: str,
-    leads_channel: str,
-) -> Escalation:
-    """Record the handoff and make the thread the humans' own, in one transaction."""
-    async with db.session() as s:
-        esc = Escalation(
-            conversation_id=conversation_id,
-            message_id=message_id,
-            reasons=reasons,
-            confidence=confidence,
-            findings=findings,
-            summary=summary,
-            draft=draft,
-            leads_channel=leads_channel,
-        )
-        s.add(esc)
-        await s.exec(
-            update(Conversation)
-            .where(col(Conversation.id) == conversation_id)
-            .values(status=ConversationStatus.HANDED_OFF, updated_at=utcnow())
-        )
-        await s.commit()
-        await s.refresh(esc)
-        return esc
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ after it, and new summaries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
 from bot.store.models import Message, MessageRole, Tier
+from bot.store.tables import MESSAGE as _M
 
 SUMMARY_ROLE = "summary"
 
@@ -32,7 +32,6 @@ def place(message: Message) -> int:
     return message.reply_to_id or message.id or 0
 
 
-_M: Any = Message.__table__  # type: ignore[attr-defined]
 _place_sql = case(
     (_M.c.tier == Tier.HUMAN, _M.c.id), else_=func.coalesce(_M.c.reply_to_id, _M.c.id)
 )

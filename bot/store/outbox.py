@@ -18,19 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.store.db import Database
 from bot.store.models import (
     UNPOSTED,
-    Escalation,
-    Message,
-    Outbox,
     PostKind,
     PostState,
     ReplyKind,
     Tier,
     utcnow,
 )
+from bot.store.tables import ESCALATION as _E
+from bot.store.tables import MESSAGE as _M
+from bot.store.tables import OUTBOX as _O
 
-_O: Any = Outbox.__table__  # type: ignore[attr-defined]
-_M: Any = Message.__table__  # type: ignore[attr-defined]
-_E: Any = Escalation.__table__  # type: ignore[attr-defined]
 _earlier = _O.alias("earlier")
 
 

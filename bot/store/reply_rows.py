@@ -6,7 +6,6 @@ asks for after an answer."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,7 +16,6 @@ from bot.store.db import Database
 from bot.store.models import (
     Conversation,
     ConversationStatus,
-    Escalation,
     EscalationStatus,
     Message,
     MessageRole,
@@ -27,10 +25,10 @@ from bot.store.models import (
     PostState,
     utcnow,
 )
+from bot.store.tables import CONVERSATION as _C
+from bot.store.tables import ESCALATION as _E
+from bot.store.tables import MESSAGE as _M
 
-_M: Any = Message.__table__  # type: ignore[attr-defined]
-_C: Any = Conversation.__table__  # type: ignore[attr-defined]
-_E: Any = Escalation.__table__  # type: ignore[attr-defined]
 _ADD_MESSAGE = insert(_M).returning(_M.c.id)
 _ADD_ESCALATION = insert(_E).returning(_E.c.id)
 _HAND_OFF = (

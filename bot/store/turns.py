@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, select, update
 
@@ -23,18 +22,16 @@ from bot.store.models import (
     Conversation,
     ConversationStatus,
     CustomerLink,
-    Escalation,
     Message,
     MessageRole,
     MessageStatus,
     Tier,
     utcnow,
 )
+from bot.store.tables import CONVERSATION as _C
+from bot.store.tables import CUSTOMER_LINK as _L
+from bot.store.tables import MESSAGE as _M
 
-_M: Any = Message.__table__  # type: ignore[attr-defined]
-_C: Any = Conversation.__table__  # type: ignore[attr-defined]
-_L: Any = CustomerLink.__table__  # type: ignore[attr-defined]
-_E: Any = Escalation.__table__  # type: ignore[attr-defined]
 RATE_WINDOW = timedelta(minutes=1)
 _NONE = StoredHistory(None, [])
 
