@@ -59,8 +59,8 @@ def signed(body: str) -> dict[str, str]:
 async def play(turns: int, provider: str, workdir: Path) -> dict[str, object]:
     slack = await FakeSlack().start()
     slack.add_user("UALICE", "alice@example.com", "Alice")
-    anthropic = await FakeAnthropic().begin()
-    openai = await FakeOpenAI().begin()
+    anthropic = await FakeAnthropic().start()
+    openai = await FakeOpenAI().start()
     primary = "anthropic:claude-haiku-4-5" if provider == "anthropic" else "openai:gpt-4o-mini"
     strong = "anthropic:claude-sonnet-4-5" if provider == "anthropic" else "openai:gpt-4o"
     settings = Settings(
