@@ -63,6 +63,15 @@ TARGETS = {
         "bot/store/queries.py",
         ("tests/test_slack_events.py", "tests/test_slack_faults.py", "tests/test_database.py"),
     ),
+    # Claims by holder, their release when the holder is dead, and the turn's fence.
+    "claims": Target(
+        "bot/store/claims.py",
+        ("tests/test_slack_events.py", "tests/test_slack_faults.py", "tests/test_processes.py"),
+    ),
+    "turns": Target(
+        "bot/store/turns.py",
+        ("tests/test_slack_events.py", "tests/test_escalation_flow.py", "tests/test_processes.py"),
+    ),
 }
 QUICK = ("policy", "purge")
 
