@@ -18,7 +18,7 @@ from bot.agent.checks import off_loop
 from bot.agent.history import History
 from bot.agent.identity import IdentityResolver
 from bot.agent.models import ModelFactory
-from bot.agent.models.base import ChatMessage, ImageInput
+from bot.agent.models.base import ChatMessage, ChatRequest, ImageInput
 from bot.agent.models.calls import CallRecord
 from bot.agent.prompts import render
 from bot.agent.tiers import TierResult, escalation_data, run_tier
@@ -441,12 +441,9 @@ class Answerer:
 
         chain = self._models.chain(Tier.PRIMARY).reporting(record, tier=Tier.PRIMARY)
         try:
+            prompted = [ChatMessage("user", text=prompt)]
             resp = await chain.complete(
-                system=system,
-                messages=[ChatMessage("user", text=prompt)],
-                tools=[],
-                require_tool=False,
-                max_tokens=max_tokens,
+                ChatRequest(system, prompted, [], require_tool=False, max_tokens=max_tokens)
             )
         except ProviderError:
             return None

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.agent.models.base import ChatMessage, ChatModel, ModelResponse, TokenUsage, ToolSpec
+from bot.agent.models.base import ChatModel, ChatRequest, ModelResponse, TokenUsage
 from bot.agent.models.calls import CallRecord, RecordCall
 from bot.errors import ProviderError
 
@@ -70,15 +70,7 @@ class ModelChain:
         chain._reporting = _Reporting(tier, record, confidence)
         return chain
 
-    async def complete(
-        self,
-        *,
-        system: str,
-        messages: list[ChatMessage],
-        tools: list[ToolSpec],
-        require_tool: bool,
-        max_tokens: int,
-    ) -> ModelResponse:
+    async def complete(self, request: ChatRequest) -> ModelResponse:
         """The first good response; every attempt, failed or not, is reported first.
         Raises the last `ProviderError` when every model failed."""
         ready = [m for m in self.models if not self._cooldown.cooling(m)] or self.models
@@ -86,13 +78,7 @@ class ModelChain:
         for model in ready:
             started = time.perf_counter()
             try:
-                resp = await model.complete(
-                    system=system,
-                    messages=messages,
-                    tools=tools,
-                    require_tool=require_tool,
-                    max_tokens=max_tokens,
-                )
+                resp = await model.complete(request)
             except ProviderError as exc:
                 self._cooldown.failed(model)
                 await self._report(model, started, None, exc.kind)
