@@ -13,7 +13,7 @@ from bot.agent.models.base import ChatMessage, ChatModel, ChatRequest, ModelResp
 from bot.agent.models.calls import CallRecord
 from bot.agent.models.chain import Cooldown, ModelChain
 from bot.errors import ProviderError, ProviderFailure
-from bot.store.models import ModelCall
+from bot.store.models import ModelCall, Tier
 from tests.conftest import Bot, dm
 from tests.fakes.models import final, lookup
 from tests.helpers import rows
@@ -168,7 +168,7 @@ async def test_a_chain_is_a_model_that_reports_each_attempt_as_a_call_of_its_tie
     async def record(call: CallRecord) -> None:
         records.append(call)
 
-    reporting = chain.reporting(record, tier="strong", confidence=lambda r: 0.25)
+    reporting = chain.reporting(record, tier=Tier.STRONG, confidence=lambda r: 0.25)
     assert await ask(reporting) is answer
     assert [dataclasses.replace(r, latency_ms=0) for r in records] == [
         CallRecord("anthropic", "claude-haiku-4-5", "strong", TokenUsage(), {}, 0, "overloaded"),
@@ -198,7 +198,7 @@ async def test_a_chain_whose_models_all_fail_reports_each_and_raises_the_last_er
     async def record(call: CallRecord) -> None:
         records.append(call)
 
-    chain = ModelChain([first, last], Cooldown(60)).reporting(record, tier="primary")
+    chain = ModelChain([first, last], Cooldown(60)).reporting(record, tier=Tier.PRIMARY)
     with pytest.raises(ProviderError) as raised:
         await ask(chain)
     assert raised.value.kind == "auth"

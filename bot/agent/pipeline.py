@@ -47,6 +47,7 @@ from escalation.policy import (
     Decision,
     Finding,
     InjectionReport,
+    ModelTier,
     Reason,
     Situation,
     Verdict,
@@ -199,7 +200,7 @@ class Answerer:
         complaints = await off_loop(_complaints, transcript)
         early = before_model(
             Situation(
-                tier=Tier.PRIMARY,
+                tier=ModelTier.PRIMARY,
                 findings=[Finding(f.check, f.rule) for f in input_findings],
                 asked_for_human=await off_loop(asks_for_human, text),
                 complaints=complaints,

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.agent.models.base import ChatModel, ChatRequest, ModelResponse, TokenUsage
-from bot.agent.models.calls import CallRecord, RecordCall
+from bot.agent.models.calls import CallOutcome, CallRecord, RecordCall
 from bot.errors import ProviderError
+from bot.store.models import Tier
 
 # What a response says its confidence is (a final answer's), or None; stored with its call.
 ReadConfidence = Callable[[ModelResponse], float | None]
@@ -41,7 +42,7 @@ class Cooldown:
 class _Reporting:
     """Where a chain's calls go: the tier they are charged to, and the record function."""
 
-    tier: str
+    tier: Tier
     record: RecordCall
     confidence: ReadConfidence | None = None
 
@@ -62,7 +63,7 @@ class ModelChain:
         self._reporting: _Reporting | None = None
 
     def reporting(
-        self, record: RecordCall, *, tier: str, confidence: ReadConfidence | None = None
+        self, record: RecordCall, *, tier: Tier, confidence: ReadConfidence | None = None
     ) -> ModelChain:
         """This chain, passing every API call it makes to `record` as a call of `tier`;
         `confidence` reads the confidence stored with a response's call."""
@@ -91,7 +92,7 @@ class ModelChain:
         raise error
 
     async def _report(
-        self, model: ChatModel, started: float, resp: ModelResponse | None, outcome: str
+        self, model: ChatModel, started: float, resp: ModelResponse | None, outcome: CallOutcome
     ) -> None:
         if self._reporting is None:
             return
