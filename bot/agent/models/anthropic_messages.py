@@ -13,6 +13,7 @@ from bot.agent.models.base import (
     ModelResponse,
     Provider,
     SdkErrors,
+    SdkModel,
     TokenUsage,
     ToolCall,
     provider_error,
@@ -64,12 +65,8 @@ def _to_anthropic(messages: list[ChatMessage]) -> list[dict[str, Any]]:
     return out
 
 
-class AnthropicModel:
+class AnthropicModel(SdkModel[anthropic.AsyncAnthropic]):
     provider = Provider.ANTHROPIC
-
-    def __init__(self, name: str, client: anthropic.AsyncAnthropic) -> None:
-        self.name = name
-        self._client = client
 
     async def complete(self, request: ChatRequest) -> ModelResponse:
         tool_defs: list[dict[str, Any]] = [

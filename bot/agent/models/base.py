@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from bot.errors import ProviderError, ProviderFailure
 
@@ -125,6 +125,18 @@ def provider_error(exc: Exception, sdk: SdkErrors) -> ProviderError:
         status: int = getattr(exc, "status_code", 0)
         return ProviderError(error_kind(status), f"{sdk.label} answered HTTP {status}")
     return ProviderError(ProviderFailure.UNKNOWN, f"{sdk.label} call failed: {type(exc).__name__}")
+
+
+ClientT = TypeVar("ClientT")
+
+
+class SdkModel(Generic[ClientT]):
+    """What every adapter holds: the model's name at its provider, and the provider's SDK
+    client (one per process, shared by that provider's models)."""
+
+    def __init__(self, name: str, client: ClientT) -> None:
+        self.name = name
+        self._client = client
 
 
 class ChatModel(Protocol):

@@ -14,6 +14,7 @@ from bot.agent.models.base import (
     ModelResponse,
     Provider,
     SdkErrors,
+    SdkModel,
     TokenUsage,
     ToolCall,
     provider_error,
@@ -69,12 +70,8 @@ def _arguments(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-class OpenAIModel:
+class OpenAIModel(SdkModel[openai.AsyncOpenAI]):
     provider = Provider.OPENAI
-
-    def __init__(self, name: str, client: openai.AsyncOpenAI) -> None:
-        self.name = name
-        self._client = client
 
     async def complete(self, request: ChatRequest) -> ModelResponse:
         kwargs: dict[str, Any] = {
