@@ -43,8 +43,8 @@ def next_status(status: str, action: LeadAction) -> ReviewStatus | None:
     return _TRANSITIONS.get((ReviewStatus(status), action))
 
 
-def allowed_actions(status: str) -> list[LeadAction]:
-    return [a for (s, a) in _TRANSITIONS if s == ReviewStatus(status)]
+def allowed_actions(status: ReviewStatus) -> list[LeadAction]:
+    return [a for (s, a) in _TRANSITIONS if s == status]
 
 
 def sends_answer(action: LeadAction) -> bool:

@@ -12,7 +12,7 @@ from bot.agent.checks import off_loop
 from bot.agent.history import History
 from bot.agent.identity import IdentityResolver
 from bot.agent.models import ModelFactory
-from bot.agent.models.base import ChatMessage, ImageInput
+from bot.agent.models.base import ChatMessage, ChatRequest, ImageInput
 from bot.agent.models.calls import CallRecord
 from bot.agent.prompts import canary_for, render
 from bot.agent.tiers import TierResult, escalation_data, run_tier
@@ -40,6 +40,7 @@ from escalation.policy import (
     Decision,
     Finding,
     InjectionReport,
+    ModelTier,
     Reason,
     Situation,
     Verdict,
@@ -138,7 +139,7 @@ class Answerer:
         complaints = await off_loop(intake.complaints, transcript)
         early = before_model(
             Situation(
-                tier=Tier.PRIMARY,
+                tier=ModelTier.PRIMARY,
                 findings=[Finding(f.check, f.rule) for f in input_findings],
                 asked_for_human=await off_loop(asks_for_human, text),
                 complaints=complaints,
@@ -380,12 +381,9 @@ class Answerer:
 
         chain = self._models.chain(Tier.PRIMARY).reporting(record, tier=Tier.PRIMARY)
         try:
+            prompted = [ChatMessage("user", text=prompt)]
             resp = await chain.complete(
-                system=system,
-                messages=[ChatMessage("user", text=prompt)],
-                tools=[],
-                require_tool=False,
-                max_tokens=max_tokens,
+                ChatRequest(system, prompted, [], require_tool=False, max_tokens=max_tokens)
             )
         except ProviderError:
             return None
