@@ -174,7 +174,7 @@ def _seconds_since(moment: datetime) -> float:
     return max(0.0, (datetime.now(UTC) - aware).total_seconds())
 
 
-def answered(tier: str | None, outcome: ReplyKind, stored_at: datetime | None) -> None:
+def answered(tier: Tier | None, outcome: ReplyKind, stored_at: datetime | None) -> None:
     """A reply written (posted, or refused by Slack and left to the sweeper), or a message held
     for a person; `stored_at`: when the customer's message was stored."""
     kind = _bounded(outcome, _REPLY_KINDS)

@@ -23,7 +23,7 @@ from bot.slack_blocks import (
 )
 from bot.slack_out import SlackSender
 from bot.store import escalations
-from escalation.review import LeadAction, next_status, sends_answer
+from escalation.review import LeadAction, ReviewStatus, next_status, sends_answer
 
 log = logging.getLogger(__name__)
 NOT_A_LEAD = "Sorry, only support leads can act on escalations."
@@ -57,7 +57,7 @@ async def act(
     from: a draft only as the leads post showed it whole and unflagged, and every answer
     through the output checks (see `bot.agent.lead_checks`)."""
     found = await escalations.get(services.db, escalation_id)
-    if found is None or next_status(found[0].status, action) is None:
+    if found is None or next_status(ReviewStatus(found[0].status), action) is None:
         return TOO_LATE
     esc = found[0]
     text: str | None = None

@@ -58,7 +58,7 @@ async def apply_action(
         esc = await s.get(Escalation, escalation_id)
         if esc is None:
             return None
-        target = next_status(esc.status, action)
+        target = next_status(ReviewStatus(esc.status), action)
         if target is None:
             return None
         now = utcnow()
