@@ -196,13 +196,7 @@ class Answerer:
             )
         verdict = decide(primary.situation(), policy)
         if verdict.decision == Decision.ANSWER and primary.text:
-            return Reply(
-                primary.text,
-                ReplyKind.ANSWER,
-                Tier.PRIMARY,
-                primary.confidence,
-                verdict=MessageVerdict.PASSED,
-            )
+            return primary.answer(MessageVerdict.PASSED)
         if verdict.decision == Decision.HUMAN:
             return await self._hand_off(
                 message,
@@ -247,14 +241,7 @@ class Answerer:
             raise
         final = decide(strong.situation(), self._settings.policy())
         if final.decision == Decision.ANSWER and strong.text:
-            return Reply(
-                strong.text,
-                ReplyKind.ANSWER,
-                Tier.STRONG,
-                strong.confidence,
-                verdict=handoff.verdict_for(verdict.reasons),
-                escalated=True,
-            )
+            return strong.answer(handoff.verdict_for(verdict.reasons), escalated=True)
         all_reasons = Verdict(Decision.HUMAN, tuple(dict.fromkeys(verdict.reasons + final.reasons)))
         return await self._hand_off(
             message,

@@ -15,8 +15,9 @@ from bot.agent.models.calls import RecordCall
 from bot.agent.models.chain import ModelChain
 from bot.agent.prompts import render
 from bot.agent.tools import Toolbox, ToolOutcome
+from bot.delivery import Reply
 from bot.errors import ProviderError
-from bot.store.models import Tier
+from bot.store.models import MessageVerdict, ReplyKind, Tier
 from escalation.answer_data import check_answer_data
 from escalation.guards import GuardFinding, check_output
 from escalation.policy import Check, Finding, InjectionReport, ModelTier, Situation
@@ -44,6 +45,17 @@ class TierResult:
     @property
     def confidence(self) -> float | None:
         return self.loop.confidence if self.loop else None
+
+    def answer(self, verdict: MessageVerdict, *, escalated: bool = False) -> Reply:
+        """This tier's text as the answer to the customer."""
+        return Reply(
+            self.text,
+            ReplyKind.ANSWER,
+            self.tier,
+            self.confidence,
+            verdict=verdict,
+            escalated=escalated,
+        )
 
     def situation(self) -> Situation:
         outcomes = self.loop.outcomes if self.loop else []
