@@ -108,14 +108,14 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def fake_anthropic() -> AsyncIterator[FakeAnthropic]:
-    server = await FakeAnthropic().begin()
+    server = await FakeAnthropic().start()
     yield server
     await server.close()
 
 
 @pytest.fixture
 async def fake_openai() -> AsyncIterator[FakeOpenAI]:
-    server = await FakeOpenAI().begin()
+    server = await FakeOpenAI().start()
     yield server
     await server.close()
 

@@ -29,14 +29,10 @@ from bot.store.models import (
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import final
 from tests.fakes.slack import TEAM_ID
+from tests.helpers import rows
 
 LEADS = "CLEADS"
 TINY = "0.000001"  # one call of any model costs more than this
-
-
-async def rows(bot: Bot, table: Any) -> list[Any]:
-    async with bot.services.db.session() as s:
-        return list((await s.exec(select(table))).all())
 
 
 def alerts(bot: Bot) -> list[str]:

@@ -31,6 +31,7 @@ from bot.store.queries import Inbound, conversation_of, record_inbound
 from escalation.review import LeadAction
 from tests.conftest import dm
 from tests.fakes.models import FakeAnthropic
+from tests.fakes.orders import TOKEN, FakeOrderService, order
 from tests.fakes.slack import FakeSlack
 from tests.serving import CODE_ROOT
 from tests.test_cli import (  # noqa: F401  (db, env, serve_env, workdir: its fixtures)
@@ -46,7 +47,6 @@ from tests.test_cli import (  # noqa: F401  (db, env, serve_env, workdir: its fi
     supportbot,
     workdir,
 )
-from tests.test_orders import TOKEN, FakeOrderService, order
 
 README = Path(CODE_ROOT) / "README.md"
 
@@ -162,7 +162,7 @@ async def test_chat_with_the_http_order_backend_reads_the_order_service(
     service = await FakeOrderService().start()
     service.add(order("1042", "alice@example.com", "out for delivery", tracking="TRK-1042"))
     try:
-        orders_env = {"ORDERS_BACKEND": "http", "ORDERS_API_URL": service.url}
+        orders_env = {"ORDERS_BACKEND": "http", "ORDERS_API_URL": service.base_url}
         run = await supportbot(
             "chat",
             env=env | model_env(fake_anthropic) | orders_env | {"ORDERS_API_TOKEN": TOKEN},
@@ -217,11 +217,11 @@ async def test_an_order_service_refusing_the_token_is_logged_as_a_configuration_
 ) -> None:
     service = await FakeOrderService().start()
     service.add(order("1042", "alice@example.com"))
-    backend = HttpOrders(service.url, "wrong-token")
+    backend = HttpOrders(service.base_url, "wrong-token")
     try:
         if status == 403:
             service.status = 403
-            backend = HttpOrders(service.url, TOKEN)
+            backend = HttpOrders(service.base_url, TOKEN)
         with caplog.at_level(logging.INFO), pytest.raises(OrderServiceError):
             await backend.get("1042")
         [record] = [r for r in caplog.records if r.name == "bot.orders.http"]
@@ -239,7 +239,7 @@ async def test_an_order_service_outage_is_a_warning_not_a_configuration_error(
 ) -> None:
     service = await FakeOrderService().start()
     service.status = 503
-    backend = HttpOrders(service.url, TOKEN)
+    backend = HttpOrders(service.base_url, TOKEN)
     try:
         with caplog.at_level(logging.INFO), pytest.raises(OrderServiceError):
             await backend.get("1042")

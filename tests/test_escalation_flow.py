@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import col, select, update
+from sqlmodel import col, update
 
 from bot.agent.pipeline import canary_for
 from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
@@ -18,19 +18,11 @@ from bot.orders.importing import import_orders
 from bot.slack_format import to_mrkdwn
 from bot.store.models import Conversation, Escalation, Message, ModelCall, utcnow
 from tests.conftest import Bot, dm, next_ts
-from tests.fakes.models import Turn, final
+from tests.fakes.models import Turn, final, lookup
+from tests.helpers import rows
 
 LEADS = "CLEADS"
 HAIKU, SONNET = "claude-haiku-4-5", "claude-sonnet-4-5"
-
-
-async def rows(bot: Bot, table: Any) -> list[Any]:
-    async with bot.services.db.session() as s:
-        return list((await s.exec(select(table))).all())
-
-
-def lookup(order_id: str) -> Turn:
-    return Turn(tool_calls=[("lookup_order", {"order_id": order_id})])
 
 
 async def lead_bot(start_bot: Any, **overrides: Any) -> Bot:

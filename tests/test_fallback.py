@@ -8,7 +8,6 @@ import socket
 from typing import Any
 
 import pytest
-from sqlmodel import select
 
 from bot.agent.models.base import ChatMessage, ChatModel, ModelResponse, TokenUsage, ToolSpec
 from bot.agent.models.calls import CallRecord
@@ -16,12 +15,8 @@ from bot.agent.models.chain import Cooldown, ModelChain
 from bot.errors import ProviderError
 from bot.store.models import ModelCall
 from tests.conftest import Bot, dm
-from tests.fakes.models import Turn, final
-
-
-async def calls(bot: Bot) -> list[ModelCall]:
-    async with bot.services.db.session() as s:
-        return list((await s.exec(select(ModelCall).order_by(ModelCall.id))).all())
+from tests.fakes.models import final, lookup
+from tests.helpers import rows
 
 
 def closed_port() -> int:
@@ -51,13 +46,13 @@ async def test_a_failing_primary_falls_back_to_the_next_model(
     await bot.event(dm("where is my order 1042?"))
     await bot.settle()
     assert "shipped" in bot.replies()[0]["text"]
-    rows = await calls(bot)
-    assert [(c.provider, c.model, c.tier, c.outcome) for c in rows] == [
+    calls = await rows(bot, ModelCall)
+    assert [(c.provider, c.model, c.tier, c.outcome) for c in calls] == [
         ("anthropic", "claude-haiku-4-5", "primary", kind),
         ("openai", "gpt-4o-mini", "primary", "ok"),
         ("openai", "gpt-4o-mini", "primary", "ok"),
     ]
-    assert rows[0].input_tokens == 0 and rows[0].cost_usd == 0
+    assert calls[0].input_tokens == 0 and calls[0].cost_usd == 0
 
 
 async def test_a_timeout_falls_back(start_bot: Any) -> None:
@@ -66,7 +61,7 @@ async def test_a_timeout_falls_back(start_bot: Any) -> None:
     await bot.event(dm("where is my order 1042?"))
     await bot.settle()
     assert "shipped" in bot.replies()[0]["text"]
-    assert (await calls(bot))[0].outcome == "timeout"
+    assert (await rows(bot, ModelCall))[0].outcome == "timeout"
 
 
 async def test_a_provider_that_cannot_be_reached_falls_back(start_bot: Any) -> None:
@@ -74,7 +69,7 @@ async def test_a_provider_that_cannot_be_reached_falls_back(start_bot: Any) -> N
     await bot.event(dm("where is my order 1042?"))
     await bot.settle()
     assert "shipped" in bot.replies()[0]["text"]
-    assert (await calls(bot))[0].outcome == "connection"
+    assert (await rows(bot, ModelCall))[0].outcome == "connection"
 
 
 async def test_a_failed_model_is_skipped_during_its_cool_down(start_bot: Any) -> None:
@@ -100,7 +95,8 @@ async def test_the_model_is_asked_again_after_its_cool_down(start_bot: Any) -> N
     # The whole second answer (lookup, final answer) comes from the primary model again.
     assert len(bot.anthropic.requests) == before + 2
     assert len(bot.openai.requests) == fallback_before
-    assert [c.outcome for c in await calls(bot) if c.provider == "anthropic"][-2:] == ["ok", "ok"]
+    calls = await rows(bot, ModelCall)
+    assert [c.outcome for c in calls if c.provider == "anthropic"][-2:] == ["ok", "ok"]
 
 
 async def test_retries_honour_retry_after_before_falling_back(start_bot: Any) -> None:
@@ -113,7 +109,7 @@ async def test_retries_honour_retry_after_before_falling_back(start_bot: Any) ->
     assert retried - first >= 1.9
     assert "shipped" in bot.replies()[0]["text"]
     # The SDK retried the same request after the 429; no fallback was needed.
-    assert [c.outcome for c in await calls(bot)] == ["ok", "ok"]
+    assert [c.outcome for c in await rows(bot, ModelCall)] == ["ok", "ok"]
     assert bot.openai.requests == []
     assert len(bot.anthropic.requests) == 3
 
@@ -125,16 +121,13 @@ async def test_the_strong_tier_has_its_own_fallback(start_bot: Any) -> None:
     await bot.event(dm("where is my order 1042?"))
     await bot.settle()
     assert "shipped" in bot.replies()[0]["text"]
-    strong = [(c.provider, c.model, c.outcome) for c in await calls(bot) if c.tier == "strong"]
+    calls = await rows(bot, ModelCall)
+    strong = [(c.provider, c.model, c.outcome) for c in calls if c.tier == "strong"]
     assert strong == [
         ("anthropic", "claude-sonnet-4-5", "overloaded"),
         ("openai", "gpt-4o", "ok"),
         ("openai", "gpt-4o", "ok"),
     ]
-
-
-def lookup(order_id: str) -> Turn:
-    return Turn(tool_calls=[("lookup_order", {"order_id": order_id})])
 
 
 class ScriptedModel:

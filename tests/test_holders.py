@@ -1,6 +1,6 @@
 """A claim's holder is alive while its process runs, however slow, and dead soon after the process
 is killed: real processes and SIGKILL, on SQLite and on PostgreSQL. What it cannot judge (a
-malformed id, another host's) is never dead, and neither is this process's own id."""
+malformed id) is never dead, and neither is this process's own id."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import asyncio
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -49,6 +48,11 @@ asyncio.run(main())
 
 def on_postgresql(database_url: str) -> bool:
     return make_url(database_url).get_backend_name() == "postgresql"
+
+
+def lock_file(database_url: str, holder: str) -> Path:
+    """Where a SQLite holder keeps its lock: beside the database file."""
+    return Path(f"{make_url(database_url).database}.holders/{holder.removeprefix('local:')}.lock")
 
 
 @pytest.fixture
@@ -106,26 +110,24 @@ async def test_a_slow_living_holder_is_alive_and_dead_soon_after_sigkill(
         print(f"{db.engine.dialect.name}: dead {took * 1000:.1f} ms after SIGKILL")
         if not on_postgresql(db.url):  # not reaped yet: a zombie is gone too
             assert Path(f"/proc/{proc.pid}/stat").read_text().split(") ")[1][0] == "Z"
+            assert not lock_file(db.url, child).exists()  # the judge removed what it left
     finally:
         await holders.close()
 
 
-MALFORMED = ["", "pg:", "pg:0", "pg:-7", "pg:12a", "pg:2147483648", "local:", "local:h:1", "x:1"]
+KEY = "0123456789abcdef" * 2
+MALFORMED = [
+    *["", "pg:", "pg:0", "pg:-7", "pg:12a", "pg:2147483648", "x:1", "local:", "local:h:1"],
+    *[f"local:{KEY[:-1]}", f"local:{KEY}0", f"local:{KEY.upper()}", f"local:../{KEY[3:]}"],
+    "local:host:1:0123abcd.42",  # the former pid-based id
+]
 
 
 async def test_what_it_cannot_judge_and_its_own_id_are_never_dead(db: Database) -> None:
     holders = holders_for(db)
     await holders.start()
     try:
-        gone = subprocess.run(
-            [sys.executable, "-c", "import os; print(os.getpid())"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        pid = int(gone.stdout)  # a process that has exited: its pid is free
-        elsewhere = f"local:not-{socket.gethostname()[:20]}:{pid}:0123abcd.42"
-        assert await holders.dead([holders.me, *MALFORMED, elsewhere]) == set()
+        assert await holders.dead([holders.me, *MALFORMED]) == set()
         assert await holders.dead([]) == set()
     finally:
         await holders.close()
@@ -141,11 +143,15 @@ async def test_start_is_idempotent_and_close_ends_the_holder(database_url: str) 
         assert holders.me == me
         await judge.start()
         assert await judge.dead([me]) == set()
+        assert await holders.dead([judge.me]) == set()
         if on_postgresql(database_url):
             assert await lock_backends(database_url, me) == 1
-            await holders.close()
-            assert await judge.dead([me]) == {me}  # at once: the lock is released, not timed out
+        await holders.close()
+        assert await judge.dead([me]) == {me}  # at once: the lock is released, not timed out
+        if on_postgresql(database_url):
             assert await lock_backends(database_url, me) == 0
+        else:
+            assert not lock_file(database_url, me).exists()
     finally:
         await holders.close()
         await judge.close()
@@ -153,15 +159,62 @@ async def test_start_is_idempotent_and_close_ends_the_holder(database_url: str) 
         await other.close()
 
 
-async def test_sqlite_pid_reuse_and_another_boot_are_dead(tmp_path: Path) -> None:
-    holders = LocalHolders()
-    host, pid, started = holders.me.removeprefix("local:").split(":")
-    boot, tick = started.split(".")
-    reused = f"local:{host}:{pid}:{boot}.{int(tick) + 1}"  # this pid, another process's start
-    rebooted = f"local:{host}:{pid}:{'f' if boot[0] != 'f' else 'e'}{boot[1:]}.{tick}"
-    assert await holders.dead([reused, rebooted, holders.me]) == {reused, rebooted}
-    # The same pid and start as seen from another process: alive.
-    assert await LocalHolders().dead([holders.me]) == set()
+async def test_sqlite_a_holder_locks_a_file_of_its_own_beside_the_database(
+    database_url: str,
+) -> None:
+    if on_postgresql(database_url):
+        pytest.skip("SQLite's lock files")
+    db = Database(database_url)
+    holders = holders_for(db)
+    try:
+        await holders.start()
+        locks = lock_file(database_url, holders.me).parent
+        assert locks == Path(database_url.removeprefix("sqlite:///") + ".holders")
+        assert locks.stat().st_mode & 0o777 == 0o700
+        assert [p.name for p in locks.iterdir()] == [lock_file(database_url, holders.me).name]
+        # Well-formed but with no file: never started here, or gone and its file removed.
+        assert await holders.dead([f"local:{KEY}"]) == {f"local:{KEY}"}
+    finally:
+        await holders.close()
+        await db.close()
+    assert list(locks.iterdir()) == []
+
+
+async def test_sqlite_a_killed_process_file_is_judged_dead_and_removed(
+    database_url: str, holder_process: tuple[subprocess.Popen[str], str]
+) -> None:
+    if on_postgresql(database_url):
+        pytest.skip("SQLite's lock files")
+    proc, child = holder_process
+    proc.kill()
+    proc.wait()
+    left = lock_file(database_url, child)
+    assert left.exists()  # a killed process cannot remove it
+    db = Database(database_url)
+    holders = holders_for(db)
+    try:
+        assert await holders.dead([child]) == {child}  # at the first look, on its file
+        assert not left.exists()
+        # One no claim names is removed when a holder starts.
+        left.touch()  # what a killed process leaves: a file nobody locks
+        await holders.start()
+        assert not left.exists()
+        assert lock_file(database_url, holders.me).exists()
+    finally:
+        await holders.close()
+        await db.close()
+
+
+async def test_without_flock_no_holder_is_judged_dead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    holders = LocalHolders(tmp_path / "db.holders")
+    await holders.start()
+    assert holders.me.startswith("local:")
+    assert await holders.dead([f"local:{KEY}"]) == set()
+    assert not (tmp_path / "db.holders").exists()
+    await holders.close()
 
 
 async def lock_backends(database_url: str, holder: str) -> int:

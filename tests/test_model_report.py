@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from bot.agent.replies import HANDED_OFF
 from bot.store.models import Escalation, Message, MessageVerdict, ModelCall
 from tests.conftest import Bot, dm
-from tests.fakes.models import Turn
+from tests.fakes.models import Turn, lookup
 
 LEADS = "CLEADS"
 HAIKU, SONNET = "claude-haiku-4-5", "claude-sonnet-4-5"
@@ -68,9 +68,9 @@ async def test_a_reported_or_unreadable_message_attempt_goes_to_a_person_unread(
 async def test_a_reported_tool_result_sends_the_turn_to_the_strong_tier(start_bot: Any) -> None:
     bot = await start_bot(leads_channel=LEADS)
     bot.anthropic.script = [
-        Turn(tool_calls=[("lookup_order", {"order_id": "1042"})]),
+        lookup("1042"),
         answer("Order 1042 is out for delivery.", "tool_result"),
-        Turn(tool_calls=[("lookup_order", {"order_id": "1042"})]),
+        lookup("1042"),
         answer("Order **1042** is out for delivery."),
     ]
     await bot.event(dm("where is my order 1042?"))

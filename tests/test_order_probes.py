@@ -15,8 +15,8 @@ from sqlmodel import col, select
 
 from bot.store.models import Escalation, ModelCall
 from tests.conftest import Bot, dm
-from tests.fakes.models import Turn, final
-from tests.test_orders import TOKEN, FakeOrderService, order
+from tests.fakes.models import Turn, final, lookup
+from tests.fakes.orders import TOKEN, FakeOrderService, order
 
 FOREIGN, MISSING = "2001", "9999"  # Bob's order (asked by Alice), and no order at all
 
@@ -33,9 +33,9 @@ async def order_service() -> AsyncIterator[FakeOrderService]:
 def unsure(number: str) -> list[Turn]:
     """A primary tier that is not sure, so the strong tier is asked either way."""
     return [
-        Turn(tool_calls=[("lookup_order", {"order_id": number})]),
+        lookup(number),
         final("I could not find it, I think.", 0.3),
-        Turn(tool_calls=[("lookup_order", {"order_id": number})]),
+        lookup(number),
         final("No order with that number was found on your account.", 0.9),
     ]
 
@@ -73,7 +73,7 @@ async def test_someone_elses_order_costs_and_reads_like_a_missing_one(
     scripted: bool,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    http = {"orders_api_url": order_service.url, "orders_api_token": TOKEN}
+    http = {"orders_api_url": order_service.base_url, "orders_api_token": TOKEN}
     bot = await start_bot(orders_backend=backend, **(http if backend == "http" else {}))
     with caplog.at_level(logging.WARNING, logger="bot"):
         foreign = await probe(bot, FOREIGN, scripted)

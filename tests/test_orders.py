@@ -3,19 +3,15 @@ bot, and the authorization of the order tools (`Toolbox`)."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import socket
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from bot.agent.identity import Asker
 from bot.agent.models.base import ToolCall
@@ -23,85 +19,7 @@ from bot.agent.tools import Toolbox
 from bot.errors import OrderServiceError
 from bot.orders import HttpOrders, OrderRecord
 from tests.conftest import dm
-
-TOKEN = "order-service-token"
-
-
-def order(order_id: str, email: str, status: str = "shipped", **extra: Any) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "customer_email": email,
-        "status": status,
-        "items": [{"name": "Trail running shoes", "quantity": 1, "price": "89.00"}],
-        "total": "89.00",
-        "currency": "USD",
-        "created_at": "2026-11-10T14:03:00Z",
-        **extra,
-    }
-
-
-@dataclass
-class FakeOrderService:
-    """GET /orders/{id} and GET /orders?customer_email=E, with a bearer token, like the README's
-    order service contract."""
-
-    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
-    token: str = TOKEN
-    status: int | None = None  # when set, every request is answered with this status
-    body: str | None = None  # when set, every request is answered with this raw body
-    delay: float = 0.0
-    requests: list[web.Request] = field(default_factory=list)
-    server: TestServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("")).rstrip("/")
-
-    def add(self, record: dict[str, Any]) -> None:
-        self.orders[record["order_id"]] = record
-
-    async def _check(self, request: web.Request) -> web.Response | None:
-        self.requests.append(request)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return web.json_response({"error": "unauthorized"}, status=401)
-        if self.status is not None:
-            return web.json_response({"error": "boom"}, status=self.status)
-        if self.body is not None:
-            return web.Response(text=self.body, content_type="application/json")
-        return None
-
-    async def one(self, request: web.Request) -> web.Response:
-        refused = await self._check(request)
-        if refused is not None:
-            return refused
-        found = self.orders.get(request.match_info["order_id"])
-        if found is None:
-            return web.json_response({"error": "not found"}, status=404)
-        return web.json_response(found)
-
-    async def many(self, request: web.Request) -> web.Response:
-        refused = await self._check(request)
-        if refused is not None:
-            return refused
-        email = request.query.get("customer_email", "")
-        return web.json_response(
-            {"orders": [o for o in self.orders.values() if o["customer_email"] == email]}
-        )
-
-    async def start(self) -> FakeOrderService:
-        app = web.Application()
-        app.router.add_get("/orders/{order_id}", self.one)
-        app.router.add_get("/orders", self.many)
-        self.server = TestServer(app)
-        await self.server.start_server()
-        return self
-
-    async def close(self) -> None:
-        if self.server is not None:
-            await self.server.close()
+from tests.fakes.orders import TOKEN, FakeOrderService, order
 
 
 @pytest.fixture
@@ -116,7 +34,7 @@ async def order_service() -> AsyncIterator[FakeOrderService]:
 
 @pytest.fixture
 async def http_orders(order_service: FakeOrderService) -> AsyncIterator[HttpOrders]:
-    backend = HttpOrders(order_service.url, TOKEN)
+    backend = HttpOrders(order_service.base_url, TOKEN)
     yield backend
     await backend.close()
 
@@ -190,7 +108,7 @@ async def test_http_backend_lists_nothing_for_a_customer_without_orders(
 async def test_http_backend_without_a_token_sends_no_authorization(
     order_service: FakeOrderService,
 ) -> None:
-    backend = HttpOrders(order_service.url)
+    backend = HttpOrders(order_service.base_url)
     try:
         with pytest.raises(OrderServiceError):
             await backend.get("1042")  # the service refuses: 401
@@ -225,7 +143,7 @@ async def test_a_service_slower_than_the_timeout_is_an_order_service_error(
     order_service: FakeOrderService,
 ) -> None:
     order_service.delay = 1.0
-    backend = HttpOrders(order_service.url, TOKEN, timeout=0.2)
+    backend = HttpOrders(order_service.base_url, TOKEN, timeout=0.2)
     try:
         with pytest.raises(OrderServiceError):
             await backend.get("1042")
@@ -273,7 +191,7 @@ async def test_a_dm_about_an_order_is_answered_from_the_http_order_service(
     start_bot: Any, order_service: FakeOrderService
 ) -> None:
     bot = await start_bot(
-        orders_backend="http", orders_api_url=order_service.url, orders_api_token=TOKEN
+        orders_backend="http", orders_api_url=order_service.base_url, orders_api_token=TOKEN
     )
     await bot.event(customer_dm("where is my order 1042?"))
     await bot.settle()
@@ -286,7 +204,7 @@ async def test_the_http_backend_still_hides_other_customers_orders(
     start_bot: Any, order_service: FakeOrderService
 ) -> None:
     bot = await start_bot(
-        orders_backend="http", orders_api_url=order_service.url, orders_api_token=TOKEN
+        orders_backend="http", orders_api_url=order_service.base_url, orders_api_token=TOKEN
     )
     await bot.event(customer_dm("where is my order 2001?"))  # Bob's
     await bot.settle()
@@ -302,7 +220,7 @@ async def test_when_the_order_service_fails_the_customer_gets_a_polite_answer(
 ) -> None:
     if failure == "error":
         order_service.status = 500
-        url = order_service.url
+        url = order_service.base_url
     else:
         url = closed_port_url()
     bot = await start_bot(orders_backend="http", orders_api_url=url, orders_api_token=TOKEN)

@@ -18,7 +18,7 @@ from bot.orders import OrderRecord
 from bot.orders.importing import import_orders
 from bot.store.models import Message, ModelCall
 from tests.conftest import Bot, dm
-from tests.fakes.models import FakeModelServer, Turn, final
+from tests.fakes.models import FakeModelServer, Turn, final, lookup
 
 # A draft and an order note that try to close the strong tier's delimiters and write their own
 # instructions (the review's text), and customer text carried through a help-center query.
@@ -93,7 +93,7 @@ def primary_then_strong(model: FakeModelServer, draft: str = DRAFT) -> None:
             ]
         ),
         final(draft, 0.3),
-        Turn(tool_calls=[("lookup_order", {"order_id": "4243"})]),
+        lookup("4243"),
         final("Order **4243** has shipped.", 0.95),
     ]
 

@@ -9,16 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlmodel import select
 
 from bot.store import queries
 from bot.store.models import Conversation, Escalation, Message, ModelCall
 from tests.conftest import Bot, dm, next_ts
-
-
-async def rows(bot: Bot, table: Any) -> list[Any]:
-    async with bot.services.db.session() as s:
-        return list((await s.exec(select(table))).all())
+from tests.helpers import rows
 
 
 async def test_dm_about_an_order_is_answered_in_thread_with_its_real_status(bot: Bot) -> None:

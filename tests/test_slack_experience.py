@@ -7,17 +7,11 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
-
 from bot.store import feedback
 from bot.store.models import Escalation, Feedback, utcnow
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import final
-
-
-async def rows(bot: Bot, table: Any) -> list[Any]:
-    async with bot.services.db.session() as s:
-        return list((await s.exec(select(table))).all())
+from tests.helpers import rows
 
 
 def blocks_of(post: dict[str, Any]) -> list[dict[str, Any]]:

@@ -7,18 +7,18 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select, update
+from sqlmodel import update
 
 from bot.agent.worker import REDELIVERY_WINDOW
 from bot.slack_format import split_for_slack, to_mrkdwn
 from bot.store.models import Message, utcnow
 from tests.conftest import Bot, dm
 from tests.fakes.models import final
+from tests.helpers import rows
 
 
 async def messages(bot: Bot) -> list[Message]:
-    async with bot.services.db.session() as s:
-        return list((await s.exec(select(Message).order_by(Message.id))).all())
+    return await rows(bot, Message)
 
 
 async def test_a_rate_limited_post_is_retried_after_retry_after(bot: Bot) -> None:

@@ -6,9 +6,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from bot.config import Settings
 from bot.costs.money import format_budget_usd as usd
+from bot.errors import SupportbotError
 from bot.store.db import Database
 from bot.store.models import Conversation, utcnow
 from bot.store.spend import Spend, first_notice, spend_since
@@ -19,10 +21,18 @@ log = logging.getLogger(__name__)
 Alert = Callable[[str], Awaitable[None]]
 
 
-class BudgetExceeded(Exception):
-    """A spending limit was reached; `budget` is thread, customer or workspace."""
+class Budget(StrEnum):
+    """The spending limits: per thread, per customer and day, per workspace and day."""
 
-    def __init__(self, budget: str, spent: Decimal, limit: Decimal) -> None:
+    THREAD = "thread"
+    CUSTOMER = "customer"
+    WORKSPACE = "workspace"
+
+
+class BudgetExceeded(SupportbotError):
+    """A spending limit was reached."""
+
+    def __init__(self, budget: Budget, spent: Decimal, limit: Decimal) -> None:
         super().__init__(f"{budget} budget reached: ${spent:.4f} of ${limit:.4f}")
         self.budget = budget
         self.spent = spent
@@ -67,23 +77,25 @@ class Budgets:
         spend = await self.spend(conversation, user_id)
         thread = f"{conversation.channel_id}/{conversation.thread_ts}"
         limits = [
-            ("thread", spend.thread, self._thread, thread),
-            ("customer", spend.customer_today, self._customer, user_id),
+            (Budget.THREAD, spend.thread, self._thread, thread),
+            (Budget.CUSTOMER, spend.customer_today, self._customer, user_id),
         ]
         if strong:
             team = conversation.team_id
-            limits.append(("workspace", spend.workspace_today, self._workspace, team))
+            limits.append((Budget.WORKSPACE, spend.workspace_today, self._workspace, team))
         for budget, spent, limit, scope in limits:
             if limit is not None and spent >= limit:
                 await self._notify_once(budget, scope, spent, limit)
                 raise BudgetExceeded(budget, spent, limit)
 
-    async def _notify_once(self, budget: str, scope: str, spent: Decimal, limit: Decimal) -> None:
+    async def _notify_once(
+        self, budget: Budget, scope: str, spent: Decimal, limit: Decimal
+    ) -> None:
         if await first_notice(self._db, budget, scope, _today().date().isoformat()):
-            who = {"thread": f"thread {scope}", "customer": f"customer <@{scope}>"}.get(
+            who = {Budget.THREAD: f"thread {scope}", Budget.CUSTOMER: f"customer <@{scope}>"}.get(
                 budget, "the workspace"
             )
-            period = "" if budget == "thread" else " today"
+            period = "" if budget == Budget.THREAD else " today"
             try:
                 await self._alert(
                     f":money_with_wings: The {budget} budget was reached for {who}: "

@@ -6,8 +6,11 @@ takes a claim over exactly when its holder is dead, never while it lives, howeve
   its own for its life; id `pg:<key>`. The server drops the lock when the process dies (its
   socket closes; keepalives catch a vanished host): a holder is dead when its lock is not held.
   Needs real sessions: not through a transaction-pooling PgBouncer.
-- SQLite (one host by nature): id `local:<host>:<pid>:<boot>.<start tick>`; a holder of this
-  host is dead when its pid is gone, a zombie, or another process (other start or boot).
+- SQLite: a process holds an exclusive `flock` on a file of its own for its life, in the
+  directory `<database file>.holders/`; id `local:<key>`, the file `<key>.lock`. The kernel drops
+  the lock when the process dies, whatever its host name or pid namespace (containers sharing
+  the database on one machine): a holder is dead when its file is gone or its lock can be taken
+  (the judge then removes the file). Needs a local file system, as SQLite does.
 """
 
 from __future__ import annotations
@@ -18,15 +21,19 @@ import logging
 import os
 import re
 import secrets
-import socket
+import sys
 from collections.abc import Collection
-from hashlib import sha256
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import bindparam, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store.db import Database
+
+if sys.platform != "win32":
+    import fcntl
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +60,7 @@ _HELD = text(
 
 
 _PG_ID = re.compile(r"pg:([1-9][0-9]{0,9})")
-# `?` where a start time cannot be read (no /proc).
-_LOCAL_ID = re.compile(r"local:([^:]+):([1-9][0-9]{0,9}):([0-9a-f]{8}\.[0-9]{1,20}|\?)")
+_LOCAL_ID = re.compile(r"local:([0-9a-f]{32})")
 
 
 class Holders(Protocol):
@@ -71,7 +77,7 @@ class Holders(Protocol):
 
     async def dead(self, holders: Collection[str]) -> set[str]:
         """Of these holder ids, those whose process is certainly gone; an id it cannot judge
-        (another host, a malformed id) is not dead, and `me` never is."""
+        (a malformed id; any on Windows, without `flock`) is not dead, and `me` never is."""
 
 
 def holders_for(db: Database) -> Holders:
@@ -79,7 +85,8 @@ def holders_for(db: Database) -> Holders:
     if dialect == "postgresql":
         return PgHolders(db.engine)
     if dialect == "sqlite":
-        return LocalHolders()
+        # Beside the database file (Database refuses an in-memory SQLite database).
+        return LocalHolders(Path(os.path.abspath(f"{make_url(db.url).database}.holders")))
     raise ValueError(f"no holder liveness for {dialect!r}")
 
 
@@ -178,59 +185,58 @@ async def _discard(conn: AsyncConnection) -> None:
 
 
 class LocalHolders:
-    """The processes of this host, told apart by pid and start time (SQLite)."""
+    """The processes using one SQLite database, each holding an exclusive lock on a file of
+    its own in `directory`; Windows (no `flock`) judges no holder dead."""
 
-    def __init__(self) -> None:
-        host = socket.gethostname()  # hashed if too long for an id, or holding a `:`
-        self._host = host if re.fullmatch(r"[^:]{1,24}", host) else _hash(host)
-        try:
-            with open("/proc/sys/kernel/random/boot_id") as boot_id:
-                self._boot: str | None = boot_id.read().strip().replace("-", "")[:8]
-        except OSError:
-            self._boot = None  # no /proc (macOS): judged by the pid alone
-        self.me = f"{LOCAL_PREFIX}{self._host}:{os.getpid()}:{self._started(os.getpid())}"
+    def __init__(self, directory: Path) -> None:
+        self._dir, self._key = directory, ""
+        self._fd: int | None = None
+
+    @property
+    def me(self) -> str:
+        if not self._key:
+            raise RuntimeError("Holders.start() first: this process holds no lock")
+        return f"{LOCAL_PREFIX}{self._key}"
 
     async def start(self) -> None:
-        pass
+        if self._key:
+            return
+        key = secrets.token_hex(16)
+        if sys.platform == "win32":
+            self._key = key
+            return
+        self._dir.mkdir(mode=0o700, exist_ok=True)
+        new = self._dir / f"{key}.new"
+        fd = os.open(new, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        new.rename(self._path(key))  # locked before any judge can see it
+        self._fd, self._key = fd, key
+        # Files left by killed processes that no claim names are removed here.
+        await self.dead([LOCAL_PREFIX + lock.stem for lock in self._dir.glob("*.lock")])
 
     async def close(self) -> None:
-        pass
+        if self._fd is not None:
+            self._path(self._key).unlink(missing_ok=True)
+            os.close(self._fd)  # and with it the lock
+        self._fd, self._key = None, ""
 
     async def dead(self, holders: Collection[str]) -> set[str]:
-        return {h for h in holders if h != self.me and self._is_dead(h)}
+        if sys.platform == "win32":
+            return set()
+        # Never `me`: a lock taken through another open file conflicts with this process's own
+        return {h for h in holders if (m := _LOCAL_ID.fullmatch(h)) and self._released(m[1])}
 
-    def _is_dead(self, holder: str) -> bool:
-        match = _LOCAL_ID.fullmatch(holder)
-        if match is None or match[1] != self._host:
-            return False  # not ours to judge
-        now = self._started(int(match[2]))
-        return now is None or ("?" not in (now, match[3]) and now != match[3])
-
-    def _started(self, pid: int) -> str | None:
-        """When the process with this pid started; None if there is none, or only a zombie."""
-        if self._boot is None:  # no /proc (macOS): whether the pid exists, on POSIX
-            return None if os.name == "posix" and not _exists(pid) else "?"
+    def _released(self, key: str) -> bool:
+        """Whether no process holds this key's lock; if so, its file is removed."""
         try:
-            with open(f"/proc/{pid}/stat", "rb") as stat:
-                line = stat.read()
-        except (FileNotFoundError, ProcessLookupError):
-            return None
-        # After the command's name (which may hold spaces and parentheses): state ... starttime
-        fields = line[line.rindex(b")") + 2 :].split()
-        if fields[0] in (b"Z", b"X"):
-            return None  # killed, not yet reaped: it runs no code
-        return f"{self._boot}.{int(fields[19])}"
+            with open(self._path(key), "rb") as file:
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._path(key).unlink(missing_ok=True)  # under our lock: its holder is gone
+        except FileNotFoundError:
+            return True  # removed by its holder's close, or by another judge
+        except BlockingIOError:
+            return False
+        return True
 
-
-def _hash(text: str) -> str:
-    return sha256(text.encode()).hexdigest()[:24]
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0 asks only whether the pid exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+    def _path(self, key: str) -> Path:
+        return self._dir / f"{key}.lock"

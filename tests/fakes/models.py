@@ -13,10 +13,11 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.fakes.server import FakeServer
 
 
 @dataclass
@@ -33,6 +34,10 @@ class Turn:
 
 def final(text: str, confidence: float = 0.9) -> Turn:
     return Turn(tool_calls=[("final_answer", {"text": text, "confidence": confidence})])
+
+
+def lookup(order_id: str) -> Turn:
+    return Turn(tool_calls=[("lookup_order", {"order_id": order_id})])
 
 
 @dataclass
@@ -86,7 +91,7 @@ def support_brain(conv: Conversation) -> Turn:
     text = conv.user_texts[-1] if conv.user_texts else ""
     number = re.search(r"\b(\d{3,})\b", text)
     if number and "lookup_order" in conv.tools:
-        return Turn(tool_calls=[("lookup_order", {"order_id": number.group(1)})])
+        return lookup(number.group(1))
     if re.search(r"\b(return|refund|ship|deliver|pay|account|email)", text, re.I) and (
         "search_help_center" in conv.tools
     ):
@@ -101,8 +106,10 @@ def _tokens(value: Any) -> int:
 
 
 @dataclass
-class FakeModelServer:
+class FakeModelServer(FakeServer):
     """Common part of both fakes: scripted turns, faults, recorded requests, usage."""
+
+    path: ClassVar[str]  # the one endpoint the provider's SDK posts to
 
     script: list[Turn] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -110,7 +117,6 @@ class FakeModelServer:
     faults: list[tuple[int, dict[str, str], dict[str, Any]]] = field(default_factory=list)
     delay: float = 0.0
     failing_models: dict[str, int] = field(default_factory=dict)  # model -> HTTP status
-    server: TestServer | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _seen_prefixes: set[str] = field(default_factory=set)
 
@@ -157,27 +163,14 @@ class FakeModelServer:
         self._seen_prefixes.add(key)
         return 0, tokens
 
-    async def start(self, path: str) -> FakeModelServer:
+    def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post(path, self._handle)
-        self.server = TestServer(app)
-        await self.server.start_server()
-        return self
-
-    async def close(self) -> None:
-        if self.server is not None:
-            await self.server.close()
+        app.router.add_post(self.path, self._handle)
+        return app
 
 
 class FakeAnthropic(FakeModelServer):
-    @property
-    def base_url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("")).rstrip("/")
-
-    async def begin(self) -> FakeAnthropic:
-        await self.start("/v1/messages")
-        return self
+    path = "/v1/messages"
 
     def error_body(self, status: int) -> dict[str, Any]:
         kind = {429: "rate_limit_error", 529: "overloaded_error", 400: "invalid_request_error"}
@@ -249,14 +242,11 @@ class FakeAnthropic(FakeModelServer):
 
 
 class FakeOpenAI(FakeModelServer):
+    path = "/v1/chat/completions"
+
     @property
     def base_url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("/v1"))
-
-    async def begin(self) -> FakeOpenAI:
-        await self.start("/v1/chat/completions")
-        return self
+        return self.url_for("/v1")  # the OpenAI SDK's base URL ends in its version
 
     def error_body(self, status: int) -> dict[str, Any]:
         return {"error": {"message": "fake failure", "type": "server_error", "code": str(status)}}

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from aiohttp.test_utils import TestServer
+
+from tests.fakes.server import FakeServer
 
 BOT_USER_ID = "UBOT"
 TEAM_ID = "T0001"
@@ -27,14 +28,13 @@ class SlackCall:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(FakeServer):
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[SlackCall] = field(default_factory=list)
     # method -> list of (status, headers, body) served before normal answers (None: a normal one)
     faults: dict[str, list[tuple[int, dict[str, str], dict[str, Any]] | None]] = field(
         default_factory=dict
     )
-    server: TestServer | None = None
     # file id -> bytes POSTed to the upload URL that files.getUploadURLExternal handed out
     uploads: dict[str, bytes] = field(default_factory=dict)
     # Socket Mode: envelopes to push over the WebSocket, and the acks the app sent back
@@ -53,8 +53,7 @@ class FakeSlack:
 
     @property
     def api_url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("/api/"))
+        return self.url_for("/api/")
 
     def add_user(
         self,
@@ -182,18 +181,16 @@ class FakeSlack:
                 return {"ok": False, "error": "no_such_subteam"}
             return {"ok": True, "users": members}
         if method == "apps.connections.open":
-            assert self.server is not None
-            url = str(self.server.make_url("/socket")).replace("http://", "ws://")
+            url = self.url_for("/socket").replace("http://", "ws://")
             return {"ok": True, "url": url}
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "files.getUploadURLExternal":
-            assert self.server is not None
             file_id = f"F{next(self._ts):08d}"
             return {
                 "ok": True,
                 "file_id": file_id,
-                "upload_url": str(self.server.make_url(f"/upload/{file_id}")),
+                "upload_url": self.url_for(f"/upload/{file_id}"),
             }
         if method == "files.completeUploadExternal":
             files = args.get("files") or []
@@ -208,8 +205,7 @@ class FakeSlack:
     def host_file(self, name: str, mimetype: str, data: bytes) -> dict[str, Any]:
         """Serve a file like files.slack.com does; returns the `files` entry of an event."""
         self.hosted[name] = (mimetype, data)
-        assert self.server is not None
-        url = str(self.server.make_url(f"/files/{name}"))
+        url = self.url_for(f"/files/{name}")
         return {
             "id": f"F{name}",
             "name": name,
@@ -260,19 +256,13 @@ class FakeSlack:
         )
         return envelope_id
 
-    async def start(self) -> FakeSlack:
+    def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/socket", self.socket)
         app.router.add_get("/files/{name}", self.serve_file)
         app.router.add_route("*", "/api/{method}", self.handle)
         app.router.add_post("/upload/{file_id}", self.upload)
-        self.server = TestServer(app)
-        await self.server.start_server()
-        return self
-
-    async def close(self) -> None:
-        if self.server is not None:
-            await self.server.close()
+        return app
 
 
 def dumps(value: Any) -> str:
