@@ -59,8 +59,8 @@ def signed(body: str) -> dict[str, str]:
 async def play(turns: int, provider: str, workdir: Path) -> dict[str, object]:
     slack = await FakeSlack().start()
     slack.add_user("UALICE", "alice@example.com", "Alice")
-    anthropic = await FakeAnthropic().begin()
-    openai = await FakeOpenAI().begin()
+    anthropic = await FakeAnthropic().start()
+    openai = await FakeOpenAI().start()
     primary = "anthropic:claude-haiku-4-5" if provider == "anthropic" else "openai:gpt-4o-mini"
     strong = "anthropic:claude-sonnet-4-5" if provider == "anthropic" else "openai:gpt-4o"
     settings = Settings(
@@ -80,6 +80,7 @@ async def play(turns: int, provider: str, workdir: Path) -> dict[str, object]:
     client = slack_client(settings)
     services = build_services(settings, client)
     await prepare_database(services.settings, services.db)
+    await services.start()
     server = TestServer(create_web_app(create_app(settings, services, client), services))
     await server.start_server()
     root = "1700000000.000001"

@@ -155,7 +155,7 @@ class Fakes:
     async def start(cls) -> Fakes:
         slack = TimedSlack()
         await slack.start()
-        model = await FakeAnthropic().begin()
+        model = await FakeAnthropic().start()
         model.requests = TimedList()
         return cls(slack, model)
 

@@ -29,7 +29,7 @@ sys.path.insert(0, {str(ROOT)!r})
 from tests.fakes.models import FakeAnthropic
 
 async def main():
-    fake = await FakeAnthropic().begin()
+    fake = await FakeAnthropic().start()
     print(fake.base_url, flush=True)
     await asyncio.Event().wait()
 

@@ -58,10 +58,19 @@ TARGETS = {
         "bot/agent/tools/orders.py", ("tests/test_orders.py", "tests/test_order_probes.py")
     ),
     "budgets": Target("bot/agent/budgets.py", ("tests/test_budgets.py",)),
-    # The dedupe and claim queries: long, and their tests are end to end (tens of minutes).
+    # The inbound dedupe: its tests are end to end (tens of minutes).
     "queries": Target(
         "bot/store/queries.py",
         ("tests/test_slack_events.py", "tests/test_slack_faults.py", "tests/test_database.py"),
+    ),
+    # Claims by holder, their release when the holder is dead, and the turn's fence.
+    "claims": Target(
+        "bot/store/claims.py",
+        ("tests/test_slack_events.py", "tests/test_slack_faults.py", "tests/test_processes.py"),
+    ),
+    "turns": Target(
+        "bot/store/turns.py",
+        ("tests/test_slack_events.py", "tests/test_escalation_flow.py", "tests/test_processes.py"),
     ),
 }
 QUICK = ("policy", "purge")

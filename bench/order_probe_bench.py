@@ -43,7 +43,7 @@ KINDS = {"someone_elses": "2001", "missing": "9999"}
 async def run(probes: int, delay: float, workdir: Path) -> list[dict[str, object]]:
     slack = await FakeSlack().start()
     slack.add_user("UALICE", "alice@example.com", "Alice")
-    anthropic, openai = await FakeAnthropic().begin(), await FakeOpenAI().begin()
+    anthropic, openai = await FakeAnthropic().start(), await FakeOpenAI().start()
     anthropic.delay = delay
     settings = Settings(
         _env_file=None,
@@ -60,6 +60,7 @@ async def run(probes: int, delay: float, workdir: Path) -> list[dict[str, object
     client = slack_client(settings)
     services = build_services(settings, client)
     await prepare_database(services.settings, services.db)
+    await services.start()
     server = TestServer(create_web_app(create_app(settings, services, client), services))
     await server.start_server()
     results = []

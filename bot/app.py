@@ -35,7 +35,7 @@ from bot.config import Settings
 from bot.health import Health, Readiness
 from bot.listeners import assistant, commands, feedback, home, messages, review
 from bot.services import Services
-from bot.slack_out import SlackOutbox
+from bot.slack_out import SlackSender
 
 log = logging.getLogger(__name__)
 # Slack's payloads are a few kB (a 40,000-character message with its blocks stays far below);
@@ -128,8 +128,8 @@ class _SupportApp(AsyncApp):
 
 def create_app(settings: Settings, services: Services, client: AsyncWebClient) -> AsyncApp:
     """The Bolt app with every listener registered and one error boundary."""
-    outbox = services.delivery
-    if not isinstance(outbox, SlackOutbox):
+    sender = services.sender
+    if not isinstance(sender, SlackSender):
         raise TypeError("the Slack app needs services built with a Slack client")
     app = _SupportApp(
         services.worker,
@@ -145,8 +145,8 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
     )
 
     messages.register(app, services)
-    review.register(app, services, outbox)
-    feedback.register(app, services, outbox)
+    review.register(app, services, sender)
+    feedback.register(app, services)
     home.register(app, services)
     assistant.register(app, services)
     commands.register(app, services)

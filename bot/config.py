@@ -163,10 +163,9 @@ class Settings(BaseSettings):
         default=None, ge=0, validation_alias="SUPPORTBOT_BUDGET_WORKSPACE_DAILY_USD"
     )
 
-    # Reliability: a claim on a message not refreshed for this long belongs to a dead process.
-    claim_timeout_seconds: float = Field(
-        default=60.0, gt=0, validation_alias="SUPPORTBOT_CLAIM_TIMEOUT_SECONDS"
-    )
+    # Reliability: how often a process looks for the work of dead processes (and for posts
+    # to try again); a dead process's messages and posts are taken up within about this long.
+    sweep_seconds: float = Field(default=5.0, gt=0, validation_alias="SUPPORTBOT_SWEEP_SECONDS")
     rate_limit_per_minute: int = Field(
         default=10, ge=0, validation_alias="SUPPORTBOT_RATE_LIMIT_PER_MINUTE"
     )

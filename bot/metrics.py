@@ -32,7 +32,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from bot.store.models import ReplyKind
+from bot.store.models import ReplyKind, Tier
 
 if TYPE_CHECKING:
     from bot.agent.models.calls import CallRecord
@@ -58,7 +58,7 @@ _PAYLOADS = frozenset(
     }
 )
 _REPLY_KINDS = frozenset(ReplyKind)
-_TIERS = frozenset({"primary", "strong", "human", "none"})
+_TIERS = frozenset({Tier.PRIMARY, Tier.STRONG, Tier.HUMAN, "none"})
 _MODEL_OUTCOMES = frozenset(
     {"ok", "rate_limited", "overloaded", "auth", "server_error", "bad_request", "timeout"}
     | {"connection", "budget"}
@@ -174,7 +174,7 @@ def _seconds_since(moment: datetime) -> float:
     return max(0.0, (datetime.now(UTC) - aware).total_seconds())
 
 
-def answered(tier: str | None, outcome: str, stored_at: datetime | None) -> None:
+def answered(tier: Tier | None, outcome: ReplyKind, stored_at: datetime | None) -> None:
     """A reply written (posted, or refused by Slack and left to the sweeper), or a message held
     for a person; `stored_at`: when the customer's message was stored."""
     kind = _bounded(outcome, _REPLY_KINDS)

@@ -11,13 +11,16 @@ from bot.agent.budgets import Budgets
 from bot.agent.identity import IdentityResolver
 from bot.agent.models import ModelFactory
 from bot.agent.pipeline import Answerer
-from bot.agent.worker import Delivery, Worker
+from bot.agent.worker import Worker
 from bot.config import Settings
+from bot.delivery import Sender
 from bot.knowledge import KnowledgeBase, resolve_directory
 from bot.orders import OrderBackend, order_backend
 from bot.orders.importing import import_demo_orders
-from bot.slack_out import SlackOutbox
+from bot.poster import Poster
+from bot.slack_out import SlackSender
 from bot.store.db import Database
+from bot.store.holders import Holders, holders_for
 
 
 @dataclass
@@ -29,14 +32,21 @@ class Services:
     identity: IdentityResolver
     answerer: Answerer
     worker: Worker
-    delivery: Delivery
+    sender: Sender
+    poster: Poster
+    holders: Holders
     knowledge: KnowledgeBase
+
+    async def start(self) -> None:
+        """Announce this process as a holder of claims, before it takes any."""
+        await self.holders.start()
 
     async def close(self) -> None:
         await self.worker.drain()
         self.knowledge.close()
         await self.models.close()
         await self.orders.close()
+        await self.holders.close()
         await self.db.close()
 
 
@@ -44,24 +54,35 @@ def build_services(
     settings: Settings,
     slack: AsyncWebClient | None,
     *,
-    delivery: Delivery | None = None,
+    sender: Sender | None = None,
     known_emails: dict[str, str] | None = None,
 ) -> Services:
-    """Build the process's objects; replies go to Slack unless another `delivery` is given."""
+    """Build the process's objects; posts go to Slack unless another `sender` is given."""
     log_privacy.install(settings.secrets())
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
-    if delivery is None:
+    if sender is None:
         if slack is None:
-            raise ValueError("build_services needs a Slack client or another delivery")
-        delivery = SlackOutbox(slack, db, settings.leads_channel)
+            raise ValueError("build_services needs a Slack client or another sender")
+        sender = SlackSender(slack, db)
+    holders = holders_for(db)
+    poster = Poster(db, sender, holders, settings.leads_channel)
     models = ModelFactory(settings)
     orders = order_backend(settings, db)
     identity = IdentityResolver(slack, settings.lead_users, known_emails)
-    budgets = Budgets(settings, db, delivery.alert_leads)
+    budgets = Budgets(settings, db, poster.alert)
     knowledge = KnowledgeBase(db, resolve_directory(settings.knowledge_dir))
     answerer = Answerer(settings, db, models, orders, identity, budgets, knowledge)
-    worker = Worker(db, answerer, delivery, settings.claim_timeout_seconds)
-    return Services(settings, db, models, orders, identity, answerer, worker, delivery, knowledge)
+    worker = Worker(
+        db,
+        answerer,
+        poster,
+        holders,
+        leads_channel=settings.leads_channel,
+        sweep_seconds=settings.sweep_seconds,
+    )
+    return Services(
+        settings, db, models, orders, identity, answerer, worker, sender, poster, holders, knowledge
+    )
 
 
 async def prepare_database(settings: Settings, db: Database) -> None:

@@ -160,7 +160,7 @@ def escalation_blocks(
         },
     ]
     buttons = []
-    for action in allowed_actions(esc.status):
+    for action in allowed_actions(ReviewStatus(esc.status)):
         if action == LeadAction.SEND_DRAFT and not sends_draft_as_is(esc):
             continue
         label, style = _BUTTONS[action]

@@ -1,4 +1,6 @@
-"""Everything the bot posts to Slack: replies in threads, and the leads-channel posts."""
+"""Slack's side of the bot's output: the `Sender` the poster posts through (replies in
+threads, the leads-channel posts), and the interaction responses that are no posts (the
+thinking status, a note only a lead sees, the update of a leads post)."""
 
 from __future__ import annotations
 
@@ -8,24 +10,22 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import col, select
 
-from bot.agent.pipeline import Reply
+from bot.delivery import LeadsPost, ThreadPost
 from bot.errors import ReplyNotPosted
 from bot.slack_blocks import escalation_blocks, feedback_block
 from bot.slack_format import split_for_slack, to_mrkdwn
 from bot.store import escalations
 from bot.store.db import Database
-from bot.store.models import Conversation, Escalation, Message, ReplyKind
+from bot.store.models import Conversation, Escalation, ReplyKind
 
 log = logging.getLogger(__name__)
 
 
-class SlackOutbox:
-    def __init__(self, client: AsyncWebClient, db: Database, leads_channel: str) -> None:
+class SlackSender:
+    def __init__(self, client: AsyncWebClient, db: Database) -> None:
         self._client = client
         self._db = db
-        self._leads_channel = leads_channel
 
     async def thinking(self, conversation: Conversation) -> None:
         """Slack's "is thinking" status, in DMs (assistant threads); cleared by the reply."""
@@ -53,26 +53,23 @@ class SlackOutbox:
                     channel_id=conversation.channel_id, thread_ts=conversation.thread_ts, status=""
                 )
 
-    async def send(self, conversation: Conversation, reply: Reply, start: int = 0) -> str | None:
-        """Post the reply in the thread, split at Slack's limits, from piece `start` on (the
-        earlier ones went out before); an answer gets feedback buttons. Returns the ts of the
-        last piece (the one feedback refers to). Raises `ReplyNotPosted` with the number of
-        pieces posted when Slack refuses one."""
-        if reply.text is None:
-            await self.clear_thinking(conversation)
-            return None
-        pieces = split_for_slack(to_mrkdwn(reply.text))
+    async def post_reply(self, post: ThreadPost) -> str | None:
+        """Post the reply in the thread, split at Slack's limits, from piece `post.start` on;
+        an answer gets feedback buttons. Returns the ts of the last piece (the one feedback
+        refers to). Raises `ReplyNotPosted` with the number of pieces posted when Slack
+        refuses one."""
+        pieces = split_for_slack(to_mrkdwn(post.text))
         ts: str | None = None
-        for number, piece in enumerate(pieces[start:], start=start + 1):
+        for number, piece in enumerate(pieces[post.start :], start=post.start + 1):
             blocks: list[dict[str, Any]] = [
                 {"type": "section", "text": {"type": "mrkdwn", "text": piece}}
             ]
-            if number == len(pieces) and reply.kind == ReplyKind.ANSWER:
+            if number == len(pieces) and post.kind == ReplyKind.ANSWER:
                 blocks.append(feedback_block())
             try:
                 resp = await self._client.chat_postMessage(
-                    channel=conversation.channel_id,
-                    thread_ts=conversation.thread_ts,
+                    channel=post.channel_id,
+                    thread_ts=post.thread_ts,
                     text=piece,
                     blocks=blocks,
                     unfurl_links=False,
@@ -82,36 +79,26 @@ class SlackOutbox:
             ts = str(resp["ts"]) if resp.get("ts") else None
         return ts
 
-    async def notify_leads(self, escalation_id: int) -> None:
+    async def post_escalation(self, post: LeadsPost) -> tuple[str, str | None]:
         """Post the escalation in the leads channel (the App Home lists it either way)."""
-        if not self._leads_channel:
-            log.warning(
-                "escalation %s is open but SUPPORTBOT_LEADS_CHANNEL is not set", escalation_id
-            )
-            return
-        found = await escalations.get(self._db, escalation_id)
-        if found is None:
-            return
-        esc, conv = found
-        question, asker = await self._asked(esc)
+        esc = post.escalation
+        if not post.channel_id:
+            log.warning("escalation %s is open but SUPPORTBOT_LEADS_CHANNEL is not set", esc.id)
+            return "", None
         resp = await self._client.chat_postMessage(
-            channel=self._leads_channel,
+            channel=post.channel_id,
             text=f"Escalation #{esc.id}: {', '.join(esc.reasons)}",
-            blocks=escalation_blocks(esc, conv, question, asker),
+            blocks=escalation_blocks(esc, post.conversation, post.question, post.asker),
             unfurl_links=False,
         )
-        await escalations.set_leads_post(
-            self._db,
-            escalation_id,
-            str(resp.get("channel") or self._leads_channel),
-            str(resp["ts"]),
-        )
+        return str(resp.get("channel") or post.channel_id), str(resp["ts"])
 
-    async def alert_leads(self, text: str) -> None:
-        if not self._leads_channel:
+    async def post_alert(self, channel_id: str, text: str) -> str | None:
+        if not channel_id:
             log.warning("a leads alert was dropped: SUPPORTBOT_LEADS_CHANNEL is not set")
-            return
-        await self._client.chat_postMessage(channel=self._leads_channel, text=text)
+            return None
+        resp = await self._client.chat_postMessage(channel=channel_id, text=text)
+        return str(resp["ts"]) if resp.get("ts") else None
 
     async def tell_lead(self, esc: Escalation, lead: str, text: str) -> None:
         """A note only this lead sees: in the leads channel, or (an escalation acted on from
@@ -128,25 +115,17 @@ class SlackOutbox:
                 "could not tell a lead about escalation %s: %s", esc.id, exc.response.get("error")
             )
 
-    async def refresh_leads_post(self, esc: Escalation, conv: Conversation) -> None:
-        """Show who did what and when on the leads-channel post."""
+    async def refresh_leads_post(self, esc: Escalation) -> None:
+        """Show who did what and when on the leads-channel post (an update, not a post)."""
         if not esc.leads_ts:
             return
+        found = await escalations.leads_view(self._db, esc.id or 0)
+        if found is None:
+            return
+        _, conv, question, asker = found
         await self._client.chat_update(
             channel=esc.leads_channel,
             ts=esc.leads_ts,
             text=f"Escalation #{esc.id}: {esc.status}",
-            blocks=escalation_blocks(esc, conv, *await self._asked(esc)),
+            blocks=escalation_blocks(esc, conv, question, asker),
         )
-
-    async def _asked(self, esc: Escalation) -> tuple[str, str]:
-        """The escalated message's text and its sender (in a shared thread, not always the
-        person who started it)."""
-        async with self._db.session() as s:
-            rows = await s.exec(
-                select(col(Message.text), col(Message.user_id)).where(
-                    col(Message.id) == esc.message_id
-                )
-            )
-            row = rows.first()
-        return (row[0], row[1]) if row is not None else ("", "")

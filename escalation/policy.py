@@ -17,6 +17,14 @@ class Decision(StrEnum):
     HUMAN = "human"  # hand the thread to a support lead
 
 
+class ModelTier(StrEnum):
+    """The model tiers the policy routes between. The values are bot's stored tiers' (a
+    `bot.store.models.Tier` converts with `ModelTier(tier)`): escalation/ does not import bot/."""
+
+    PRIMARY = "primary"
+    STRONG = "strong"
+
+
 class Reason(StrEnum):
     LOW_CONFIDENCE = "low_confidence"
     NO_ANSWER = "no_answer"
@@ -92,7 +100,7 @@ class Finding:
 class Situation:
     """Everything the decision depends on, for one answer of one tier."""
 
-    tier: str  # primary | strong
+    tier: ModelTier
     answered: bool = True
     confidence: float | None = None
     findings: Sequence[Finding] = ()
@@ -177,6 +185,6 @@ def _route(s: Situation, cfg: PolicyConfig) -> Verdict:
         return Verdict(Decision.HUMAN, tuple(human + failed))
     if not failed:
         return Verdict(Decision.ANSWER)
-    if s.tier == "primary":
+    if s.tier == ModelTier.PRIMARY:
         return Verdict(Decision.STRONG, tuple(failed))
     return Verdict(Decision.HUMAN, (Reason.STRONG_NOT_ENOUGH, *failed))

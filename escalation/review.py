@@ -38,13 +38,13 @@ _TRANSITIONS: dict[tuple[ReviewStatus, LeadAction], ReviewStatus] = {
 HUMAN_OWNED = {ReviewStatus.OPEN, ReviewStatus.CLAIMED}
 
 
-def next_status(status: str, action: LeadAction) -> ReviewStatus | None:
+def next_status(status: ReviewStatus, action: LeadAction) -> ReviewStatus | None:
     """The status after `action`, or None when the action is not allowed from `status`."""
-    return _TRANSITIONS.get((ReviewStatus(status), action))
+    return _TRANSITIONS.get((status, action))
 
 
-def allowed_actions(status: str) -> list[LeadAction]:
-    return [a for (s, a) in _TRANSITIONS if s == ReviewStatus(status)]
+def allowed_actions(status: ReviewStatus) -> list[LeadAction]:
+    return [a for (s, a) in _TRANSITIONS if s == status]
 
 
 def sends_answer(action: LeadAction) -> bool:

@@ -3,7 +3,6 @@ Slack and model servers, and the real bot served over HTTP in between."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -22,12 +21,12 @@ import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from sqlalchemy.engine import make_url
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
 from bot.app import create_app, create_web_app, slack_client
 from bot.config import Settings
 from bot.services import Services, build_services, prepare_database
-from bot.store.models import Message, utcnow
+from bot.store.models import Outbox, PostState, utcnow
 from tests.fakes.models import FakeAnthropic, FakeOpenAI
 from tests.fakes.slack import TEAM_ID, FakeSlack
 from tests.serving import event_body
@@ -248,19 +247,21 @@ class Bot:
     def replies(self) -> list[dict[str, Any]]:
         return self.slack.posts()
 
-    async def lease_runs_out(self, bound: float = 30.0) -> None:
-        """Wait until every claim on a message is more than a lease old, the moment a sweep
-        may take it up: the event itself, read from the database, not a guessed sleep."""
-        lease = timedelta(seconds=self.services.settings.claim_timeout_seconds)
-        deadline = time.monotonic() + bound
-        while time.monotonic() < deadline:
-            async with self.services.db.session() as s:
-                claims = (await s.exec(select(col(Message.claimed_at)))).all()
-            latest = max((c for c in claims if c is not None), default=None)
-            if latest is None or utcnow() - latest > lease:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"a claim was still renewed after {bound} s")
+    async def outbox(self) -> list[Outbox]:
+        """Every outbox row, oldest first."""
+        async with self.services.db.session() as s:
+            return list((await s.exec(select(Outbox).order_by(col(Outbox.id)))).all())
+
+    async def refused_posts_due(self) -> None:
+        """Make the refused posts due for their next try now (instead of waiting out their
+        backoff), as if the time had passed."""
+        async with self.services.db.session() as s:
+            await s.exec(
+                update(Outbox)
+                .where(col(Outbox.state) == PostState.REFUSED)
+                .values(next_try_at=utcnow() - timedelta(seconds=1))
+            )
+            await s.commit()
 
 
 @pytest.fixture
@@ -277,6 +278,7 @@ async def start_bot(
         client = slack_client(settings)
         services = build_services(settings, client)
         await prepare_database(services.settings, services.db)
+        await services.start()
         app = create_app(settings, services, client)
         server = TestServer(create_web_app(app, services))
         await server.start_server()

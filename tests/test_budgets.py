@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot import costs
 from bot.agent.budgets import BudgetExceeded, Budgets, Spend, usd
-from bot.agent.pipeline import canary_for
+from bot.agent.prompts import canary_for
 from bot.agent.replies import CUSTOMER_BUDGET
 from bot.config import Settings
 from bot.slack_blocks import sends_draft_as_is

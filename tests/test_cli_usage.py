@@ -27,12 +27,13 @@ from bot.orders import HttpOrders
 from bot.store import escalations
 from bot.store.db import Database, revisions
 from bot.store.models import Conversation, Escalation, ModelCall
-from bot.store.queries import Inbound, conversation_of, record_inbound
+from bot.store.queries import Inbound, message_and_conversation, record_inbound
 from escalation.review import LeadAction
 from tests.conftest import dm
 from tests.fakes.models import FakeAnthropic
 from tests.fakes.orders import TOKEN, FakeOrderService, order
 from tests.fakes.slack import FakeSlack
+from tests.helpers import open_escalation
 from tests.serving import CODE_ROOT
 from tests.test_cli import (  # noqa: F401  (db, env, serve_env, workdir: its fixtures)
     all_rows,
@@ -468,8 +469,8 @@ async def _open_and_dismissed(db: Database) -> None:
             db, Inbound("T", "D1", f"1.{n}", "UALICE", "help", f"1.{n}")
         )
         assert message_id is not None
-        conv = await conversation_of(db, message_id)
-        esc = await escalations.open_handoff(
+        _, conv = await message_and_conversation(db, message_id)
+        esc = await open_escalation(
             db,
             conversation_id=conv.id or 0,
             message_id=message_id,

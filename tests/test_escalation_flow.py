@@ -8,15 +8,16 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import col, update
+from sqlmodel import col, select, update
 
-from bot.agent.pipeline import canary_for
+from bot.agent.prompts import canary_for
 from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
-from bot.agent.worker import REDELIVERY_WINDOW
 from bot.orders import OrderRecord
 from bot.orders.importing import import_orders
+from bot.poster import REDELIVERY_WINDOW
+from bot.slack_blocks import ANSWER_BLOCK
 from bot.slack_format import to_mrkdwn
-from bot.store.models import Conversation, Escalation, Message, ModelCall, utcnow
+from bot.store.models import Conversation, Escalation, Message, ModelCall, Outbox, utcnow
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import Turn, final, lookup
 from tests.helpers import rows
@@ -40,26 +41,29 @@ async def hand_off(
 
 
 async def written_over_an_hour_ago(bot: Bot) -> None:
-    """Lead answers stored, dated past the redelivery window."""
+    """Lead answers' posts dated past the redelivery window."""
+    answers = select(col(Message.id)).where(col(Message.tier) == "human")
     async with bot.services.db.session() as s:
         await s.exec(
-            update(Message)
-            .where(col(Message.tier) == "human")
+            update(Outbox)
+            .where(col(Outbox.message_id).in_(answers))
             .values(created_at=utcnow() - REDELIVERY_WINDOW - timedelta(minutes=1))
         )
         await s.commit()
 
 
-async def stored_a_lease_ago_and_in_flight(bot: Bot, click: asyncio.Task[Any]) -> None:
-    """Wait until the lead's answer is stored and being posted, and its first claim on the
-    message is more than a lease old: only renewals keep a sweep from taking it now."""
-    lease = timedelta(seconds=bot.services.settings.claim_timeout_seconds)
-    while not [m for m in await rows(bot, Message) if m.tier == "human"]:
+async def lead_answer_post(bot: Bot) -> Outbox | None:
+    answers = {m.id for m in await rows(bot, Message) if m.tier == "human"}
+    return next((p for p in await bot.outbox() if p.message_id in answers), None)
+
+
+async def in_flight(bot: Bot, click: asyncio.Task[Any]) -> None:
+    """Wait until the lead's answer is stored and Slack is taking it (its post claimed)."""
+    while (post := await lead_answer_post(bot)) is None or post.state != "posting":
         await asyncio.sleep(0.01)
-    stored = utcnow()
-    while utcnow() - stored <= lease:
-        await asyncio.sleep(0.02)
-    assert not click.done() and bot.slack.calls_to("chat.postMessage")
+    while not [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] != LEADS]:
+        await asyncio.sleep(0.01)
+    assert not click.done()
 
 
 def leads_posts(bot: Bot) -> list[dict[str, Any]]:
@@ -376,7 +380,7 @@ async def test_the_lead_answer_stands_after_the_messages_that_waited_for_it(
 
 
 async def test_a_lead_answer_slack_refused_is_posted_on_a_later_sweep(start_bot: Any) -> None:
-    bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
+    bot = await lead_bot(start_bot, high_value_order="50")
     _, esc = await hand_off(bot, "where is my order 1042?")  # $89: a lead reviews the draft
     before = len(customer_posts(bot))
     bot.slack.fail("chat.postMessage", 500, {"ok": False, "error": "internal_error"}, times=10)
@@ -387,9 +391,9 @@ async def test_a_lead_answer_slack_refused_is_posted_on_a_later_sweep(start_bot:
     assert esc.status == "answered"
     [kept] = [m for m in await rows(bot, Message) if m.tier == "human"]
     assert kept.slack_ts is None and REVIEWED_MARK in kept.text
-    assert await bot.services.worker.redeliver() == 0  # Slack just refused: a lease first
-    await bot.lease_runs_out()
-    assert await bot.services.worker.redeliver() == 1
+    assert await bot.services.poster.sweep() == 0  # Slack just refused: a backoff first
+    await bot.refused_posts_due()
+    assert await bot.services.poster.sweep() == 1
     delivered = [p for p in customer_posts(bot)[before:] if p["ts"]]
     assert [p["text"] for p in delivered] == [to_mrkdwn(kept.text)]
     [kept] = [m for m in await rows(bot, Message) if m.tier == "human"]
@@ -418,78 +422,75 @@ async def test_a_follow_up_while_the_lead_answer_is_posted_is_answered_knowing_i
     assert customer.status == "answered"
 
 
-async def test_a_lead_answer_refused_while_the_handoff_notice_was_posted_is_posted_later(
+async def test_a_lead_answer_while_the_handoff_notice_is_being_posted_follows_it(
     start_bot: Any,
 ) -> None:
-    """The lead acts in the moment between the handoff and the worker storing its notice:
-    the worker's close of the message must not hide the lead's unposted answer."""
-    bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
+    """The lead acts while Slack is still taking the handoff notice: the notice is not
+    replaced (it may be in the thread already), and the answer waits for it, then follows."""
+    bot = await lead_bot(start_bot, high_value_order="50")
     bot.slack.delays["chat.postMessage"] = 0.5
-    # the notice is taken, the lead's answer (posted while the notice is in flight) refused
-    bot.slack.fail("chat.postMessage", 400, {"ok": False, "error": "not_in_channel"}, after=1)
-    await bot.event(dm("where is my order 1042?"))
+    event = dm("where is my order 1042?")
+    await bot.event(event)
     while not (escalated := await rows(bot, Escalation)):
         await asyncio.sleep(0.01)
     assert (await bot.click("escalation_send_draft", str(escalated[0].id)))[0] == 200
     await bot.settle()
     bot.slack.delays.clear()
-    [customer] = [m for m in await rows(bot, Message) if m.id == escalated[0].message_id]
-    assert customer.status == "failed"
-    await bot.lease_runs_out()
-    assert await bot.services.worker.redeliver() == 1
+    assert (post := await lead_answer_post(bot)) is not None and post.state == "to_post"
+    assert await bot.services.poster.sweep() == 1
+    thread = [p["text"] for p in customer_posts(bot) if p["thread_ts"] == event["ts"]]
     [kept] = [m for m in await rows(bot, Message) if m.tier == "human"]
+    assert thread == [to_mrkdwn(HANDED_OFF), to_mrkdwn(kept.text)]  # in order, each once
     assert kept.slack_ts is not None
 
 
 async def test_a_lead_answer_slack_is_slow_to_take_is_not_posted_twice(start_bot: Any) -> None:
-    """A post that outlasts the lease (Slack's retries, a Retry-After) keeps the reply taken:
+    """A post that takes long (Slack's retries, a Retry-After) stays this living process's:
     a sweep meanwhile does not post it a second time."""
-    bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
+    bot = await lead_bot(start_bot, high_value_order="50")
     event, esc = await hand_off(bot, "where is my order 1042?")
-    bot.slack.delays["chat.postMessage"] = 5.0  # Slack slow to take it: well past the lease
+    bot.slack.delays["chat.postMessage"] = 2.0
     click = asyncio.create_task(bot.click("escalation_send_draft", str(esc.id)))
-    await stored_a_lease_ago_and_in_flight(bot, click)
-    assert await bot.services.worker.redeliver() == 0
+    await in_flight(bot, click)
+    assert await bot.services.worker.sweep() == 0
+    assert await bot.services.poster.sweep() == 0
     assert not click.done()  # the sweep came while the answer was being posted
     assert (await click)[0] == 200
     bot.slack.delays.clear()
     answers = [p for p in customer_posts(bot) if REVIEWED_MARK in p["text"]]
     assert len(answers) == 1 and answers[0]["thread_ts"] == event["ts"]
-    [customer] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
-    assert customer.status == "answered"
+    assert (post := await lead_answer_post(bot)) is not None and post.state == "posted"
 
 
 async def test_leads_hear_when_a_lead_answer_is_given_up_after_the_hour(start_bot: Any) -> None:
-    bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
+    bot = await lead_bot(start_bot, high_value_order="50")
     _, esc = await hand_off(bot, "where is my order 1042?")
     bot.slack.fail("chat.postMessage", 400, {"ok": False, "error": "not_in_channel"}, times=1)
     await bot.click("escalation_send_draft", str(esc.id))
     await written_over_an_hour_ago(bot)  # and Slack still refusing it
-    await bot.lease_runs_out()
-    assert await bot.services.worker.redeliver() == 0
+    await bot.refused_posts_due()
+    assert await bot.services.poster.sweep() == 1  # not the answer: the alert about it
     [alert] = [p for p in leads_posts(bot) if "never reached the customer" in p["text"]]
     assert f"escalation #{esc.id}" in alert["text"] and "<@ULEAD>" in alert["text"]
-    [customer] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
-    assert customer.status == "undelivered"
-    await bot.lease_runs_out()
-    await bot.services.worker.redeliver()
+    assert (post := await lead_answer_post(bot)) is not None and post.state == "given_up"
+    await bot.refused_posts_due()
+    await bot.services.poster.sweep()
     assert len([p for p in leads_posts(bot) if "never reached" in p["text"]]) == 1  # once
 
 
 async def test_a_lead_answer_being_posted_is_not_given_up(start_bot: Any) -> None:
     """A sweep past the hour does not give up a reply that a process is posting right now."""
-    bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
+    bot = await lead_bot(start_bot, high_value_order="50")
     _, esc = await hand_off(bot, "where is my order 1042?")
-    bot.slack.delays["chat.postMessage"] = 5.0
+    bot.slack.delays["chat.postMessage"] = 2.0
     click = asyncio.create_task(bot.click("escalation_send_draft", str(esc.id)))
-    await stored_a_lease_ago_and_in_flight(bot, click)
+    await in_flight(bot, click)
     await written_over_an_hour_ago(bot)  # as if Slack had been refusing it that long
-    await bot.services.worker.redeliver()
+    await bot.services.poster.sweep()
     assert not click.done()  # the sweep came while the answer was being posted
     assert (await click)[0] == 200
     assert not [p for p in leads_posts(bot) if "never reached" in p["text"]]
-    [customer] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
-    assert customer.status == "answered"
+    assert (post := await lead_answer_post(bot)) is not None and post.state == "posted"
 
 
 async def test_a_lead_whose_answer_slack_refused_is_told_so(start_bot: Any) -> None:
@@ -500,8 +501,8 @@ async def test_a_lead_whose_answer_slack_refused_is_told_so(start_bot: Any) -> N
     [note] = bot.slack.calls_to("chat.postEphemeral")
     assert (note.args["channel"], note.args["user"]) == (LEADS, "ULEAD")
     assert "keeps trying" in note.args["text"]
-    [customer] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
-    assert customer.status == "failed"  # the sweeper posts the answer later
+    post = await lead_answer_post(bot)
+    assert post is not None and post.state == "refused"  # a sweep posts the answer later
 
 
 async def test_edit_and_send_opens_a_modal_and_sends_the_edited_answer(start_bot: Any) -> None:
@@ -587,6 +588,7 @@ async def test_only_leads_may_act_and_others_get_a_private_refusal(start_bot: An
         user="UBOB",
     )
     assert json.loads(body)["response_action"] == "errors"
+    assert "only support leads" in json.loads(body)["errors"][ANSWER_BLOCK]
     assert len(customer_posts(bot)) == 1
 
 
@@ -636,7 +638,7 @@ async def test_leads_may_be_given_as_a_user_group(start_bot: Any) -> None:
 async def test_a_refused_notice_is_replaced_by_the_lead_answer(start_bot: Any) -> None:
     """Slack refused the handoff notice, then the lead answered: the customer gets the answer,
     and not the stale notice after it."""
-    bot = await lead_bot(start_bot, claim_timeout_seconds=1, high_value_order="50")
+    bot = await lead_bot(start_bot, high_value_order="50")
     bot.slack.fail("chat.postMessage", 500, {"ok": False, "error": "internal_error"}, times=100)
     event = dm("where is my order 1042?")  # $89: handed to a lead, the notice refused
     await bot.event(event)
@@ -644,10 +646,10 @@ async def test_a_refused_notice_is_replaced_by_the_lead_answer(start_bot: Any) -
     [esc] = await rows(bot, Escalation)
     await bot.click("escalation_send_draft", str(esc.id))  # refused too
     bot.slack.faults.clear()
-    await bot.lease_runs_out()
-    assert await bot.services.worker.redeliver() == 1
-    await bot.lease_runs_out()
-    assert await bot.services.worker.redeliver() == 0
+    await bot.refused_posts_due()
+    assert await bot.services.poster.sweep() == 2  # the leads post and the lead's answer
+    await bot.refused_posts_due()
+    assert await bot.services.poster.sweep() == 0
     [reply] = [m for m in await rows(bot, Message) if m.reply_to_id == esc.message_id]
     assert reply.tier == "human" and reply.slack_ts
     delivered = [p for p in customer_posts(bot) if p["ts"] and p["thread_ts"] == event["ts"]]

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from bot.agent.models.base import ChatMessage, ChatModel, ModelResponse, TokenUsage, ToolSpec
+from bot.agent.models.base import ChatMessage, ChatModel, ChatRequest, ModelResponse, TokenUsage
 from bot.agent.models.calls import CallRecord
 from bot.agent.models.chain import Cooldown, ModelChain
-from bot.errors import ProviderError
-from bot.store.models import ModelCall
+from bot.errors import ProviderError, ProviderFailure
+from bot.store.models import ModelCall, Tier
 from tests.conftest import Bot, dm
 from tests.fakes.models import final, lookup
 from tests.helpers import rows
@@ -133,40 +133,34 @@ async def test_the_strong_tier_has_its_own_fallback(start_bot: Any) -> None:
 class ScriptedModel:
     """A `ChatModel` in process: answers with `response`, or fails with `fails` (a kind)."""
 
-    def __init__(self, provider: str, name: str, response: ModelResponse | None, fails: str = ""):
+    def __init__(
+        self,
+        provider: str,
+        name: str,
+        response: ModelResponse | None,
+        fails: ProviderFailure | None = None,
+    ):
         self.provider, self.name = provider, name
         self.response, self.fails = response, fails
         self.calls = 0
 
-    async def complete(
-        self,
-        *,
-        system: str,
-        messages: list[ChatMessage],
-        tools: list[ToolSpec],
-        require_tool: bool,
-        max_tokens: int,
-    ) -> ModelResponse:
+    async def complete(self, request: ChatRequest) -> ModelResponse:
         self.calls += 1
         if self.fails or self.response is None:
-            raise ProviderError(self.fails, f"{self.name} failed")
+            raise ProviderError(self.fails or ProviderFailure.UNKNOWN, f"{self.name} failed")
         return self.response
 
 
 async def ask(model: ChatModel) -> ModelResponse:
     return await model.complete(
-        system="s",
-        messages=[ChatMessage("user", text="hi")],
-        tools=[],
-        require_tool=False,
-        max_tokens=10,
+        ChatRequest("s", [ChatMessage("user", text="hi")], [], require_tool=False, max_tokens=10)
     )
 
 
 async def test_a_chain_is_a_model_that_reports_each_attempt_as_a_call_of_its_tier() -> None:
     usage = TokenUsage(input_tokens=12, cached_input_tokens=2, output_tokens=3)
     answer = ModelResponse("hello", [], usage, {"input_tokens": 12}, "end_turn")
-    down = ScriptedModel("anthropic", "claude-haiku-4-5", None, fails="overloaded")
+    down = ScriptedModel("anthropic", "claude-haiku-4-5", None, fails=ProviderFailure.OVERLOADED)
     up = ScriptedModel("openai", "gpt-4o-mini", answer)
     chain = ModelChain([down, up], Cooldown(60))
     records: list[CallRecord] = []
@@ -174,7 +168,7 @@ async def test_a_chain_is_a_model_that_reports_each_attempt_as_a_call_of_its_tie
     async def record(call: CallRecord) -> None:
         records.append(call)
 
-    reporting = chain.reporting(record, tier="strong", confidence=lambda r: 0.25)
+    reporting = chain.reporting(record, tier=Tier.STRONG, confidence=lambda r: 0.25)
     assert await ask(reporting) is answer
     assert [dataclasses.replace(r, latency_ms=0) for r in records] == [
         CallRecord("anthropic", "claude-haiku-4-5", "strong", TokenUsage(), {}, 0, "overloaded"),
@@ -197,14 +191,14 @@ async def test_a_chain_is_a_model_that_reports_each_attempt_as_a_call_of_its_tie
 
 
 async def test_a_chain_whose_models_all_fail_reports_each_and_raises_the_last_error() -> None:
-    first = ScriptedModel("anthropic", "claude-haiku-4-5", None, fails="rate_limited")
-    last = ScriptedModel("openai", "gpt-4o-mini", None, fails="auth")
+    first = ScriptedModel("anthropic", "claude-haiku-4-5", None, fails=ProviderFailure.RATE_LIMITED)
+    last = ScriptedModel("openai", "gpt-4o-mini", None, fails=ProviderFailure.AUTH)
     records: list[CallRecord] = []
 
     async def record(call: CallRecord) -> None:
         records.append(call)
 
-    chain = ModelChain([first, last], Cooldown(60)).reporting(record, tier="primary")
+    chain = ModelChain([first, last], Cooldown(60)).reporting(record, tier=Tier.PRIMARY)
     with pytest.raises(ProviderError) as raised:
         await ask(chain)
     assert raised.value.kind == "auth"

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.agent.pipeline import verdict_for
+from bot.agent.handoff import verdict_for
 from bot.store.models import SHOWN_TO_MODEL, Escalation, Message, MessageVerdict, ModelCall
 from escalation.policy import Reason
 from tests.conftest import dm, next_ts

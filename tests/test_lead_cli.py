@@ -12,8 +12,9 @@ import pytest
 from bot.cli import main
 from bot.store import escalations
 from bot.store.db import Database
-from bot.store.queries import Inbound, conversation_of, record_inbound
+from bot.store.queries import Inbound, message_and_conversation, record_inbound
 from escalation.review import LeadAction
+from tests.helpers import open_escalation
 
 
 def test_guard_scan_prints_a_verdict_per_message_and_a_summary(
@@ -51,8 +52,8 @@ async def _seed(url: str) -> None:
             db, Inbound("T", "D1", f"1.{n}", "UALICE", "help", f"1.{n}")
         )
         assert message_id is not None
-        conv = await conversation_of(db, message_id)
-        esc = await escalations.open_handoff(
+        _, conv = await message_and_conversation(db, message_id)
+        esc = await open_escalation(
             db,
             conversation_id=conv.id or 0,
             message_id=message_id,
@@ -92,7 +93,7 @@ async def _seed_feedback(url: str) -> None:
     for n, (tier, vote) in enumerate([("primary", "up"), ("primary", "down"), ("strong", "up")]):
         message_id = await record_inbound(db, Inbound("T", "D1", f"2.{n}", "UA", "q", f"2.{n}"))
         assert message_id is not None
-        conv = await conversation_of(db, message_id)
+        _, conv = await message_and_conversation(db, message_id)
         async with db.session() as s:
             reply = Message(
                 conversation_id=conv.id or 0,

@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.agent.pipeline import canary_for
-from bot.agent.prompts import render
-from bot.agent.replies import REVIEWED_MARK
-from bot.store import escalations
-from bot.store.models import Escalation, Feedback, Message
+from bot.agent.prompts import canary_for, render
+from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
+from bot.slack_format import to_mrkdwn
+from bot.store import outbox
+from bot.store.models import Escalation, Feedback, Message, PostKind, utcnow
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import Turn, final
+from tests.helpers import open_escalation
 from tests.test_budgets import channel_thread
 from tests.test_escalation_flow import LEADS, customer_posts, hand_off, lead_bot, leads_posts, rows
 from tests.test_slack_experience import blocks_of, click_feedback
@@ -40,7 +41,7 @@ async def escalation_with_draft(bot: Bot, draft: str) -> Escalation:
     await bot.event(event)
     await bot.settle()
     [message] = [m for m in await rows(bot, Message) if m.slack_ts == event["ts"]]
-    esc = await escalations.open_handoff(
+    esc = await open_escalation(
         bot.services.db,
         conversation_id=message.conversation_id,
         message_id=message.id or 0,
@@ -51,7 +52,19 @@ async def escalation_with_draft(bot: Bot, draft: str) -> Escalation:
         draft=draft,
         leads_channel=LEADS,
     )
-    await bot.services.delivery.notify_leads(esc.id or 0)  # type: ignore[attr-defined]
+    now = utcnow()
+    async with bot.services.db.engine.begin() as conn:  # its leads post, as a handoff writes it
+        post_id = await outbox.add_leads_post(
+            conn,
+            PostKind.LEADS_ESCALATION,
+            LEADS,
+            bot.services.holders.me,
+            now,
+            escalation_id=esc.id,
+            conversation_id=message.conversation_id,
+        )
+    post = outbox.Post(post_id, PostKind.LEADS_ESCALATION, LEADS, None, now, escalation_id=esc.id)
+    assert await bot.services.poster.post([post])
     return esc
 
 
@@ -276,6 +289,36 @@ async def test_the_asker_can_hand_the_thread_to_a_person(start_bot: Any) -> None
     bot.anthropic.script = [Turn(text="Wants a person.")]
     await click_person(bot, answer, "UALICE")
     assert len(await rows(bot, Escalation)) == 1
+
+
+async def test_the_notice_after_a_thumbs_down_goes_through_the_outbox(start_bot: Any) -> None:
+    """*Talk to a person* writes the notice and the leads post as outbox rows with the
+    escalation: posted at once, the notice kept in the transcript; refused, posted by a later
+    sweep; a second click changes nothing."""
+    bot = await lead_bot(start_bot)
+    answer = await channel_answer(bot)
+    bot.anthropic.script = [Turn(text="Wants a person.")]
+    bot.slack.fail("chat.postMessage", 400, {"ok": False, "error": "not_in_channel"}, times=1)
+    await click_person(bot, answer, "UALICE")
+    [esc] = await rows(bot, Escalation)
+    [notice] = [m for m in await rows(bot, Message) if m.kind == "handoff"]
+    assert (notice.reply_to_id, notice.slack_ts) == (esc.message_id, None)
+    states = {
+        (p.kind, p.state)
+        for p in await bot.outbox()
+        if p.kind != "thread_reply" or p.message_id == notice.id
+    }
+    assert states == {("thread_reply", "refused"), ("leads_escalation", "posted")}
+    assert len(leads_posts(bot)) == 1
+    await bot.refused_posts_due()
+    assert await bot.services.poster.sweep() == 1
+    thread = [p for p in bot.replies() if p["channel"] == "C0PUBLIC" and p["ts"]]
+    assert [p["text"] for p in thread] == [answer["text"], to_mrkdwn(HANDED_OFF)]
+    [notice] = [m for m in await rows(bot, Message) if m.kind == "handoff"]
+    assert notice.slack_ts == thread[-1]["ts"]
+    await click_person(bot, answer, "UALICE")  # a person owns the thread already
+    assert len(await rows(bot, Escalation)) == 1 and len(leads_posts(bot)) == 1
+    assert len([p for p in bot.replies() if p["channel"] == "C0PUBLIC" and p["ts"]]) == 2
 
 
 async def test_only_the_asker_can_rate_an_answer(start_bot: Any) -> None:

@@ -375,7 +375,7 @@ async def test_supportbot_serve_with_json_logs_correlates_an_answer_and_leaks_no
     # the model SDK's request lines (cleaned) carry them too
     calls = [line for line in lines if line["message"].startswith("HTTP Request")]
     assert calls and all(line.get("event_id") == event_id for line in calls), output
-    assert {line["logger"] for line in lines} >= {"supportbot", "bot.agent.pipeline"}
+    assert {line["logger"] for line in lines} >= {"supportbot", "bot.agent.handoff"}
 
 
 def test_a_record_that_cannot_be_checked_loses_its_traceback_too() -> None:

@@ -159,9 +159,9 @@ async def test_downgrading_with_replies_stored_keeps_them_and_upgrades_again(
             await conn.execute(
                 text(
                     "INSERT INTO message (conversation_id, role, user_id, text, channel_id,"
-                    " slack_ts, status, reply_to_id, files, posted_pieces, created_at) VALUES"
+                    " slack_ts, status, reply_to_id, files, created_at) VALUES"
                     f" ((SELECT id FROM conversation), 'user', 'U1', 'hi', 'D1', NULL,"
-                    f" 'answered', {reply_to}, NULL, 0, CURRENT_TIMESTAMP)"
+                    f" 'answered', {reply_to}, NULL, CURRENT_TIMESTAMP)"
                 )
             )
     await db.downgrade("0004")
@@ -388,3 +388,119 @@ async def test_existing_messages_get_the_verdict_their_outcome_proves_both_ways(
     assert (messages, calls) == (len(got), 3)
     await db.upgrade()
     assert await verdicts() == got
+
+
+async def _seed_0008(conn: Any) -> dict[str, int]:
+    """Replies in every delivery state the messages recorded before the outbox; ids by name."""
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    thread = await _insert(
+        conn,
+        "conversation",
+        team_id="T1",
+        channel_id="C1",
+        thread_ts="1.1",
+        user_id="UALICE",
+        status="active",
+        tier="primary",
+        total_cost_usd=0,
+        created_at=now,
+        updated_at=now,
+    )
+    ids: dict[str, int] = {}
+
+    async def message(name: str, **extra: Any) -> None:
+        values = {
+            "conversation_id": thread,
+            "role": "user",
+            "user_id": "UALICE",
+            "text": f"text of {name}",
+            "channel_id": "C1",
+            "slack_ts": f"9.{len(ids)}",
+            "status": "answered",
+            "verdict": "passed",
+            "posted_pieces": 0,
+            "created_at": now,
+        } | extra
+        ids[name] = await _insert(conn, "message", **values)
+
+    async def reply(to: str, slack_ts: str | None, pieces: int = 0) -> None:
+        await message(
+            f"reply to {to}",
+            role="assistant",
+            user_id="",
+            status="none",
+            verdict="none",
+            reply_to_id=ids[to],
+            kind="answer",
+            tier="primary",
+            slack_ts=slack_ts,
+            posted_pieces=pieces,
+        )
+
+    await message("answered")
+    await reply("answered", "9.100")
+    await message("failed", status="failed", claimed_at=now)
+    await reply("failed", None, pieces=1)
+    await message("undelivered", status="undelivered", claimed_at=now)
+    await reply("undelivered", None)
+    await message("working", status="working", claimed_at=now)
+    await message("pending", status="pending")
+    return ids
+
+
+async def test_replies_move_to_the_outbox_with_their_delivery_state_and_back(
+    db: Database,
+) -> None:
+    """0009 with data in the tables: each reply gets its outbox row (posted with its ts,
+    refused with its posted pieces, given up), the messages only say whether they are
+    answered; down again, the statuses and the pieces go back to the messages."""
+    await db.upgrade()
+    await db.downgrade("0008")
+    async with db.engine.begin() as conn:
+        ids = await _seed_0008(conn)
+    by_id = {i: name for name, i in ids.items()}
+
+    async def statuses() -> dict[str, str]:
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, status FROM message"))).all()
+        return {by_id[i]: status for i, status in rows}
+
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        posts = (
+            await conn.execute(
+                text(
+                    "SELECT message_id, kind, channel_id, thread_ts, state, posted_pieces,"
+                    " posted_ts, holder FROM outbox ORDER BY id"
+                )
+            )
+        ).all()
+    assert [(by_id[p[0]], *p[1:]) for p in posts] == [
+        ("reply to answered", "thread_reply", "C1", "1.1", "posted", 0, "9.100", None),
+        ("reply to failed", "thread_reply", "C1", "1.1", "refused", 1, None, None),
+        ("reply to undelivered", "thread_reply", "C1", "1.1", "given_up", 0, None, None),
+    ]
+    upgraded = await statuses()
+    assert {k: v for k, v in upgraded.items() if not k.startswith("reply")} == {
+        "answered": "answered",
+        "failed": "answered",
+        "undelivered": "answered",
+        "working": "pending",  # a claim naming no holder: taken again by the next sweep
+        "pending": "pending",
+    }
+
+    await db.downgrade("0008")
+    async with db.engine.connect() as conn:
+        assert "outbox" not in await conn.run_sync(_tables)
+        pieces = dict((await conn.execute(text("SELECT id, posted_pieces FROM message"))).all())
+    downgraded = await statuses()
+    assert {k: v for k, v in downgraded.items() if not k.startswith("reply")} == {
+        "answered": "answered",
+        "failed": "failed",  # its reply still to post: the old sweeper posts it
+        "undelivered": "undelivered",
+        "working": "pending",
+        "pending": "pending",
+    }
+    assert pieces[ids["reply to failed"]] == 1
+    await db.upgrade()
+    assert await statuses() == upgraded

@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from bot.agent.models import ModelFactory
-from bot.agent.models.base import ChatMessage, ModelResponse, Provider, TokenUsage, ToolCall
+from bot.agent.models.base import (
+    ChatMessage,
+    ChatRequest,
+    ModelResponse,
+    Provider,
+    TokenUsage,
+    ToolCall,
+)
 from bot.agent.models.providers import PROVIDERS
 from bot.agent.tools import TOOL_SPECS
 from bot.config import Settings, load_settings
@@ -38,13 +45,14 @@ async def complete(
     factory = ModelFactory(settings)
     try:
         model = factory.build(ref)
-        return await model.complete(
+        request = ChatRequest(
             system="You are the support assistant of Acme Shop.",
             messages=messages or [ChatMessage("user", text="where is my order 1042?")],
             tools=TOOL_SPECS,
             require_tool=require_tool,
             max_tokens=256,
         )
+        return await model.complete(request)
     finally:
         await factory.close()
 

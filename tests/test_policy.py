@@ -10,6 +10,7 @@ from escalation.policy import (
     Decision,
     Finding,
     InjectionReport,
+    ModelTier,
     PolicyConfig,
     Reason,
     Situation,
@@ -21,62 +22,62 @@ CFG = PolicyConfig(confidence_threshold=0.7, high_value_order=Decimal("500"))
 
 
 def test_a_confident_clean_primary_answer_is_sent() -> None:
-    assert decide(Situation("primary", confidence=0.9), CFG).decision == Decision.ANSWER
+    assert decide(Situation(ModelTier.PRIMARY, confidence=0.9), CFG).decision == Decision.ANSWER
 
 
 def test_confidence_exactly_at_the_threshold_is_enough() -> None:
-    assert decide(Situation("primary", confidence=0.7), CFG).decision == Decision.ANSWER
+    assert decide(Situation(ModelTier.PRIMARY, confidence=0.7), CFG).decision == Decision.ANSWER
 
 
 def test_low_confidence_goes_to_the_strong_tier() -> None:
-    v = decide(Situation("primary", confidence=0.4), CFG)
+    v = decide(Situation(ModelTier.PRIMARY, confidence=0.4), CFG)
     assert (v.decision, v.reasons) == (Decision.STRONG, (Reason.LOW_CONFIDENCE,))
 
 
 def test_missing_confidence_counts_as_low() -> None:
-    v = decide(Situation("primary", confidence=None), CFG)
+    v = decide(Situation(ModelTier.PRIMARY, confidence=None), CFG)
     assert v.reasons == (Reason.LOW_CONFIDENCE,)
 
 
 def test_no_answer_goes_to_the_strong_tier() -> None:
-    v = decide(Situation("primary", answered=False), CFG)
+    v = decide(Situation(ModelTier.PRIMARY, answered=False), CFG)
     assert (v.decision, v.reasons) == (Decision.STRONG, (Reason.NO_ANSWER,))
 
 
 def test_a_failed_provider_goes_to_the_strong_tier_then_to_a_person() -> None:
-    first = decide(Situation("primary", answered=False, provider_failed=True), CFG)
+    first = decide(Situation(ModelTier.PRIMARY, answered=False, provider_failed=True), CFG)
     assert (first.decision, first.reasons) == (Decision.STRONG, (Reason.PROVIDER_FAILURE,))
-    second = decide(Situation("strong", answered=False, provider_failed=True), CFG)
+    second = decide(Situation(ModelTier.STRONG, answered=False, provider_failed=True), CFG)
     assert second.decision == Decision.HUMAN
     assert Reason.PROVIDER_FAILURE in second.reasons
 
 
 def test_the_strong_tier_still_unsure_goes_to_a_person() -> None:
-    v = decide(Situation("strong", confidence=0.3), CFG)
+    v = decide(Situation(ModelTier.STRONG, confidence=0.3), CFG)
     assert v.decision == Decision.HUMAN
     assert v.reasons == (Reason.STRONG_NOT_ENOUGH, Reason.LOW_CONFIDENCE)
 
 
 def test_a_confident_strong_answer_is_sent() -> None:
-    assert decide(Situation("strong", confidence=0.95), CFG).decision == Decision.ANSWER
+    assert decide(Situation(ModelTier.STRONG, confidence=0.95), CFG).decision == Decision.ANSWER
 
 
 def test_an_injection_in_the_message_goes_to_a_person_before_any_model() -> None:
-    s = Situation("primary", findings=[Finding("input", "ignore_instructions")])
+    s = Situation(ModelTier.PRIMARY, findings=[Finding("input", "ignore_instructions")])
     early = before_model(s, CFG)
     assert early is not None
     assert (early.decision, early.reasons) == (Decision.HUMAN, (Reason.INJECTION,))
 
 
 def test_an_explicit_request_for_a_person_goes_to_a_person() -> None:
-    v = decide(Situation("primary", confidence=0.99, asked_for_human=True), CFG)
+    v = decide(Situation(ModelTier.PRIMARY, confidence=0.99, asked_for_human=True), CFG)
     assert (v.decision, v.reasons) == (Decision.HUMAN, (Reason.CUSTOMER_REQUEST,))
 
 
 def test_a_repeated_complaint_goes_to_a_person_but_one_does_not() -> None:
-    assert before_model(Situation("primary", complaints=1), CFG) is None
+    assert before_model(Situation(ModelTier.PRIMARY, complaints=1), CFG) is None
     for complaints in (2, 3):  # the second and every later one
-        v = decide(Situation("primary", confidence=0.9, complaints=complaints), CFG)
+        v = decide(Situation(ModelTier.PRIMARY, confidence=0.9, complaints=complaints), CFG)
         assert (v.decision, v.reasons) == (Decision.HUMAN, (Reason.REPEATED_COMPLAINT,))
 
 
@@ -86,45 +87,47 @@ def test_the_policys_defaults_are_the_documented_settings_defaults() -> None:
 
 
 def test_an_order_above_the_configured_value_goes_to_a_person() -> None:
-    v = decide(Situation("primary", confidence=0.9, order_totals=[Decimal("750.00")]), CFG)
+    v = decide(Situation(ModelTier.PRIMARY, confidence=0.9, order_totals=[Decimal("750.00")]), CFG)
     assert (v.decision, v.reasons) == (Decision.HUMAN, (Reason.HIGH_VALUE_ORDER,))
-    cheap = decide(Situation("primary", confidence=0.9, order_totals=[Decimal("89")]), CFG)
+    cheap = decide(Situation(ModelTier.PRIMARY, confidence=0.9, order_totals=[Decimal("89")]), CFG)
     assert cheap.decision == Decision.ANSWER
 
 
 def test_an_order_of_exactly_the_configured_value_is_not_above_it() -> None:
     # The README promises "above": 500 itself is answered, a cent more goes to a person.
-    at = decide(Situation("primary", confidence=0.9, order_totals=[Decimal("500")]), CFG)
+    at = decide(Situation(ModelTier.PRIMARY, confidence=0.9, order_totals=[Decimal("500")]), CFG)
     assert at.decision == Decision.ANSWER
-    over = decide(Situation("primary", confidence=0.9, order_totals=[Decimal("500.01")]), CFG)
+    over = decide(
+        Situation(ModelTier.PRIMARY, confidence=0.9, order_totals=[Decimal("500.01")]), CFG
+    )
     assert over.reasons == (Reason.HIGH_VALUE_ORDER,)
 
 
 def test_no_high_value_rule_without_a_configured_value() -> None:
-    s = Situation("primary", confidence=0.9, order_totals=[Decimal("99999")])
+    s = Situation(ModelTier.PRIMARY, confidence=0.9, order_totals=[Decimal("99999")])
     assert decide(s, PolicyConfig()).decision == Decision.ANSWER
 
 
 def test_a_denied_lookup_changes_no_decision_of_either_tier() -> None:
     # Someone else's order must cost and look the same as a missing one: no tier of its own.
-    for tier in ("primary", "strong"):
+    for tier in ModelTier:
         for confidence in (0.95, 0.3):
             plain = decide(Situation(tier, confidence=confidence), CFG)
             denied = decide(Situation(tier, confidence=confidence, denied_tool_calls=1), CFG)
             assert denied.decision == plain.decision
-    assert decide(Situation("primary", confidence=0.95, denied_tool_calls=3), CFG) == decide(
-        Situation("primary", confidence=0.95), CFG
-    )
+    assert decide(
+        Situation(ModelTier.PRIMARY, confidence=0.95, denied_tool_calls=3), CFG
+    ) == decide(Situation(ModelTier.PRIMARY, confidence=0.95), CFG)
 
 
 def test_a_denied_lookup_is_never_told_to_the_strong_tier() -> None:
     # The strong tier reads the reasons: a denial among them could surface in its reply.
-    v = decide(Situation("primary", confidence=0.3, denied_tool_calls=1), CFG)
+    v = decide(Situation(ModelTier.PRIMARY, confidence=0.3, denied_tool_calls=1), CFG)
     assert (v.decision, v.reasons) == (Decision.STRONG, (Reason.LOW_CONFIDENCE,))
 
 
 def test_a_denied_lookup_is_named_for_the_leads_when_a_person_takes_the_case_anyway() -> None:
-    v = decide(Situation("strong", confidence=0.3, denied_tool_calls=1), CFG)
+    v = decide(Situation(ModelTier.STRONG, confidence=0.3, denied_tool_calls=1), CFG)
     assert v.decision == Decision.HUMAN
     assert v.reasons == (
         Reason.STRONG_NOT_ENOUGH,
@@ -132,7 +135,7 @@ def test_a_denied_lookup_is_named_for_the_leads_when_a_person_takes_the_case_any
         Reason.DENIED_AUTHORIZATION,
     )
     human = decide(
-        Situation("primary", confidence=0.9, denied_tool_calls=1, asked_for_human=True), CFG
+        Situation(ModelTier.PRIMARY, confidence=0.9, denied_tool_calls=1, asked_for_human=True), CFG
     )
     assert human.reasons == (Reason.CUSTOMER_REQUEST, Reason.DENIED_AUTHORIZATION)
 
@@ -142,7 +145,7 @@ def report(value: str) -> Finding:
 
 
 def test_the_models_report_of_an_injected_message_goes_to_a_person_like_the_input_check() -> None:
-    for tier in ("primary", "strong"):
+    for tier in ModelTier:
         v = decide(Situation(tier, confidence=0.95, findings=[report("message")]), CFG)
         assert (v.decision, v.reasons) == (Decision.HUMAN, (Reason.INJECTION,))
 
@@ -150,27 +153,31 @@ def test_the_models_report_of_an_injected_message_goes_to_a_person_like_the_inpu
 def test_the_models_report_of_an_injected_tool_result_escalates_like_the_tool_output_check() -> (
     None
 ):
-    first = decide(Situation("primary", confidence=0.95, findings=[report("tool_result")]), CFG)
+    first = decide(
+        Situation(ModelTier.PRIMARY, confidence=0.95, findings=[report("tool_result")]), CFG
+    )
     assert (first.decision, first.reasons) == (Decision.STRONG, (Reason.TOOL_OUTPUT_INJECTION,))
-    second = decide(Situation("strong", confidence=0.95, findings=[report("tool_result")]), CFG)
+    second = decide(
+        Situation(ModelTier.STRONG, confidence=0.95, findings=[report("tool_result")]), CFG
+    )
     assert second.decision == Decision.HUMAN
     assert second.reasons == (Reason.STRONG_NOT_ENOUGH, Reason.TOOL_OUTPUT_INJECTION)
 
 
 def test_a_tool_result_reported_and_flagged_is_one_reason() -> None:
     findings = [report("tool_result"), Finding("tool_output", "ignore_instructions")]
-    v = decide(Situation("primary", confidence=0.95, findings=findings), CFG)
+    v = decide(Situation(ModelTier.PRIMARY, confidence=0.95, findings=findings), CFG)
     assert v.reasons == (Reason.TOOL_OUTPUT_INJECTION,)
 
 
 def test_a_report_of_nothing_changes_nothing() -> None:
-    v = decide(Situation("primary", confidence=0.95, findings=[report("none")]), CFG)
+    v = decide(Situation(ModelTier.PRIMARY, confidence=0.95, findings=[report("none")]), CFG)
     assert v.decision == Decision.ANSWER
 
 
 def test_an_unreadable_report_is_read_as_strictly_as_an_injected_message() -> None:
     for value in ("unrecognised", "yes", "customer", ""):
-        v = decide(Situation("primary", confidence=0.95, findings=[report(value)]), CFG)
+        v = decide(Situation(ModelTier.PRIMARY, confidence=0.95, findings=[report(value)]), CFG)
         assert (v.decision, v.reasons) == (Decision.HUMAN, (Reason.INJECTION,)), value
 
 
@@ -185,7 +192,7 @@ def test_a_report_value_is_parsed_leniently_in_case_and_never_defaults_to_none()
 
 def test_instructions_in_tool_output_go_to_the_strong_tier() -> None:
     s = Situation(
-        "primary", confidence=0.95, findings=[Finding("tool_output", "ignore_instructions")]
+        ModelTier.PRIMARY, confidence=0.95, findings=[Finding("tool_output", "ignore_instructions")]
     )
     v = decide(s, CFG)
     assert (v.decision, v.reasons) == (Decision.STRONG, (Reason.TOOL_OUTPUT_INJECTION,))
@@ -193,23 +200,23 @@ def test_instructions_in_tool_output_go_to_the_strong_tier() -> None:
 
 def test_a_leaked_canary_or_system_prompt_never_goes_out() -> None:
     for rule in ("canary_leak", "system_prompt_leak"):
-        s = Situation("primary", confidence=0.95, findings=[Finding("output", rule)])
+        s = Situation(ModelTier.PRIMARY, confidence=0.95, findings=[Finding("output", rule)])
         assert decide(s, CFG).reasons == (Reason.OUTPUT_LEAK,)
         strong = decide(
-            Situation("strong", confidence=0.95, findings=[Finding("output", rule)]), CFG
+            Situation(ModelTier.STRONG, confidence=0.95, findings=[Finding("output", rule)]), CFG
         )
         assert strong.decision == Decision.HUMAN
 
 
 def test_data_not_from_an_authorised_tool_call_never_goes_out() -> None:
     for rule in ("foreign_email", "unverified_identifier"):
-        s = Situation("primary", confidence=0.95, findings=[Finding("output", rule)])
+        s = Situation(ModelTier.PRIMARY, confidence=0.95, findings=[Finding("output", rule)])
         assert decide(s, CFG).reasons == (Reason.UNAUTHORIZED_DATA,)
 
 
 def test_all_reasons_are_reported_together() -> None:
     s = Situation(
-        "primary",
+        ModelTier.PRIMARY,
         confidence=0.2,
         denied_tool_calls=2,
         findings=[Finding("output", "canary_leak"), Finding("tool_output", "x")],

@@ -4,8 +4,8 @@ while draining after SIGTERM or while the schema is behind.
 
 Each process is `python -m bot.cli serve` on a free loopback port, with an environment built
 from scratch (nothing inherited from the developer's shell but PATH) that points it at the fake
-Slack and fake Anthropic servers of the test and sets a short claim lease
-(SUPPORTBOT_CLAIM_TIMEOUT_SECONDS=2), so a dead process's claim runs out within seconds.
+Slack and fake Anthropic servers of the test, with default settings but a sweep every second
+(SUPPORTBOT_SWEEP_SECONDS=1): a claim has no lease; a sweep releases a dead holder's claims.
 
 What is counted, per inbound message: the `chat.postMessage` calls in its thread at the fake
 Slack, its row's status, the bot's reply rows pointing at it, and the model calls recorded for
@@ -40,8 +40,9 @@ from tests.fakes.slack import TEAM_ID, FakeSlack
 from tests.serving import STARTUP_TIMEOUT, event_body, process_env, start_serve
 from tests.serving import ServeProcess as Serve
 
-CLAIM_TIMEOUT = 2.0
+SWEEP = 1.0
 ANSWER_TIMEOUT = 60.0
+TAKEOVER_SECONDS = 15.0  # a dead process's message is answered within this, on both databases
 
 
 @dataclass
@@ -150,10 +151,13 @@ async def inbound(db: Database, channel: str, ts: str) -> Inbound | None:
 
 
 async def all_finished(db: Database, messages: list[tuple[str, str]]) -> bool:
-    """Every message is out of the worker's hands (answered, or failed with an apology)."""
+    """Every message is out of the worker's hands (answered, an apology too) and its replies
+    are posted."""
     for channel, ts in messages:
         found = await inbound(db, channel, ts)
         if found is None or found.message.status in ("pending", "working"):
+            return False
+        if not found.replies or any(r.slack_ts is None for r in found.replies):
             return False
     return True
 
@@ -177,7 +181,7 @@ async def cluster(
         "SLACK_API_URL": fake_slack.api_url,
         "ANTHROPIC_API_KEY": "test-anthropic-key",
         "ANTHROPIC_BASE_URL": fake_anthropic.base_url,
-        "SUPPORTBOT_CLAIM_TIMEOUT_SECONDS": str(CLAIM_TIMEOUT),
+        "SUPPORTBOT_SWEEP_SECONDS": str(SWEEP),
     }
     async with AsyncExitStack() as stack:
         http = await stack.enter_async_context(aiohttp.ClientSession())
@@ -226,16 +230,17 @@ async def test_a_message_whose_process_is_killed_mid_answer_is_answered_once_aft
     assert found.replies == []
 
     fake_anthropic.delay = 0.2
+    restarted = time.monotonic()
     await cluster.start("second")
 
     await wait_until(
         lambda: all_finished(db, [(channel, ts)]),
-        f"the restarted process answered the message (lease {CLAIM_TIMEOUT}s)",
-        ANSWER_TIMEOUT,
+        f"the restarted process answered the message within {TAKEOVER_SECONDS:.0f}s",
+        TAKEOVER_SECONDS - (time.monotonic() - restarted),
         *cluster.started,
     )
-    # Room for a second answer that must not come: a few more sweeps of the lease.
-    await asyncio.sleep(CLAIM_TIMEOUT * 2)
+    # Room for a second answer that must not come: a few more sweeps.
+    await asyncio.sleep(SWEEP * 3)
 
     posts = thread_posts(fake_slack, channel, ts)
     assert len(posts) == 1, [p["text"] for p in posts]
@@ -259,12 +264,11 @@ async def test_the_work_of_a_replica_killed_mid_answer_is_taken_over_by_a_live_r
     fake_slack: FakeSlack,
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    """No restart here: the surviving replica's periodic sweep finds the dead one's claim
-    once its lease has run out. The survivor is paused (SIGSTOP) while the message arrives, so
+    """No restart here: the surviving replica's periodic sweep finds that the dead one holds a
+    claim and releases it. The survivor is paused (SIGSTOP) while the message arrives, so
     the dead replica is certainly the one that took it; the survivor started before the
-    message existed, so its sweep at start cannot have seen it either."""
-    if not on_postgresql(database_url):
-        pytest.skip(REPLICAS_NEED_POSTGRES)
+    message existed, so its sweep at start cannot have seen it either. Two processes on one
+    SQLite file too (as `serve --processes N` runs them)."""
     channel, ts = "D0001", f"{int(time.time()) - 1}.000001"
     fake_anthropic.delay = 3.0
     doomed, survivor = await cluster.start("doomed"), await cluster.start("survivor")
@@ -287,13 +291,14 @@ async def test_the_work_of_a_replica_killed_mid_answer_is_taken_over_by_a_live_r
     assert thread_posts(fake_slack, channel, ts) == []
 
     fake_anthropic.delay = 0.2
+    died = time.monotonic()
     await wait_until(
         lambda: all_finished(db, [(channel, ts)]),
-        f"the live replica took over the dead one's message (lease {CLAIM_TIMEOUT}s)",
-        ANSWER_TIMEOUT,
+        f"the live replica took over the dead one's message within {TAKEOVER_SECONDS:.0f}s",
+        TAKEOVER_SECONDS - (time.monotonic() - died),
         *cluster.started,
     )
-    await asyncio.sleep(CLAIM_TIMEOUT * 2)
+    await asyncio.sleep(SWEEP * 3)
 
     posts = thread_posts(fake_slack, channel, ts)
     assert len(posts) == 1, [p["text"] for p in posts]
@@ -302,6 +307,38 @@ async def test_the_work_of_a_replica_killed_mid_answer_is_taken_over_by_a_live_r
     assert (found.message.status, len(found.replies)) == ("answered", 1)
     assert takes(fake_slack, channel, ts) == 2  # the dead replica's take, and the survivor's
     assert survivor.alive()
+
+
+async def test_a_slow_living_holder_is_never_overtaken(
+    cluster: Cluster, db: Database, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    """The model takes longer than several sweeps of the other replica: the message stays
+    with the replica that took it (alive, only slow), and is answered once."""
+    channel, ts = "D0001", f"{int(time.time()) - 1}.000001"
+    holder, other = await cluster.start("holder"), await cluster.start("other")
+    other.proc.send_signal(signal.SIGSTOP)  # the holder takes it: the other is not there yet
+    try:
+        fake_anthropic.delay = SWEEP * 4  # per model call; an answer makes two
+        status, _ = await cluster.post_event(
+            holder, event_body(dm_event("where is my order 1042?", "UALICE", channel, ts))
+        )
+        assert status == 200
+
+        async def model_called() -> bool:
+            return len(fake_anthropic.requests) >= 1
+
+        await wait_until(model_called, "the model request arrived", ANSWER_TIMEOUT, holder)
+    finally:
+        other.proc.send_signal(signal.SIGCONT)
+    await wait_until(
+        lambda: all_finished(db, [(channel, ts)]),
+        "the slow holder answered",
+        ANSWER_TIMEOUT,
+        *cluster.started,
+    )
+    await asyncio.sleep(SWEEP * 3)
+    await assert_each_answered_once(db, fake_slack, [(channel, ts)], holder, other)
+    assert "released" not in holder.output + other.output  # no claim was ever released
 
 
 # --- nothing twice --------------------------------------------------------------------------
@@ -357,8 +394,8 @@ async def test_two_replicas_given_every_event_answer_each_message_exactly_once(
 ) -> None:
     if not on_postgresql(database_url):
         pytest.skip(REPLICAS_NEED_POSTGRES)
-    # Each answer takes two or more model calls of 1.5 s: longer than the 2 s lease, so a replica
-    # that did not renew its claim would see the other one take the message again.
+    # Each answer takes two or more model calls of 1.5 s: several sweeps of the other replica
+    # come while a message is held, and must leave it alone (its holder is alive).
     fake_anthropic.delay = 1.5
     a, b = await cluster.start("replica-a"), await cluster.start("replica-b")
     people = customers(fake_slack, 20)
@@ -391,7 +428,7 @@ async def test_two_replicas_given_every_event_answer_each_message_exactly_once(
     await wait_until(
         lambda: all_finished(db, messages), "every message was answered", ANSWER_TIMEOUT, a, b
     )
-    await asyncio.sleep(CLAIM_TIMEOUT * 2)  # a late second answer would show up by now
+    await asyncio.sleep(SWEEP * 3)  # a late second answer would show up by now
 
     await assert_each_answered_once(db, fake_slack, messages, a, b)
     assert len(fake_slack.posts()) == len(messages)
@@ -434,7 +471,7 @@ async def test_two_replicas_starting_on_a_backlog_take_each_message_once(
         a,
         b,
     )
-    await asyncio.sleep(CLAIM_TIMEOUT * 2)
+    await asyncio.sleep(SWEEP * 3)
 
     await assert_each_answered_once(db, fake_slack, messages, a, b)
     assert len(fake_slack.posts()) == len(messages)

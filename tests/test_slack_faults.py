@@ -1,5 +1,6 @@
 """Slack failing: 429 with Retry-After and 5xx are retried; a reply that cannot be posted is
-recorded as failed and the conversation stays consistent."""
+kept in the outbox, posted on a later sweep (from its first piece not posted) or given up
+after an hour, and the conversation stays consistent."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 
 from sqlmodel import update
 
-from bot.agent.worker import REDELIVERY_WINDOW
+from bot.poster import REDELIVERY_WINDOW
 from bot.slack_format import split_for_slack, to_mrkdwn
-from bot.store.models import Message, utcnow
+from bot.store.models import Message, Outbox, utcnow
 from tests.conftest import Bot, dm
 from tests.fakes.models import final
 from tests.helpers import rows
@@ -43,7 +44,7 @@ async def test_a_server_error_is_retried(bot: Bot) -> None:
     assert (await messages(bot))[0].status == "answered"
 
 
-async def test_a_reply_that_cannot_be_posted_is_recorded_and_not_retried_forever(
+async def test_a_reply_that_cannot_be_posted_is_recorded_and_not_answered_again(
     start_bot: Any,
 ) -> None:
     bot = await start_bot()
@@ -51,38 +52,46 @@ async def test_a_reply_that_cannot_be_posted_is_recorded_and_not_retried_forever
     await bot.event(dm("where is my order 1042?"))
     await bot.settle()
     user, reply = await messages(bot)
-    assert user.status == "failed"
+    assert user.status == "answered"  # answered; its reply waits in the outbox
     assert reply.role == "assistant" and reply.slack_ts is None and "shipped" in reply.text
-    # The sweeper does not pick a failed message up again.
-    assert await bot.services.worker.resume() == 0
+    [post] = await bot.outbox()
+    assert (post.state, post.message_id, post.holder) == ("refused", reply.id, None)
+    # The sweep does not answer the message again, nor post before the post's next try.
+    asked, tried = len(bot.anthropic.requests), len(bot.slack.calls_to("chat.postMessage"))
+    assert await bot.services.worker.sweep() == 0
+    await bot.settle()
+    assert (await bot.outbox())[0].state == "refused"
+    assert len(bot.anthropic.requests) == asked
+    assert len(bot.slack.calls_to("chat.postMessage")) == tried
 
 
-async def test_a_reply_slack_refused_is_posted_on_a_later_sweep_once(start_bot: Any) -> None:
-    bot = await start_bot(claim_timeout_seconds=1)
+async def test_a_reply_slack_refused_is_posted_on_a_later_sweep_once(bot: Bot) -> None:
     bot.slack.fail("chat.postMessage", 500, {"ok": False, "error": "internal_error"}, times=10)
     await bot.event(dm("where is my order 1042?"))
     await bot.settle()
     user, reply = await messages(bot)
-    assert user.status == "failed" and reply.slack_ts is None
+    assert user.status == "answered" and reply.slack_ts is None
     refused = len(bot.slack.calls_to("chat.postMessage"))
-    # Not again at once: Slack's retries just failed; a lease (1 s here) must pass first.
-    assert await bot.services.worker.redeliver() == 0
+    # Not again at once: Slack's retries just failed; the post's next try is a backoff later.
+    assert await bot.services.poster.sweep() == 0
+    assert len(bot.slack.calls_to("chat.postMessage")) == refused
     bot.slack.faults.clear()  # Slack is back
-    await bot.lease_runs_out()
-    assert await bot.services.worker.redeliver() == 1
+    await bot.refused_posts_due()
+    assert await bot.services.poster.sweep() == 1
     posts = bot.slack.calls_to("chat.postMessage")[refused:]
     assert len(posts) == 1 and "shipped" in posts[0].args["text"]
-    user, reply = await messages(bot)
-    assert user.status == "answered" and reply.slack_ts == posts[0].response["ts"]
-    await bot.lease_runs_out()
-    assert await bot.services.worker.redeliver() == 0  # posted once
+    _, reply = await messages(bot)
+    assert reply.slack_ts == posts[0].response["ts"]
+    [post] = await bot.outbox()
+    assert (post.state, post.posted_ts, post.holder) == ("posted", reply.slack_ts, None)
+    await bot.refused_posts_due()
+    assert await bot.services.poster.sweep() == 0  # posted once
     assert len(bot.slack.calls_to("chat.postMessage")) == refused + 1
 
 
 async def test_a_reply_refused_partway_is_finished_later_without_repeating_a_piece(
-    start_bot: Any,
+    bot: Bot,
 ) -> None:
-    bot = await start_bot(claim_timeout_seconds=1)
     answer = "\n\n".join(f"Paragraph {i}: " + "words " * 150 for i in range(12)).strip()
     pieces = split_for_slack(to_mrkdwn(answer))
     assert len(pieces) >= 3
@@ -96,35 +105,39 @@ async def test_a_reply_refused_partway_is_finished_later_without_repeating_a_pie
         return [p["text"] for p in bot.slack.posts() if p["ts"]]
 
     assert delivered() == pieces[:1]
-    user, reply = await messages(bot)
-    assert user.status == "failed" and reply.posted_pieces == 1 and reply.text == answer
+    _, reply = await messages(bot)
+    [post] = await bot.outbox()
+    assert (post.state, post.posted_pieces, reply.text) == ("refused", 1, answer)
     # The next try gets one piece further before Slack refuses again.
     bot.slack.faults.clear()
     bot.slack.fail("chat.postMessage", 500, error, times=10, after=1)
-    await bot.lease_runs_out()
-    assert await bot.services.worker.redeliver() == 0
+    await bot.refused_posts_due()
+    assert await bot.services.poster.sweep() == 0
     assert delivered() == pieces[:2]
-    assert (await messages(bot))[1].posted_pieces == 2
+    assert (await bot.outbox())[0].posted_pieces == 2
     bot.slack.faults.clear()
-    await bot.lease_runs_out()
-    assert await bot.services.worker.redeliver() == 1
+    await bot.refused_posts_due()
+    assert await bot.services.poster.sweep() == 1
     assert delivered() == pieces  # each piece once, in order
-    user, reply = await messages(bot)
-    assert user.status == "answered" and reply.slack_ts == bot.slack.posts()[-1]["ts"]
+    _, reply = await messages(bot)
+    assert reply.slack_ts == bot.slack.posts()[-1]["ts"]
+    assert (await bot.outbox())[0].state == "posted"
 
 
-async def test_a_refused_reply_is_not_posted_once_it_is_an_hour_late(start_bot: Any) -> None:
-    bot = await start_bot(claim_timeout_seconds=1)
+async def test_a_refused_reply_is_not_posted_once_it_is_an_hour_late(bot: Bot) -> None:
     bot.slack.fail("chat.postMessage", 500, {"ok": False, "error": "internal_error"}, times=10)
     await bot.event(dm("where is my order 1042?"))
     await bot.settle()
     bot.slack.faults.clear()
     async with bot.services.db.session() as s:
-        await s.exec(
-            update(Message).values(created_at=utcnow() - REDELIVERY_WINDOW - timedelta(minutes=1))
-        )
+        late = utcnow() - REDELIVERY_WINDOW - timedelta(minutes=1)
+        await s.exec(update(Outbox).values(created_at=late))
         await s.commit()
-    await bot.lease_runs_out()
-    assert await bot.services.worker.redeliver() == 0
-    assert (await messages(bot))[0].status == "undelivered"  # given up, once
+    await bot.refused_posts_due()
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    assert await bot.services.poster.sweep() == 0
+    assert len(bot.slack.calls_to("chat.postMessage")) == posted  # not posted
+    assert [p.state for p in await bot.outbox()] == ["given_up"]  # given up, once
+    assert await bot.services.poster.sweep() == 0
+    assert [p.state for p in await bot.outbox()] == ["given_up"]
     assert not [p for p in bot.slack.posts() if "never reached" in p["text"]]  # not a lead's

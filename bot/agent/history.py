@@ -17,8 +17,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.agent.models.base import ChatMessage
 from bot.agent.prompts import render
 from bot.store import history as stored_history
@@ -63,19 +61,16 @@ class History:
         """A stored message as a model may see it: its text (cut to fit), or a placeholder."""
         return _seen([message], self._piece)[0].chat
 
+    @property
+    def window(self) -> int:
+        """How many messages of history a turn loads (0: none)."""
+        return self._window
+
     async def before(self, message: Message) -> list[ChatMessage]:
         """The transcript the model sees before `message`: summary (if any), then the window."""
         if self._window == 0:
             return []
-        async with self._db.session() as s:
-            stored = await self.load(s, message)
-        return await self.transcript(message, stored)
-
-    async def load(self, s: AsyncSession, message: Message) -> StoredHistory:
-        """The rows the transcript is made of (in the caller's session, one round trip less)."""
-        if self._window == 0:
-            return StoredHistory(None, [])
-        return await stored_history.load(s, message)
+        return await self.transcript(message, await stored_history.load_for(self._db, message))
 
     async def transcript(self, message: Message, stored: StoredHistory) -> list[ChatMessage]:
         """Fold old messages into the running summary when the window overflows, then build

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from bot.agent.models.base import ChatMessage, ChatModel, ModelResponse
+from bot.agent.models.base import ChatMessage, ChatModel, ChatRequest, ModelResponse
 from bot.agent.tools import FINAL_ANSWER, TOOL_SPECS, FinalAnswerArgs, Toolbox, ToolOutcome
 from escalation.policy import InjectionReport
 
@@ -52,12 +52,9 @@ async def run_tool_loop(
         last_step = step == max_steps - 1
         if gate is not None:
             await gate()
+        tools = _FINAL_ONLY if last_step else TOOL_SPECS
         resp = await model.complete(
-            system=system,
-            messages=messages,
-            tools=_FINAL_ONLY if last_step else TOOL_SPECS,
-            require_tool=True,
-            max_tokens=max_tokens,
+            ChatRequest(system, messages, tools, require_tool=True, max_tokens=max_tokens)
         )
         final = _parse_final(resp)
         if isinstance(final, FinalAnswerArgs):

@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
-
-from sqlalchemy import update
-from sqlmodel import col
 
 from bot import metrics
-from bot.agent import attachments, replies
+from bot.agent import attachments, handoff, intake, replies
 from bot.agent.budgets import BudgetExceeded, Budgets
 from bot.agent.checks import off_loop
 from bot.agent.history import History
 from bot.agent.identity import IdentityResolver
 from bot.agent.models import ModelFactory
-from bot.agent.models.base import ChatMessage, ImageInput
+from bot.agent.models.base import ChatMessage, ChatRequest, ImageInput
 from bot.agent.models.calls import CallRecord
-from bot.agent.prompts import render
+from bot.agent.prompts import canary_for, render
 from bot.agent.tiers import TierResult, escalation_data, run_tier
 from bot.agent.tools import Toolbox, ToolOutcome
 from bot.config import Settings
+from bot.delivery import Reply
 from bot.errors import ProviderError
 from bot.knowledge import KnowledgeBase
 from bot.orders import OrderBackend
-from bot.store import calls, escalations, queries
-from bot.store.customers import load_link
+from bot.store import calls, queries
 from bot.store.db import Database
 from bot.store.models import (
     Conversation,
@@ -38,15 +32,15 @@ from bot.store.models import (
     MessageVerdict,
     ReplyKind,
     Tier,
-    utcnow,
 )
+from bot.store.turns import Turn
 from escalation.guards import GuardFinding, check_input
-from escalation.intents import asks_for_human, says_answer_was_wrong
+from escalation.intents import asks_for_human
 from escalation.policy import (
-    Check,
     Decision,
     Finding,
     InjectionReport,
+    ModelTier,
     Reason,
     Situation,
     Verdict,
@@ -55,38 +49,6 @@ from escalation.policy import (
 )
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What to tell the customer. `text` None: say nothing (a person owns the thread)."""
-
-    text: str | None
-    kind: ReplyKind
-    tier: str | None = None
-    confidence: float | None = None
-    escalation_id: int | None = None
-    # What the checks decided about the message; only some verdicts are shown to a model later.
-    verdict: str = MessageVerdict.UNDECIDED
-
-
-def verdict_for(reasons: tuple[Reason, ...]) -> MessageVerdict:
-    """The verdict on a message handed to a person (or answered by the strong tier) for these
-    reasons: an injection, from the input check or the model, or a leaked prompt, is flagged."""
-    if Reason.INJECTION in reasons or Reason.OUTPUT_LEAK in reasons:
-        return MessageVerdict.FLAGGED
-    if Reason.BUDGET in reasons:
-        return MessageVerdict.BUDGET
-    if Reason.CUSTOMER_REQUEST in reasons or Reason.REPEATED_COMPLAINT in reasons:
-        return MessageVerdict.HANDED_OVER
-    return MessageVerdict.PASSED
-
-
-def canary_for(settings: Settings) -> str:
-    """A marker in the system prompt that must never reach a customer; stable per install."""
-    secret = settings.slack_signing_secret.get_secret_value()
-    seed = f"{settings.company_name}|{secret}|supportbot-canary"
-    return "cnry-" + hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
 class Answerer:
@@ -132,26 +94,18 @@ class Answerer:
     def canary(self) -> str:
         return self._canary
 
-    async def answer(self, message: Message, conversation: Conversation) -> Reply:
-        """Answer one message the worker claimed (it loaded the message and its conversation)."""
+    @property
+    def history_window(self) -> int:
+        """How many messages of history a turn loads (0: none)."""
+        return self._history.window
+
+    async def answer(self, turn: Turn) -> Reply:
+        """Answer one message the worker took (with what its turn needs, loaded at once)."""
+        message, conversation = turn.message, turn.conversation
         if conversation.status == ConversationStatus.HANDED_OFF:
-            # The bot stays quiet; the checks run all the same, for what the history shows later.
-            return Reply(None, ReplyKind.HELD, verdict=await self._screen(message.text))
-        limit = self._settings.rate_limit_per_minute
-        async with self._db.session() as s:  # all the turn reads before the model, at once
-            recent = (
-                await queries.recent_from_user(
-                    s, message.user_id, message.created_at - timedelta(minutes=1), message.id or 0
-                )
-                if limit
-                else 0
-            )
-            stored = await self._history.load(s, message)
-            link = await load_link(s, message.user_id)
-        if limit and recent > limit:
-            # Over the per-customer rate: one polite notice, then silence until the minute passes.
-            notice = replies.slow_down(limit) if recent == limit + 1 else None
-            return Reply(notice, ReplyKind.RATE_LIMITED, verdict=MessageVerdict.RATE_LIMITED)
+            return await intake.held(message.text, self._settings.max_message_chars)
+        if rate := intake.over_the_rate(self._settings.rate_limit_per_minute, turn.recent):
+            return rate
         text = message.text.strip()
         files = await attachments.load(
             message.files,
@@ -159,30 +113,16 @@ class Answerer:
             self._settings.max_image_bytes,
             self._settings.slack_api_url,
         )
-        if not text and not files.images:
-            if files.notes:
-                return Reply(
-                    " ".join(files.notes), ReplyKind.FILES_NOTE, verdict=MessageVerdict.PASSED
-                )
-            return Reply(replies.GREETING, ReplyKind.GREETING, verdict=MessageVerdict.PASSED)
-        limit_chars = self._settings.max_message_chars
-        if len(text) > limit_chars:
-            too_long = replies.too_long(len(text), limit_chars)
-            return Reply(too_long, ReplyKind.TOO_LONG, verdict=MessageVerdict.TOO_LONG)
-        history = await self._history.transcript(message, stored)
-        reply = await self._answer_text(message, conversation, history, text, files.images, link)
+        if fixed := intake.without_model(text, files, self._settings.max_message_chars):
+            return fixed
+        history = await self._history.transcript(message, turn.history)
+        reply = await self._answer_text(
+            message, conversation, history, text, files.images, turn.link
+        )
         if files.notes and reply.text and reply.kind == ReplyKind.ANSWER:
             notes = " ".join(files.notes)
             return dataclasses.replace(reply, text=f"{reply.text}\n\n_{notes}_")
         return reply
-
-    async def _screen(self, text: str) -> MessageVerdict:
-        """The checks on a message no model reads now (a person owns the thread)."""
-        if len(text.strip()) > self._settings.max_message_chars:
-            return MessageVerdict.TOO_LONG
-        findings = await off_loop(check_input, text.strip())
-        flagged = any(f.check == Check.INPUT for f in findings)
-        return MessageVerdict.FLAGGED if flagged else MessageVerdict.HELD
 
     async def _answer_text(
         self,
@@ -196,10 +136,10 @@ class Answerer:
         policy = self._settings.policy()
         transcript = [*history, ChatMessage("user", text=text, images=images)]
         input_findings = await off_loop(check_input, text)
-        complaints = await off_loop(_complaints, transcript)
+        complaints = await off_loop(intake.complaints, transcript)
         early = before_model(
             Situation(
-                tier=Tier.PRIMARY,
+                tier=ModelTier.PRIMARY,
                 findings=[Finding(f.check, f.rule) for f in input_findings],
                 asked_for_human=await off_loop(asks_for_human, text),
                 complaints=complaints,
@@ -224,7 +164,13 @@ class Answerer:
                 )
             verdict = Verdict(Decision.HUMAN, (*over.reasons, Reason.BUDGET))
             return await self._hand_off(
-                message, transcript, verdict, over.findings, draft=over.draft, confidence=None
+                message,
+                transcript,
+                verdict,
+                over.findings,
+                draft=over.draft,
+                confidence=None,
+                escalated=bool(over.reasons),  # reasons to call the strong tier: it was called
             )
 
     async def _run_tiers(
@@ -278,8 +224,8 @@ class Answerer:
         primary: TierResult,
         verdict: Verdict,
     ) -> Reply:
-        """The strong tier, told why it was called; then an answer or a person."""
-        await self._set_conversation(conversation.id, ConversationStatus.ESCALATED, Tier.STRONG)
+        """The strong tier, told why it was called; then an answer or a person. The turn's
+        end records the conversation escalated (`Reply.escalated`)."""
         reasons = [str(r) for r in verdict.reasons]
         try:
             strong = await self._tier(
@@ -306,7 +252,8 @@ class Answerer:
                 ReplyKind.ANSWER,
                 Tier.STRONG,
                 strong.confidence,
-                verdict=verdict_for(verdict.reasons),
+                verdict=handoff.verdict_for(verdict.reasons),
+                escalated=True,
             )
         all_reasons = Verdict(Decision.HUMAN, tuple(dict.fromkeys(verdict.reasons + final.reasons)))
         return await self._hand_off(
@@ -316,16 +263,24 @@ class Answerer:
             primary.findings + strong.findings,
             draft=strong.text or primary.text or "",
             confidence=strong.confidence,
+            escalated=True,
         )
 
-    async def hand_off_on_request(self, message_id: int, draft: str) -> Reply:
-        """The customer asked for a person after an answer (a thumbs-down's button)."""
-        message, conversation, history = await self._load(message_id)
+    async def hand_off_on_request(
+        self, message_id: int, draft: str
+    ) -> tuple[Message, Conversation, Reply] | None:
+        """The customer asked for a person after an answer (a thumbs-down's button): the
+        message, its thread and the notice carrying the handoff; None if a person owns it."""
+        message, conversation = await queries.message_and_conversation(self._db, message_id)
         if conversation.status == ConversationStatus.HANDED_OFF:
-            return Reply(None, ReplyKind.HELD)
+            return None
+        history = await self._history.before(message)
         transcript = [*history, self._history.as_seen(message)]
         verdict = Verdict(Decision.HUMAN, (Reason.CUSTOMER_REQUEST,))
-        return await self._hand_off(message, transcript, verdict, [], draft=draft, confidence=None)
+        notice = await self._hand_off(
+            message, transcript, verdict, [], draft=draft, confidence=None
+        )
+        return message, conversation, notice
 
     async def _tier(
         self,
@@ -381,35 +336,20 @@ class Answerer:
         *,
         draft: str,
         confidence: float | None,
+        escalated: bool = False,
     ) -> Reply:
-        reasons = [str(r) for r in verdict.reasons]
-        if Reason.INJECTION in verdict.reasons:
-            # No model reads a message that tried to take it over, not even to summarise it.
-            rules = ", ".join(sorted({f.rule for f in findings if f.check == Check.INPUT}))
-            said = [f"The input check flagged this message: {rules}."] if rules else []
-            said += [f"{f.detail}." for f in findings if f.check == Check.MODEL_REPORT]
-            summary = " ".join(said)
-        elif Reason.BUDGET in verdict.reasons:
-            summary = "A spending limit was reached; no model was asked for a summary."
-        else:
-            summary = await self._summarise(message, transcript, reasons, draft)
-        esc = await escalations.open_handoff(
-            self._db,
-            conversation_id=message.conversation_id,
-            message_id=message.id or 0,
-            reasons=reasons,
-            confidence=confidence,
-            findings=[{"check": f.check, "rule": f.rule, "detail": f.detail} for f in findings],
-            summary=summary,
+        async def summarise(transcript: list[ChatMessage], reasons: list[str], draft: str) -> str:
+            return await self._summarise(message, transcript, reasons, draft)
+
+        return await handoff.hand_off(
+            message.conversation_id,
+            transcript,
+            verdict,
+            findings,
+            summarise,
             draft=draft,
-            leads_channel=self._settings.leads_channel,
-        )
-        log.info("conversation %s handed to a person: %s", message.conversation_id, reasons)
-        metrics.escalated(reasons)
-        models_down = Reason.PROVIDER_FAILURE in verdict.reasons
-        notice = replies.MODELS_DOWN if models_down else replies.HANDED_OFF
-        return Reply(
-            notice, ReplyKind.HANDOFF, escalation_id=esc.id, verdict=verdict_for(verdict.reasons)
+            confidence=confidence,
+            escalated=escalated,
         )
 
     async def _summarise(
@@ -441,36 +381,13 @@ class Answerer:
 
         chain = self._models.chain(Tier.PRIMARY).reporting(record, tier=Tier.PRIMARY)
         try:
+            prompted = [ChatMessage("user", text=prompt)]
             resp = await chain.complete(
-                system=system,
-                messages=[ChatMessage("user", text=prompt)],
-                tools=[],
-                require_tool=False,
-                max_tokens=max_tokens,
+                ChatRequest(system, prompted, [], require_tool=False, max_tokens=max_tokens)
             )
         except ProviderError:
             return None
         return resp.text.strip() or None
-
-    async def _set_conversation(self, conversation_id: int | None, status: str, tier: str) -> None:
-        async with self._db.session() as s:
-            await s.exec(
-                update(Conversation)
-                .where(col(Conversation.id) == conversation_id)
-                .values(status=status, tier=tier, updated_at=utcnow())
-            )
-            await s.commit()
-
-    async def _load(self, message_id: int) -> tuple[Message, Conversation, list[ChatMessage]]:
-        async with self._db.session() as s:
-            message = await s.get(Message, message_id)
-            if message is None:
-                raise LookupError(f"message {message_id} does not exist")
-            conversation = await s.get(Conversation, message.conversation_id)
-            if conversation is None:
-                raise LookupError(f"conversation of message {message_id} does not exist")
-        history = await self._history.before(message)
-        return message, conversation, history
 
     async def record_call(self, message: Message, call: CallRecord, reasons: str = "") -> None:
         """Store one model call and add its cost to the thread's total, in one transaction."""
@@ -478,8 +395,3 @@ class Answerer:
         metrics.model_call(
             call, await calls.record_call(self._db, message, call, reasons, overrides)
         )
-
-
-def _complaints(transcript: list[ChatMessage]) -> int:
-    """How many of the customer's messages say an answer was wrong or did not help."""
-    return sum(1 for m in transcript if m.role == "user" and says_answer_was_wrong(m.text))

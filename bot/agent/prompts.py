@@ -6,11 +6,15 @@ a tool or an article wrote: such text travels in the conversation, through the `
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 # JSON escapes for the characters that could open or close a tag around a data block.
 _TAG_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
@@ -43,3 +47,10 @@ def _environment() -> Environment:
 def render(name: str, **context: Any) -> str:
     """Render `prompts/<name>`; a missing variable raises instead of vanishing."""
     return _environment().get_template(name).render(**context)
+
+
+def canary_for(settings: Settings) -> str:
+    """A marker in the system prompt that must never reach a customer; stable per install."""
+    secret = settings.slack_signing_secret.get_secret_value()
+    seed = f"{settings.company_name}|{secret}|supportbot-canary"
+    return "cnry-" + hashlib.sha256(seed.encode()).hexdigest()[:16]

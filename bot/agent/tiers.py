@@ -16,9 +16,10 @@ from bot.agent.models.chain import ModelChain
 from bot.agent.prompts import render
 from bot.agent.tools import Toolbox, ToolOutcome
 from bot.errors import ProviderError
+from bot.store.models import Tier
 from escalation.answer_data import check_answer_data
 from escalation.guards import GuardFinding, check_output
-from escalation.policy import Check, Finding, InjectionReport, Situation
+from escalation.policy import Check, Finding, InjectionReport, ModelTier, Situation
 
 _WITHHELD = "(withheld: it contained text that tries to instruct the assistant)"
 _REPORTED = {  # finding details: a line for the leads
@@ -32,7 +33,7 @@ _REPORTED = {  # finding details: a line for the leads
 
 @dataclass
 class TierResult:
-    tier: str
+    tier: Tier
     loop: LoopResult | None  # None when the provider failed
     findings: list[GuardFinding] = field(default_factory=list)
 
@@ -47,7 +48,7 @@ class TierResult:
     def situation(self) -> Situation:
         outcomes = self.loop.outcomes if self.loop else []
         return Situation(
-            tier=self.tier,
+            tier=ModelTier(self.tier),
             answered=bool(self.text),
             confidence=self.confidence,
             findings=[Finding(f.check, f.rule) for f in self.findings],
@@ -60,7 +61,7 @@ class TierResult:
 async def run_tier(
     chain: ModelChain,
     *,
-    tier: str,
+    tier: Tier,
     system: str,
     canary: str,
     history: list[ChatMessage],

@@ -8,26 +8,33 @@ import asyncio
 import uuid
 from pathlib import Path
 
-from bot.agent.pipeline import Reply
 from bot.config import Settings
+from bot.delivery import LeadsPost, ThreadPost
 from bot.store.models import Conversation
 
 
-class TerminalDelivery:
+class TerminalSender:
+    """`supportbot chat`'s sender: the posts printed in the terminal."""
+
     async def thinking(self, conversation: Conversation) -> None:
         return None
 
-    async def send(self, conversation: Conversation, reply: Reply, start: int = 0) -> str | None:
-        if reply.text is not None and start == 0:
-            tier = f" [{reply.tier}]" if reply.tier else ""
-            print(f"\nbot{tier}> {reply.text}\n", flush=True)
+    async def clear_thinking(self, conversation: Conversation) -> None:
         return None
 
-    async def notify_leads(self, escalation_id: int) -> None:
-        print(f"(escalation #{escalation_id} is waiting for a support lead)", flush=True)
+    async def post_reply(self, post: ThreadPost) -> str | None:
+        if post.start == 0:
+            tier = f" [{post.tier}]" if post.tier else ""
+            print(f"\nbot{tier}> {post.text}\n", flush=True)
+        return None
 
-    async def alert_leads(self, text: str) -> None:
+    async def post_escalation(self, post: LeadsPost) -> tuple[str, str | None]:
+        print(f"(escalation #{post.escalation.id} is waiting for a support lead)", flush=True)
+        return post.channel_id, None
+
+    async def post_alert(self, channel_id: str, text: str) -> str | None:
         print(f"(for the leads: {text})", flush=True)
+        return None
 
 
 def chat_database_url(main_url: str) -> str:
@@ -52,9 +59,10 @@ async def _chat(settings: Settings, email: str, lead: bool) -> None:
     if lead:
         settings = settings.model_copy(update={"lead_users": [*settings.lead_users, user_id]})
     services = build_services(
-        settings, None, delivery=TerminalDelivery(), known_emails={user_id: email}
+        settings, None, sender=TerminalSender(), known_emails={user_id: email}
     )
     await prepare_database(services.settings, services.db)
+    await services.start()
     thread = f"cli-{uuid.uuid4().hex[:12]}"
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     print(

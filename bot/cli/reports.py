@@ -12,6 +12,7 @@ from bot.cli.database import open_database
 from bot.cli.parser import ALL
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.store.models import EscalationStatus
 
 
 async def _stats(settings: Settings, days: int, as_json: bool) -> None:
@@ -47,18 +48,19 @@ async def _stats(settings: Settings, days: int, as_json: bool) -> None:
     )
 
 
-async def _escalations(settings: Settings, status: str, as_json: bool) -> None:
+async def _escalations(settings: Settings, status: EscalationStatus | None, as_json: bool) -> None:
+    """The escalations with `status`, or all of them (None)."""
     from bot.store import escalations
 
     async with open_database(settings) as db:
-        items = await escalations.listing(db, None if status == ALL else status)
+        items = await escalations.listing(db, status)
     if as_json:
         print(json.dumps([e.model_dump(mode="json") for e in items], indent=2))
         return
     if not items:
         print(
             "no escalations"
-            if status == ALL
+            if status is None
             else f"no {status} escalations (--status all: every one)"
         )
         return
@@ -114,7 +116,8 @@ def run_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_escalations(args: argparse.Namespace, settings: Settings) -> int:
-    asyncio.run(_escalations(settings, args.status, args.json))
+    status = None if args.status == ALL else EscalationStatus(args.status)
+    asyncio.run(_escalations(settings, status, args.json))
     return 0
 
 

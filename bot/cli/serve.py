@@ -46,6 +46,7 @@ async def _serve(settings: Settings, host: str, port: int, reuse_port: bool = Fa
         log.info("connected to Slack in Socket Mode; health on http://%s:%d", host, port)
     else:
         log.info("listening on http://%s:%d (POST /slack/events)", host, port)
+    await services.start()  # before the first sweep: this process holds claims from now on
     sweeper = asyncio.create_task(services.worker.sweep_forever())
     await stop.wait()
     if settings.drain_seconds:

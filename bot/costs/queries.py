@@ -24,7 +24,6 @@ from bot.costs.results import (
 from bot.costs.statements import (
     TOP_THREADS,
     conv,
-    conversation_table,
     cost_sum,
     esc,
     in_window,
@@ -36,6 +35,7 @@ from bot.costs.statements import (
 from bot.slack_links import thread_url
 from bot.store.db import Database
 from bot.store.models import Conversation, ModelCall
+from bot.store.tables import CONVERSATION
 
 # What a thread's detail takes from its conversation row as it is.
 _THREAD_COLUMNS = {"channel_id", "thread_ts", "user_id", "status", "tier"}
@@ -59,7 +59,7 @@ async def _top_threads(conn: Any, window: ColumnElement[bool], user_id: str) -> 
     rows = (
         await conn.execute(
             select(per, conv.channel_id, conv.thread_ts)
-            .join_from(per, conversation_table, conv.id == per.c.cid)
+            .join_from(per, CONVERSATION, conv.id == per.c.cid)
             .order_by(per.c.cost.desc(), per.c.cid)
         )
     ).all()

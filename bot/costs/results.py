@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from bot.costs.money import usd
 from bot.slack_links import thread_url
+from bot.store.models import ConversationStatus, EscalationStatus, Tier
 
 
 def _utc(moment: datetime) -> datetime:
@@ -41,7 +42,7 @@ class ModelSpend(_Json):
 
 
 class TierSpend(_Json):
-    tier: str
+    tier: Tier
     calls: int
     unknown_cost_calls: int
     cost_usd: Decimal
@@ -111,7 +112,7 @@ class CallDetail(_Json):
     user_id: str  # who it is charged to: the sender of the message it answered
     provider: str
     model: str
-    tier: str
+    tier: Tier
     input_tokens: int
     cached_input_tokens: int
     cache_write_tokens: int
@@ -125,7 +126,7 @@ class CallDetail(_Json):
 class HumanEscalation(_Json):
     id: int
     created_at: _StoredTime
-    status: str
+    status: EscalationStatus
     reasons: list[str]
 
 
@@ -134,8 +135,8 @@ class ThreadDetail(_Json):
     channel_id: str
     thread_ts: str
     user_id: str
-    status: str
-    tier: str
+    status: ConversationStatus
+    tier: Tier
     link: str
     total_usd: Decimal
     unknown_cost_calls: int
@@ -152,7 +153,7 @@ class CustomerSpend(_PeriodSpend):
 
 class DailySpend(_Json):
     day: date
-    tier: str
+    tier: Tier
     cost_usd: Decimal
 
 

@@ -23,6 +23,8 @@ from sqlalchemy.sql.elements import Label
 
 from bot.store.db import Database
 from bot.store.models import Conversation, Escalation, Message, ModelCall, Tier
+from bot.store.tables import CONVERSATION as conversation_table
+from bot.store.tables import MODEL_CALL as model_call_table
 
 TOP_THREADS = 5
 
@@ -30,8 +32,6 @@ mc = ModelCall.__table__.c  # type: ignore[attr-defined]
 conv = Conversation.__table__.c  # type: ignore[attr-defined]
 esc = Escalation.__table__.c  # type: ignore[attr-defined]
 msg = Message.__table__.c  # type: ignore[attr-defined]
-conversation_table = Conversation.__table__  # type: ignore[attr-defined]
-model_call_table = ModelCall.__table__  # type: ignore[attr-defined]
 
 
 def in_window(start: datetime, end: datetime) -> ColumnElement[bool]:

@@ -24,6 +24,7 @@ from bot.costs.chart import render_chart
 from bot.costs.money import format_usd
 from bot.costs.request import HELP, CostsRequest, CostsView, parse_args
 from bot.errors import UsageError
+from bot.listeners.leads import leads_only
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -149,13 +150,10 @@ def register(app: AsyncApp, services: Services) -> None:
         pending.add(follower)
         follower.add_done_callback(pending.discard)
 
-    @app.command(COMMAND)
+    @app.command(COMMAND, middleware=[leads_only(services.identity, NOT_A_LEAD)])
     async def on_costs(
         ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        if not await services.identity.is_lead(command.get("user_id", "")):
-            await ack(**_private(NOT_A_LEAD))
-            return
         try:
             request = parse_args(command.get("text") or "")
         except UsageError as exc:

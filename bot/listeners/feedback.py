@@ -3,7 +3,8 @@
 The buttons sit under an answer everyone in the channel sees, so each click is checked: a
 vote counts only from the person who asked (it measures whether the answer helped them), and
 *Talk to a person*, which takes the thread away from the bot, is for the asker or a lead.
-Anyone else is told so privately, and nothing changes."""
+Anyone else is told so privately, and nothing changes. The private notes answer the click
+(chat.postEphemeral, not posts); the handoff notice is an outbox row like every post."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from bot.slack_blocks import FEEDBACK_DOWN, FEEDBACK_PERSON, FEEDBACK_UP, talk_to_person_blocks
-from bot.slack_out import SlackOutbox
-from bot.store import feedback, queries
+from bot.store import feedback
 
 log = logging.getLogger(__name__)
 NOT_YOUR_VOTE = "Only the person who asked can rate this answer."
@@ -38,7 +38,7 @@ async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None
     )
 
 
-def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
+def register(app: AsyncApp, services: Services) -> None:
     @app.action(FEEDBACK_UP)
     @app.action(FEEDBACK_DOWN)
     async def on_feedback(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -75,9 +75,6 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
         if not asked and not await services.identity.is_lead(user):
             await _tell(client, body, NOT_YOUR_THREAD)
             return
-        handoff = await services.answerer.hand_off_on_request(reply.reply_to_id, reply.text)
-        if handoff.escalation_id is None:
-            return  # a person already owns the thread
-        conversation = await queries.conversation_of(services.db, reply.reply_to_id)
-        await outbox.send(conversation, handoff)
-        await outbox.notify_leads(handoff.escalation_id)
+        # The notice and the leads post are outbox rows, posted by the poster; a second
+        # click (a person already owns the thread) changes nothing.
+        await services.worker.hand_off_on_request(reply.reply_to_id, reply.text)

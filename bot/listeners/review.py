@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.agent.lead_checks import LeadAnswerChecks
 from bot.agent.replies import REVIEWED_MARK
+from bot.listeners.leads import leads_only, tell_privately
 from bot.services import Services
 from bot.slack_blocks import (
     ACTION_PREFIX,
@@ -20,12 +21,13 @@ from bot.slack_blocks import (
     edited_answer,
     sends_draft_as_is,
 )
-from bot.slack_out import SlackOutbox
+from bot.slack_out import SlackSender
 from bot.store import escalations
-from escalation.review import LeadAction, next_status, sends_answer
+from escalation.review import LeadAction, ReviewStatus, next_status, sends_answer
 
 log = logging.getLogger(__name__)
 NOT_A_LEAD = "Sorry, only support leads can act on escalations."
+EMPTY_ANSWER = "The answer cannot be empty."
 TOO_LATE = "This escalation has already been handled."
 NOT_POSTED_YET = (
     "Slack did not take your answer in the customer's thread just now. It is saved, and the"
@@ -39,7 +41,7 @@ NOT_AS_IS = (
 
 async def act(
     services: Services,
-    outbox: SlackOutbox,
+    slack: SlackSender,
     checks: LeadAnswerChecks,
     escalation_id: int,
     action: LeadAction,
@@ -55,9 +57,9 @@ async def act(
     from: a draft only as the leads post showed it whole and unflagged, and every answer
     through the output checks (see `bot.agent.lead_checks`)."""
     found = await escalations.get(services.db, escalation_id)
-    if found is None or next_status(found[0].status, action) is None:
+    if found is None or next_status(ReviewStatus(found[0].status), action) is None:
         return TOO_LATE
-    esc, conv = found
+    esc = found[0]
     text: str | None = None
     if sends_answer(action):
         if action == LeadAction.SEND_DRAFT and not sends_draft_as_is(esc):
@@ -74,25 +76,18 @@ async def act(
         if verdict.findings:
             log.warning("escalation %s: lead %s sent an answer flagged %s", esc.id, lead, rules)
     reply = f"{text}\n\n{REVIEWED_MARK}" if text else None
-    applied = await escalations.apply_action(services.db, escalation_id, action, lead, text, reply)
+    applied = await escalations.apply_action(
+        services.db, escalation_id, action, lead, text, reply, services.holders.me
+    )
     if applied is None:
         return TOO_LATE
-    if applied.answer is not None and not await services.worker.post_stored(applied.answer):
-        await outbox.tell_lead(applied.escalation, lead, NOT_POSTED_YET)
-    await outbox.refresh_leads_post(applied.escalation, conv)
+    if not await services.poster.post(applied.posts):
+        await slack.tell_lead(applied.escalation, lead, NOT_POSTED_YET)
+    await slack.refresh_leads_post(applied.escalation)
     return None
 
 
-async def _refuse(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
-    """Tell the clicker privately why nothing happened, where they clicked."""
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
-    if channel:
-        await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
-
-
-def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
+def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
     checks = LeadAnswerChecks(
         services.db,
         services.orders,
@@ -101,7 +96,9 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
         canary=services.answerer.canary,
     )
 
-    @app.action(re.compile(f"^{ACTION_PREFIX}"))
+    @app.action(
+        re.compile(f"^{ACTION_PREFIX}"), middleware=[leads_only(services.identity, NOT_A_LEAD)]
+    )
     async def on_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         user = body["user"]["id"]
@@ -112,36 +109,31 @@ def register(app: AsyncApp, services: Services, outbox: SlackOutbox) -> None:
         except (ValueError, KeyError):
             log.warning("ignored a malformed escalation action")
             return
-        if not await services.identity.is_lead(user):
-            await _refuse(client, body, NOT_A_LEAD)
-            return
         if action == LeadAction.SEND_EDITED:
             found = await escalations.get(services.db, escalation_id)
             if found is not None:
                 await client.views_open(trigger_id=body["trigger_id"], view=edit_modal(found[0]))
             return
-        refusal = await act(services, outbox, checks, escalation_id, action, user)
+        refusal = await act(services, slack, checks, escalation_id, action, user)
         if refusal is not None:
-            await _refuse(client, body, refusal)
+            await tell_privately(client, body, refusal)
 
-    @app.view(EDIT_CALLBACK)
+    @app.view(
+        EDIT_CALLBACK,
+        middleware=[leads_only(services.identity, NOT_A_LEAD, form_field=ANSWER_BLOCK)],
+    )
     async def on_edit_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        if not await services.identity.is_lead(user):
-            await ack(response_action="errors", errors={ANSWER_BLOCK: NOT_A_LEAD})
-            return
         text, send_anyway = edited_answer(view["state"]["values"])
         if not text:
-            await ack(
-                response_action="errors", errors={ANSWER_BLOCK: "The answer cannot be empty."}
-            )
+            await ack(response_action="errors", errors={ANSWER_BLOCK: EMPTY_ANSWER})
             return
         escalation_id = int(view["private_metadata"])
         # Acknowledge (closing the modal) only once the answer is safely applied; a refusal
         # keeps the modal open with the reason under the answer, and the text as typed.
         refusal = await act(
             services,
-            outbox,
+            slack,
             checks,
             escalation_id,
             LeadAction.SEND_EDITED,

@@ -1,14 +1,16 @@
-"""Escalation rows: opening a handoff, applying a lead's action, listing what is open."""
+"""Escalation rows: applying a lead's action, listing what is open (a handoff writes its
+row with the turn, `bot/store/reply_rows.py`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store import outbox
 from bot.store.db import Database
 from bot.store.models import (
     Conversation,
@@ -16,57 +18,24 @@ from bot.store.models import (
     Escalation,
     Message,
     MessageRole,
-    MessageStatus,
+    Outbox,
+    PostKind,
+    PostState,
     ReplyKind,
     Tier,
     utcnow,
 )
-from bot.store.queries import Undelivered
 from escalation.review import HUMAN_OWNED, LeadAction, ReviewStatus, next_status
-
-
-async def open_handoff(
-    db: Database,
-    *,
-    conversation_id: int,
-    message_id: int,
-    reasons: list[str],
-    confidence: float | None,
-    findings: list[dict[str, str]],
-    summary: str,
-    draft: str,
-    leads_channel: str,
-) -> Escalation:
-    """Record the handoff and make the thread the humans' own, in one transaction."""
-    async with db.session() as s:
-        esc = Escalation(
-            conversation_id=conversation_id,
-            message_id=message_id,
-            reasons=reasons,
-            confidence=confidence,
-            findings=findings,
-            summary=summary,
-            draft=draft,
-            leads_channel=leads_channel,
-        )
-        s.add(esc)
-        await s.exec(
-            update(Conversation)
-            .where(col(Conversation.id) == conversation_id)
-            .values(status=ConversationStatus.HANDED_OFF, updated_at=utcnow())
-        )
-        await s.commit()
-        await s.refresh(esc)
-        return esc
 
 
 @dataclass(frozen=True)
 class Applied:
-    """A lead's action, applied: the escalation as it is now, and the lead's answer to the
-    customer when the action sends one (stored, not yet posted)."""
+    """A lead's action, applied: the escalation as it is now, and the posts this process holds
+    to post at once (the lead's answer, when the action sends one and nothing earlier in the
+    thread waits to be posted)."""
 
     escalation: Escalation
-    answer: Undelivered | None = None
+    posts: list[outbox.Post] = field(default_factory=list)
 
 
 async def apply_action(
@@ -76,19 +45,20 @@ async def apply_action(
     lead_user_id: str,
     final_answer: str | None = None,
     reply_text: str | None = None,
+    holder: str = "",
 ) -> Applied | None:
     """Move the escalation on; None if the action is not allowed now (e.g. another lead was
     first). One conditional UPDATE, so two clicks can never both win.
 
     `reply_text`, the lead's answer as the customer sees it, is stored in the same transaction
-    (a reply of tier human to the escalated message, not yet posted; the message marked
-    `failed`, as for any reply Slack has not taken): the thread is the bot's again only with
-    the answer in it, and if this process dies before posting it, the sweeper posts it."""
+    (a reply of tier human to the escalated message, and its outbox row held by `holder`): the
+    thread is the bot's again only with the answer in it, and if this process dies before
+    posting it, the sweep posts it."""
     async with db.session() as s:
         esc = await s.get(Escalation, escalation_id)
         if esc is None:
             return None
-        target = next_status(esc.status, action)
+        target = next_status(ReviewStatus(esc.status), action)
         if target is None:
             return None
         now = utcnow()
@@ -106,9 +76,9 @@ async def apply_action(
         )
         if not result.rowcount:
             return None
-        reply = None
+        posts: list[outbox.Post] = []
         if reply_text is not None:
-            reply = await _store_answer(s, esc, reply_text, now)
+            posts = await _store_answer(s, esc, reply_text, holder, now)
         if target not in HUMAN_OWNED:
             await s.exec(
                 update(Conversation)
@@ -117,19 +87,32 @@ async def apply_action(
             )
         await s.commit()
         await s.refresh(esc)
-        if reply is None:
-            return Applied(esc)
-        conv = await s.get(Conversation, esc.conversation_id)
-        assert conv is not None
-        answer = Undelivered(
-            esc.message_id, reply.id or 0, reply.text, Tier.HUMAN, "answer", conv, 0, now
-        )
-        return Applied(esc, answer)
+        return Applied(esc, posts)
 
 
-async def _store_answer(s: AsyncSession, esc: Escalation, text: str, now: datetime) -> Message:
+async def _store_answer(
+    s: AsyncSession, esc: Escalation, text: str, holder: str, now: datetime
+) -> list[outbox.Post]:
     message = await s.get(Message, esc.message_id)
-    assert message is not None
+    conv = await s.get(Conversation, esc.conversation_id)
+    assert message is not None and conv is not None
+    # A reply not posted yet and not being posted (the handoff notice, refused) would only
+    # come after the lead's answer and contradict it: the answer replaces it. One conditional
+    # DELETE on its state: a sweep posting it right now keeps it, and the answer follows it.
+    replaced = await s.exec(
+        delete(Outbox)
+        .where(
+            col(Outbox.message_id).in_(
+                select(col(Message.id)).where(col(Message.reply_to_id) == message.id)
+            ),
+            col(Outbox.state).in_([PostState.TO_POST, PostState.REFUSED]),
+            col(Outbox.posted_pieces) == 0,
+        )
+        .returning(col(Outbox.message_id))
+    )
+    gone = [i for i in replaced.scalars() if i is not None]
+    if gone:
+        await s.exec(delete(Message).where(col(Message.id).in_(gone)))
     reply = Message(
         conversation_id=esc.conversation_id,
         role=MessageRole.ASSISTANT,
@@ -138,24 +121,35 @@ async def _store_answer(s: AsyncSession, esc: Escalation, text: str, now: dateti
         reply_to_id=message.id,
         tier=Tier.HUMAN,
         kind=ReplyKind.ANSWER,
-    )
-    # A reply Slack has not taken yet (the handoff notice, refused) would only come after the
-    # lead's answer and contradict it: the answer replaces it.
-    await s.exec(
-        delete(Message).where(
-            col(Message.reply_to_id) == message.id,
-            col(Message.role) == MessageRole.ASSISTANT,
-            col(Message.slack_ts).is_(None),
-            col(Message.posted_pieces) == 0,
-        )
+        created_at=now,
     )
     s.add(reply)
-    # Posted at once; a lease from now the sweeper posts it, if it is still not posted.
-    message.status = MessageStatus.FAILED
-    message.claimed_at = now
-    s.add(message)
     await s.flush()
-    return reply
+    conn = await s.connection()
+    post_id, state = await outbox.add_thread_post(
+        conn,
+        channel_id=message.channel_id,
+        thread_ts=conv.thread_ts,
+        conversation_id=esc.conversation_id,
+        message_id=reply.id or 0,
+        holder=holder,
+        now=now,
+    )
+    if state != PostState.POSTING:
+        return []  # after the notice being posted right now: a sweep posts it
+    return [
+        outbox.Post(
+            post_id,
+            PostKind.THREAD_REPLY,
+            message.channel_id,
+            conv.thread_ts,
+            now,
+            text=text,
+            reply_kind=ReplyKind.ANSWER,
+            tier=Tier.HUMAN,
+            message_id=reply.id,
+        )
+    ]
 
 
 async def get(db: Database, escalation_id: int) -> tuple[Escalation, Conversation] | None:
@@ -178,14 +172,23 @@ async def for_message(db: Database, message_id: int) -> Escalation | None:
         return rows.first()
 
 
-async def set_leads_post(db: Database, escalation_id: int, channel: str, ts: str) -> None:
+async def leads_view(
+    db: Database, escalation_id: int
+) -> tuple[Escalation, Conversation, str, str] | None:
+    """An escalation as its leads post shows it: with its thread, and the escalated message's
+    text and sender (in a shared thread, not always who started it)."""
     async with db.session() as s:
-        await s.exec(
-            update(Escalation)
+        rows = await s.exec(
+            select(Escalation, Conversation, col(Message.text), col(Message.user_id))
+            .join(Conversation, col(Conversation.id) == col(Escalation.conversation_id))
+            .outerjoin(Message, col(Message.id) == col(Escalation.message_id))
             .where(col(Escalation.id) == escalation_id)
-            .values(leads_channel=channel, leads_ts=ts)
         )
-        await s.commit()
+        row = rows.first()
+    if row is None:
+        return None
+    esc, conv, text, asker = row
+    return esc, conv, text or "", asker or ""
 
 
 async def listing(db: Database, status: str | None = None) -> list[Escalation]:

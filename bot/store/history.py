@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, case, func
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
 from bot.store.models import Message, MessageRole, Tier
+from bot.store.tables import MESSAGE as _M
 
 SUMMARY_ROLE = "summary"
 
@@ -33,40 +33,56 @@ def place(message: Message) -> int:
 
 
 _place_sql = case(
-    (col(Message.tier) == Tier.HUMAN, col(Message.id)),
-    else_=func.coalesce(col(Message.reply_to_id), col(Message.id)),
+    (_M.c.tier == Tier.HUMAN, _M.c.id), else_=func.coalesce(_M.c.reply_to_id, _M.c.id)
 )
-# Built once: every turn reads them (hot path).
+# Built once: every turn reads them (hot path). One statement: the latest summary before the
+# message, and the messages between what it folded and the message.
+_summaries = _M.alias("summaries")
 _LATEST_SUMMARY = (
-    select(Message)
+    select(func.max(_summaries.c.id))
     .where(
-        col(Message.conversation_id) == bindparam("conversation"),
-        col(Message.role) == SUMMARY_ROLE,
-        col(Message.reply_to_id) < bindparam("before"),
+        _summaries.c.conversation_id == bindparam("p_conversation_id"),
+        _summaries.c.role == SUMMARY_ROLE,
+        _summaries.c.reply_to_id < bindparam("p_message_id"),
     )
-    .order_by(col(Message.id).desc())
-    .limit(1)
+    .scalar_subquery()
 )
-_SINCE_SUMMARY = (
-    select(Message)
+_folded = _M.alias("folded")
+_FOLDED_UPTO = func.coalesce(
+    select(_folded.c.reply_to_id).where(_folded.c.id == _LATEST_SUMMARY).scalar_subquery(), 0
+)
+_HISTORY = (
+    select(_M)
     .where(
-        col(Message.conversation_id) == bindparam("conversation"),
-        col(Message.role).in_([MessageRole.USER, MessageRole.ASSISTANT]),
-        _place_sql > bindparam("after"),
-        _place_sql < bindparam("before"),
+        _M.c.conversation_id == bindparam("p_conversation_id"),
+        or_(
+            and_(
+                _M.c.role.in_([MessageRole.USER, MessageRole.ASSISTANT]),
+                _place_sql > _FOLDED_UPTO,
+                _place_sql < bindparam("p_message_id"),
+            ),
+            _M.c.id == _LATEST_SUMMARY,
+        ),
     )
-    .order_by(_place_sql, col(Message.id))
+    .order_by(_place_sql, _M.c.id)
 )
 
 
-async def load(s: AsyncSession, message: Message) -> StoredHistory:
+async def load(conn: AsyncConnection, message: Message) -> StoredHistory:
     """The latest summary before `message` and the non-empty messages of its thread between
-    that summary and it (in the caller's session, so a turn reads them with its other rows)."""
-    thread = {"conversation": message.conversation_id, "before": message.id or 0}
-    summary = (await s.exec(_LATEST_SUMMARY, params=thread)).first()
-    upto = summary.reply_to_id or 0 if summary else 0
-    rows = await s.exec(_SINCE_SUMMARY, params={**thread, "after": upto})
-    return StoredHistory(summary, [m for m in rows.all() if m.text.strip()])
+    that summary and it, in one statement (in the caller's transaction, so a turn reads them
+    with its other rows)."""
+    params = {"p_conversation_id": message.conversation_id, "p_message_id": message.id or 0}
+    rows = [Message(**row._mapping) for row in await conn.execute(_HISTORY, params)]
+    summary = next((m for m in rows if m.role == SUMMARY_ROLE), None)
+    pending = [m for m in rows if m.role != SUMMARY_ROLE and m.text.strip()]
+    return StoredHistory(summary, pending)
+
+
+async def load_for(db: Database, message: Message) -> StoredHistory:
+    """`load` outside a turn (a handoff the customer asked for after an answer)."""
+    async with db.engine.connect() as conn:
+        return await load(conn, message)
 
 
 async def add_summary(db: Database, message: Message, text: str, upto: Message) -> None:

@@ -30,14 +30,12 @@ class MessageRole(StrEnum):
 
 
 class MessageStatus(StrEnum):
-    """Inbound messages are pending work until answered (or failed with an apology)."""
+    """Whether an inbound message is answered; its replies' delivery is in `outbox`."""
 
     PENDING = "pending"
-    WORKING = "working"  # claimed by one process; `claimed_at` says since when
-    ANSWERED = "answered"
+    WORKING = "working"  # claimed by the process `holder` names, since `claimed_at`
+    ANSWERED = "answered"  # its reply is written (an apology too); the outbox posts it
     HELD = "held"  # arrived while a person owns the thread; the bot stays quiet
-    FAILED = "failed"  # answered with an apology, or its reply not posted yet (Slack refused it)
-    UNDELIVERED = "undelivered"  # its reply still not posted after the redelivery window
     NONE = "none"  # the bot's own replies
 
 
@@ -122,9 +120,9 @@ class Message(SQLModel, table=True):
     # For the bot's replies: which tier wrote it (primary, strong, human) and what kind it is.
     tier: str | None = Field(default=None, max_length=16)
     kind: str | None = Field(default=None, max_length=16)
-    # For a reply Slack refused partway (split in pieces): how many pieces it did post, so
-    # that posting it again later sends only the rest.
-    posted_pieces: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Of a message being answered: the process answering it (`bot/store/holders.py`), and
+    # since when; `claimed_at` is also the claim's fencing token.
+    holder: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -256,4 +254,46 @@ class BudgetNotice(SQLModel, table=True):
     budget: str = Field(max_length=16)  # thread | customer | workspace
     scope: str = Field(max_length=64)
     day: str = Field(max_length=10)  # YYYY-MM-DD, UTC
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PostKind(StrEnum):
+    THREAD_REPLY = "thread_reply"  # in the customer's thread: the text is its `message` row's
+    LEADS_ESCALATION = "leads_escalation"  # the escalation's post, rendered when it is posted
+    LEADS_ALERT = "leads_alert"  # a note to the leads (a budget reached, an answer given up)
+
+
+class PostState(StrEnum):
+    TO_POST = "to_post"
+    POSTING = "posting"  # claimed by the process `holder` names
+    POSTED = "posted"
+    REFUSED = "refused"  # Slack refused it; tried again from `next_try_at`
+    GIVEN_UP = "given_up"  # still refused at the end of the redelivery window
+
+
+# Not posted yet, and not given up: a later post of the same thread waits for these.
+UNPOSTED = (PostState.TO_POST, PostState.POSTING, PostState.REFUSED)
+
+
+class Outbox(SQLModel, table=True):
+    """One post the bot makes, with its own delivery state (migration 0009). Only the poster
+    (`bot/poster.py`) posts them; the posts of one thread go out in id order."""
+
+    __table_args__ = (Index("ix_outbox_due", "state", "next_try_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=24)
+    channel_id: str = Field(max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id", index=True)
+    # A reply's transcript row (role assistant): its text, tier and kind; its ts once posted.
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    escalation_id: int | None = Field(default=None, foreign_key="escalation.id")
+    text: str | None = None  # of an alert
+    state: str = Field(default=PostState.TO_POST, max_length=16)
+    holder: str | None = Field(default=None, max_length=64)
+    next_try_at: datetime = Field(default_factory=utcnow)
+    # Of a reply split in pieces: how many Slack took, so that a later try sends the rest.
+    posted_pieces: int = 0
+    posted_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)

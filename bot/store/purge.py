@@ -16,6 +16,7 @@ from bot.store.models import (
     Feedback,
     Message,
     ModelCall,
+    Outbox,
     SlackEvent,
 )
 
@@ -45,6 +46,7 @@ async def purge(db: Database, older_than: datetime) -> PurgeResult:
             update(ModelCall).where(col(ModelCall.conversation_id).in_(ids)).values(message_id=None)
         )
         await s.exec(delete(Feedback).where(col(Feedback.conversation_id).in_(ids)))
+        await s.exec(delete(Outbox).where(col(Outbox.conversation_id).in_(ids)))
         escalations = await s.exec(
             delete(Escalation).where(col(Escalation.conversation_id).in_(ids))
         )

@@ -12,7 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from bot.store.db import Database
-from bot.store.models import BudgetNotice, Conversation, ModelCall, utcnow
+from bot.store.models import Conversation, ModelCall, utcnow
+from bot.store.tables import BUDGET_NOTICE as _NOTICE_TABLE
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,6 @@ _SPEND = select(
     .where(col(ModelCall.created_at) >= _SINCE)
     .scalar_subquery(),
 )
-_NOTICE_TABLE = BudgetNotice.__table__  # type: ignore[attr-defined]
 _NOTICE = {
     "postgresql": postgresql.insert(_NOTICE_TABLE).on_conflict_do_nothing(),
     "sqlite": sqlite.insert(_NOTICE_TABLE).on_conflict_do_nothing(),

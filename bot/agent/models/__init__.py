@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from bot.agent.models.base import ChatModel, Provider
 from bot.agent.models.chain import Cooldown, ModelChain
 from bot.agent.models.providers import PROVIDERS, SdkClient, parse_model_ref
+from bot.store.models import Tier
 
 if TYPE_CHECKING:
     # Only for annotations: bot.config reads the provider table from this package.
@@ -22,15 +23,15 @@ class ModelFactory:
         self._clients: dict[Provider, SdkClient] = {}
         self._cooldown = Cooldown(settings.model_cooldown_seconds)
         # Import the configured providers' SDKs now, not during the first answer.
-        self.chain("primary")
-        self.chain("strong")
+        self.chain(Tier.PRIMARY)
+        self.chain(Tier.STRONG)
 
-    def chain(self, tier: str) -> ModelChain:
+    def chain(self, tier: Tier) -> ModelChain:
         """The tier's model, then its fallbacks from configuration."""
         s = self._settings
         refs = (
             [s.strong_model, *s.strong_fallback_models]
-            if tier == "strong"
+            if tier == Tier.STRONG
             else [s.primary_model, *s.fallback_models]
         )
         return ModelChain([self.build(ref) for ref in dict.fromkeys(refs)], self._cooldown)

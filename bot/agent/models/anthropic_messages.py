@@ -9,27 +9,19 @@ import anthropic
 
 from bot.agent.models.base import (
     ChatMessage,
+    ChatRequest,
     ModelResponse,
     Provider,
+    SdkErrors,
+    SdkModel,
     TokenUsage,
     ToolCall,
-    ToolSpec,
-    error_kind,
+    provider_error,
 )
-from bot.errors import ProviderError
 
-
-def provider_error(exc: Exception) -> ProviderError:
-    """Name the kind of failure, so callers can decide on fallback and record it."""
-    if isinstance(exc, anthropic.APITimeoutError):
-        return ProviderError("timeout", "Anthropic request timed out")
-    if isinstance(exc, anthropic.APIConnectionError):
-        return ProviderError("connection", "Could not reach Anthropic")
-    if isinstance(exc, anthropic.APIStatusError):
-        status = exc.status_code
-        kind = error_kind(status)
-        return ProviderError(kind, f"Anthropic answered HTTP {status}")
-    return ProviderError("unknown", f"Anthropic call failed: {type(exc).__name__}")
+_ERRORS = SdkErrors(
+    "Anthropic", anthropic.APITimeoutError, anthropic.APIConnectionError, anthropic.APIStatusError
+)
 
 
 def _to_anthropic(messages: list[ChatMessage]) -> list[dict[str, Any]]:
@@ -73,42 +65,32 @@ def _to_anthropic(messages: list[ChatMessage]) -> list[dict[str, Any]]:
     return out
 
 
-class AnthropicModel:
+class AnthropicModel(SdkModel[anthropic.AsyncAnthropic]):
     provider = Provider.ANTHROPIC
 
-    def __init__(self, name: str, client: anthropic.AsyncAnthropic) -> None:
-        self.name = name
-        self._client = client
-
-    async def complete(
-        self,
-        *,
-        system: str,
-        messages: list[ChatMessage],
-        tools: list[ToolSpec],
-        require_tool: bool,
-        max_tokens: int,
-    ) -> ModelResponse:
+    async def complete(self, request: ChatRequest) -> ModelResponse:
         tool_defs: list[dict[str, Any]] = [
             {"name": t.name, "description": t.description, "input_schema": t.parameters}
-            for t in tools
+            for t in request.tools
         ]
         if tool_defs:
             # Tools then system form the stable prefix; mark its end for prompt caching.
             tool_defs[-1]["cache_control"] = {"type": "ephemeral"}
         kwargs: dict[str, Any] = {
             "model": self.name,
-            "max_tokens": max_tokens,
-            "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
-            "messages": _to_anthropic(messages),
+            "max_tokens": request.max_tokens,
+            "system": [
+                {"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}
+            ],
+            "messages": _to_anthropic(request.messages),
         }
         if tool_defs:
             kwargs["tools"] = tool_defs
-            kwargs["tool_choice"] = {"type": "any" if require_tool else "auto"}
+            kwargs["tool_choice"] = {"type": "any" if request.require_tool else "auto"}
         try:
             resp = await self._client.messages.create(**kwargs)
         except anthropic.AnthropicError as exc:
-            raise provider_error(exc) from exc
+            raise provider_error(exc, _ERRORS) from exc
         texts: list[str] = []
         calls: list[ToolCall] = []
         for block in resp.content:

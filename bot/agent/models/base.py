@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+from bot.errors import ProviderError, ProviderFailure
 
 
 class Provider(StrEnum):
@@ -74,10 +76,67 @@ class ModelResponse:
     stop_reason: str
 
 
-def error_kind(status: int) -> str:
+@dataclass(frozen=True)
+class ChatRequest:
+    """One call's input: the system prompt (ours only), the transcript, the tools offered,
+    whether the model must call one, and the cap on its output."""
+
+    system: str
+    messages: list[ChatMessage]
+    tools: list[ToolSpec]
+    require_tool: bool
+    max_tokens: int
+
+
+@dataclass(frozen=True)
+class SdkErrors:
+    """A provider SDK's exception classes, as `provider_error` reads them; `status` is the one
+    with an HTTP `status_code`."""
+
+    label: str  # the provider as an operator reads it: "Anthropic", "OpenAI"
+    timeout: type[Exception]
+    connection: type[Exception]
+    status: type[Exception]
+
+
+_BY_STATUS = {
+    429: ProviderFailure.RATE_LIMITED,
+    529: ProviderFailure.OVERLOADED,
+    401: ProviderFailure.AUTH,
+    403: ProviderFailure.AUTH,
+}
+
+
+def error_kind(status: int) -> ProviderFailure:
     """The kind of an HTTP failure of a provider, as recorded on the model call."""
-    named = {429: "rate_limited", 529: "overloaded", 401: "auth", 403: "auth"}
-    return named.get(status, "server_error" if status >= 500 else "bad_request")
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    return ProviderFailure.SERVER_ERROR if status >= 500 else ProviderFailure.BAD_REQUEST
+
+
+def provider_error(exc: Exception, sdk: SdkErrors) -> ProviderError:
+    """Name the kind of an SDK's failure, so callers can decide on fallback and record it."""
+    # Timeout first: the SDKs' timeout error is a kind of their connection error.
+    if isinstance(exc, sdk.timeout):
+        return ProviderError(ProviderFailure.TIMEOUT, f"{sdk.label} request timed out")
+    if isinstance(exc, sdk.connection):
+        return ProviderError(ProviderFailure.CONNECTION, f"Could not reach {sdk.label}")
+    if isinstance(exc, sdk.status):
+        status: int = getattr(exc, "status_code", 0)
+        return ProviderError(error_kind(status), f"{sdk.label} answered HTTP {status}")
+    return ProviderError(ProviderFailure.UNKNOWN, f"{sdk.label} call failed: {type(exc).__name__}")
+
+
+ClientT = TypeVar("ClientT")
+
+
+class SdkModel(Generic[ClientT]):
+    """What every adapter holds: the model's name at its provider, and the provider's SDK
+    client (one per process, shared by that provider's models)."""
+
+    def __init__(self, name: str, client: ClientT) -> None:
+        self.name = name
+        self._client = client
 
 
 class ChatModel(Protocol):
@@ -90,14 +149,6 @@ class ChatModel(Protocol):
         """The provider's name (a `Provider` for an adapter; "chain" for a `ModelChain`)."""
         ...
 
-    async def complete(
-        self,
-        *,
-        system: str,
-        messages: list[ChatMessage],
-        tools: list[ToolSpec],
-        require_tool: bool,
-        max_tokens: int,
-    ) -> ModelResponse:
+    async def complete(self, request: ChatRequest) -> ModelResponse:
         """One API call. Raises `ProviderError` with a kind when the provider fails."""
         ...

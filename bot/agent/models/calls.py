@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from bot.agent.models.base import TokenUsage
+from bot.errors import ProviderFailure
+from bot.store.models import Tier
+
+# How a call ended: "ok", or the kind of its failure.
+CallOutcome = Literal["ok"] | ProviderFailure
 
 
 @dataclass(frozen=True)
@@ -15,11 +20,11 @@ class CallRecord:
 
     provider: str
     model: str
-    tier: str
+    tier: Tier
     usage: TokenUsage
     usage_raw: dict[str, Any]
     latency_ms: int
-    outcome: str  # "ok", or the error kind of a failed call
+    outcome: CallOutcome
     stop_reason: str = ""
     confidence: float | None = None
 

@@ -12,9 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.agent.models.base import ChatMessage, ChatModel, ModelResponse, TokenUsage, ToolSpec
-from bot.agent.models.calls import CallRecord, RecordCall
+from bot.agent.models.base import ChatModel, ChatRequest, ModelResponse, TokenUsage
+from bot.agent.models.calls import CallOutcome, CallRecord, RecordCall
 from bot.errors import ProviderError
+from bot.store.models import Tier
 
 # What a response says its confidence is (a final answer's), or None; stored with its call.
 ReadConfidence = Callable[[ModelResponse], float | None]
@@ -41,7 +42,7 @@ class Cooldown:
 class _Reporting:
     """Where a chain's calls go: the tier they are charged to, and the record function."""
 
-    tier: str
+    tier: Tier
     record: RecordCall
     confidence: ReadConfidence | None = None
 
@@ -62,7 +63,7 @@ class ModelChain:
         self._reporting: _Reporting | None = None
 
     def reporting(
-        self, record: RecordCall, *, tier: str, confidence: ReadConfidence | None = None
+        self, record: RecordCall, *, tier: Tier, confidence: ReadConfidence | None = None
     ) -> ModelChain:
         """This chain, passing every API call it makes to `record` as a call of `tier`;
         `confidence` reads the confidence stored with a response's call."""
@@ -70,15 +71,7 @@ class ModelChain:
         chain._reporting = _Reporting(tier, record, confidence)
         return chain
 
-    async def complete(
-        self,
-        *,
-        system: str,
-        messages: list[ChatMessage],
-        tools: list[ToolSpec],
-        require_tool: bool,
-        max_tokens: int,
-    ) -> ModelResponse:
+    async def complete(self, request: ChatRequest) -> ModelResponse:
         """The first good response; every attempt, failed or not, is reported first.
         Raises the last `ProviderError` when every model failed."""
         ready = [m for m in self.models if not self._cooldown.cooling(m)] or self.models
@@ -86,13 +79,7 @@ class ModelChain:
         for model in ready:
             started = time.perf_counter()
             try:
-                resp = await model.complete(
-                    system=system,
-                    messages=messages,
-                    tools=tools,
-                    require_tool=require_tool,
-                    max_tokens=max_tokens,
-                )
+                resp = await model.complete(request)
             except ProviderError as exc:
                 self._cooldown.failed(model)
                 await self._report(model, started, None, exc.kind)
@@ -105,7 +92,7 @@ class ModelChain:
         raise error
 
     async def _report(
-        self, model: ChatModel, started: float, resp: ModelResponse | None, outcome: str
+        self, model: ChatModel, started: float, resp: ModelResponse | None, outcome: CallOutcome
     ) -> None:
         if self._reporting is None:
             return

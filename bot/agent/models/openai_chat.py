@@ -10,26 +10,20 @@ import openai
 
 from bot.agent.models.base import (
     ChatMessage,
+    ChatRequest,
     ModelResponse,
     Provider,
+    SdkErrors,
+    SdkModel,
     TokenUsage,
     ToolCall,
-    ToolSpec,
-    error_kind,
+    provider_error,
 )
-from bot.errors import ProviderError
+from bot.errors import ProviderError, ProviderFailure
 
-
-def provider_error(exc: Exception) -> ProviderError:
-    if isinstance(exc, openai.APITimeoutError):
-        return ProviderError("timeout", "OpenAI request timed out")
-    if isinstance(exc, openai.APIConnectionError):
-        return ProviderError("connection", "Could not reach the OpenAI API")
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        kind = error_kind(status)
-        return ProviderError(kind, f"OpenAI answered HTTP {status}")
-    return ProviderError("unknown", f"OpenAI call failed: {type(exc).__name__}")
+_ERRORS = SdkErrors(
+    "OpenAI", openai.APITimeoutError, openai.APIConnectionError, openai.APIStatusError
+)
 
 
 def _to_openai(system: str, messages: list[ChatMessage]) -> list[dict[str, Any]]:
@@ -76,29 +70,17 @@ def _arguments(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-class OpenAIModel:
+class OpenAIModel(SdkModel[openai.AsyncOpenAI]):
     provider = Provider.OPENAI
 
-    def __init__(self, name: str, client: openai.AsyncOpenAI) -> None:
-        self.name = name
-        self._client = client
-
-    async def complete(
-        self,
-        *,
-        system: str,
-        messages: list[ChatMessage],
-        tools: list[ToolSpec],
-        require_tool: bool,
-        max_tokens: int,
-    ) -> ModelResponse:
+    async def complete(self, request: ChatRequest) -> ModelResponse:
         kwargs: dict[str, Any] = {
             "model": self.name,
-            "max_tokens": max_tokens,
+            "max_tokens": request.max_tokens,
             # System prompt and tools first and byte-identical across turns: OpenAI caches them.
-            "messages": _to_openai(system, messages),
+            "messages": _to_openai(request.system, request.messages),
         }
-        if tools:
+        if request.tools:
             kwargs["tools"] = [
                 {
                     "type": "function",
@@ -108,15 +90,15 @@ class OpenAIModel:
                         "parameters": t.parameters,
                     },
                 }
-                for t in tools
+                for t in request.tools
             ]
-            kwargs["tool_choice"] = "required" if require_tool else "auto"
+            kwargs["tool_choice"] = "required" if request.require_tool else "auto"
         try:
             resp = await self._client.chat.completions.create(**kwargs)
         except openai.OpenAIError as exc:
-            raise provider_error(exc) from exc
+            raise provider_error(exc, _ERRORS) from exc
         if not resp.choices:
-            raise ProviderError("bad_response", "OpenAI returned no choices")
+            raise ProviderError(ProviderFailure.BAD_RESPONSE, "OpenAI returned no choices")
         choice = resp.choices[0]
         calls = [
             ToolCall(id=c.id, name=c.function.name, arguments=_arguments(c.function.arguments))

@@ -1,0 +1,54 @@
+"""What only support leads may do, checked in one place: a Bolt listener middleware.
+
+A lead's request goes on to its listener; anyone else's is acknowledged with a polite refusal in
+the form its surface expects: a private note where the button was clicked, an error under the
+field of a form (the form stays open), a private reply to a slash command."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.agent.identity import IdentityResolver
+
+LeadsOnly = Callable[..., Awaitable[BoltResponse | None]]
+
+
+def requester(body: dict[str, Any]) -> str:
+    """Who sent a request: an interaction's user, or a slash command's."""
+    user = body.get("user")
+    return str(user.get("id") or "") if isinstance(user, dict) else str(body.get("user_id") or "")
+
+
+def leads_only(identity: IdentityResolver, refusal: str, *, form_field: str = "") -> LeadsOnly:
+    """The middleware for a listener only leads may use; `form_field`, for a form, is the block
+    the refusal is shown under."""
+
+    async def check(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, next_: Callable[[], Any]
+    ) -> BoltResponse | None:
+        if await identity.is_lead(requester(body)):
+            await next_()
+            return None
+        if body.get("type") == "view_submission":
+            return await ack(response_action="errors", errors={form_field: refusal})
+        if body.get("command"):
+            return await ack(response_type="ephemeral", text=refusal)
+        response = await ack()
+        await tell_privately(client, body, refusal)
+        return response
+
+    return check
+
+
+async def tell_privately(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """A note only the clicker sees, where they clicked."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    if channel:
+        await client.chat_postEphemeral(channel=channel, user=requester(body), text=text)
