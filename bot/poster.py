@@ -13,8 +13,11 @@ message being worked on, and go straight to Slack."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from bot.delivery import LeadsPost, Sender, ThreadPost
 from bot.errors import ReplyNotPosted
@@ -24,12 +27,16 @@ from bot.store.holders import Holders
 from bot.store.models import PostKind, ReplyKind, utcnow
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # How long a post Slack refused is tried again (past that, a late answer would confuse).
 REDELIVERY_WINDOW = timedelta(hours=1)
 _FIRST_RETRY = timedelta(seconds=5)
 _LONGEST_RETRY = timedelta(minutes=5)
 _SWEEP_ROUNDS = 10  # a thread's waiting posts go out one after the other in one sweep
+# The database write after a post (posted, or refused) is tried this many times, the waits
+# between doubling from the first: a post Slack took is not posted again for a blip.
+_WRITE_TRIES, _FIRST_WRITE_WAIT = 5, 0.5
 
 
 def next_try(created_at: datetime, now: datetime) -> datetime:
@@ -55,13 +62,20 @@ class Poster:
         self._sender = sender
         self._holders = holders  # its `me` is read at each claim: it may change (holders.py)
         self._leads_channel = leads_channel
+        self._in_hand: set[int] = set()  # rows a task of this process is posting now
 
     @property
     def sender(self) -> Sender:
         return self._sender
 
+    @property
+    def in_hand(self) -> frozenset[int]:
+        """The rows this process holds and is posting right now (the sweep leaves them)."""
+        return frozenset(self._in_hand)
+
     async def post(self, posts: list[outbox.Post]) -> bool:
         """Post rows this process holds, in order; True when Slack took them all."""
+        self._in_hand.update(p.id for p in posts)
         posted = True
         for post in posts:
             posted = await self._post_one(post) and posted
@@ -83,6 +97,7 @@ class Poster:
         count = 0
         for _ in range(_SWEEP_ROUNDS):
             due = await outbox.claim_due(self._db, self._holders.me)
+            self._in_hand.update(p.id for p in due)
             for post in due:
                 if await self._post_one(post):
                     log.info("outbox row %s was posted on a later try", post.id)
@@ -93,17 +108,22 @@ class Poster:
 
     async def _post_one(self, post: outbox.Post) -> bool:
         try:
+            return await self._post_and_record(post)
+        finally:
+            self._in_hand.discard(post.id)
+
+    async def _post_and_record(self, post: outbox.Post) -> bool:
+        holder = self._holders.me
+        try:
             ts, channel = await self._send(post)
         except Exception as exc:
             pieces = exc.posted if isinstance(exc, ReplyNotPosted) else post.posted_pieces
             log.warning("outbox row %s (%s) was not posted; trying again later", post.id, post.kind)
             log.debug("outbox row %s failed", post.id, exc_info=True)
-            now = utcnow()
-            await outbox.refuse(
-                self._db, post, self._holders.me, pieces, next_try(post.created_at, now)
-            )
+            retry_at = next_try(post.created_at, utcnow())
+            await _written(lambda: outbox.refuse(self._db, post, holder, pieces, retry_at))
             return False
-        if not await outbox.mark_posted(self._db, post, self._holders.me, ts, channel):
+        if not await _written(lambda: outbox.mark_posted(self._db, post, holder, ts, channel)):
             log.warning("outbox row %s was posted, but another process held it", post.id)
         return True
 
@@ -126,3 +146,18 @@ class Poster:
             channel, ts = await self._sender.post_escalation(leads)
             return ts, channel
         return await self._sender.post_alert(post.channel_id, post.text or ""), None
+
+
+async def _written(write: Callable[[], Awaitable[_T]]) -> _T:
+    """A database write after a post, tried again after a failure (a blip must not leave the
+    row held with no task on it); the last failure is raised, and the row is then released by
+    this process's next sweep (`bot/store/claims.py` `release_own`)."""
+    wait = _FIRST_WRITE_WAIT
+    for _ in range(_WRITE_TRIES - 1):
+        try:
+            return await write()
+        except Exception:
+            log.warning("recording an outbox row's delivery failed; trying again", exc_info=True)
+            await asyncio.sleep(wait)
+            wait *= 2
+    return await write()

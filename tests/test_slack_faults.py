@@ -8,10 +8,14 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import update
 
+from bot import poster
+from bot.agent import worker
 from bot.poster import REDELIVERY_WINDOW
 from bot.slack_format import split_for_slack, to_mrkdwn
+from bot.store import outbox, turns
 from bot.store.models import Message, Outbox, utcnow
 from tests.conftest import Bot, dm
 from tests.fakes.models import final
@@ -141,3 +145,72 @@ async def test_a_refused_reply_is_not_posted_once_it_is_an_hour_late(bot: Bot) -
     assert await bot.services.poster.sweep() == 0
     assert [p.state for p in await bot.outbox()] == ["given_up"]
     assert not [p for p in bot.slack.posts() if "never reached" in p["text"]]  # not a lead's
+
+
+# --- a living process never keeps a claim it stopped working on -------------------------------
+
+
+def failing(times: int, real: Any) -> Any:
+    """`real`, failing its first `times` calls as a database blip would."""
+    calls = {"n": 0}
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] <= times:
+            raise OSError("the database did not answer")
+        return await real(*args, **kwargs)
+
+    return call
+
+
+async def test_a_blip_while_recording_a_post_is_retried_and_posts_once(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(poster, "_FIRST_WRITE_WAIT", 0.01)
+    monkeypatch.setattr(outbox, "mark_posted", failing(2, outbox.mark_posted))
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    assert len(bot.slack.calls_to("chat.postMessage")) == 1
+    [post] = await bot.outbox()
+    assert (post.state, post.holder) == ("posted", None)
+
+
+async def test_a_post_whose_record_kept_failing_is_released_by_the_next_sweep(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = outbox.mark_posted
+    monkeypatch.setattr(poster, "_FIRST_WRITE_WAIT", 0.01)
+    monkeypatch.setattr(outbox, "mark_posted", failing(100, real))
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    [post] = await bot.outbox()
+    assert (post.state, post.holder) == ("posting", bot.services.holders.me)  # held, idle
+    monkeypatch.setattr(outbox, "mark_posted", real)  # the database is back
+    await bot.services.worker.sweep()
+    assert (await bot.outbox())[0].state == "posting"  # within the grace: left alone
+    monkeypatch.setattr(worker, "OWN_CLAIM_GRACE", timedelta(0))
+    await bot.services.worker.sweep()
+    await bot.settle()
+    [post] = await bot.outbox()
+    assert (post.state, post.holder) == ("posted", None)
+    # at least once: Slack had taken it before the record failed
+    assert len(bot.slack.calls_to("chat.postMessage")) == 2
+
+
+async def test_a_message_whose_finish_and_give_back_failed_is_answered_after_a_sweep(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_finish, real_give_back = turns.finish_turn, turns.give_back
+    monkeypatch.setattr(turns, "finish_turn", failing(1, real_finish))
+    monkeypatch.setattr(turns, "give_back", failing(1, real_give_back))
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    [user] = await messages(bot)
+    assert (user.status, user.holder) == ("working", bot.services.holders.me)
+    assert bot.slack.calls_to("chat.postMessage") == []
+    monkeypatch.setattr(worker, "OWN_CLAIM_GRACE", timedelta(0))
+    await bot.services.worker.sweep()
+    await bot.settle()
+    user, reply = await messages(bot)
+    assert user.status == "answered" and reply.slack_ts is not None
+    assert len(bot.slack.calls_to("chat.postMessage")) == 1

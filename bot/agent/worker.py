@@ -16,6 +16,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 from bot import log_context, metrics
 from bot.agent import replies
@@ -25,7 +26,7 @@ from bot.poster import Poster
 from bot.store import claims, reply_rows, turns
 from bot.store.db import Database
 from bot.store.holders import Holders
-from bot.store.models import Conversation, ReplyKind
+from bot.store.models import Conversation, ReplyKind, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,9 @@ class _Acknowledging:
 # steady stream of requests must not starve them).
 _ACK_PRIORITY_SECONDS = 2.0
 _ACK_GRACE_SECONDS = 0.1
+# A claim this process holds with no task on it is released by its sweep once it is this old:
+# a post written held is given to its poster a moment after the write commits.
+OWN_CLAIM_GRACE = timedelta(seconds=30)
 
 
 class Worker:
@@ -150,6 +154,7 @@ class Worker:
     async def sweep(self) -> int:
         """Release the claims of dead holders, submit the pending messages, post the due
         outbox rows (and give up the expired ones); the number of messages submitted."""
+        await self._release_own()
         held = await claims.holders(self._db) - {self._holders.me}
         dead = await self._holders.dead(held) if held else set()
         if dead:
@@ -167,6 +172,16 @@ class Worker:
             log.info("taking up %d unanswered message(s)", len(ids))
         await self._poster.sweep()
         return len(ids)
+
+    async def _release_own(self) -> None:
+        """This process's claims that no task of it works on any more (a write that failed
+        after the work) go back to be taken: a living holder never keeps a claim idle."""
+        before = utcnow() - OWN_CLAIM_GRACE
+        messages, posts = await claims.release_own(
+            self._db, self._holders.me, self._in_flight, self._poster.in_hand, before
+        )
+        if messages or posts:
+            log.warning("released %d message(s) and %d post(s) left idle here", messages, posts)
 
     async def sweep_forever(self) -> None:
         """Sweep now (a restarted process takes up its dead predecessor's work at once) and

@@ -25,6 +25,18 @@ _RELEASE = (
     )
     .values(status=MessageStatus.PENDING, holder=None)
 )
+# Messages this living process holds and no task of it is answering (a failed finish whose
+# give-back failed too, a take whose commit raised): back to pending.
+_RELEASE_OWN = (
+    update(_M)
+    .where(
+        _M.c.status == MessageStatus.WORKING,
+        _M.c.holder == bindparam("p_holder"),
+        _M.c.id.not_in(bindparam("p_busy", expanding=True)),
+        _M.c.claimed_at < bindparam("p_before"),
+    )
+    .values(status=MessageStatus.PENDING, holder=None)
+)
 _UNFINISHED = (
     select(_M.c.id)
     .where(_M.c.status == MessageStatus.PENDING, ~EARLIER_UNANSWERED)
@@ -51,6 +63,23 @@ async def release(db: Database, dead: Collection[str]) -> tuple[int, int]:
     async with db.engine.begin() as conn:
         messages = (await conn.execute(_RELEASE, {"p_dead": list(dead)})).rowcount
         posts = await outbox.release(conn, dead)
+    return int(messages), posts
+
+
+async def release_own(
+    db: Database,
+    holder: str,
+    answering: Collection[int],
+    posting: Collection[int],
+    before: datetime,
+) -> tuple[int, int]:
+    """Release the claims `holder` (this process) holds with no task of it working on them,
+    taken before `before`, in one transaction: a claim is never left with a living process
+    that has stopped working on it. The numbers released."""
+    params = {"p_holder": holder, "p_busy": list(answering) or [0], "p_before": before}
+    async with db.engine.begin() as conn:
+        messages = (await conn.execute(_RELEASE_OWN, params)).rowcount
+        posts = await outbox.release_own(conn, holder, posting, before)
     return int(messages), posts
 
 

@@ -97,6 +97,7 @@ class PgHolders:
         self._engine, self._ping, self._timeout = engine, ping, timeout
         self._conn: AsyncConnection | None = None
         self._key = 0
+        self._mine: set[int] = set()
         self._watchdog: asyncio.Task[None] | None = None
 
     @property
@@ -125,6 +126,7 @@ class PgHolders:
             await _discard(conn)
             raise
         self._conn, self._key = conn, key
+        self._mine.add(key)  # a key held before a lost lock is still this process's
 
     async def _watch(self) -> None:
         """Pings the lock's connection; when it is lost, takes a lock anew under a new key."""
@@ -163,7 +165,7 @@ class PgHolders:
             await _discard(conn)  # the session's end releases its lock too
 
     async def dead(self, holders: Collection[str]) -> set[str]:
-        keys = {h: k for h in holders if (k := _pg_key(h)) not in (None, self._key)}
+        keys = {h: k for h in holders if (k := _pg_key(h)) is not None and k not in self._mine}
         if not keys:
             return set()
         async with self._engine.connect() as conn:

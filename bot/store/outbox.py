@@ -331,6 +331,30 @@ _RELEASE = (
 )
 
 
+# Rows this living process holds and no task of it is posting (its write after the post
+# failed): back to be posted, once they are older than the grace a new row needs to reach
+# its poster.
+_RELEASE_OWN = (
+    update(_O)
+    .where(
+        _O.c.state == PostState.POSTING,
+        _O.c.holder == bindparam("p_holder"),
+        _O.c.id.not_in(bindparam("p_busy", expanding=True)),
+        _O.c.next_try_at < bindparam("p_before"),
+    )
+    .values(state=PostState.TO_POST, holder=None)
+)
+
+
+async def release_own(
+    conn: AsyncConnection, holder: str, busy: Collection[int], before: datetime
+) -> int:
+    """Rows `holder` holds that none of its tasks is posting, due before `before`, go back to
+    be posted (a piece Slack took just before the failed write may show twice)."""
+    params = {"p_holder": holder, "p_busy": list(busy) or [0], "p_before": before}
+    return int((await conn.execute(_RELEASE_OWN, params)).rowcount)
+
+
 async def holders(conn: AsyncConnection) -> set[str]:
     """The processes posting a row right now."""
     return {h for h in (await conn.execute(_HOLDING)).scalars() if h}
