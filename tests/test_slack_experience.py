@@ -7,10 +7,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot.store import feedback
-from bot.store.models import Escalation, Feedback, utcnow
+from bot.store.models import Conversation, Escalation, Feedback, Message, utcnow
 from tests.conftest import Bot, dm, next_ts
-from tests.fakes.models import final
+from tests.fakes.models import Turn, final
 from tests.helpers import rows
 
 
@@ -144,13 +146,10 @@ async def test_thumbs_up_and_down_are_stored_per_answer_and_a_vote_can_change(bo
     assert offer.args["user"] == "UALICE" and "Talk to a person" in json.dumps(offer.args["blocks"])
 
 
-async def test_talk_to_a_person_after_a_thumbs_down_hands_off(start_bot: Any) -> None:
-    bot = await start_bot(leads_channel="CLEADS")
-    await bot.event(dm("where is my order 1042?"))
-    await bot.settle()
-    [answer] = bot.replies()
+async def talk_to_a_person(bot: Bot, answer: dict[str, Any]) -> None:
+    """A thumbs-down on the answer, then the "Talk to a person" button it offers."""
     await click_feedback(bot, answer, "feedback_down")
-    offer = blocks_of(bot.slack.calls_to("chat.postEphemeral")[0].args)
+    offer = blocks_of(bot.slack.calls_to("chat.postEphemeral")[-1].args)
     button = offer[0]["accessory"]
     await bot.interaction(
         {
@@ -170,12 +169,64 @@ async def test_talk_to_a_person_after_a_thumbs_down_hands_off(start_bot: Any) ->
             ],
         }
     )
+
+
+async def test_talk_to_a_person_after_a_thumbs_down_hands_off(start_bot: Any) -> None:
+    bot = await start_bot(leads_channel="CLEADS")
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    [answer] = bot.replies()
+    await talk_to_a_person(bot, answer)
     [esc] = await rows(bot, Escalation)
     assert esc.reasons == ["customer_request"]
     assert "1Z999AA10123456784" in esc.draft  # the answer the customer disliked
     notices = [p for p in bot.replies() if p["channel"] == "D0001"]
     assert "support team" in notices[-1]["text"]
     assert [p for p in bot.replies() if p["channel"] == "CLEADS"]
+
+
+@pytest.mark.parametrize(
+    ("script", "strong_tier"),
+    [
+        ([final("Order 1043 is being packed.", 0.95)], False),
+        # The strong tier answers: the conversation would be marked escalated.
+        ([final("Maybe packed?", 0.3), final("Order 1043 is being packed.", 0.95)], True),
+        # Unsure twice: a second handoff.
+        ([final("Maybe packed?", 0.3), final("Perhaps packed?", 0.3)], True),
+    ],
+    ids=["primary", "strong", "handoff"],
+)
+async def test_a_reply_prepared_while_the_customer_asks_for_a_person_is_held(
+    start_bot: Any, script: list[Turn], strong_tier: bool
+) -> None:
+    """The customer asks for a person (under the first answer) while the bot is still
+    answering the next message: that answer is never posted after the handoff notice, and
+    the thread stays the person's."""
+    bot = await start_bot(leads_channel="CLEADS")
+    first = dm("where is my order 1042?")
+    await bot.event(first)
+    await bot.settle()
+    [answer] = bot.replies()
+    bot.anthropic.hold_next = slow = asyncio.Event()
+    asked = len(bot.anthropic.requests)
+    await bot.event(dm("and order 1043?", ts=next_ts(), thread_ts=first["ts"]))
+    while len(bot.anthropic.requests) == asked:  # the second answer is being prepared
+        await asyncio.sleep(0.01)
+    await talk_to_a_person(bot, answer)
+    bot.anthropic.script = list(script)  # for the held request, read once it is let go
+    slow.set()
+    await bot.settle()
+    models = [r["model"] for r in bot.anthropic.requests[asked:]]
+    assert ("claude-sonnet-4-5" in models) == strong_tier
+    customer = [p for p in bot.replies() if p["channel"] == "D0001"]
+    assert "support team" in customer[-1]["text"]  # nothing after the handoff notice
+    assert not any("being packed" in p["text"] for p in customer)
+    assert len(await rows(bot, Escalation)) == 1
+    [conv] = await rows(bot, Conversation)
+    assert conv.status == "handed_off"
+    [second] = [m for m in await rows(bot, Message) if m.text == "and order 1043?"]
+    assert second.status == "held"
+    assert not bot.slack.calls_to("assistant.threads.setStatus")[-1].args["status"]
 
 
 async def test_satisfaction_by_tier_and_resolution_rate(bot: Bot) -> None:

@@ -215,7 +215,7 @@ class Worker:
         if finished is None:
             log.warning("message %s: its claim was released while answering", message_id)
             return
-        if reply.text is None:
+        if finished.held:
             metrics.answered(reply.tier, ReplyKind.HELD, None)
             await self._clear_thinking(turn.conversation, message_id)
         else:

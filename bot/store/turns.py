@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery import Reply
 from bot.store import history as stored_history
@@ -134,6 +135,7 @@ class Finished:
 
     posts: list[outbox.Post]
     next_message: int | None
+    held: bool  # no reply posted: none to post, or a person owns the thread already
 
 
 # The fence: the message is as this holder's claim (its time, the token) left it.
@@ -157,9 +159,17 @@ _FINISH = (
         .scalar_subquery()
     )
 )
+# A person owns the thread once it is handed off (a turn's handoff, or the customer's
+# request after an answer, `reply_rows.hand_off_on_request`): no turn takes it back.
+_NOT_HANDED_OFF = and_(
+    _C.c.id == bindparam("p_conversation_id"), _C.c.status != ConversationStatus.HANDED_OFF
+)
+# Locks the conversation's row (PostgreSQL re-reads it after a concurrent handoff commits;
+# SQLite serialises writers) and says whether the bot still answers in it.
+_STILL_THE_BOTS = update(_C).where(_NOT_HANDED_OFF).values(status=_C.c.status)
 _SET_CONVERSATION = (
     update(_C)
-    .where(_C.c.id == bindparam("p_conversation_id"))
+    .where(_NOT_HANDED_OFF)
     .values(status=bindparam("p_status"), tier=bindparam("p_tier"), updated_at=bindparam("p_now"))
 )
 
@@ -180,38 +190,56 @@ async def finish_turn(
 ) -> Finished | None:
     """Close the message with the reply, in one transaction, if `holder` still holds it as
     `turn.token` left it: its status and verdict, the reply's transcript row and outbox row,
-    a handoff's escalation and leads post, the conversation's status and tier. None if the
-    claim was lost (nothing is written then)."""
+    a handoff's escalation and leads post, the conversation's status and tier. If a person
+    took the thread over while the reply was prepared, the message is held instead (its
+    verdict kept, nothing posted, the conversation left to the person). None if the claim
+    was lost (nothing is written then)."""
     message, now = turn.message, utcnow()
-    status = MessageStatus.HELD if reply.text is None else MessageStatus.ANSWERED
-    params = {
-        "p_message_id": message.id,
-        "p_holder": holder,
-        "p_token": turn.token,
-        "p_status": status,
-        "p_verdict": reply.verdict,
-    }
+    conversation_id = {"p_conversation_id": message.conversation_id}
     async with db.engine.begin() as conn:
+        bots = (await conn.execute(_STILL_THE_BOTS, conversation_id)).rowcount > 0
+        held = reply.text is None or not bots
+        params = {
+            "p_message_id": message.id,
+            "p_holder": holder,
+            "p_token": turn.token,
+            "p_status": MessageStatus.HELD if held else MessageStatus.ANSWERED,
+            "p_verdict": reply.verdict,
+        }
         closed = (await conn.execute(_FINISH, params)).first()
         if closed is None:
             return None
-        posts = []
-        if reply.text is not None:
-            posts += await reply_rows.write_reply(
-                conn, turn.message, turn.conversation, reply, holder, now
-            )
-        if reply.handoff is not None:
-            posts += await reply_rows.write_handoff(
-                conn, message, reply.handoff, leads_channel, holder, now
-            )
-        conversation_status = _conversation_status(turn.conversation, reply)
-        if conversation_status is not None:
-            tier = Tier.STRONG if reply.escalated else turn.conversation.tier
-            values = {"p_status": conversation_status, "p_tier": tier, "p_now": now}
-            await conn.execute(
-                _SET_CONVERSATION, values | {"p_conversation_id": message.conversation_id}
-            )
-    return Finished(posts, closed[0])
+        if not bots:
+            return Finished([], closed[0], held=True)
+        posts = await _write_turn(conn, turn, reply, holder, leads_channel, now)
+    return Finished(posts, closed[0], held=held)
+
+
+async def _write_turn(
+    conn: AsyncConnection,
+    turn: Turn,
+    reply: Reply,
+    holder: str,
+    leads_channel: str,
+    now: datetime,
+) -> list[outbox.Post]:
+    """The reply's rows, a handoff's rows and the conversation's new status, in the turn's
+    transaction; the posts this process holds."""
+    message, posts = turn.message, []
+    if reply.text is not None:
+        posts += await reply_rows.write_reply(conn, message, turn.conversation, reply, holder, now)
+    if reply.handoff is not None:
+        posts += await reply_rows.write_handoff(
+            conn, message, reply.handoff, leads_channel, holder, now
+        )
+    conversation_status = _conversation_status(turn.conversation, reply)
+    if conversation_status is not None:
+        tier = Tier.STRONG if reply.escalated else turn.conversation.tier
+        values = {"p_status": conversation_status, "p_tier": tier, "p_now": now}
+        await conn.execute(
+            _SET_CONVERSATION, values | {"p_conversation_id": message.conversation_id}
+        )
+    return posts
 
 
 def _conversation_status(conversation: Conversation, reply: Reply) -> ConversationStatus | None:

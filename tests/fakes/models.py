@@ -117,6 +117,7 @@ class FakeModelServer(FakeServer):
     faults: list[tuple[int, dict[str, str], dict[str, Any]]] = field(default_factory=list)
     delay: float = 0.0
     failing_models: dict[str, int] = field(default_factory=dict)  # model -> HTTP status
+    hold_next: asyncio.Event | None = None  # the next request waits for it (a slow answer)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _seen_prefixes: set[str] = field(default_factory=set)
 
@@ -138,6 +139,9 @@ class FakeModelServer(FakeServer):
         self.arrivals.append(time.monotonic())
         if self.delay:
             await asyncio.sleep(self.delay)
+        if (hold := self.hold_next) is not None:
+            self.hold_next = None
+            await hold.wait()
         if body.get("model") in self.failing_models:
             status = self.failing_models[body["model"]]
             return web.json_response(self.error_body(status), status=status)
