@@ -56,8 +56,10 @@ def build_services(
     *,
     sender: Sender | None = None,
     known_emails: dict[str, str] | None = None,
+    models: ModelFactory | None = None,
 ) -> Services:
-    """Build the process's objects; posts go to Slack unless another `sender` is given."""
+    """Build the process's objects; posts go to Slack unless another `sender` is given, and
+    the models come from settings unless another factory is given (`supportbot eval`)."""
     log_privacy.install(settings.secrets())
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     if sender is None:
@@ -66,7 +68,7 @@ def build_services(
         sender = SlackSender(slack, db)
     holders = holders_for(db)
     poster = Poster(db, sender, holders, settings.leads_channel)
-    models = ModelFactory(settings)
+    models = models or ModelFactory(settings)
     orders = order_backend(settings, db)
     identity = IdentityResolver(slack, settings.lead_users, known_emails)
     budgets = Budgets(settings, db, poster.alert)

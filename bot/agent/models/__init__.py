@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.agent.models.base import ChatModel, Provider
@@ -14,12 +15,18 @@ if TYPE_CHECKING:
     # Only for annotations: bot.config reads the provider table from this package.
     from bot.config import Settings
 
+# Wraps each adapter the factory builds (its model reference, e.g. `anthropic:claude-…`, and
+# the adapter): `supportbot eval` records the tool calls through it, `--batch` sends the calls
+# through the Batch APIs.
+WrapModel = Callable[[str, ChatModel], ChatModel]
+
 
 class ModelFactory:
     """Builds adapters, sharing one SDK client per provider and one cool-down board."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, wrap: WrapModel | None = None) -> None:
         self._settings = settings
+        self._wrap = wrap
         self._clients: dict[Provider, SdkClient] = {}
         self._cooldown = Cooldown(settings.model_cooldown_seconds)
         # Import the configured providers' SDKs now, not during the first answer.
@@ -41,7 +48,8 @@ class ModelFactory:
         entry = PROVIDERS[provider]
         if provider not in self._clients:
             self._clients[provider] = entry.client(self._settings)
-        return entry.adapter(name, self._clients[provider])
+        model = entry.adapter(name, self._clients[provider])
+        return self._wrap(ref, model) if self._wrap else model
 
     async def close(self) -> None:
         for client in self._clients.values():
