@@ -290,3 +290,43 @@ async def test_a_batched_call_outside_a_case_is_refused(
     outside = contextvars.Context()  # no case's scope set in it
     with pytest.raises(RuntimeError, match="CALL_SCOPE"):
         await asyncio.create_task(models.build(ANTHROPIC).complete(ask("hi")), context=outside)
+
+
+async def test_an_error_line_is_kept_a_batch_lost_as_a_whole_is_sent_again(
+    make_settings: Any, fake_anthropic: FakeModelServer, state_db: Database
+) -> None:
+    """The next run sees the same error for an error line (nothing sent); the calls of a batch
+    the provider no longer knows are forgotten, and sent by the next run."""
+    settings = make_settings()
+    asks = {"s/failing": ["Where is 1042?"], "s/lost": ["Where is 2001?"]}
+
+    async def run(on_progress: Any = None) -> dict[str, list[ModelResponse | ProviderError]]:
+        rounds = BatchRounds(state_db, on_progress, backoff=FAST)
+        models = ModelFactory(settings, wrap=rounds.wrap)
+        try:
+            return await run_cases(rounds, {s: models.build(ANTHROPIC) for s in asks}, asks)
+        finally:
+            await rounds.close()
+            await models.close()
+
+    fake_anthropic.failing_models["claude-haiku-4-5"] = 529
+    first = await run()
+    assert all(isinstance(a[0], ProviderError) for a in first.values())
+    again = await run()
+    assert [type(a[0]) for a in again.values()] == [ProviderError, ProviderError]
+    assert len(fake_anthropic.batches) == 1  # both answered from the stored error lines
+
+    asks = {"s/lost": ["Where is my order 2001?"]}  # another request: another call
+    fake_anthropic.failing_models.clear()
+
+    def lose_the_batch(p: BatchProgress) -> None:
+        fake_anthropic.batches.pop(p.batch_id, None)  # the provider answers 404 from now on
+
+    lost = await run(lose_the_batch)
+    assert isinstance(lost["s/lost"][0], ProviderError)
+    assert lost["s/lost"][0].kind == ProviderFailure.BAD_REQUEST
+    found = await run()
+    assert isinstance(found["s/lost"][0], ModelResponse)
+    assert [line["custom_id"] for line in fake_anthropic.batch_lines][-2:] == [
+        custom_id("s/lost", 0)
+    ] * 2  # sent again, the lost batch's calls forgotten

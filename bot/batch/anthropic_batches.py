@@ -67,7 +67,8 @@ class AnthropicBatches:
         return lines
 
     def response(self, line: ResultLine) -> ModelResponse:
-        result = MessageBatchIndividualResponse.model_validate(line).result
+        # Built as the SDK builds what it reads (no validation), the live answer too.
+        result = MessageBatchIndividualResponse.construct(**line).result
         if result.type == "succeeded":
             return parse_message(result.message)
         if result.type == "errored":

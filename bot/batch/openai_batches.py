@@ -86,7 +86,8 @@ class OpenAIBatches:
     def response(self, line: ResultLine) -> ModelResponse:
         output = line.get("response")
         if output and output.get("status_code") == 200:
-            return parse_completion(ChatCompletion.model_validate(output["body"]))
+            # Built as the SDK builds what it reads (no validation), the live answer too.
+            return parse_completion(ChatCompletion.construct(**output["body"]))
         if output:
             raise status_error(ERRORS.label, int(output.get("status_code") or 0))
         code = (line.get("error") or {}).get("code") or "unknown"

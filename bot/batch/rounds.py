@@ -249,13 +249,16 @@ class BatchRounds:
             await store.record_results(self._db, flight.batch_id, status.provider_status, lines)
         except BaseException as exc:
             flight.error = exc
-            for answers in flight.waiters.values():
-                for answer in answers:
-                    _fail(answer, exc)
-            if isinstance(exc, ProviderError):
-                # No results to be had: forgotten, so that a later run sends its calls again.
-                await store.record_failure(self._db, flight.batch_id, flight.provider_status)
-            elif not isinstance(exc, Exception):
+            try:
+                if isinstance(exc, ProviderError):
+                    # No results to be had: forgotten (before its callers go on), so that a
+                    # later run sends its calls again.
+                    await store.record_failure(self._db, flight.batch_id, flight.provider_status)
+            finally:
+                for answers in flight.waiters.values():
+                    for answer in answers:
+                        _fail(answer, exc)
+            if not isinstance(exc, Exception):
                 raise
             return  # its callers have the failure
         flight.lines = lines
@@ -290,18 +293,22 @@ class BatchRounds:
     def _report(self, flight: _Flight, state: BatchState, status: BatchStatus) -> None:
         if self._progress is None:
             return
-        self._progress(
-            BatchProgress(
-                flight.round,
-                flight.transport.provider,
-                flight.model,
-                flight.batch_id,
-                state,
-                status.provider_status,
-                flight.total if state == BatchState.ENDED else status.done,
-                flight.total,
-            )
+        done = flight.total if state == BatchState.ENDED else status.done
+        progress = BatchProgress(
+            flight.round,
+            flight.transport.provider,
+            flight.model,
+            flight.batch_id,
+            state,
+            status.provider_status,
+            done,
+            flight.total,
         )
+        try:
+            self._progress(progress)
+        except Exception:
+            # A broken progress display must not leave the run's calls waiting forever.
+            log.exception("the batch progress callback failed")
 
 
 def _settle(answer: asyncio.Future[ResultLine], line: ResultLine | None, batch_id: str) -> None:
