@@ -17,6 +17,7 @@ from bot.agent.models.calls import CallRecord
 from bot.agent.prompts import canary_for, render
 from bot.agent.tiers import TierResult, escalation_data, run_tier
 from bot.agent.tools import Toolbox, ToolOutcome
+from bot.agent.tools.base import ToolContext
 from bot.config import Settings
 from bot.delivery import Reply
 from bot.errors import ProviderError
@@ -152,9 +153,8 @@ class Answerer:
             )
 
         asker = await self._identity.resolve(message.user_id, link)
-        toolbox = Toolbox(
-            self._orders, asker, self._settings.tool_output_max_chars, self._knowledge
-        )
+        context = ToolContext(asker, self._orders, self._knowledge)
+        toolbox = Toolbox(context, self._settings.tool_output_max_chars)
         try:
             return await self._run_tiers(message, conversation, transcript, toolbox)
         except BudgetExceeded as over:
