@@ -34,7 +34,8 @@ from escalation.review import Resolution
 from tests.conftest import Bot, dm
 from tests.fakes.models import Turn, final, lookup
 from tests.helpers import rows
-from tests.serving import CODE_ROOT
+from tests.serving import CODE_ROOT, process_env
+from tests.test_cli import supportbot
 from tests.test_escalation_flow import customer_posts, lead_bot
 from tests.test_lead_review import submit_edit
 from tests.test_slack_experience import click_feedback
@@ -265,12 +266,13 @@ async def test_the_table_and_the_recommendation_on_a_known_seed(
 
 
 async def test_the_text_marks_the_current_and_the_recommended_threshold(
-    db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    db: Database, database_url: str, tmp_path: Path
 ) -> None:
+    """As the console script prints it, in a process of its own."""
     await seed_traffic(db)
-    code, out, _ = await calibrate_cli(database_url, monkeypatch, capsys)
-    assert code == 0
-    lines = out.splitlines()
+    run = await supportbot("calibrate", env=process_env(database_url, tmp_path), cwd=tmp_path)
+    assert run.code == 0, run.stderr
+    lines = run.stdout.splitlines()
     assert lines[0].startswith("Calibration on 125 verdict(s) on answers given since ")
     assert "     85 thumbs up" in lines and "     22 drafts a lead sent as drafted" in lines
     assert "Current threshold (SUPPORTBOT_CONFIDENCE_THRESHOLD): 0.70" in lines
