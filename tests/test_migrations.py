@@ -504,3 +504,100 @@ async def test_replies_move_to_the_outbox_with_their_delivery_state_and_back(
     assert pieces[ids["reply to failed"]] == 1
     await db.upgrade()
     assert await statuses() == upgraded
+
+
+async def test_escalations_get_the_resolution_their_columns_prove_both_ways(
+    db: Database,
+) -> None:
+    """0010 with data in the tables: a claimed escalation was taken over, an answered one sent
+    its draft when the final answer is the draft (whitespace aside) and an edit otherwise, a
+    dismissed one was dismissed, an open one has none; down again keeps every row."""
+    await db.upgrade()
+    await db.downgrade("0009")
+    now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    async with db.engine.begin() as conn:
+        thread = await _insert(
+            conn,
+            "conversation",
+            team_id="T1",
+            channel_id="C1",
+            thread_ts="1.1",
+            user_id="UALICE",
+            status="active",
+            tier="primary",
+            total_cost_usd=0,
+            created_at=now,
+            updated_at=now,
+        )
+        asked = await _insert(
+            conn,
+            "message",
+            conversation_id=thread,
+            role="user",
+            user_id="UALICE",
+            text="where is my order?",
+            channel_id="C1",
+            slack_ts="9.1",
+            status="answered",
+            verdict="passed",
+            created_at=now,
+        )
+        ids: dict[str, int] = {}
+        for name, status, final_answer, claimed_at in (
+            ("sent", "answered", "It shipped.\nTracking follows.", None),
+            ("sent through the form", "answered", "It shipped.  Tracking follows.", None),
+            ("edited", "answered", "It shipped on Monday.", None),
+            ("taken over, resolved", "answered", None, now),
+            ("taken over, sent", "answered", "Lee here: it shipped.", now),
+            ("taken over, handed back", "dismissed", None, now),
+            ("dismissed", "dismissed", None, None),
+            ("open", "open", None, None),
+        ):
+            ids[name] = await _insert(
+                conn,
+                "escalation",
+                conversation_id=thread,
+                message_id=asked,
+                status=status,
+                reasons='["low_confidence"]',
+                confidence=0.4,
+                findings="[]",
+                summary="",
+                draft="It shipped.\nTracking follows.",
+                final_answer=final_answer,
+                leads_channel="CLEADS",
+                created_at=now,
+                claimed_at=claimed_at,
+            )
+    await db.upgrade()
+
+    async def resolutions() -> dict[str, str | None]:
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, resolution FROM escalation"))).all()
+        by_id = {i: name for name, i in ids.items()}
+        return {by_id[i]: resolution for i, resolution in rows}
+
+    upgraded = await resolutions()
+    assert upgraded == {
+        "sent": "draft_sent",
+        "sent through the form": "draft_sent",
+        "edited": "edited",
+        "taken over, resolved": "taken_over",
+        "taken over, sent": "taken_over",
+        "taken over, handed back": "taken_over",
+        "dismissed": "dismissed",
+        "open": None,
+    }
+
+    await db.downgrade("0009")
+    async with db.engine.connect() as conn:
+        columns = await conn.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("escalation")}
+        )
+        kept = (
+            await conn.execute(text("SELECT count(*) FROM escalation WHERE final_answer IS NULL"))
+        ).scalar_one()
+    assert "resolution" not in columns and {"status", "claimed_at", "final_answer"} <= columns
+    assert kept == 4
+    await db.upgrade()
+    assert await resolutions() == upgraded

@@ -5,7 +5,7 @@ terminal. `main` is the console script; `python -m bot.cli` runs it too.
     serve.py     serve: the Slack bot
     chat.py      chat: the bot in the terminal
     data.py      db, orders, customers, knowledge, purge
-    reports.py   stats, escalations, costs
+    reports.py   stats, escalations, costs, calibrate
     guard.py     guard scan
     database.py  the open, migrate and close around a command's database work
 """
@@ -40,6 +40,7 @@ _COMMANDS: dict[str, Command] = {
     "escalations": reports.run_escalations,
     "guard": guard.run,
     "costs": reports.run_costs,
+    "calibrate": reports.run_calibrate,
 }
 
 

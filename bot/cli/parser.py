@@ -120,8 +120,49 @@ def _add_data_commands(sub: Any) -> None:
     )
 
 
+def _share(text: str) -> float:
+    """An argparse type: a fraction above 0 and below 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1 (0.05 is 5%)")
+    return value
+
+
+def _add_calibrate(sub: Any) -> None:
+    calibrate = sub.add_parser(
+        "calibrate",
+        help="confidence threshold against escalation and error rates, from what leads and"
+        " customers did with the answers",
+    )
+    calibrate.add_argument(
+        "--since", default="30d", metavar="AGE", help="answers of the last 30d (default), 12h, ..."
+    )
+    calibrate.add_argument(
+        "--target-error",
+        type=_share,
+        default=0.05,
+        metavar="SHARE",
+        help="the error rate to stay within among the answered (default 0.05)",
+    )
+    calibrate.add_argument(
+        "--eval",
+        type=Path,
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="RUN.json",
+        help="verdicts of `supportbot eval --json` runs too (see the README for the keys read)",
+    )
+    calibrate.add_argument(
+        "--json", action="store_true", help="JSON (keys: see the README, section 'Calibration')"
+    )
+
+
 def _add_report_commands(sub: Any) -> None:
-    """stats, escalations, guard, costs: what leads read."""
+    """stats, escalations, guard, costs, calibrate: what leads read."""
     stats = sub.add_parser("stats", help="satisfaction by tier and the resolution rate")
     stats.add_argument(
         "--days", type=_whole_number(1, MAX_AGE.days), default=30, help="look back (default 30)"
@@ -148,3 +189,4 @@ def _add_report_commands(sub: Any) -> None:
     cost.add_argument(
         "--json", action="store_true", help="JSON (keys: see the README, section 'Costs')"
     )
+    _add_calibrate(sub)

@@ -18,6 +18,7 @@ from bot.listeners.interactions import tell_privately, where_clicked
 from bot.services import Services
 from bot.slack_blocks import FEEDBACK_DOWN, FEEDBACK_PERSON, FEEDBACK_UP, talk_to_person_blocks
 from bot.store import feedback
+from bot.store.models import Thumb
 
 log = logging.getLogger(__name__)
 NOT_YOUR_VOTE = "Only the person who asked can rate this answer."
@@ -34,13 +35,13 @@ def register(app: AsyncApp, services: Services) -> None:
         if reply is None:
             log.warning("feedback on a message the bot does not know")
             return
-        value = "up" if body["actions"][0]["action_id"] == FEEDBACK_UP else "down"
+        value = Thumb.UP if body["actions"][0]["action_id"] == FEEDBACK_UP else Thumb.DOWN
         user = body["user"]["id"]
         if user not in await feedback.askers_of(services.db, reply):
             await tell_privately(client, body, NOT_YOUR_VOTE)
             return
         await feedback.record(services.db, reply, user, value)
-        if value == "down":
+        if value == Thumb.DOWN:
             await client.chat_postEphemeral(
                 channel=channel,
                 user=user,

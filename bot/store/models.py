@@ -222,12 +222,22 @@ class Escalation(SQLModel, table=True):
     summary: str = ""
     draft: str = ""
     final_answer: str | None = None
+    # What the lead's first action did with the draft (`escalation.review.Resolution`;
+    # migration 0010): sent as drafted, edited, taken over, dismissed. None while open.
+    resolution: str | None = Field(default=None, max_length=16)
     lead_user_id: str | None = Field(default=None, max_length=32)
     leads_channel: str = Field(default="", max_length=32)
     leads_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
     resolved_at: datetime | None = None
+
+
+class Thumb(StrEnum):
+    """A customer's rating of an answer (`feedback.value`)."""
+
+    UP = "up"
+    DOWN = "down"
 
 
 class Feedback(SQLModel, table=True):
@@ -239,7 +249,7 @@ class Feedback(SQLModel, table=True):
     message_id: int = Field(foreign_key="message.id", index=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
     user_id: str = Field(max_length=32)
-    value: str = Field(max_length=8)  # up | down
+    value: str = Field(max_length=8)  # a Thumb
     tier: str = Field(default="", max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
 
