@@ -198,6 +198,8 @@ def load_suite(path: Path) -> Suite:
 def load_suites(names: list[str]) -> list[Suite]:
     """Each name a bundled suite or a path to a suite file; none: every bundled suite."""
     bundled = bundled_suites()
+    if not names and not bundled:
+        raise SuiteError("no bundled suite is installed: name a suite file")
     paths: list[Path] = []
     for name in names or list(bundled):
         if name in bundled:
