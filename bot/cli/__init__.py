@@ -7,6 +7,7 @@ terminal. `main` is the console script; `python -m bot.cli` runs it too.
     data.py      db, orders, customers, knowledge, purge
     reports.py   stats, escalations, costs, calibrate
     guard.py     guard scan
+    eval.py      eval, eval compare
     database.py  the open, migrate and close around a command's database work
 """
 
@@ -20,6 +21,7 @@ from collections.abc import Callable
 
 from bot import log_privacy
 from bot.cli import chat, data, guard, reports, serve
+from bot.cli import eval as evaluation
 from bot.cli.parser import build_parser
 from bot.config import LogFormat, Settings, load_settings
 from bot.errors import ConfigError
@@ -41,12 +43,14 @@ _COMMANDS: dict[str, Command] = {
     "guard": guard.run,
     "costs": reports.run_costs,
     "calibrate": reports.run_calibrate,
+    "eval": evaluation.run,
 }
 
 
 def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
-    """`quiet` (a terminal chat): warnings and errors only, unless SUPPORTBOT_LOG_LEVEL is set,
-    so that no log line (the SDKs' HTTP requests) comes between a question and its answer."""
+    """`quiet` (a terminal chat, an eval run): warnings and errors only, unless
+    SUPPORTBOT_LOG_LEVEL is set, so that no log line (the SDKs' HTTP requests) comes between a
+    question and its answer, or through the progress bar."""
     level = settings.log_level.upper()
     if quiet and "log_level" not in settings.model_fields_set:
         level = "WARNING"
@@ -65,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        _setup_logging(settings, quiet=args.command == "chat")
+        _setup_logging(settings, quiet=args.command in ("chat", "eval"))
         return _COMMANDS[args.command](args, settings)
     except ConfigError as exc:
         print(f"supportbot: {exc}", file=sys.stderr)

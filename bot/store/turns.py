@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery import Reply
@@ -153,7 +153,11 @@ _FINISH = (
     .returning(
         select(func.min(_waiting.c.id))
         .where(
-            _waiting.c.conversation_id == _M.c.conversation_id,
+            # Spelled out: SQLite's compiler writes the columns of an UPDATE's RETURNING
+            # unqualified, the alias's too, so `_M.c.conversation_id` came out as the
+            # subquery's own column (every thread's pending messages matched). Unqualified
+            # there, `waiting`'s columns are still the subquery's (the innermost scope).
+            _waiting.c.conversation_id == literal_column("message.conversation_id"),
             _waiting.c.status == MessageStatus.PENDING,
         )
         .scalar_subquery()
