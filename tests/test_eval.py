@@ -355,7 +355,7 @@ def test_the_command_names_a_bad_suite_and_refuses_batch_compare_misuse_and_fore
     (tmp_path / "other.json").write_text('{"format": "something"}', encoding="utf-8")
     expected = {
         ("eval", "bad.jsonl"): (1, "supportbot: bad.jsonl line 1, case 'x': turns: Field required"),
-        ("eval", "nosuch"): (1, "supportbot: 'nosuch' is neither a bundled suite (smoke"),
+        ("eval", "nosuch"): (1, "supportbot: 'nosuch' is neither a bundled suite ("),
         ("eval", "--batch"): (2, "supportbot: --batch is not wired yet"),
         ("eval", "compare", "a.json"): (2, "supportbot: give two or more runs to eval compare"),
         ("eval", "compare", "a.json", "b.json", "--tier", "strong"): (

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from bot.agent.models import ModelFactory, WrapModel
@@ -92,11 +93,17 @@ def tier_models(settings: Settings, mode: TierMode) -> Settings:
     return settings
 
 
+# The high-value line the bundled suite's `high_value` cases assume (the eval shop has orders on
+# both sides of it), used when SUPPORTBOT_HIGH_VALUE_ORDER is not set.
+SHOP_HIGH_VALUE_ORDER = Decimal(500)
+
+
 def run_settings(
     settings: Settings, mode: TierMode, database_url: str, shop: Shop, leads: list[str]
 ) -> Settings:
     """The settings of a run: the configured ones on the throwaway database and the eval shop,
-    the leads among the askers added, no budgets, no rate limit, and the models of `mode`."""
+    the leads among the askers added, no budgets, no rate limit, the shop's high-value line
+    unless one is set, and the models of `mode`."""
     update: dict[str, object] = {
         "database_url": database_url,
         "orders_backend": "sql",
@@ -107,6 +114,7 @@ def run_settings(
         "budget_thread_usd": None,
         "budget_customer_daily_usd": None,
         "budget_workspace_daily_usd": None,
+        "high_value_order": settings.high_value_order or SHOP_HIGH_VALUE_ORDER,
     }
     return tier_models(settings, mode).model_copy(update=update)
 
