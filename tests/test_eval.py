@@ -272,6 +272,15 @@ async def test_a_user_jsonl_suite_runs_from_the_command_line_with_json_chart_and
     assert "every case has the same result" in compared.stdout
     assert (workdir / "c.png").read_bytes().startswith(b"\x89PNG")
 
+    # The run is what `supportbot calibrate --eval` reads: a verdict a turn a model answered.
+    turn = wrong["turns"][0]
+    assert (turn["tier"], turn["correct"]) == ("primary", False)
+    assert 0 <= turn["confidence"] <= 1
+    calibrated = await supportbot("calibrate", "--eval", "a.json", "--json", env=env, cwd=workdir)
+    assert calibrated.code == 0, calibrated.stderr
+    by_source = json.loads(calibrated.stdout)["by_source"]
+    assert (by_source["eval_correct"], by_source["eval_wrong"]) == (1, 1)
+
 
 async def test_a_leak_makes_the_command_exit_3(
     env: dict[str, str], workdir: Path, fake_anthropic: FakeAnthropic

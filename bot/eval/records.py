@@ -51,6 +51,7 @@ class StoredCall:
     cost_usd: Decimal | None
     latency_ms: int
     outcome: str
+    confidence: float | None  # of a final answer
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,9 @@ async def stored_turn(db: Database, message_id: int) -> StoredTurn:
         route,
         reasons,
         [
-            StoredCall(c.tier, c.provider, c.model, c.cost_usd, c.latency_ms, c.outcome)
+            StoredCall(
+                c.tier, c.provider, c.model, c.cost_usd, c.latency_ms, c.outcome, c.confidence
+            )
             for c in calls
         ],
     )

@@ -60,6 +60,11 @@ class CallSeen(_Json):
     cost_usd: Decimal | None
     latency_ms: int
     outcome: str
+    confidence: float | None = None  # of a final answer
+
+
+# A turn's answer is right when it fails none of these (its route aside): `correct`.
+_ANSWER_CHECKS = frozenset(CheckKind) - {CheckKind.ROUTE, CheckKind.REASONS, CheckKind.ERROR}
 
 
 class TurnResult(_Json):
@@ -76,6 +81,34 @@ class TurnResult(_Json):
     @property
     def passed(self) -> bool:
         return not self.failures
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tier(self) -> str | None:
+        """The tier whose final answer the customer read, when a model's answer was sent
+        (`supportbot calibrate --eval` judges it with `confidence` and `correct`)."""
+        final = self._final_call()
+        sent = self.route in (SeenRoute.ANSWER, SeenRoute.STRONG)
+        return final.tier if final is not None and sent else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def confidence(self) -> float | None:
+        """The confidence of that final answer."""
+        final = self._final_call()
+        return final.confidence if final is not None and self.tier else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def correct(self) -> bool | None:
+        """Whether the answer was right (every check but the route's), whoever answered;
+        null when the turn did not run to its end."""
+        if any(f.check == CheckKind.ERROR for f in self.failures):
+            return None
+        return not any(f.check in _ANSWER_CHECKS for f in self.failures)
+
+    def _final_call(self) -> CallSeen | None:
+        return next((c for c in reversed(self.calls) if c.confidence is not None), None)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
