@@ -230,6 +230,13 @@ class Escalation(SQLModel, table=True):
     resolved_at: datetime | None = None
 
 
+class Vote(StrEnum):
+    """A customer's thumbs on an answer (`feedback.value`)."""
+
+    UP = "up"
+    DOWN = "down"
+
+
 class Feedback(SQLModel, table=True):
     """A customer's thumbs up or down on one bot answer."""
 
@@ -241,6 +248,26 @@ class Feedback(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     value: str = Field(max_length=8)  # up | down
     tier: str = Field(default="", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TurnTranscript(SQLModel, table=True):
+    """What a model did in a turn whose answer, or draft for a lead, it wrote (migration 0010):
+    the system prompt and tools the primary tier is given, the conversation as it saw it, and
+    the writing tier's tool calls, results and final answer (`bot/agent/transcripts.py`). The
+    material of `supportbot export finetune`; purged with the conversation's words."""
+
+    __tablename__ = "turn_transcript"
+
+    # The customer message the turn answered: one turn, one transcript.
+    message_id: int = Field(
+        primary_key=True, foreign_key="message.id", sa_column_kwargs={"autoincrement": False}
+    )
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    tier: str = Field(max_length=16)  # who wrote the steps: primary or strong
+    system: str
+    tools: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    messages: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 
 
