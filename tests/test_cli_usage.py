@@ -622,7 +622,7 @@ def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) 
         main(["--help"])
     text = capsys.readouterr().out
     names = {words[0] for words in _commands(build_parser())}
-    assert len(names) == 11
+    assert len(names) == 12
     for name in names:
         assert re.search(rf"^\s+{name}\b", text, re.M), name
     # The description names none of them (it listed five once): the list below is argparse's.

@@ -7,6 +7,7 @@ terminal. `main` is the console script; `python -m bot.cli` runs it too.
     data.py      db, orders, customers, knowledge, purge
     reports.py   stats, escalations, costs
     guard.py     guard scan
+    export.py    export finetune
     database.py  the open, migrate and close around a command's database work
 """
 
@@ -19,7 +20,7 @@ import sys
 from collections.abc import Callable
 
 from bot import log_privacy
-from bot.cli import chat, data, guard, reports, serve
+from bot.cli import chat, data, export, guard, reports, serve
 from bot.cli.parser import build_parser
 from bot.config import LogFormat, Settings, load_settings
 from bot.errors import ConfigError
@@ -40,6 +41,7 @@ _COMMANDS: dict[str, Command] = {
     "escalations": reports.run_escalations,
     "guard": guard.run,
     "costs": reports.run_costs,
+    "export": export.run,
 }
 
 
