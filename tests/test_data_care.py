@@ -48,8 +48,8 @@ async def test_logs_at_the_default_level_hold_no_text_emails_or_tokens(
 
 
 async def test_purge_deletes_old_words_and_keeps_the_spend(bot: Bot) -> None:
-    """Purge deletes an old conversation's messages, escalations and feedback (README), keeps
-    its spend, and leaves a recent conversation whole."""
+    """Purge deletes an old conversation's messages, escalations, feedback and turn transcripts
+    (README), keeps its spend, and leaves a recent conversation whole."""
     first = dm("where is my order 1042?")
     await bot.event(first)
     await bot.settle()
@@ -65,6 +65,9 @@ async def test_purge_deletes_old_words_and_keeps_the_spend(bot: Bot) -> None:
         spent = alice.total_cost_usd
         assert (await s.exec(select(m.Feedback))).all()  # what purge must delete exists
         assert len((await s.exec(select(m.Escalation))).all()) == 2
+        # The answer's transcript: what the model read and said (Bob's thread has none).
+        transcripts = (await s.exec(select(m.TurnTranscript))).all()
+        assert [t.conversation_id for t in transcripts] == [alice.id]
         old = utcnow() - timedelta(days=100)
         await s.exec(
             update(m.Conversation).where(col(m.Conversation.id) == alice.id).values(updated_at=old)
@@ -87,13 +90,14 @@ async def test_purge_deletes_old_words_and_keeps_the_spend(bot: Bot) -> None:
         ).one()
         escalations = list((await s.exec(select(m.Escalation))).all())
         feedback = list((await s.exec(select(m.Feedback))).all())
+        transcripts = (await s.exec(select(m.TurnTranscript))).all()
         events = {e.event_id for e in (await s.exec(select(m.SlackEvent))).all()}
         notices = [n.scope for n in (await s.exec(select(m.BudgetNotice))).all()]
     assert {m.user_id for m in left if m.role == "user"} == {"UBOB"}
     assert alice.status == "purged" and alice.total_cost_usd == spent > Decimal(0)
     assert sum(c.cost_usd or 0 for c in calls if c.conversation_id == alice.id) == spent
     assert [e.conversation_id for e in escalations] != [alice.id]  # Bob's recent one is kept
-    assert len(escalations) == 1 and feedback == []
+    assert len(escalations) == 1 and feedback == [] and transcripts == []
     assert events == recent_events and notices == ["2"]  # recent ones keep deduplicating
     again = await purge(bot.services.db, utcnow() - timedelta(days=90))
     assert again == PurgeResult(0, 0, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -601,3 +602,52 @@ async def test_escalations_get_the_resolution_their_columns_prove_both_ways(
     assert kept == 4
     await db.upgrade()
     assert await resolutions() == upgraded
+
+
+async def test_turn_transcripts_come_with_0011_and_go_with_their_data_on_the_way_down(
+    db: Database,
+) -> None:
+    """0011 on a database with answered turns (stored before transcripts were kept): the table
+    is added empty, takes a turn's transcript, and down again goes with it, the other rows
+    kept; up again, it is back, empty."""
+    await db.upgrade()
+    await db.downgrade("0010")
+    now = datetime(2026, 2, 20, 12, 0, tzinfo=UTC)
+    async with db.engine.begin() as conn:
+        conversation = await _insert(
+            conn, "conversation", team_id="T1", channel_id="D1", thread_ts="1.1", user_id="U1",
+            status="active", tier="strong", total_cost_usd=0, created_at=now, updated_at=now,
+        )  # fmt: skip
+        question = await _insert(
+            conn, "message", conversation_id=conversation, role="user", user_id="U1",
+            text="where is 1042?", channel_id="D1", slack_ts="1.1", status="answered",
+            verdict="passed", created_at=now,
+        )  # fmt: skip
+    await db.upgrade()
+    async with db.engine.begin() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM turn_transcript"))).scalar() == 0
+        await conn.execute(
+            text(
+                "INSERT INTO turn_transcript (message_id, conversation_id, tier, system, tools,"
+                " messages, created_at) VALUES (:m, :c, 'strong', 'You answer.', '[]',"
+                " :messages, :now)"
+            ),
+            {
+                "m": question,
+                "c": conversation,
+                "messages": '[{"role": "user", "text": "where is 1042?"}]',
+                "now": now,
+            },
+        )
+        stored = (await conn.execute(text("SELECT messages FROM turn_transcript"))).scalar()
+    value = json.loads(stored) if isinstance(stored, str) else stored
+    assert value == [{"role": "user", "text": "where is 1042?"}]
+    await db.downgrade("0010")
+    async with db.engine.connect() as conn:
+        assert "turn_transcript" not in await conn.run_sync(_tables)
+        kept = (await conn.execute(text("SELECT id FROM message"))).scalars().all()
+    assert kept == [question]
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM turn_transcript"))).scalar() == 0
+        assert await conn.run_sync(_differences) == []

@@ -8,6 +8,7 @@ terminal. `main` is the console script; `python -m bot.cli` runs it too.
     reports.py   stats, escalations, costs, calibrate
     guard.py     guard scan
     eval.py      eval, eval compare
+    export.py    export finetune
     database.py  the open, migrate and close around a command's database work
 """
 
@@ -20,7 +21,7 @@ import sys
 from collections.abc import Callable
 
 from bot import log_privacy
-from bot.cli import chat, data, guard, reports, serve
+from bot.cli import chat, data, export, guard, reports, serve
 from bot.cli import eval as evaluation
 from bot.cli.parser import build_parser
 from bot.config import LogFormat, Settings, load_settings
@@ -44,6 +45,7 @@ _COMMANDS: dict[str, Command] = {
     "costs": reports.run_costs,
     "calibrate": reports.run_calibrate,
     "eval": evaluation.run,
+    "export": export.run,
 }
 
 

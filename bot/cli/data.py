@@ -85,7 +85,7 @@ async def _knowledge_reindex(settings: Settings) -> None:
 
 
 def parse_age(text: str, option: str = "--older-than") -> timedelta:
-    """`90d`, `12h` or `30m` (given as `option`)."""
+    """`90d`, `12h` or `30m`; `option` names the option in a refusal."""
     units = {"d": "days", "h": "hours", "m": "minutes"}
     number, unit = text[:-1], text[-1:]
     if unit not in units or not number.isdigit() or int(number) <= 0:

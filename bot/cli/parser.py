@@ -80,7 +80,41 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_commands(sub)
     _add_report_commands(sub)
     _add_eval_command(sub)
+    _add_export_commands(sub)
     return parser
+
+
+def _add_export_commands(sub: Any) -> None:
+    """export: what the traffic teaches, as files for other tools."""
+    export = sub.add_parser("export", help="files made from the bot's traffic")
+    export_sub = export.add_subparsers(dest="export_command", required=True)
+    finetune = export_sub.add_parser(
+        "finetune",
+        help="approved answers as OpenAI chat fine-tuning files (JSONL), personal data replaced",
+    )
+    finetune.add_argument(
+        "--since", default="90d", metavar="AGE", help="answers of this long back (default 90d)"
+    )
+    finetune.add_argument(
+        "--out",
+        type=Path,
+        default=Path("finetune.jsonl"),
+        metavar="FILE",
+        help="the training file (default finetune.jsonl)",
+    )
+    finetune.add_argument(
+        "--validation",
+        type=float,
+        default=0.1,
+        metavar="SHARE",
+        help="share of the conversations held out for validation (default 0.1; 0: none)",
+    )
+    finetune.add_argument(
+        "--validation-out",
+        type=Path,
+        metavar="FILE",
+        help="the validation file (default: beside --out, FILE.validation.jsonl)",
+    )
 
 
 def _add_data_commands(sub: Any) -> None:

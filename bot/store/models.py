@@ -254,6 +254,26 @@ class Feedback(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class TurnTranscript(SQLModel, table=True):
+    """What a model did in a turn whose answer, or draft for a lead, it wrote (migration 0010):
+    the system prompt and tools the primary tier is given, the conversation as it saw it, and
+    the writing tier's tool calls, results and final answer (`bot/agent/transcripts.py`). The
+    material of `supportbot export finetune`; purged with the conversation's words."""
+
+    __tablename__ = "turn_transcript"
+
+    # The customer message the turn answered: one turn, one transcript.
+    message_id: int = Field(
+        primary_key=True, foreign_key="message.id", sa_column_kwargs={"autoincrement": False}
+    )
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    tier: str = Field(max_length=16)  # who wrote the steps: primary or strong
+    system: str
+    tools: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    messages: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class BudgetNotice(SQLModel, table=True):
     """Leads are told once per budget, scope and day; the unique key makes that hold."""
 

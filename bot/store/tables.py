@@ -14,6 +14,7 @@ from bot.store.models import (
     Message,
     ModelCall,
     Outbox,
+    TurnTranscript,
 )
 
 BUDGET_NOTICE: Any = BudgetNotice.__table__  # type: ignore[attr-defined]
@@ -24,3 +25,4 @@ FEEDBACK: Any = Feedback.__table__  # type: ignore[attr-defined]
 MESSAGE: Any = Message.__table__  # type: ignore[attr-defined]
 MODEL_CALL: Any = ModelCall.__table__  # type: ignore[attr-defined]
 OUTBOX: Any = Outbox.__table__  # type: ignore[attr-defined]
+TURN_TRANSCRIPT: Any = TurnTranscript.__table__  # type: ignore[attr-defined]

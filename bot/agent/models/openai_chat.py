@@ -17,6 +17,7 @@ from bot.agent.models.base import (
     SdkModel,
     TokenUsage,
     ToolCall,
+    ToolSpec,
     provider_error,
 )
 from bot.errors import ProviderError, ProviderFailure
@@ -26,7 +27,9 @@ _ERRORS = SdkErrors(
 )
 
 
-def _to_openai(system: str, messages: list[ChatMessage]) -> list[dict[str, Any]]:
+def openai_messages(system: str, messages: list[ChatMessage]) -> list[dict[str, Any]]:
+    """The system prompt and transcript as Chat Completions messages (also the lines of a
+    fine-tuning file, `bot/export/`)."""
     out: list[dict[str, Any]] = [{"role": "system", "content": system}]
     for msg in messages:
         if msg.role == "tool":
@@ -62,6 +65,17 @@ def _to_openai(system: str, messages: list[ChatMessage]) -> list[dict[str, Any]]
     return out
 
 
+def openai_tools(specs: list[ToolSpec]) -> list[dict[str, Any]]:
+    """Tool specs as Chat Completions function tools."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in specs
+    ]
+
+
 def _arguments(raw: str) -> dict[str, Any]:
     try:
         value = json.loads(raw or "{}")
@@ -78,20 +92,10 @@ class OpenAIModel(SdkModel[openai.AsyncOpenAI]):
             "model": self.name,
             "max_tokens": request.max_tokens,
             # System prompt and tools first and byte-identical across turns: OpenAI caches them.
-            "messages": _to_openai(request.system, request.messages),
+            "messages": openai_messages(request.system, request.messages),
         }
         if request.tools:
-            kwargs["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    },
-                }
-                for t in request.tools
-            ]
+            kwargs["tools"] = openai_tools(request.tools)
             kwargs["tool_choice"] = "required" if request.require_tool else "auto"
         try:
             resp = await self._client.chat.completions.create(**kwargs)
