@@ -53,24 +53,10 @@ class _MeteredClient(AsyncWebClient):
             return await super().api_call(api_method, **kwargs)
 
 
-class _CountedRetries(AsyncRetryHandler):
-    """One of slack_sdk's retry handlers, its retries counted by method and reason."""
+class _Counted(AsyncRetryHandler):
+    """Mixed into one of slack_sdk's retry handlers: its retries counted by method and reason."""
 
-    def __init__(self, handler: AsyncRetryHandler, reason: str) -> None:
-        super().__init__(handler.max_retry_count, handler.interval_calculator)
-        self._handler, self._reason = handler, reason
-
-    async def can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return await self._handler.can_retry_async(
-            state=state, request=request, response=response, error=error
-        )
+    reason = ""
 
     async def prepare_for_next_attempt_async(
         self,
@@ -80,10 +66,22 @@ class _CountedRetries(AsyncRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        metrics.SLACK_API_RETRIES.labels(metrics.slack_method(request.url), self._reason).inc()
-        await self._handler.prepare_for_next_attempt_async(
+        metrics.SLACK_API_RETRIES.labels(metrics.slack_method(request.url), self.reason).inc()
+        await super().prepare_for_next_attempt_async(
             state=state, request=request, response=response, error=error
         )
+
+
+class _ConnectionRetries(_Counted, AsyncConnectionErrorRetryHandler):
+    reason = "connection"
+
+
+class _RateLimitRetries(_Counted, AsyncRateLimitErrorRetryHandler):
+    reason = "rate_limited"
+
+
+class _ServerErrorRetries(_Counted, AsyncServerErrorRetryHandler):
+    reason = "server_error"
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -98,9 +96,9 @@ def slack_client(settings: Settings) -> AsyncWebClient:
         # One connection pool for every call, instead of a new connection per API call.
         session=aiohttp.ClientSession(),
         retry_handlers=[
-            _CountedRetries(AsyncConnectionErrorRetryHandler(max_retry_count=2), "connection"),
-            _CountedRetries(AsyncRateLimitErrorRetryHandler(max_retry_count=3), "rate_limited"),
-            _CountedRetries(AsyncServerErrorRetryHandler(max_retry_count=2), "server_error"),
+            _ConnectionRetries(max_retry_count=2),
+            _RateLimitRetries(max_retry_count=3),
+            _ServerErrorRetries(max_retry_count=2),
         ],
     )
 

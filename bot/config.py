@@ -271,20 +271,10 @@ class Settings(BaseSettings):
 
     def _slack_problems(self) -> list[str]:
         """The Slack tokens serving needs, saying where to find them."""
-        problems = []
-        if not self.slack_bot_token:
-            problems.append(
-                "SLACK_BOT_TOKEN is not set. Create the app from manifest.yml at "
-                "https://api.slack.com/apps, install it to your workspace, and copy the "
-                "'Bot User OAuth Token' (xoxb-...) from the app's 'OAuth & Permissions' page."
-            )
-        if not self.slack_app_token and not self.slack_signing_secret:
-            problems.append(
-                "SLACK_SIGNING_SECRET is not set. Copy the 'Signing Secret' from the app's "
-                "'Basic Information' page at https://api.slack.com/apps (or set SLACK_APP_TOKEN, "
-                "an xapp- token with connections:write, to use Socket Mode)."
-            )
-        return problems
+        return _failed(
+            (not self.slack_bot_token, _NO_BOT_TOKEN),
+            (not (self.slack_app_token or self.slack_signing_secret), _NO_SIGNING_SECRET),
+        )
 
     def check_serve(self) -> None:
         """Refuse to serve without what serving needs, naming every missing setting at once."""
@@ -296,20 +286,36 @@ class Settings(BaseSettings):
 
     def serve_warnings(self) -> list[str]:
         """Settings serving works without, but whose absence a newcomer should hear of."""
-        warnings = []
-        if not self.leads_channel:
-            warnings.append(
-                "SUPPORTBOT_LEADS_CHANNEL is not set: escalations are not posted to a channel "
-                "(only the App Home and `supportbot escalations` list them) and budget alerts "
-                "are dropped. Set it to the id of your leads channel (C...)."
-            )
-        if not self.lead_users:
-            warnings.append(
-                "SUPPORTBOT_LEAD_USERS is not set: nobody can act on escalations or use /costs. "
-                "Set it to the Slack member ids of your support leads (U...), or a user group "
-                "id (S...)."
-            )
-        return warnings
+        return _failed(
+            (not self.leads_channel, _NO_LEADS_CHANNEL), (not self.lead_users, _NO_LEAD_USERS)
+        )
+
+
+_NO_BOT_TOKEN = (
+    "SLACK_BOT_TOKEN is not set. Create the app from manifest.yml at "
+    "https://api.slack.com/apps, install it to your workspace, and copy the "
+    "'Bot User OAuth Token' (xoxb-...) from the app's 'OAuth & Permissions' page."
+)
+_NO_SIGNING_SECRET = (
+    "SLACK_SIGNING_SECRET is not set. Copy the 'Signing Secret' from the app's "
+    "'Basic Information' page at https://api.slack.com/apps (or set SLACK_APP_TOKEN, "
+    "an xapp- token with connections:write, to use Socket Mode)."
+)
+_NO_LEADS_CHANNEL = (
+    "SUPPORTBOT_LEADS_CHANNEL is not set: escalations are not posted to a channel "
+    "(only the App Home and `supportbot escalations` list them) and budget alerts "
+    "are dropped. Set it to the id of your leads channel (C...)."
+)
+_NO_LEAD_USERS = (
+    "SUPPORTBOT_LEAD_USERS is not set: nobody can act on escalations or use /costs. "
+    "Set it to the Slack member ids of your support leads (U...), or a user group "
+    "id (S...)."
+)
+
+
+def _failed(*checks: tuple[bool, str]) -> list[str]:
+    """The texts of the checks that failed, in order."""
+    return [text for failed, text in checks if failed]
 
 
 # The README section on the order backends, cited by configuration errors (a test checks

@@ -6,8 +6,8 @@ The pipeline decides a `Reply`; the store writes it with the turn as an outbox r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from bot.store.models import Conversation, Escalation, MessageVerdict, ReplyKind, Tier
 
@@ -24,6 +24,19 @@ class Handoff:
 
 
 @dataclass(frozen=True)
+class Transcript:
+    """What a model did in a turn whose answer (or draft for a lead) it wrote, as the turn's
+    end stores it (`turn_transcript`) for `supportbot export finetune`: the system prompt and
+    tools the primary tier is given, the conversation as it saw it, and the writing tier's own
+    tool calls, results and final answer (`bot/agent/transcripts.py` writes and reads them)."""
+
+    tier: Tier  # who wrote the steps
+    system: str
+    tools: list[dict[str, Any]]
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Reply:
     """What to tell the customer. `text` None: say nothing (a person owns the thread, or the
     sender is over the rate); `kind` says which of the `ReplyKind`s it is."""
@@ -37,6 +50,8 @@ class Reply:
     verdict: MessageVerdict = MessageVerdict.UNDECIDED
     # The strong tier was called: the conversation is escalated (unless handed off).
     escalated: bool = False
+    # What the model that wrote the text (or the handoff's draft) did, to store with the turn.
+    transcript: Transcript | None = None
 
 
 @dataclass(frozen=True)

@@ -17,19 +17,29 @@ _DOMAIN = re.compile(r"@[\w-]++(?:\.[\w-]++)+")
 _IDENTIFIER = re.compile(r"\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z]|\d{12,})[A-Z0-9]{10,}\b")
 
 
-def emails(text: str) -> list[str]:
-    """The email addresses in ``text``, left to right (as ``[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+``
-    would find them, in linear time)."""
-    found: list[str] = []
+def email_spans(text: str) -> list[tuple[int, int]]:
+    """Where the email addresses in ``text`` are (start, end), left to right (as
+    ``[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+`` would find them, in linear time)."""
+    found: list[tuple[int, int]] = []
     pos = 0
     while run := _LOCAL_RUN.search(text, pos):
         domain = _DOMAIN.match(text, run.end())
         if domain is None:
             pos = run.end()  # no start inside this run can reach an "@" either
             continue
-        found.append(text[run.start() : domain.end()])
+        found.append((run.start(), domain.end()))
         pos = domain.end()
     return found
+
+
+def emails(text: str) -> list[str]:
+    """The email addresses in ``text``, left to right."""
+    return [text[start:end] for start, end in email_spans(text)]
+
+
+def identifier_spans(text: str) -> list[tuple[int, int]]:
+    """Where the tracking numbers and similar identifiers in ``text`` are (start, end)."""
+    return [m.span() for m in _IDENTIFIER.finditer(text)]
 
 
 def check_answer_data(

@@ -34,6 +34,17 @@ _TRANSITIONS: dict[tuple[ReviewStatus, LeadAction], ReviewStatus] = {
     (ReviewStatus.CLAIMED, LeadAction.HAND_BACK): ReviewStatus.DISMISSED,
 }
 
+
+class Resolution(StrEnum):
+    """What a lead did with the bot's draft (`escalation.resolution`), recorded at their first
+    action on the open escalation: whether the draft was right, for `supportbot calibrate`."""
+
+    DRAFT_SENT = "draft_sent"  # sent as drafted: *Send draft*, or *Edit and send* unchanged
+    EDITED = "edited"  # *Edit and send* with changes: the draft was not right
+    TAKEN_OVER = "taken_over"  # the lead answered personally (whatever they did next)
+    DISMISSED = "dismissed"  # nothing sent: says nothing about the draft
+
+
 # While an escalation is in one of these, a person owns the thread and the bot stays quiet.
 HUMAN_OWNED = {ReviewStatus.OPEN, ReviewStatus.CLAIMED}
 
@@ -41,6 +52,23 @@ HUMAN_OWNED = {ReviewStatus.OPEN, ReviewStatus.CLAIMED}
 def next_status(status: ReviewStatus, action: LeadAction) -> ReviewStatus | None:
     """The status after `action`, or None when the action is not allowed from `status`."""
     return _TRANSITIONS.get((status, action))
+
+
+def resolution(
+    status: ReviewStatus, action: LeadAction, draft: str, sent: str | None
+) -> Resolution | None:
+    """What `action` on an escalation in `status` records about its draft, `sent` being the
+    answer it sends; None for the actions after the first (resolving or handing back a thread
+    taken over). A draft counts as sent unchanged whatever the whitespace: the edit form joins
+    a long draft's boxes with line breaks and trims the ends."""
+    if status != ReviewStatus.OPEN or next_status(status, action) is None:
+        return None
+    if action == LeadAction.TAKE_OVER:
+        return Resolution.TAKEN_OVER
+    if action == LeadAction.DISMISS:
+        return Resolution.DISMISSED
+    unchanged = sent is not None and bool(draft.split()) and sent.split() == draft.split()
+    return Resolution.DRAFT_SENT if unchanged else Resolution.EDITED
 
 
 def allowed_actions(status: ReviewStatus) -> list[LeadAction]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import inspect, update
 from sqlmodel import SQLModel, col, select
@@ -20,30 +20,12 @@ async def rows(bot: Bot, table: type[Row]) -> list[Row]:
         return list((await s.exec(select(table).order_by(*inspect(table).primary_key))).all())
 
 
-async def open_escalation(
-    db: Database,
-    *,
-    conversation_id: int,
-    message_id: int,
-    reasons: list[str],
-    confidence: float | None,
-    findings: list[dict[str, str]],
-    summary: str,
-    draft: str,
-    leads_channel: str,
-) -> Escalation:
-    """An escalation stored directly (as a handoff would), its thread the humans' own."""
+async def open_escalation(db: Database, **fields: Any) -> Escalation:
+    """An escalation stored directly (as a handoff would), its thread the humans' own; `fields`
+    are the escalation's (conversation_id, message_id, reasons, draft, ...)."""
     async with db.session() as s:
-        esc = Escalation(
-            conversation_id=conversation_id,
-            message_id=message_id,
-            reasons=reasons,
-            confidence=confidence,
-            findings=findings,
-            summary=summary,
-            draft=draft,
-            leads_channel=leads_channel,
-        )
+        esc = Escalation(**fields)
+        conversation_id = esc.conversation_id
         s.add(esc)
         await s.exec(
             update(Conversation)

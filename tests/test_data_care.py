@@ -14,16 +14,8 @@ from sqlmodel import col, select
 
 from bot.cli.data import parse_age
 from bot.errors import ConfigError
-from bot.store.models import (
-    BudgetNotice,
-    Conversation,
-    Escalation,
-    Feedback,
-    Message,
-    ModelCall,
-    SlackEvent,
-    utcnow,
-)
+from bot.store import models as m
+from bot.store.models import utcnow
 from bot.store.purge import PurgeResult, purge
 from tests.conftest import Bot, dm, next_ts
 from tests.test_slack_experience import click_feedback
@@ -56,8 +48,8 @@ async def test_logs_at_the_default_level_hold_no_text_emails_or_tokens(
 
 
 async def test_purge_deletes_old_words_and_keeps_the_spend(bot: Bot) -> None:
-    """Purge deletes an old conversation's messages, escalations and feedback (README), keeps
-    its spend, and leaves a recent conversation whole."""
+    """Purge deletes an old conversation's messages, escalations, feedback and turn transcripts
+    (README), keeps its spend, and leaves a recent conversation whole."""
     first = dm("where is my order 1042?")
     await bot.event(first)
     await bot.settle()
@@ -68,40 +60,44 @@ async def test_purge_deletes_old_words_and_keeps_the_spend(bot: Bot) -> None:
     await bot.settle()
     async with bot.services.db.session() as s:
         alice = (
-            await s.exec(select(Conversation).where(col(Conversation.user_id) == "UALICE"))
+            await s.exec(select(m.Conversation).where(col(m.Conversation.user_id) == "UALICE"))
         ).one()
         spent = alice.total_cost_usd
-        assert (await s.exec(select(Feedback))).all()  # what purge must delete exists
-        assert len((await s.exec(select(Escalation))).all()) == 2
+        assert (await s.exec(select(m.Feedback))).all()  # what purge must delete exists
+        assert len((await s.exec(select(m.Escalation))).all()) == 2
+        # The answer's transcript: what the model read and said (Bob's thread has none).
+        transcripts = (await s.exec(select(m.TurnTranscript))).all()
+        assert [t.conversation_id for t in transcripts] == [alice.id]
         old = utcnow() - timedelta(days=100)
         await s.exec(
-            update(Conversation).where(col(Conversation.id) == alice.id).values(updated_at=old)
+            update(m.Conversation).where(col(m.Conversation.id) == alice.id).values(updated_at=old)
         )
         # Event ids and budget notices go by their own age, whichever conversation they were.
-        recent_events = {e.event_id for e in (await s.exec(select(SlackEvent))).all()}
-        s.add(SlackEvent(event_id="EvOld", event_type="message", received_at=old))
-        s.add(BudgetNotice(budget="thread", scope="1", day="2026-08-25", created_at=old))
-        s.add(BudgetNotice(budget="thread", scope="2", day="2026-12-01"))
+        recent_events = {e.event_id for e in (await s.exec(select(m.SlackEvent))).all()}
+        s.add(m.SlackEvent(event_id="EvOld", event_type="message", received_at=old))
+        s.add(m.BudgetNotice(budget="thread", scope="1", day="2026-08-25", created_at=old))
+        s.add(m.BudgetNotice(budget="thread", scope="2", day="2026-12-01"))
         await s.commit()
 
     result = await purge(bot.services.db, utcnow() - timedelta(days=90))
     # Alice's question, answer, "agent please" and the handoff notice; her one escalation.
     assert (result.conversations, result.messages, result.escalations) == (1, 4, 1)
     async with bot.services.db.session() as s:
-        left = list((await s.exec(select(Message))).all())
-        calls = list((await s.exec(select(ModelCall))).all())
+        left = list((await s.exec(select(m.Message))).all())
+        calls = list((await s.exec(select(m.ModelCall))).all())
         alice = (
-            await s.exec(select(Conversation).where(col(Conversation.user_id) == "UALICE"))
+            await s.exec(select(m.Conversation).where(col(m.Conversation.user_id) == "UALICE"))
         ).one()
-        escalations = list((await s.exec(select(Escalation))).all())
-        feedback = list((await s.exec(select(Feedback))).all())
-        events = {e.event_id for e in (await s.exec(select(SlackEvent))).all()}
-        notices = [n.scope for n in (await s.exec(select(BudgetNotice))).all()]
+        escalations = list((await s.exec(select(m.Escalation))).all())
+        feedback = list((await s.exec(select(m.Feedback))).all())
+        transcripts = (await s.exec(select(m.TurnTranscript))).all()
+        events = {e.event_id for e in (await s.exec(select(m.SlackEvent))).all()}
+        notices = [n.scope for n in (await s.exec(select(m.BudgetNotice))).all()]
     assert {m.user_id for m in left if m.role == "user"} == {"UBOB"}
     assert alice.status == "purged" and alice.total_cost_usd == spent > Decimal(0)
     assert sum(c.cost_usd or 0 for c in calls if c.conversation_id == alice.id) == spent
     assert [e.conversation_id for e in escalations] != [alice.id]  # Bob's recent one is kept
-    assert len(escalations) == 1 and feedback == []
+    assert len(escalations) == 1 and feedback == [] and transcripts == []
     assert events == recent_events and notices == ["2"]  # recent ones keep deduplicating
     again = await purge(bot.services.db, utcnow() - timedelta(days=90))
     assert again == PurgeResult(0, 0, 0)

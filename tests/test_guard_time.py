@@ -26,6 +26,8 @@ from bot import slack_links
 from bot.agent import citations
 from bot.config import Settings
 from bot.costs import request
+from bot.export import detectors
+from bot.export.personal import Placeholders
 from bot.knowledge import articles, search
 from bot.slack_format import to_mrkdwn
 from escalation import (
@@ -58,6 +60,13 @@ TOOL_MAX = int(DEFAULTS["tool_output_max_chars"].default)
 ANSWER_MAX = min(4 * int(DEFAULTS["max_output_tokens"].default) + 1000, MAX_CHECKED_CHARS)
 PROMPT = "You are the support assistant of Example Shop. Answer from the tools. " * 20
 
+
+def _scrub(text: str) -> str:
+    placeholders = Placeholders()
+    placeholders.learn_text(text)
+    return placeholders.replace(text)
+
+
 CHECKS: dict[str, tuple[Callable[[str], object], int]] = {
     "check_input": (check_input, MESSAGE_MAX),
     "check_tool_output": (check_tool_output, TOOL_MAX),
@@ -76,10 +85,13 @@ CHECKS: dict[str, tuple[Callable[[str], object], int]] = {
         lambda t: citations.apply_citations(t, 0.9, [], {}, [t[:TOOL_MAX]]),
         ANSWER_MAX,
     ),
+    # supportbot export finetune: every text of an example is read, then replaced.
+    "personal_data": (_scrub, TOOL_MAX),
 }
 MODULES = [
     answer_data, extraction, framing, guards, hijack, indirect, intents, markers, normalize,
     patterns, roleplay, smuggling, translated, citations, articles, search, request, slack_links,
+    detectors,
 ]  # fmt: skip
 
 

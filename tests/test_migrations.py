@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -506,8 +507,8 @@ async def test_replies_move_to_the_outbox_with_their_delivery_state_and_back(
     assert await statuses() == upgraded
 
 
-async def test_batches_come_with_0010_and_calls_stored_before_were_live_ones(db: Database) -> None:
-    """0010 with data in the tables: the model calls stored before it are live calls (batch
+async def test_batches_come_with_0012_and_calls_stored_before_were_live_ones(db: Database) -> None:
+    """0012 with data in the tables: the model calls stored before it are live calls (batch
     false), a batch call is marked; down again the batch tables go and every call stays."""
     await db.upgrade()
     await db.downgrade("0007")  # where the seed of model calls fits
@@ -555,7 +556,7 @@ async def test_batches_come_with_0010_and_calls_stored_before_were_live_ones(db:
         )
     assert marked == [calls["alice's call"]]
 
-    await db.downgrade("0009")
+    await db.downgrade("0011")
     async with db.engine.connect() as conn:
         tables = await conn.run_sync(_tables)
         kept = (await conn.execute(text("SELECT count(*) FROM model_call"))).scalar_one()
@@ -566,4 +567,149 @@ async def test_batches_come_with_0010_and_calls_stored_before_were_live_ones(db:
     assert kept == len(calls) and "batch" not in columns
     await db.upgrade()
     async with db.engine.connect() as conn:
+        assert await conn.run_sync(_differences) == []
+
+async def test_escalations_get_the_resolution_their_columns_prove_both_ways(
+    db: Database,
+) -> None:
+    """0010 with data in the tables: a claimed escalation was taken over, an answered one sent
+    its draft when the final answer is the draft (whitespace aside) and an edit otherwise, a
+    dismissed one was dismissed, an open one has none; down again keeps every row."""
+    await db.upgrade()
+    await db.downgrade("0009")
+    now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    async with db.engine.begin() as conn:
+        thread = await _insert(
+            conn,
+            "conversation",
+            team_id="T1",
+            channel_id="C1",
+            thread_ts="1.1",
+            user_id="UALICE",
+            status="active",
+            tier="primary",
+            total_cost_usd=0,
+            created_at=now,
+            updated_at=now,
+        )
+        asked = await _insert(
+            conn,
+            "message",
+            conversation_id=thread,
+            role="user",
+            user_id="UALICE",
+            text="where is my order?",
+            channel_id="C1",
+            slack_ts="9.1",
+            status="answered",
+            verdict="passed",
+            created_at=now,
+        )
+        ids: dict[str, int] = {}
+        for name, status, final_answer, claimed_at in (
+            ("sent", "answered", "It shipped.\nTracking follows.", None),
+            ("sent through the form", "answered", "It shipped.  Tracking follows.", None),
+            ("edited", "answered", "It shipped on Monday.", None),
+            ("taken over, resolved", "answered", None, now),
+            ("taken over, sent", "answered", "Lee here: it shipped.", now),
+            ("taken over, handed back", "dismissed", None, now),
+            ("dismissed", "dismissed", None, None),
+            ("open", "open", None, None),
+        ):
+            ids[name] = await _insert(
+                conn,
+                "escalation",
+                conversation_id=thread,
+                message_id=asked,
+                status=status,
+                reasons='["low_confidence"]',
+                confidence=0.4,
+                findings="[]",
+                summary="",
+                draft="It shipped.\nTracking follows.",
+                final_answer=final_answer,
+                leads_channel="CLEADS",
+                created_at=now,
+                claimed_at=claimed_at,
+            )
+    await db.upgrade()
+
+    async def resolutions() -> dict[str, str | None]:
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, resolution FROM escalation"))).all()
+        by_id = {i: name for name, i in ids.items()}
+        return {by_id[i]: resolution for i, resolution in rows}
+
+    upgraded = await resolutions()
+    assert upgraded == {
+        "sent": "draft_sent",
+        "sent through the form": "draft_sent",
+        "edited": "edited",
+        "taken over, resolved": "taken_over",
+        "taken over, sent": "taken_over",
+        "taken over, handed back": "taken_over",
+        "dismissed": "dismissed",
+        "open": None,
+    }
+
+    await db.downgrade("0009")
+    async with db.engine.connect() as conn:
+        columns = await conn.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("escalation")}
+        )
+        kept = (
+            await conn.execute(text("SELECT count(*) FROM escalation WHERE final_answer IS NULL"))
+        ).scalar_one()
+    assert "resolution" not in columns and {"status", "claimed_at", "final_answer"} <= columns
+    assert kept == 4
+    await db.upgrade()
+    assert await resolutions() == upgraded
+
+
+async def test_turn_transcripts_come_with_0011_and_go_with_their_data_on_the_way_down(
+    db: Database,
+) -> None:
+    """0011 on a database with answered turns (stored before transcripts were kept): the table
+    is added empty, takes a turn's transcript, and down again goes with it, the other rows
+    kept; up again, it is back, empty."""
+    await db.upgrade()
+    await db.downgrade("0010")
+    now = datetime(2026, 2, 20, 12, 0, tzinfo=UTC)
+    async with db.engine.begin() as conn:
+        conversation = await _insert(
+            conn, "conversation", team_id="T1", channel_id="D1", thread_ts="1.1", user_id="U1",
+            status="active", tier="strong", total_cost_usd=0, created_at=now, updated_at=now,
+        )  # fmt: skip
+        question = await _insert(
+            conn, "message", conversation_id=conversation, role="user", user_id="U1",
+            text="where is 1042?", channel_id="D1", slack_ts="1.1", status="answered",
+            verdict="passed", created_at=now,
+        )  # fmt: skip
+    await db.upgrade()
+    async with db.engine.begin() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM turn_transcript"))).scalar() == 0
+        await conn.execute(
+            text(
+                "INSERT INTO turn_transcript (message_id, conversation_id, tier, system, tools,"
+                " messages, created_at) VALUES (:m, :c, 'strong', 'You answer.', '[]',"
+                " :messages, :now)"
+            ),
+            {
+                "m": question,
+                "c": conversation,
+                "messages": '[{"role": "user", "text": "where is 1042?"}]',
+                "now": now,
+            },
+        )
+        stored = (await conn.execute(text("SELECT messages FROM turn_transcript"))).scalar()
+    value = json.loads(stored) if isinstance(stored, str) else stored
+    assert value == [{"role": "user", "text": "where is 1042?"}]
+    await db.downgrade("0010")
+    async with db.engine.connect() as conn:
+        assert "turn_transcript" not in await conn.run_sync(_tables)
+        kept = (await conn.execute(text("SELECT id FROM message"))).scalars().all()
+    assert kept == [question]
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM turn_transcript"))).scalar() == 0
         assert await conn.run_sync(_differences) == []

@@ -388,3 +388,18 @@ async def test_an_openai_compatible_server_needs_only_openai_base_url(
     resp = await complete(settings, ref)
     assert resp.text == "hello"
     assert [r["model"] for r in fake_openai.requests] == ["llama3.1"]
+
+
+async def test_a_fine_tuned_openai_model_is_accepted_and_asked_by_its_whole_id(
+    make_settings: Any, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README, Fine-tuning: SUPPORTBOT_PRIMARY_MODEL=openai:ft:... (an id with colons of its
+    own) is a valid setting, and the request names the whole id."""
+    tuned = "ft:gpt-4o-mini-2024-07-18:acme-support::9xYzAbCd"
+    monkeypatch.setenv("SUPPORTBOT_PRIMARY_MODEL", f"openai:{tuned}")
+    assert load_settings(_env_file=None).primary_model == f"openai:{tuned}"
+    settings = make_settings(primary_model=f"openai:{tuned}")
+    settings.check_chat()
+    fake_openai.script.append(Turn(text="hello"))
+    assert (await complete(settings, f"openai:{tuned}")).text == "hello"
+    assert [r["model"] for r in fake_openai.requests] == [tuned]

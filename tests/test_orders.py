@@ -16,6 +16,7 @@ import pytest
 from bot.agent.identity import Asker
 from bot.agent.models.base import ToolCall
 from bot.agent.tools import Toolbox
+from bot.agent.tools.base import ToolContext
 from bot.errors import OrderServiceError
 from bot.orders import HttpOrders, OrderRecord
 from tests.conftest import dm
@@ -292,7 +293,7 @@ async def lookup(toolbox: Toolbox, order_id: str) -> Any:
 
 
 async def test_a_customer_sees_their_own_order(store: MemoryOrders) -> None:
-    outcome = await lookup(Toolbox(store, ALICE, 4000), "1042")
+    outcome = await lookup(Toolbox(ToolContext(ALICE, store, None), 4000), "1042")
     assert outcome.ok and not outcome.denied
     data = json.loads(outcome.content)
     assert data["order"]["order_id"] == "1042"
@@ -303,19 +304,19 @@ async def test_a_customer_sees_their_own_order(store: MemoryOrders) -> None:
 async def test_an_order_email_in_other_case_is_still_the_customers_own(
     store: MemoryOrders,
 ) -> None:
-    outcome = await lookup(Toolbox(store, ALICE, 4000), "1043")
+    outcome = await lookup(Toolbox(ToolContext(ALICE, store, None), 4000), "1043")
     assert outcome.ok and json.loads(outcome.content)["order"]["status"] == "processing"
 
 
 async def test_a_hash_before_the_order_number_is_ignored(store: MemoryOrders) -> None:
-    outcome = await lookup(Toolbox(store, ALICE, 4000), " #1042 ")
+    outcome = await lookup(Toolbox(ToolContext(ALICE, store, None), 4000), " #1042 ")
     assert outcome.ok and outcome.order_ids == ["1042"]
 
 
 async def test_someone_elses_order_is_denied_with_the_same_content_as_not_found(
     store: MemoryOrders,
 ) -> None:
-    toolbox = Toolbox(store, ALICE, 4000)
+    toolbox = Toolbox(ToolContext(ALICE, store, None), 4000)
     other = await lookup(toolbox, "2001")
     missing = await lookup(toolbox, "9999")
     assert other.denied is True and missing.denied is False
@@ -327,20 +328,22 @@ async def test_someone_elses_order_is_denied_with_the_same_content_as_not_found(
 
 
 async def test_a_lead_sees_any_order(store: MemoryOrders) -> None:
-    outcome = await lookup(Toolbox(store, LEAD, 4000), "2001")
+    outcome = await lookup(Toolbox(ToolContext(LEAD, store, None), 4000), "2001")
     assert outcome.ok and not outcome.denied
     assert json.loads(outcome.content)["order"]["customer_email"] == "bob@example.com"
 
 
 async def test_a_lead_without_an_email_still_sees_any_order(store: MemoryOrders) -> None:
-    outcome = await lookup(Toolbox(store, Asker("ULEAD", None, is_lead=True), 4000), "2001")
+    outcome = await lookup(
+        Toolbox(ToolContext(Asker("ULEAD", None, is_lead=True), store, None), 4000), "2001"
+    )
     assert outcome.ok
 
 
 async def test_an_asker_without_email_is_not_linked_and_nothing_is_looked_up(
     store: MemoryOrders,
 ) -> None:
-    toolbox = Toolbox(store, NO_EMAIL, 4000)
+    toolbox = Toolbox(ToolContext(NO_EMAIL, store, None), 4000)
     looked_up = await lookup(toolbox, "1042")
     listed = await toolbox.run(ToolCall("call_2", "list_my_orders", {}))
     for outcome in (looked_up, listed):
@@ -350,7 +353,9 @@ async def test_an_asker_without_email_is_not_linked_and_nothing_is_looked_up(
 
 
 async def test_list_my_orders_lists_only_the_askers_orders(store: MemoryOrders) -> None:
-    outcome = await Toolbox(store, ALICE, 4000).run(ToolCall("c", "list_my_orders", {}))
+    outcome = await Toolbox(ToolContext(ALICE, store, None), 4000).run(
+        ToolCall("c", "list_my_orders", {})
+    )
     assert outcome.ok
     ids = [o["order_id"] for o in json.loads(outcome.content)["orders"]]
     assert sorted(ids) == ["1042", "1043"]
@@ -362,7 +367,7 @@ async def test_tool_output_is_capped_at_the_configured_size(store: MemoryOrders)
     store.orders["1042"] = OrderRecord.model_validate(
         order("1042", "alice@example.com", note="very long note " * 500)
     )
-    outcome = await lookup(Toolbox(store, ALICE, 300), "1042")
+    outcome = await lookup(Toolbox(ToolContext(ALICE, store, None), 300), "1042")
     assert outcome.ok
     assert len(outcome.content) <= 300
     assert outcome.content.endswith("[truncated]")
@@ -370,19 +375,19 @@ async def test_tool_output_is_capped_at_the_configured_size(store: MemoryOrders)
 
 
 async def test_tool_output_under_the_cap_is_whole_json(store: MemoryOrders) -> None:
-    outcome = await lookup(Toolbox(store, ALICE, 4000), "1042")
+    outcome = await lookup(Toolbox(ToolContext(ALICE, store, None), 4000), "1042")
     assert json.loads(outcome.content)["order"]["tracking"] == "TRK-1042"
 
 
 async def test_an_order_service_failure_is_a_plain_tool_error_without_details() -> None:
-    toolbox = Toolbox(MemoryOrders([], fail=True), ALICE, 4000)
+    toolbox = Toolbox(ToolContext(ALICE, MemoryOrders([], fail=True), None), 4000)
     outcome = await lookup(toolbox, "1042")
     assert not outcome.ok
     assert json.loads(outcome.content) == {"error": "The order system is unavailable right now."}
 
 
 async def test_invalid_arguments_and_unknown_tools_are_tool_errors(store: MemoryOrders) -> None:
-    toolbox = Toolbox(store, ALICE, 4000)
+    toolbox = Toolbox(ToolContext(ALICE, store, None), 4000)
     missing = await toolbox.run(ToolCall("c1", "lookup_order", {}))
     unknown = await toolbox.run(ToolCall("c2", "refund_order", {"order_id": "1042"}))
     assert not missing.ok and "Invalid arguments" in json.loads(missing.content)["error"]

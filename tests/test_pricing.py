@@ -265,3 +265,62 @@ def test_a_model_priced_by_its_override_alone_pays_half_of_it_in_a_batch() -> No
     assert call_cost("openai", "llama3.1", **usage, overrides=overrides) == Decimal("5.25")
     cost = call_cost("openai", "llama3.1", **usage, overrides=overrides, batch=True)
     assert cost == Decimal("2.625")
+
+
+# --- fine-tuned models (supportbot export finetune, README "Fine-tuning the primary model") ---
+
+FINE_TUNED = "ft:gpt-4o-mini-2024-07-18:acme-support::9xYzAbCd"
+
+
+def test_a_fine_tuned_gpt_4o_mini_is_priced_at_its_fine_tuned_rates() -> None:
+    # genai-prices' ft:gpt-4o-mini: input $0.30/M, output $1.20/M (twice the base model's):
+    #   1,000,000 x $0.30/M = $0.30;  500,000 x $1.20/M = $0.60;  total $0.90
+    # (the base gpt-4o-mini would be $0.15 + $0.30 = $0.45).
+    cost = call_cost(
+        "openai",
+        FINE_TUNED,
+        input_tokens=1_000_000,
+        cached_input_tokens=0,
+        cache_write_tokens=0,
+        output_tokens=500_000,
+    )
+    assert cost == Decimal("0.90")
+
+
+def test_an_override_of_the_fine_tune_family_prices_every_fine_tune_of_that_base() -> None:
+    """One override for `openai:ft:BASE` covers each new fine-tune's id: here the cached
+    input rate genai-prices lacks, and a base it does not know at all."""
+    family = {
+        "openai:ft:gpt-4o-mini-2024-07-18": {"cache_read_mtok": Decimal("0.15")},
+        "openai:ft:gpt-4.1-mini-2025-04-14": {
+            "input_mtok": Decimal("0.80"),
+            "output_mtok": Decimal("3.20"),
+        },
+    }
+    # 1,000,000 input of which 400,000 cached: 600,000 x $0.30/M + 400,000 x $0.15/M = $0.24.
+    cached = call_cost(
+        "openai",
+        FINE_TUNED,
+        input_tokens=1_000_000,
+        cached_input_tokens=400_000,
+        cache_write_tokens=0,
+        output_tokens=0,
+        overrides=family,
+    )
+    assert cached == Decimal("0.24")
+    # 1,000,000 x $0.80/M + 100,000 x $3.20/M = $1.12; unknown without the override.
+    newer = "ft:gpt-4.1-mini-2025-04-14:acme-support:v2:Q1w2E3r4"
+    usage = {"input_tokens": 1_000_000, "cached_input_tokens": 0, "cache_write_tokens": 0}
+    assert call_cost("openai", newer, output_tokens=100_000, overrides=family, **usage) == (
+        Decimal("1.12")
+    )
+    assert call_cost("openai", newer, output_tokens=100_000, **usage) is None
+    # The model's own override comes before its family's.
+    own = {f"openai:{FINE_TUNED}": {"input_mtok": Decimal("0.25")}} | family
+    price = pricing.model_price("openai", FINE_TUNED, own)
+    assert price is not None and price.input_mtok == Decimal("0.25")
+
+
+def test_the_family_of_a_fine_tuned_id_is_its_base_model() -> None:
+    assert pricing.fine_tune_family(f"openai:{FINE_TUNED}") == "openai:ft:gpt-4o-mini-2024-07-18"
+    assert pricing.fine_tune_family("openai:gpt-4o-mini") == "openai:gpt-4o-mini"

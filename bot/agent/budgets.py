@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from bot.config import Settings
 from bot.costs.money import format_budget_usd as usd
+from bot.delivery import Transcript
 from bot.errors import SupportbotError
 from bot.store.db import Database
 from bot.store.models import Conversation, utcnow
@@ -42,6 +43,7 @@ class BudgetExceeded(SupportbotError):
         # lead's post, the Send draft button and the message's verdict depend on them.
         self.reasons: tuple[Reason, ...] = ()
         self.findings: list[GuardFinding] = []
+        self.drafted: Transcript | None = None  # what the model that wrote the draft did
 
 
 def _today() -> datetime:

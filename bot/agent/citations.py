@@ -11,6 +11,8 @@ from bot.slack_format import MARKDOWN_LINK
 # Link text is bounded: unbounded, each "[" of a long run without "]" rescanned the rest.
 # What an unfounded citation or link costs the answer's confidence.
 PENALTY = 0.25
+# Between an answer and the articles it cites, listed under it.
+SOURCES_MARK = "\n\n*Sources:* "
 
 
 @dataclass(frozen=True)
@@ -57,5 +59,5 @@ def apply_citations(
             f"[{articles[i][0]}]({articles[i][1]})" if articles[i][1] else articles[i][0]
             for i in valid
         )
-        text = f"{text}\n\n*Sources:* {sources}"
+        text = f"{text}{SOURCES_MARK}{sources}"
     return CitedAnswer(text, max(0.0, confidence - PENALTY * removed), removed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 from bot.agent.checks import off_loop
 from bot.agent.identity import IdentityResolver
@@ -76,27 +76,20 @@ class LeadAnswerVerdict:
         )
 
 
+@dataclass(frozen=True)
 class LeadAnswerChecks:
     """Runs the output checks on a lead's answer to one escalation."""
 
-    def __init__(
-        self,
-        db: Database,
-        orders: OrderBackend,
-        identity: IdentityResolver,
-        *,
-        protected_prompt: str,
-        canary: str,
-    ) -> None:
-        self._db = db
-        self._orders = orders
-        self._identity = identity
-        self._prompt = protected_prompt
-        self._canary = canary
+    db: Database
+    orders: OrderBackend
+    identity: IdentityResolver
+    _: KW_ONLY
+    protected_prompt: str
+    canary: str
 
     async def check(self, esc: Escalation, text: str) -> LeadAnswerVerdict:
         findings = await off_loop(
-            check_output, text, system_prompt=self._prompt, canary=self._canary
+            check_output, text, system_prompt=self.protected_prompt, canary=self.canary
         )
         email, orders = await self._customer_data(esc)
         findings += await off_loop(check_answer_data, text, asker_email=email, tool_texts=orders)
@@ -116,14 +109,14 @@ class LeadAnswerChecks:
             return None, []
 
     async def _look_up_customer(self, esc: Escalation) -> tuple[str | None, list[str]]:
-        user_id, link = await sender_of(self._db, esc.message_id)
+        user_id, link = await sender_of(self.db, esc.message_id)
         if not user_id:
             return None, []
-        asker = await self._identity.resolve(user_id, link)
+        asker = await self.identity.resolve(user_id, link)
         if not asker.email:
             return None, []
         try:
-            orders = await self._orders.list_for(asker.email)
+            orders = await self.orders.list_for(asker.email)
         except OrderServiceError:
             # Without the orders every identifier counts as unverified: the lead is told, and
             # may still send it deliberately (Send anyway).

@@ -27,6 +27,9 @@ class LoopResult:
     citations: list[str] = field(default_factory=list)
     # The model's own say: what tried to change or extract its instructions this turn.
     injection_report: InjectionReport = InjectionReport.NONE
+    # What the model said and was given this turn, after the history: its tool calls, their
+    # results, and last its valid final answer alone (a stored turn's transcript).
+    steps: list[ChatMessage] = field(default_factory=list)
 
 
 async def run_tool_loop(
@@ -57,7 +60,9 @@ async def run_tool_loop(
             ChatRequest(system, messages, tools, require_tool=True, max_tokens=max_tokens)
         )
         final = _parse_final(resp)
+        steps = messages[len(history) :]
         if isinstance(final, FinalAnswerArgs):
+            call = next(c for c in resp.tool_calls if c.name == FINAL_ANSWER)
             return LoopResult(
                 "final",
                 final.text.strip(),
@@ -65,12 +70,15 @@ async def run_tool_loop(
                 outcomes,
                 final.citations,
                 final.injection_attempt if reported == InjectionReport.NONE else reported,
+                [*steps, ChatMessage("assistant", text=resp.text, tool_calls=[call])],
             )
         if not resp.tool_calls:
             # A model that ignores the tool requirement: keep its text, but trust it as little
             # as possible (confidence 0) so the escalation checks treat it accordingly.
             text = resp.text.strip() or None
-            return LoopResult("plain_text", text, 0.0 if text else None, outcomes, [], reported)
+            return LoopResult(
+                "plain_text", text, 0.0 if text else None, outcomes, [], reported, steps
+            )
         messages.append(ChatMessage("assistant", text=resp.text, tool_calls=resp.tool_calls))
         reported = await _run_calls(resp, final, toolbox, messages, outcomes, reported)
         if any(o.not_linked for o in outcomes):

@@ -17,8 +17,9 @@ from bot.agent.models.calls import CallRecord
 from bot.agent.prompts import canary_for, render
 from bot.agent.tiers import TierResult, escalation_data, run_tier
 from bot.agent.tools import Toolbox, ToolOutcome
+from bot.agent.tools.base import ToolContext
 from bot.config import Settings
-from bot.delivery import Reply
+from bot.delivery import Reply, Transcript
 from bot.errors import ProviderError
 from bot.knowledge import KnowledgeBase
 from bot.orders import OrderBackend
@@ -152,9 +153,8 @@ class Answerer:
             )
 
         asker = await self._identity.resolve(message.user_id, link)
-        toolbox = Toolbox(
-            self._orders, asker, self._settings.tool_output_max_chars, self._knowledge
-        )
+        context = ToolContext(asker, self._orders, self._knowledge)
+        toolbox = Toolbox(context, self._settings.tool_output_max_chars)
         try:
             return await self._run_tiers(message, conversation, transcript, toolbox)
         except BudgetExceeded as over:
@@ -171,6 +171,7 @@ class Answerer:
                 draft=over.draft,
                 confidence=None,
                 escalated=bool(over.reasons),  # reasons to call the strong tier: it was called
+                drafted=over.drafted,
             )
 
     async def _run_tiers(
@@ -195,8 +196,9 @@ class Answerer:
                 verdict=MessageVerdict.PASSED,
             )
         verdict = decide(primary.situation(), policy)
+        taught = primary.transcript(self._system, transcript)
         if verdict.decision == Decision.ANSWER and primary.text:
-            return primary.answer(MessageVerdict.PASSED)
+            return primary.answer(MessageVerdict.PASSED, transcript=taught)
         if verdict.decision == Decision.HUMAN:
             return await self._hand_off(
                 message,
@@ -205,6 +207,7 @@ class Answerer:
                 primary.findings,
                 draft=primary.text or "",
                 confidence=primary.confidence,
+                drafted=taught,
             )
 
         return await self._strong_tier(message, conversation, transcript, toolbox, primary, verdict)
@@ -238,10 +241,13 @@ class Answerer:
                 verdict.reasons,
                 primary.findings,
             )
+            over.drafted = primary.transcript(self._system, transcript)
             raise
         final = decide(strong.situation(), self._settings.policy())
+        taught = (strong if strong.text else primary).transcript(self._system, transcript)
         if final.decision == Decision.ANSWER and strong.text:
-            return strong.answer(handoff.verdict_for(verdict.reasons), escalated=True)
+            verdict_of_message = handoff.verdict_for(verdict.reasons)
+            return strong.answer(verdict_of_message, escalated=True, transcript=taught)
         all_reasons = Verdict(Decision.HUMAN, tuple(dict.fromkeys(verdict.reasons + final.reasons)))
         return await self._hand_off(
             message,
@@ -251,6 +257,7 @@ class Answerer:
             draft=strong.text or primary.text or "",
             confidence=strong.confidence,
             escalated=True,
+            drafted=taught,
         )
 
     async def hand_off_on_request(
@@ -324,11 +331,14 @@ class Answerer:
         draft: str,
         confidence: float | None,
         escalated: bool = False,
+        drafted: Transcript | None = None,
     ) -> Reply:
+        """A person takes over; `drafted` is what the model that wrote `draft` did."""
+
         async def summarise(transcript: list[ChatMessage], reasons: list[str], draft: str) -> str:
             return await self._summarise(message, transcript, reasons, draft)
 
-        return await handoff.hand_off(
+        notice = await handoff.hand_off(
             message.conversation_id,
             transcript,
             verdict,
@@ -338,6 +348,7 @@ class Answerer:
             confidence=confidence,
             escalated=escalated,
         )
+        return dataclasses.replace(notice, transcript=drafted)
 
     async def _summarise(
         self, message: Message, transcript: list[ChatMessage], reasons: list[str], draft: str

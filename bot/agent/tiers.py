@@ -15,7 +15,8 @@ from bot.agent.models.calls import RecordCall
 from bot.agent.models.chain import ModelChain
 from bot.agent.prompts import render
 from bot.agent.tools import Toolbox, ToolOutcome
-from bot.delivery import Reply
+from bot.agent.transcripts import record
+from bot.delivery import Reply, Transcript
 from bot.errors import ProviderError
 from bot.store.models import MessageVerdict, ReplyKind, Tier
 from escalation.answer_data import check_answer_data
@@ -46,7 +47,13 @@ class TierResult:
     def confidence(self) -> float | None:
         return self.loop.confidence if self.loop else None
 
-    def answer(self, verdict: MessageVerdict, *, escalated: bool = False) -> Reply:
+    def answer(
+        self,
+        verdict: MessageVerdict,
+        *,
+        escalated: bool = False,
+        transcript: Transcript | None = None,
+    ) -> Reply:
         """This tier's text as the answer to the customer."""
         return Reply(
             self.text,
@@ -55,7 +62,15 @@ class TierResult:
             self.confidence,
             verdict=verdict,
             escalated=escalated,
+            transcript=transcript,
         )
+
+    def transcript(self, system: str, conversation: list[ChatMessage]) -> Transcript | None:
+        """This tier's turn after `conversation` (what the primary tier saw, its system prompt
+        `system`), to store with an answer or a draft it wrote; None when it wrote none."""
+        if self.loop is None or not self.text:
+            return None
+        return record(self.tier, system, conversation, self.loop.steps)
 
     def situation(self) -> Situation:
         outcomes = self.loop.outcomes if self.loop else []

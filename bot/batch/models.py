@@ -1,4 +1,4 @@
-"""The batch tables (schema 0010): each batch sent to a Batch API, and each request in it with
+"""The batch tables (schema 0012): each batch sent to a Batch API, and each request in it with
 its result once the batch ended, so that an interrupted run resumes (`bot/batch/store.py`)."""
 
 from __future__ import annotations

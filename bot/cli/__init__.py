@@ -5,8 +5,10 @@ terminal. `main` is the console script; `python -m bot.cli` runs it too.
     serve.py     serve: the Slack bot
     chat.py      chat: the bot in the terminal
     data.py      db, orders, customers, knowledge, purge
-    reports.py   stats, escalations, costs
+    reports.py   stats, escalations, costs, calibrate
     guard.py     guard scan
+    eval.py      eval, eval compare
+    export.py    export finetune
     database.py  the open, migrate and close around a command's database work
 """
 
@@ -19,7 +21,8 @@ import sys
 from collections.abc import Callable
 
 from bot import log_privacy
-from bot.cli import chat, data, guard, reports, serve
+from bot.cli import chat, data, export, guard, reports, serve
+from bot.cli import eval as evaluation
 from bot.cli.parser import build_parser
 from bot.config import LogFormat, Settings, load_settings
 from bot.errors import ConfigError
@@ -40,12 +43,16 @@ _COMMANDS: dict[str, Command] = {
     "escalations": reports.run_escalations,
     "guard": guard.run,
     "costs": reports.run_costs,
+    "calibrate": reports.run_calibrate,
+    "eval": evaluation.run,
+    "export": export.run,
 }
 
 
 def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
-    """`quiet` (a terminal chat): warnings and errors only, unless SUPPORTBOT_LOG_LEVEL is set,
-    so that no log line (the SDKs' HTTP requests) comes between a question and its answer."""
+    """`quiet` (a terminal chat, an eval run): warnings and errors only, unless
+    SUPPORTBOT_LOG_LEVEL is set, so that no log line (the SDKs' HTTP requests) comes between a
+    question and its answer, or through the progress bar."""
     level = settings.log_level.upper()
     if quiet and "log_level" not in settings.model_fields_set:
         level = "WARNING"
@@ -64,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        _setup_logging(settings, quiet=args.command == "chat")
+        _setup_logging(settings, quiet=args.command in ("chat", "eval"))
         return _COMMANDS[args.command](args, settings)
     except ConfigError as exc:
         print(f"supportbot: {exc}", file=sys.stderr)

@@ -84,18 +84,18 @@ async def _knowledge_reindex(settings: Settings) -> None:
     )
 
 
-def parse_age(text: str) -> timedelta:
-    """`90d`, `12h` or `30m`."""
+def parse_age(text: str, option: str = "--older-than") -> timedelta:
+    """`90d`, `12h` or `30m`; `option` names the option in a refusal."""
     units = {"d": "days", "h": "hours", "m": "minutes"}
     number, unit = text[:-1], text[-1:]
     if unit not in units or not number.isdigit() or int(number) <= 0:
-        raise ConfigError(f"--older-than takes a number and d, h or m, like 90d (not {text!r})")
+        raise ConfigError(f"{option} takes a number and d, h or m, like 90d (not {text!r})")
     try:
         age = timedelta(**{units[unit]: int(number)})
     except OverflowError:
         age = timedelta.max
     if age > MAX_AGE:
-        raise ConfigError(f"--older-than goes back {MAX_AGE.days} days at most (not {text!r})")
+        raise ConfigError(f"{option} goes back {MAX_AGE.days} days at most (not {text!r})")
     return age
 
 

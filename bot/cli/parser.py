@@ -79,7 +79,42 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve_and_chat(sub)
     _add_data_commands(sub)
     _add_report_commands(sub)
+    _add_eval_command(sub)
+    _add_export_commands(sub)
     return parser
+
+
+def _add_export_commands(sub: Any) -> None:
+    """export: what the traffic teaches, as files for other tools."""
+    export = sub.add_parser("export", help="files made from the bot's traffic")
+    export_sub = export.add_subparsers(dest="export_command", required=True)
+    finetune = export_sub.add_parser(
+        "finetune",
+        help="approved answers as OpenAI chat fine-tuning files (JSONL), personal data replaced",
+    )
+    finetune.add_argument(
+        "--since", default="90d", metavar="AGE", help="answers of this long back (default 90d)"
+    )
+    finetune.add_argument(
+        "--out",
+        type=Path,
+        default=Path("finetune.jsonl"),
+        metavar="FILE",
+        help="the training file (default finetune.jsonl)",
+    )
+    finetune.add_argument(
+        "--validation",
+        type=float,
+        default=0.1,
+        metavar="SHARE",
+        help="share of the conversations held out for validation (default 0.1; 0: none)",
+    )
+    finetune.add_argument(
+        "--validation-out",
+        type=Path,
+        metavar="FILE",
+        help="the validation file (default: beside --out, FILE.validation.jsonl)",
+    )
 
 
 def _add_data_commands(sub: Any) -> None:
@@ -120,8 +155,49 @@ def _add_data_commands(sub: Any) -> None:
     )
 
 
+def _share(text: str) -> float:
+    """An argparse type: a fraction above 0 and below 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1 (0.05 is 5%)")
+    return value
+
+
+def _add_calibrate(sub: Any) -> None:
+    calibrate = sub.add_parser(
+        "calibrate",
+        help="confidence threshold against escalation and error rates, from what leads and"
+        " customers did with the answers",
+    )
+    calibrate.add_argument(
+        "--since", default="30d", metavar="AGE", help="answers of the last 30d (default), 12h, ..."
+    )
+    calibrate.add_argument(
+        "--target-error",
+        type=_share,
+        default=0.05,
+        metavar="SHARE",
+        help="the error rate to stay within among the answered (default 0.05)",
+    )
+    calibrate.add_argument(
+        "--eval",
+        type=Path,
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="RUN.json",
+        help="verdicts of `supportbot eval --json` runs too (see the README for the keys read)",
+    )
+    calibrate.add_argument(
+        "--json", action="store_true", help="JSON (keys: see the README, section 'Calibration')"
+    )
+
+
 def _add_report_commands(sub: Any) -> None:
-    """stats, escalations, guard, costs: what leads read."""
+    """stats, escalations, guard, costs, calibrate: what leads read."""
     stats = sub.add_parser("stats", help="satisfaction by tier and the resolution rate")
     stats.add_argument(
         "--days", type=_whole_number(1, MAX_AGE.days), default=30, help="look back (default 30)"
@@ -147,4 +223,75 @@ def _add_report_commands(sub: Any) -> None:
     cost.add_argument("--user", metavar="SLACK_USER_ID", help="one customer's spend")
     cost.add_argument(
         "--json", action="store_true", help="JSON (keys: see the README, section 'Costs')"
+    )
+    _add_calibrate(sub)
+
+
+EVAL_DESCRIPTION = """\
+Run support cases through the real answering pipeline (the prompts, tools, guards and policy
+of `supportbot chat`; replies are kept, not posted) with the configured models, on a
+throwaway SQLite database holding the eval shop's orders and help center, and grade every
+turn: the tools called and their arguments, facts the answer must and must not state, the
+articles it must cite, the route (answer, strong, person) with its reasons, and leaks (the
+canary, the system prompt, another customer's email or tracking number). Spending limits and
+the rate limit do not apply; the run's cost is reported. The format of a suite file, the JSON
+shape and every figure: the README, section 'Evaluate the bot'.
+
+  supportbot eval                           every bundled suite
+  supportbot eval smoke mine.yaml --out a.json   a bundled suite and a file of your own
+  supportbot eval compare a.json b.json [--chart FILE.png]   runs saved with --out, side by side
+
+exit status: 0 the run finished and no answer leaked (failed cases are in the report); 3 an
+answer leaked; 1 a suite or run file could not be read; 2 a setting or option is wrong."""
+
+EVAL_TIER_HELP = (
+    "which models answer. routed (default): as configured, the primary model and the strong "
+    "one when the policy escalates. primary: every call by SUPPORTBOT_PRIMARY_MODEL (and its "
+    "fallbacks): the strong tier runs it too, so an escalated turn is tried again by the "
+    "cheap model with the escalation prompt. strong: every call by SUPPORTBOT_STRONG_MODEL, "
+    "the first tier's too. With primary or strong, the route check tells a model's answer "
+    "(answer or strong) only from a person's"
+)
+
+
+def _add_eval_command(sub: Any) -> None:
+    """eval: grade the bot on support cases; eval compare: runs side by side."""
+    from bot.eval import DEFAULT_CONCURRENCY, TierMode, bundled_suites
+
+    ev = sub.add_parser(
+        "eval",
+        help="grade the bot on suites of support cases; `eval compare` puts runs side by side",
+        description=EVAL_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    names = ", ".join(bundled_suites()) or "none"
+    ev.add_argument(
+        "suites",
+        nargs="*",
+        metavar="SUITE",
+        help=f"a bundled suite ({names}) or a suite file (.yaml, .yml, .jsonl); none: every "
+        "bundled suite. `compare A.json B.json ...`: compare runs instead",
+    )
+    ev.add_argument("--tier", choices=list(TierMode), help=EVAL_TIER_HELP)
+    ev.add_argument(
+        "--json", action="store_true", help="print the run as JSON instead of the table"
+    )
+    ev.add_argument("--out", type=Path, metavar="FILE.json", help="also write the run's JSON")
+    ev.add_argument(
+        "--chart",
+        type=Path,
+        metavar="FILE.png",
+        help="plot cost per case against the share of cases passed, a point per run",
+    )
+    ev.add_argument(
+        "--concurrency",
+        type=_whole_number(1, 64),
+        metavar="N",
+        help=f"cases run at once (default {DEFAULT_CONCURRENCY})",
+    )
+    ev.add_argument(
+        "--batch",
+        action="store_true",
+        help="send the calls through the providers' Batch APIs (half price, slow): not wired "
+        "yet in this version, refused",
     )

@@ -1,4 +1,4 @@
-"""What leads read in a terminal: `stats`, `escalations`, `costs`."""
+"""What leads read in a terminal: `stats`, `escalations`, `costs`, `calibrate`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import sys
 from datetime import timedelta
 
+from bot.cli.data import parse_age
 from bot.cli.database import open_database
 from bot.cli.parser import ALL
 from bot.config import Settings
@@ -110,6 +111,24 @@ async def _costs(
     return 0
 
 
+async def _calibrate(settings: Settings, args: argparse.Namespace) -> None:
+    from bot import calibration
+    from bot.store.models import utcnow
+
+    since = utcnow() - parse_age(args.since, "--since")
+    runs = calibration.read_eval_runs(args.eval)
+    async with open_database(settings) as db:
+        stored = await calibration.stored_verdicts(db, since)
+    result = calibration.calibrate(
+        stored + runs.verdicts,
+        since=since,
+        target_error=args.target_error,
+        current_threshold=settings.confidence_threshold,
+        eval_turns_skipped=runs.skipped,
+    )
+    print(result.to_json() if args.json else calibration.format_text(result))
+
+
 def run_stats(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(_stats(settings, args.days, args.json))
     return 0
@@ -123,3 +142,9 @@ def run_escalations(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_costs(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_costs(settings, args.period, args.thread, args.user, args.json))
+
+
+def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    """The table, and a recommendation or why there is none: exit status 0 either way."""
+    asyncio.run(_calibrate(settings, args))
+    return 0

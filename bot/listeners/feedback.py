@@ -14,28 +14,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.listeners.interactions import tell_privately, where_clicked
 from bot.services import Services
 from bot.slack_blocks import FEEDBACK_DOWN, FEEDBACK_PERSON, FEEDBACK_UP, talk_to_person_blocks
 from bot.store import feedback
+from bot.store.models import Thumb
 
 log = logging.getLogger(__name__)
 NOT_YOUR_VOTE = "Only the person who asked can rate this answer."
 NOT_YOUR_THREAD = "Only the person who asked (or a support lead) can hand this thread to a person."
-
-
-def _where(body: dict[str, Any]) -> tuple[str, str]:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
-    return str(channel), str(container.get("message_ts") or "")
-
-
-async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
-    """A note only the clicker sees, in the thread of the button."""
-    channel = _where(body)[0]
-    thread_ts = (body.get("message") or {}).get("thread_ts")
-    await client.chat_postEphemeral(
-        channel=channel, user=body["user"]["id"], text=text, thread_ts=thread_ts
-    )
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -43,18 +30,18 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.action(FEEDBACK_DOWN)
     async def on_feedback(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        channel, ts = _where(body)
+        channel, ts = where_clicked(body)
         reply = await feedback.find_reply(services.db, channel, ts)
         if reply is None:
             log.warning("feedback on a message the bot does not know")
             return
-        value = "up" if body["actions"][0]["action_id"] == FEEDBACK_UP else "down"
+        value = Thumb.UP if body["actions"][0]["action_id"] == FEEDBACK_UP else Thumb.DOWN
         user = body["user"]["id"]
         if user not in await feedback.askers_of(services.db, reply):
-            await _tell(client, body, NOT_YOUR_VOTE)
+            await tell_privately(client, body, NOT_YOUR_VOTE)
             return
         await feedback.record(services.db, reply, user, value)
-        if value == "down":
+        if value == Thumb.DOWN:
             await client.chat_postEphemeral(
                 channel=channel,
                 user=user,
@@ -66,14 +53,14 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.action(FEEDBACK_PERSON)
     async def on_person(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        channel = _where(body)[0]
+        channel = where_clicked(body)[0]
         reply = await feedback.find_reply(services.db, channel, body["actions"][0]["value"])
         if reply is None or reply.reply_to_id is None:
             return
         user = body["user"]["id"]
         asked = user in await feedback.askers_of(services.db, reply)
         if not asked and not await services.identity.is_lead(user):
-            await _tell(client, body, NOT_YOUR_THREAD)
+            await tell_privately(client, body, NOT_YOUR_THREAD)
             return
         # The notice and the leads post are outbox rows, posted by the poster; a second
         # click (a person already owns the thread) changes nothing.

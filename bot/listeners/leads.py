@@ -14,14 +14,9 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.agent.identity import IdentityResolver
+from bot.listeners.interactions import requester, tell_privately
 
 LeadsOnly = Callable[..., Awaitable[BoltResponse | None]]
-
-
-def requester(body: dict[str, Any]) -> str:
-    """Who sent a request: an interaction's user, or a slash command's."""
-    user = body.get("user")
-    return str(user.get("id") or "") if isinstance(user, dict) else str(body.get("user_id") or "")
 
 
 def leads_only(identity: IdentityResolver, refusal: str, *, form_field: str = "") -> LeadsOnly:
@@ -43,12 +38,3 @@ def leads_only(identity: IdentityResolver, refusal: str, *, form_field: str = ""
         return response
 
     return check
-
-
-async def tell_privately(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
-    """A note only the clicker sees, where they clicked."""
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
-    if channel:
-        await client.chat_postEphemeral(channel=channel, user=requester(body), text=text)

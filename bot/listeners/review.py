@@ -11,7 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.agent.lead_checks import LeadAnswerChecks
 from bot.agent.replies import REVIEWED_MARK
-from bot.listeners.leads import leads_only, tell_privately
+from bot.listeners.interactions import tell_privately
+from bot.listeners.leads import leads_only
 from bot.services import Services
 from bot.slack_blocks import (
     ACTION_PREFIX,

@@ -7,35 +7,20 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select
 
 from bot.store import outbox
 from bot.store.db import Database
+from bot.store.held_rows import HeldRows
 from bot.store.models import EscalationStatus, MessageStatus
 from bot.store.tables import ESCALATION as _E
 from bot.store.tables import MESSAGE as _M
 from bot.store.turns import EARLIER_UNANSWERED
 
-_HOLDING = select(_M.c.holder).where(_M.c.status == MessageStatus.WORKING).distinct()
-_RELEASE = (
-    update(_M)
-    .where(
-        _M.c.status == MessageStatus.WORKING,
-        _M.c.holder.in_(bindparam("p_dead", expanding=True)),
-    )
-    .values(status=MessageStatus.PENDING, holder=None)
-)
-# Messages this living process holds and no task of it is answering (a failed finish whose
-# give-back failed too, a take whose commit raised): back to pending.
-_RELEASE_OWN = (
-    update(_M)
-    .where(
-        _M.c.status == MessageStatus.WORKING,
-        _M.c.holder == bindparam("p_holder"),
-        _M.c.id.not_in(bindparam("p_busy", expanding=True)),
-        _M.c.claimed_at < bindparam("p_before"),
-    )
-    .values(status=MessageStatus.PENDING, holder=None)
+# Messages being answered; given back, they are pending again (a take whose commit raised, a
+# failed finish whose give-back failed too: released from a living process by `release_own`).
+_ANSWERING = HeldRows(
+    _M, _M.c.status, MessageStatus.WORKING, MessageStatus.PENDING, _M.c.claimed_at
 )
 _UNFINISHED = (
     select(_M.c.id)
@@ -50,8 +35,7 @@ _OPEN_ESCALATIONS = select(func.count(), func.min(_E.c.created_at)).where(
 async def holders(db: Database) -> set[str]:
     """The processes holding a claim: answering a message, or posting an outbox row."""
     async with db.engine.connect() as conn:
-        answering = {h for h in (await conn.execute(_HOLDING)).scalars() if h}
-        return answering | await outbox.holders(conn)
+        return await _ANSWERING.holders(conn) | await outbox.POSTING.holders(conn)
 
 
 async def release(db: Database, dead: Collection[str]) -> tuple[int, int]:
@@ -61,9 +45,9 @@ async def release(db: Database, dead: Collection[str]) -> tuple[int, int]:
     if not dead:
         return 0, 0
     async with db.engine.begin() as conn:
-        messages = (await conn.execute(_RELEASE, {"p_dead": list(dead)})).rowcount
-        posts = await outbox.release(conn, dead)
-    return int(messages), posts
+        messages = await _ANSWERING.release(conn, dead)
+        posts = await outbox.POSTING.release(conn, dead)
+    return messages, posts
 
 
 async def release_own(
@@ -76,11 +60,10 @@ async def release_own(
     """Release the claims `holder` (this process) holds with no task of it working on them,
     taken before `before`, in one transaction: a claim is never left with a living process
     that has stopped working on it. The numbers released."""
-    params = {"p_holder": holder, "p_busy": list(answering) or [0], "p_before": before}
     async with db.engine.begin() as conn:
-        messages = (await conn.execute(_RELEASE_OWN, params)).rowcount
-        posts = await outbox.release_own(conn, holder, posting, before)
-    return int(messages), posts
+        messages = await _ANSWERING.release_own(conn, holder, answering, before)
+        posts = await outbox.POSTING.release_own(conn, holder, posting, before)
+    return messages, posts
 
 
 async def unfinished(db: Database) -> list[int]:

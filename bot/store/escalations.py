@@ -25,7 +25,7 @@ from bot.store.models import (
     Tier,
     utcnow,
 )
-from escalation.review import HUMAN_OWNED, LeadAction, ReviewStatus, next_status
+from escalation.review import HUMAN_OWNED, LeadAction, ReviewStatus, next_status, resolution
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,15 @@ async def apply_action(
         esc = await s.get(Escalation, escalation_id)
         if esc is None:
             return None
-        target = next_status(ReviewStatus(esc.status), action)
+        status = ReviewStatus(esc.status)
+        target = next_status(status, action)
         if target is None:
             return None
         now = utcnow()
         values: dict[str, object] = {"status": target, "lead_user_id": lead_user_id}
+        # In the UPDATE conditional on the status: only the action that wins records it.
+        if (recorded := resolution(status, action, esc.draft, final_answer)) is not None:
+            values["resolution"] = recorded
         if target == ReviewStatus.CLAIMED:
             values["claimed_at"] = now
         else:

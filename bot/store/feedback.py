@@ -10,7 +10,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from bot.store.db import Database
-from bot.store.models import Conversation, Escalation, Feedback, Message, MessageRole, utcnow
+from bot.store.models import (
+    Conversation,
+    Escalation,
+    Feedback,
+    Message,
+    MessageRole,
+    Thumb,
+    utcnow,
+)
 
 
 async def find_reply(db: Database, channel_id: str, ts: str) -> Message | None:
@@ -35,7 +43,7 @@ async def askers_of(db: Database, reply: Message) -> set[str]:
     return {u for u in (asked.user_id if asked else "", conv.user_id if conv else "") if u}
 
 
-async def record(db: Database, reply: Message, user_id: str, value: str) -> None:
+async def record(db: Database, reply: Message, user_id: str, value: Thumb) -> None:
     """Store (or change) one person's thumbs up/down on one answer."""
     values = {
         "message_id": reply.id,
@@ -97,7 +105,7 @@ async def stats(db: Database, since: datetime) -> Stats:
             )
         ).one()
         escalated = select(col(Escalation.conversation_id))
-        thumbs_down = select(col(Feedback.conversation_id)).where(col(Feedback.value) == "down")
+        thumbs_down = select(col(Feedback.conversation_id)).where(col(Feedback.value) == Thumb.DOWN)
         resolved = (
             await s.exec(
                 select(func.count())

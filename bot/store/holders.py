@@ -80,6 +80,19 @@ class Holders(Protocol):
         (a malformed id; any on Windows, without `flock`) is not dead, and `me` never is."""
 
 
+class _Named:
+    """A holder's id: its kind's prefix and the key of the lock it holds (none before start)."""
+
+    _prefix = ""
+    _key: object
+
+    @property
+    def me(self) -> str:
+        if not self._key:
+            raise RuntimeError("Holders.start() first: this process holds no lock yet")
+        return f"{self._prefix}{self._key}"
+
+
 def holders_for(db: Database) -> Holders:
     dialect = db.engine.dialect.name
     if dialect == "postgresql":
@@ -90,7 +103,10 @@ def holders_for(db: Database) -> Holders:
     raise ValueError(f"no holder liveness for {dialect!r}")
 
 
-class PgHolders:
+class PgHolders(_Named):
+    _prefix = PG_PREFIX
+    _key: int
+
     def __init__(
         self, engine: AsyncEngine, ping: float = PING_SECONDS, timeout: float = PING_TIMEOUT_SECONDS
     ) -> None:
@@ -99,12 +115,6 @@ class PgHolders:
         self._key = 0
         self._mine: set[int] = set()
         self._watchdog: asyncio.Task[None] | None = None
-
-    @property
-    def me(self) -> str:
-        if not self._key:
-            raise RuntimeError("Holders.start() first: this process holds no lock yet")
-        return f"{PG_PREFIX}{self._key}"
 
     async def start(self) -> None:
         if self._watchdog is None:
@@ -186,19 +196,16 @@ async def _discard(conn: AsyncConnection) -> None:
         await conn.close()
 
 
-class LocalHolders:
+class LocalHolders(_Named):
     """The processes using one SQLite database, each holding an exclusive lock on a file of
     its own in `directory`; Windows (no `flock`) judges no holder dead."""
+
+    _prefix = LOCAL_PREFIX
+    _key: str
 
     def __init__(self, directory: Path) -> None:
         self._dir, self._key = directory, ""
         self._fd: int | None = None
-
-    @property
-    def me(self) -> str:
-        if not self._key:
-            raise RuntimeError("Holders.start() first: this process holds no lock")
-        return f"{LOCAL_PREFIX}{self._key}"
 
     async def start(self) -> None:
         if self._key:

@@ -224,12 +224,22 @@ class Escalation(SQLModel, table=True):
     summary: str = ""
     draft: str = ""
     final_answer: str | None = None
+    # What the lead's first action did with the draft (`escalation.review.Resolution`;
+    # migration 0010): sent as drafted, edited, taken over, dismissed. None while open.
+    resolution: str | None = Field(default=None, max_length=16)
     lead_user_id: str | None = Field(default=None, max_length=32)
     leads_channel: str = Field(default="", max_length=32)
     leads_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
     resolved_at: datetime | None = None
+
+
+class Thumb(StrEnum):
+    """A customer's rating of an answer (`feedback.value`)."""
+
+    UP = "up"
+    DOWN = "down"
 
 
 class Feedback(SQLModel, table=True):
@@ -241,8 +251,28 @@ class Feedback(SQLModel, table=True):
     message_id: int = Field(foreign_key="message.id", index=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
     user_id: str = Field(max_length=32)
-    value: str = Field(max_length=8)  # up | down
+    value: str = Field(max_length=8)  # a Thumb
     tier: str = Field(default="", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TurnTranscript(SQLModel, table=True):
+    """What a model did in a turn whose answer, or draft for a lead, it wrote (migration 0010):
+    the system prompt and tools the primary tier is given, the conversation as it saw it, and
+    the writing tier's tool calls, results and final answer (`bot/agent/transcripts.py`). The
+    material of `supportbot export finetune`; purged with the conversation's words."""
+
+    __tablename__ = "turn_transcript"
+
+    # The customer message the turn answered: one turn, one transcript.
+    message_id: int = Field(
+        primary_key=True, foreign_key="message.id", sa_column_kwargs={"autoincrement": False}
+    )
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    tier: str = Field(max_length=16)  # who wrote the steps: primary or strong
+    system: str
+    tools: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    messages: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 
 

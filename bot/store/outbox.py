@@ -7,7 +7,7 @@ row given up is never posted after. Statements are built once, here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
+from bot.store.held_rows import HeldRows
 from bot.store.models import (
     UNPOSTED,
     PostKind,
@@ -323,47 +324,11 @@ async def give_up_expired(
     return given_up
 
 
-_HOLDING = select(_O.c.holder).where(_O.c.state == PostState.POSTING).distinct()
-_RELEASE = (
-    update(_O)
-    .where(_O.c.state == PostState.POSTING, _O.c.holder.in_(bindparam("p_dead", expanding=True)))
-    .values(state=PostState.TO_POST, holder=None)
-)
-
-
-# Rows this living process holds and no task of it is posting (its write after the post
-# failed): back to be posted, once they are older than the grace a new row needs to reach
-# its poster.
-_RELEASE_OWN = (
-    update(_O)
-    .where(
-        _O.c.state == PostState.POSTING,
-        _O.c.holder == bindparam("p_holder"),
-        _O.c.id.not_in(bindparam("p_busy", expanding=True)),
-        _O.c.next_try_at < bindparam("p_before"),
-    )
-    .values(state=PostState.TO_POST, holder=None)
-)
-
-
-async def release_own(
-    conn: AsyncConnection, holder: str, busy: Collection[int], before: datetime
-) -> int:
-    """Rows `holder` holds that none of its tasks is posting, due before `before`, go back to
-    be posted (a piece Slack took just before the failed write may show twice)."""
-    params = {"p_holder": holder, "p_busy": list(busy) or [0], "p_before": before}
-    return int((await conn.execute(_RELEASE_OWN, params)).rowcount)
-
-
-async def holders(conn: AsyncConnection) -> set[str]:
-    """The processes posting a row right now."""
-    return {h for h in (await conn.execute(_HOLDING)).scalars() if h}
-
-
-async def release(conn: AsyncConnection, dead: Collection[str]) -> int:
-    """Rows a dead process was posting go back to be posted (from their first unposted
-    piece; a piece Slack took just before the death may show twice)."""
-    return int((await conn.execute(_RELEASE, {"p_dead": list(dead)})).rowcount)
+# Rows being posted; given back, they are to be posted again from their first unposted piece
+# (a piece Slack took just before a death or a failed write may show twice). A living
+# process's own rows are given back once they are older than the grace a new row needs to
+# reach its poster (`next_try_at` is when a row became due).
+POSTING = HeldRows(_O, _O.c.state, PostState.POSTING, PostState.TO_POST, _O.c.next_try_at)
 
 
 _WAITING = select(func.count()).select_from(_O).where(_O.c.state.in_(UNPOSTED))

@@ -5,6 +5,10 @@ an override `{"anthropic:claude-sonnet-4-5": {"input_mtok": "2.40"}}` changes th
 only; output, cache-read and cache-write rates stay the list prices. A model genai-prices does not
 know can be priced by an override alone (it then needs at least `input_mtok` and `output_mtok`).
 
+A fine-tuned OpenAI model, `ft:BASE:ORG:SUFFIX:ID`, is priced as genai-prices prices it (it
+knows `ft:gpt-4o-mini-2024-07-18:…` and a few others); an override of its own id or of its
+family `openai:ft:BASE` (every fine-tune of BASE, the next one's new id too) applies on top.
+
 A call answered through a Batch API (`batch`) is priced at the batch price: genai-prices' own
 where it knows one for the model, else half the list price (both providers' Batch APIs halve
 every rate); an overridden rate is the negotiated list rate, so a batch call pays half of it.
@@ -82,6 +86,16 @@ def _list_price(provider: str, model: str, batch: bool = False) -> ModelPrice | 
     return ModelPrice(**{k: _share(v) if k.endswith("_mtok") else v for k, v in rates.items()})
 
 
+def fine_tune_family(ref: str) -> str:
+    """`openai:ft:gpt-4o-mini-2024-07-18` for `openai:ft:gpt-4o-mini-2024-07-18:org::abc`; the
+    reference itself for a model that is no OpenAI fine-tune."""
+    provider, _, model = ref.partition(":")
+    if not model.startswith("ft:"):
+        return ref
+    base = model.removeprefix("ft:").split(":", 1)[0]
+    return f"{provider}:ft:{base}"
+
+
 def model_price(
     provider: str, model: str, overrides: PriceOverrides | None = None, *, batch: bool = False
 ) -> ModelPrice | None:
@@ -91,7 +105,8 @@ def model_price(
     An unknown model (no list price and no usable override) is logged once, never raised.
     """
     ref = f"{provider}:{model}"
-    override = dict((overrides or {}).get(ref) or {})
+    overrides = overrides or {}
+    override = dict(overrides.get(ref) or overrides.get(fine_tune_family(ref)) or {})
     unknown_keys = sorted(set(override) - set(OVERRIDE_KEYS))
     if unknown_keys:
         _warn_once(
@@ -112,6 +127,8 @@ def model_price(
             if override
             else ""
         )
+        if not override and fine_tune_family(ref) != ref:
+            detail = f" (an override of {fine_tune_family(ref)} prices every fine-tune of it)"
         _warn_once(
             provider,
             model,

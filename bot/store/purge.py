@@ -18,6 +18,7 @@ from bot.store.models import (
     ModelCall,
     Outbox,
     SlackEvent,
+    TurnTranscript,
 )
 
 PURGED = "purged"
@@ -31,9 +32,10 @@ class PurgeResult:
 
 
 async def purge(db: Database, older_than: datetime) -> PurgeResult:
-    """Delete the messages, escalations and feedback of conversations last active before
-    `older_than`, in one transaction. The conversation rows (ids, total spend) and the model
-    calls (tokens, costs) stay, so spend reports keep their history; they hold no text."""
+    """Delete the messages, escalations, feedback and turn transcripts of conversations last
+    active before `older_than`, in one transaction. The conversation rows (ids, total spend)
+    and the model calls (tokens, costs) stay, so spend reports keep their history; they hold
+    no text."""
     async with db.session() as s:
         old = select(col(Conversation.id)).where(
             col(Conversation.updated_at) < older_than, col(Conversation.status) != PURGED
@@ -47,6 +49,7 @@ async def purge(db: Database, older_than: datetime) -> PurgeResult:
         )
         await s.exec(delete(Feedback).where(col(Feedback.conversation_id).in_(ids)))
         await s.exec(delete(Outbox).where(col(Outbox.conversation_id).in_(ids)))
+        await s.exec(delete(TurnTranscript).where(col(TurnTranscript.conversation_id).in_(ids)))
         escalations = await s.exec(
             delete(Escalation).where(col(Escalation.conversation_id).in_(ids))
         )

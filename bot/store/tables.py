@@ -10,15 +10,19 @@ from bot.store.models import (
     Conversation,
     CustomerLink,
     Escalation,
+    Feedback,
     Message,
     ModelCall,
     Outbox,
+    TurnTranscript,
 )
 
 BUDGET_NOTICE: Any = BudgetNotice.__table__  # type: ignore[attr-defined]
 CONVERSATION: Any = Conversation.__table__  # type: ignore[attr-defined]
 CUSTOMER_LINK: Any = CustomerLink.__table__  # type: ignore[attr-defined]
 ESCALATION: Any = Escalation.__table__  # type: ignore[attr-defined]
+FEEDBACK: Any = Feedback.__table__  # type: ignore[attr-defined]
 MESSAGE: Any = Message.__table__  # type: ignore[attr-defined]
 MODEL_CALL: Any = ModelCall.__table__  # type: ignore[attr-defined]
 OUTBOX: Any = Outbox.__table__  # type: ignore[attr-defined]
+TURN_TRANSCRIPT: Any = TurnTranscript.__table__  # type: ignore[attr-defined]

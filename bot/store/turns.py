@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery import Reply
 from bot.store import history as stored_history
-from bot.store import outbox, reply_rows
+from bot.store import outbox, reply_rows, transcripts
 from bot.store.db import Database
 from bot.store.history import StoredHistory
 from bot.store.models import (
@@ -153,7 +153,11 @@ _FINISH = (
     .returning(
         select(func.min(_waiting.c.id))
         .where(
-            _waiting.c.conversation_id == _M.c.conversation_id,
+            # Spelled out: SQLite's compiler writes the columns of an UPDATE's RETURNING
+            # unqualified, the alias's too, so `_M.c.conversation_id` came out as the
+            # subquery's own column (every thread's pending messages matched). Unqualified
+            # there, `waiting`'s columns are still the subquery's (the innermost scope).
+            _waiting.c.conversation_id == literal_column("message.conversation_id"),
             _waiting.c.status == MessageStatus.PENDING,
         )
         .scalar_subquery()
@@ -190,7 +194,8 @@ async def finish_turn(
 ) -> Finished | None:
     """Close the message with the reply, in one transaction, if `holder` still holds it as
     `turn.token` left it: its status and verdict, the reply's transcript row and outbox row,
-    a handoff's escalation and leads post, the conversation's status and tier. If a person
+    a handoff's escalation and leads post, what the model did (`turn_transcript`), the
+    conversation's status and tier. If a person
     took the thread over while the reply was prepared, the message is held instead (its
     verdict kept, nothing posted, the conversation left to the person). None if the claim
     was lost (nothing is written then)."""
@@ -223,8 +228,8 @@ async def _write_turn(
     leads_channel: str,
     now: datetime,
 ) -> list[outbox.Post]:
-    """The reply's rows, a handoff's rows and the conversation's new status, in the turn's
-    transaction; the posts this process holds."""
+    """The reply's rows, a handoff's rows, the model's transcript and the conversation's new
+    status, in the turn's transaction; the posts this process holds."""
     message, posts = turn.message, []
     if reply.text is not None:
         posts += await reply_rows.write_reply(conn, message, turn.conversation, reply, holder, now)
@@ -232,6 +237,8 @@ async def _write_turn(
         posts += await reply_rows.write_handoff(
             conn, message, reply.handoff, leads_channel, holder, now
         )
+    if reply.transcript is not None:
+        await transcripts.add(conn, message, reply.transcript, now)
     conversation_status = _conversation_status(turn.conversation, reply)
     if conversation_status is not None:
         tier = Tier.STRONG if reply.escalated else turn.conversation.tier

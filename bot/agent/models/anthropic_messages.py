@@ -1,7 +1,7 @@
 """Adapter for Anthropic's Messages API (tool use, prompt caching).
 
 `message_params` builds a request's body and `parse_message` reads a Message: the adapter's
-live calls and the Message Batches transport (`bot/batch/anthropic.py`) both use them.
+live calls and the Message Batches transport (`bot/batch/anthropic_batches.py`) both use them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Adapter for OpenAI's Chat Completions API (function calling); any compatible server too.
 
 `completion_params` builds a request's body and `parse_completion` reads a ChatCompletion: the
-adapter's live calls and the Batch API transport (`bot/batch/openai.py`) both use them.
+adapter's live calls and the Batch API transport (`bot/batch/openai_batches.py`) both use them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,15 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletion
 
-from bot.agent.models.base import ChatRequest, ModelResponse, Provider, TokenUsage, ToolCall
+from bot.agent.models.base import (
+    ChatMessage,
+    ChatRequest,
+    ModelResponse,
+    Provider,
+    TokenUsage,
+    ToolCall,
+    ToolSpec,
+)
 from bot.agent.models.sdk import SdkErrors, SdkModel, provider_error
 from bot.errors import ProviderError, ProviderFailure
 
@@ -22,9 +30,11 @@ ERRORS = SdkErrors(
 )
 
 
-def _to_openai(request: ChatRequest) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"role": "system", "content": request.system}]
-    for msg in request.messages:
+def openai_messages(system: str, messages: list[ChatMessage]) -> list[dict[str, Any]]:
+    """The system prompt and transcript as Chat Completions messages (also the lines of a
+    fine-tuning file, `bot/export/`)."""
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}]
+    for msg in messages:
         if msg.role == "tool":
             out.append({"role": "tool", "tool_call_id": msg.tool_call_id, "content": msg.text})
         elif msg.role == "assistant":
@@ -58,6 +68,17 @@ def _to_openai(request: ChatRequest) -> list[dict[str, Any]]:
     return out
 
 
+def openai_tools(specs: list[ToolSpec]) -> list[dict[str, Any]]:
+    """Tool specs as Chat Completions function tools."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in specs
+    ]
+
+
 def _arguments(raw: str) -> dict[str, Any]:
     try:
         value = json.loads(raw or "{}")
@@ -73,20 +94,10 @@ def completion_params(model: str, request: ChatRequest) -> dict[str, Any]:
         "model": model,
         "max_tokens": request.max_tokens,
         # System prompt and tools first and byte-identical across turns: OpenAI caches them.
-        "messages": _to_openai(request),
+        "messages": openai_messages(request.system, request.messages),
     }
     if request.tools:
-        params["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": t.name,
-                    "description": t.description,
-                    "parameters": t.parameters,
-                },
-            }
-            for t in request.tools
-        ]
+        params["tools"] = openai_tools(request.tools)
         params["tool_choice"] = "required" if request.require_tool else "auto"
     return params
 

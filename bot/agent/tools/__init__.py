@@ -5,6 +5,7 @@ this package (arguments model, handler, description), then list it in `TOOLS`.""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,8 +18,6 @@ from bot.agent.tools.final_answer import FINAL_ANSWER_TOOL, FinalAnswerArgs
 from bot.agent.tools.help_center import SEARCH_HELP_CENTER
 from bot.agent.tools.orders import LIST_MY_ORDERS, LOOKUP_ORDER
 from bot.errors import OrderServiceError
-from bot.knowledge import KnowledgeBase
-from bot.orders import OrderBackend
 from escalation.guards import GuardFinding, check_tool_output
 
 __all__ = [
@@ -70,26 +69,24 @@ def _check_strings(texts: list[str]) -> list[GuardFinding]:
     return [f for text in texts for f in check_tool_output(text)]
 
 
+@dataclass(frozen=True)
 class Toolbox:
-    """Runs the data tools for one asker; the model never chooses whose data it sees."""
+    """Runs the data tools for one asker (the context's; the model never chooses whose data it
+    sees), each result cut to `max_chars`."""
 
-    def __init__(
-        self,
-        orders: OrderBackend,
-        asker: Asker,
-        max_chars: int,
-        knowledge: KnowledgeBase | None = None,
-    ) -> None:
-        self.asker = asker
-        self._context = ToolContext(asker, orders, knowledge)
-        self._max_chars = max_chars
+    context: ToolContext
+    max_chars: int
+
+    @property
+    def asker(self) -> Asker:
+        return self.context.asker
 
     async def run(self, call: ToolCall) -> ToolOutcome:
         tool = _RUNNABLE.get(call.name)
         if tool is None:
             return self._error(call, f"Unknown tool {call.name!r}.")
         try:
-            result = await tool.handle(self._context, call.arguments)
+            result = await tool.handle(self.context, call.arguments)
         except ValidationError as exc:
             problems = "; ".join(e["msg"] for e in exc.errors())
             return self._error(call, f"Invalid arguments: {problems}")
@@ -98,7 +95,7 @@ class Toolbox:
         if not result.ok:
             return self._outcome(tool.name, call.arguments, result, [])
         # A successful result is checked for text that tries to instruct the model.
-        shown = _within(_strings(result.payload), self._max_chars)
+        shown = _within(_strings(result.payload), self.max_chars)
         findings = await off_loop(_check_strings, shown)
         if findings:
             result.payload = {"notice": _DATA_NOTICE, **result.payload}
@@ -125,7 +122,7 @@ class Toolbox:
 
     def _data(self, payload: Any) -> str:
         text = json.dumps(payload, ensure_ascii=False, default=str)
-        if len(text) > self._max_chars:
+        if len(text) > self.max_chars:
             marker = " …[truncated]"  # within the cap, not on top of it
-            text = text[: self._max_chars - len(marker)] + marker
+            text = text[: self.max_chars - len(marker)] + marker
         return text

@@ -1,7 +1,7 @@
 """batches: the batches sent to the Batch APIs and their requests' results; model_call.batch
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 
 `supportbot eval --batch` sends its model calls through the providers' Batch APIs, round by
 round. Each batch sent is a `model_batch` row (provider, model, the provider's batch id, its
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,31 @@
+"""Reading a Slack interaction (a button click, a form, a slash command): who sent it and
+where; and the private note that answers one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+
+def requester(body: dict[str, Any]) -> str:
+    """Who sent a request: an interaction's user, or a slash command's."""
+    user = body.get("user")
+    return str(user.get("id") or "") if isinstance(user, dict) else str(body.get("user_id") or "")
+
+
+def where_clicked(body: dict[str, Any]) -> tuple[str, str]:
+    """The channel and the ts of the message whose button was clicked ("" when unknown)."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+    return str(channel), str(container.get("message_ts") or "")
+
+
+async def tell_privately(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """A note only the clicker sees, where they clicked (in the message's thread, if any)."""
+    channel = where_clicked(body)[0]
+    thread_ts = (body.get("message") or {}).get("thread_ts")
+    if channel:
+        await client.chat_postEphemeral(
+            channel=channel, user=requester(body), text=text, thread_ts=thread_ts
+        )
