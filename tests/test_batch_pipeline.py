@@ -195,3 +195,39 @@ async def test_a_run_stopped_after_its_first_round_was_sent_resumes_without_send
     assert again == replies
     assert (third.replayed, third.sent) == (2 * len(CASES), 0)
     assert len(fake_anthropic.batch_lines) == 2 * len(CASES)
+
+
+async def test_the_eval_runner_runs_its_cases_through_batch_rounds_on_its_plug(
+    make_settings: Any, fake_anthropic: FakeAnthropic
+) -> None:
+    """`BatchRounds` is what `supportbot eval`'s `BatchPlug` takes: the runner's cases pass,
+    every call went through a batch, round 1 holding every case's first call."""
+    from bot.eval import TierMode
+    from bot.eval.cases import load_suite
+    from bot.eval.runner import BatchPlug, run_eval
+    from bot.eval.shop import load_shop
+
+    made: list[BatchRounds] = []
+
+    def make_rounds(db: Database) -> BatchRounds:
+        made.append(BatchRounds(db, backoff=FAST))
+        return made[-1]
+
+    checks = load_suite(Path(__file__).parent / "data" / "eval" / "checks.yaml")
+    suite = checks.model_copy(update={"cases": checks.cases[:3]})  # three passing cases
+    _, results = await run_eval(
+        make_settings(),
+        [suite],
+        TierMode.ROUTED,
+        concurrency=len(suite.cases),
+        shop=load_shop(),
+        batch=BatchPlug(make_rounds, CALL_SCOPE),
+    )
+    assert all(r.passed for r in results), [r.failures for r in results]
+    (rounds,) = made
+    calls = [c for r in results for t in r.turns for c in t.calls]
+    assert rounds.sent == len(calls) > len(suite.cases) and not fake_anthropic.requests
+    first = next(iter(fake_anthropic.batches.values()))
+    assert sorted(i for i, _ in first.requests) == sorted(
+        custom_id(f"checks/{c.id}", 0) for c in suite.cases
+    )

@@ -569,6 +569,7 @@ async def test_batches_come_with_0012_and_calls_stored_before_were_live_ones(db:
     async with db.engine.connect() as conn:
         assert await conn.run_sync(_differences) == []
 
+
 async def test_escalations_get_the_resolution_their_columns_prove_both_ways(
     db: Database,
 ) -> None:

@@ -10,6 +10,12 @@ own code, or the adapter's `ProviderError` for a line that is an error.
 A call is named by its case (`CALL_SCOPE`, set by the runner in each case's task) and its
 index in the case. Stored with the hash of its body, it is never sent twice: a new run over the
 same database answers it from its stored result at once, or follows its batch still in flight.
+The database must outlive an interruption (and be migrated: tables `model_batch`, `batch_call`).
+
+For full rounds, every case is started before any waits: the runner calls `case_started()` in
+each case's task before its first `await` (tasks created together all get there first), with
+no cap on the cases running at once (a case waiting for a free slot is not counted, so the
+calls of the running ones go without it, in smaller batches).
 """
 
 from __future__ import annotations
