@@ -507,6 +507,69 @@ async def test_replies_move_to_the_outbox_with_their_delivery_state_and_back(
     assert await statuses() == upgraded
 
 
+async def test_batches_come_with_0012_and_calls_stored_before_were_live_ones(db: Database) -> None:
+    """0012 with data in the tables: the model calls stored before it are live calls (batch
+    false), a batch call is marked; down again the batch tables go and every call stays."""
+    await db.upgrade()
+    await db.downgrade("0007")  # where the seed of model calls fits
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    async with db.engine.begin() as conn:
+        _, calls = await _seed_0007(conn)
+    await db.upgrade()
+    async with db.engine.begin() as conn:
+        marks = dict((await conn.execute(text("SELECT id, batch FROM model_call"))).all())
+        assert {bool(v) for v in marks.values()} == {False} and len(marks) == len(calls)
+        await conn.execute(
+            text("UPDATE model_call SET batch = :yes WHERE id = :id"),
+            {"yes": True, "id": calls["alice's call"]},
+        )
+        batch = await _insert(
+            conn,
+            "model_batch",
+            provider="anthropic",
+            model="claude-haiku-4-5",
+            batch_id="msgbatch_01",
+            round=1,
+            state="ended",
+            provider_status="ended",
+            request_count=1,
+            created_at=now,
+        )
+        await _insert(
+            conn,
+            "batch_call",
+            batch_id=batch,
+            custom_id="orders_a-0123abcd-0",
+            request_hash="0" * 64,
+            result='{"custom_id": "orders_a-0123abcd-0"}',
+            created_at=now,
+        )
+    async with db.engine.connect() as conn:
+        marked = (
+            (
+                await conn.execute(
+                    text("SELECT id FROM model_call WHERE batch = :yes"), {"yes": True}
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert marked == [calls["alice's call"]]
+
+    await db.downgrade("0011")
+    async with db.engine.connect() as conn:
+        tables = await conn.run_sync(_tables)
+        kept = (await conn.execute(text("SELECT count(*) FROM model_call"))).scalar_one()
+        columns = {
+            c["name"] for c in await conn.run_sync(lambda c: inspect(c).get_columns("model_call"))
+        }
+    assert not {"model_batch", "batch_call"} & tables
+    assert kept == len(calls) and "batch" not in columns
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_differences) == []
+
+
 async def test_escalations_get_the_resolution_their_columns_prove_both_ways(
     db: Database,
 ) -> None:

@@ -6,6 +6,13 @@ out by hand from the published prices (USD per million tokens, as genai-prices h
 
 `input_tokens` counts every input token, cached reads and cache writes included; the uncached
 part is priced at the input rate, the rest at their own rates.
+
+A Batch API call (`batch=True`) at genai-prices' batch prices where it has them:
+
+    claude-haiku-4-5  input 0.50   cache read 0.05   cache write 0.625  output 2.50
+    gpt-4o-mini       input 0.075  cached     0.075                     output 0.30
+
+and at half the list price where it has none (claude-3-haiku: input 0.25, output 1.25 listed).
 """
 
 from __future__ import annotations
@@ -175,6 +182,89 @@ def test_each_unknown_model_is_warned_about_on_its_own(caplog: pytest.LogCapture
     messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(messages) == 2
     assert "openai:llama3.1" in messages[0] and "openai:qwen2.5" in messages[1]
+
+
+# --- Batch API calls ----------------------------------------------------------------------
+
+
+def test_a_batch_call_on_haiku_costs_genai_prices_batch_price_half_the_live_one() -> None:
+    # The usage of the test above (2420 input: 2000 cache reads, 300 writes, 120 uncached; 45
+    # output) at the batch rates:
+    #   120 x $0.50/M   = $0.000060
+    #   2000 x $0.05/M  = $0.000100
+    #   300 x $0.625/M  = $0.0001875
+    #   45 x $2.50/M    = $0.0001125
+    #   total             $0.000460 (live: $0.000920)
+    usage = {
+        "input_tokens": 2420,
+        "cached_input_tokens": 2000,
+        "cache_write_tokens": 300,
+        "output_tokens": 45,
+    }
+    batch = call_cost("anthropic", "claude-haiku-4-5", **usage, batch=True)
+    assert batch == Decimal("0.000460")
+    assert call_cost("anthropic", "claude-haiku-4-5", **usage) == 2 * batch
+
+
+def test_a_batch_call_on_gpt_4o_mini_keeps_the_cached_rate_genai_prices_gives() -> None:
+    # genai-prices halves input and output for a batch but not cached input:
+    #   452 x $0.075/M  = $0.0000339
+    #   2048 x $0.075/M = $0.0001536
+    #   37 x $0.30/M    = $0.0000111
+    #   total             $0.0001986 (half the rates everywhere would be $0.0001218)
+    cost = call_cost(
+        "openai",
+        "gpt-4o-mini",
+        input_tokens=2500,
+        cached_input_tokens=2048,
+        cache_write_tokens=0,
+        output_tokens=37,
+        batch=True,
+    )
+    assert cost == Decimal("0.0001986")
+
+
+def test_a_model_without_a_batch_price_in_genai_prices_pays_half_its_list_price() -> None:
+    # claude-3-haiku has no batch variant in genai-prices: 1M x $0.25/M + 1M x $1.25/M = $1.50
+    # live, $0.75 in a batch.
+    usage = {
+        "input_tokens": 1_000_000,
+        "cached_input_tokens": 0,
+        "cache_write_tokens": 0,
+        "output_tokens": 1_000_000,
+    }
+    assert call_cost("anthropic", "claude-3-haiku", **usage) == Decimal("1.50")
+    assert call_cost("anthropic", "claude-3-haiku", **usage, batch=True) == Decimal("0.75")
+
+
+def test_a_batch_call_pays_half_an_overridden_rate_and_the_batch_price_of_the_rest() -> None:
+    overrides = {"anthropic:claude-haiku-4-5": {"input_mtok": Decimal("0.80")}}
+    # 1M input x $0.40/M (half the negotiated $0.80) + 1M output x $2.50/M (batch) = $2.90.
+    cost = call_cost(
+        "anthropic",
+        "claude-haiku-4-5",
+        input_tokens=1_000_000,
+        cached_input_tokens=0,
+        cache_write_tokens=0,
+        output_tokens=1_000_000,
+        overrides=overrides,
+        batch=True,
+    )
+    assert cost == Decimal("2.90")
+
+
+def test_a_model_priced_by_its_override_alone_pays_half_of_it_in_a_batch() -> None:
+    overrides = {"openai:llama3.1": {"input_mtok": Decimal("3.75"), "output_mtok": Decimal("15")}}
+    # Unknown to genai-prices: 1M x $3.75/M + 100k x $15/M = $5.25 live, $2.625 in a batch.
+    usage = {
+        "input_tokens": 1_000_000,
+        "cached_input_tokens": 0,
+        "cache_write_tokens": 0,
+        "output_tokens": 100_000,
+    }
+    assert call_cost("openai", "llama3.1", **usage, overrides=overrides) == Decimal("5.25")
+    cost = call_cost("openai", "llama3.1", **usage, overrides=overrides, batch=True)
+    assert cost == Decimal("2.625")
 
 
 # --- fine-tuned models (supportbot export finetune, README "Fine-tuning the primary model") ---

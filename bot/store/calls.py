@@ -39,8 +39,8 @@ async def record_call(
     overrides: PriceOverrides | None = None,
 ) -> Decimal | None:
     """Store one model call made for `message` and add its cost to the thread's total, in one
-    transaction; the cost, or None when the model's price is unknown (`overrides` is
-    `settings.price_overrides`)."""
+    transaction; the cost (at the batch price for a call answered through a Batch API), or None
+    when the model's price is unknown (`overrides` is `settings.price_overrides`)."""
     usage = call.usage
     cost = call_cost(
         call.provider,
@@ -50,6 +50,7 @@ async def record_call(
         cache_write_tokens=usage.cache_write_tokens,
         output_tokens=usage.output_tokens,
         overrides=overrides,
+        batch=call.batch,
     )
     now = utcnow()
     row: dict[str, Any] = {
@@ -70,6 +71,7 @@ async def record_call(
         "confidence": call.confidence,
         "reasons": reasons,
         "usage_raw": call.usage_raw,
+        "batch": call.batch,
         "created_at": now,
     }
     thread = {"conversation": message.conversation_id, "now": now}

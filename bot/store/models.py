@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 # Cost columns: USD with 10 decimal places; one token of a cheap model is ~1e-7 USD.
@@ -162,6 +162,8 @@ class ModelCall(SQLModel, table=True):
     confidence: float | None = None
     reasons: str = Field(default="", max_length=256)  # why this tier was called (strong)
     usage_raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # Answered through a Batch API (`supportbot eval --batch`), priced at the batch price.
+    batch: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 

@@ -1,8 +1,9 @@
-"""Fake Anthropic Messages and OpenAI Chat Completions servers.
+"""Fake Anthropic Messages and OpenAI Chat Completions servers, with their Batch APIs.
 
 They answer with the real wire formats, so the real SDKs parse tool calls and usage. Replies
 come from a script a test pushes, or else from `support_brain`, a tiny rule-based support agent
 that calls `lookup_order` when it sees an order number and summarises what the tool returned.
+The requests of a batch (`tests/fakes/batches.py`) are answered the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
+from tests.fakes.batches import AnthropicBatchApi, FakeBatch, OpenAIBatchApi
 from tests.fakes.server import FakeServer
 
 
@@ -118,6 +120,9 @@ class FakeModelServer(FakeServer):
     delay: float = 0.0
     failing_models: dict[str, int] = field(default_factory=dict)  # model -> HTTP status
     hold_next: asyncio.Event | None = None  # the next request waits for it (a slow answer)
+    batch_polls: int = 2  # polls of a batch before it ends
+    batches: dict[str, FakeBatch] = field(default_factory=dict)
+    batch_lines: list[dict[str, Any]] = field(default_factory=list)  # every request batched
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _seen_prefixes: set[str] = field(default_factory=set)
 
@@ -129,6 +134,9 @@ class FakeModelServer(FakeServer):
         times: int = 1,
     ) -> None:
         self.faults.extend([(status, headers or {}, body or {})] * times)
+
+    def new_id(self) -> int:
+        return next(self._ids)
 
     def next_turn(self, conv: Conversation) -> Turn:
         return self.script.pop(0) if self.script else support_brain(conv)
@@ -145,12 +153,14 @@ class FakeModelServer(FakeServer):
         if body.get("model") in self.failing_models:
             status = self.failing_models[body["model"]]
             return web.json_response(self.error_body(status), status=status)
-        if self.faults:
-            status, headers, payload = self.faults.pop(0)
-            return web.json_response(
-                payload or self.error_body(status), status=status, headers=headers
-            )
-        return web.json_response(self.respond(body))
+        return self.fault() or web.json_response(self.respond(body))
+
+    def fault(self) -> web.Response | None:
+        """The next fault a test pushed (`fail`), as the response to this request, if any."""
+        if not self.faults:
+            return None
+        status, headers, payload = self.faults.pop(0)
+        return web.json_response(payload or self.error_body(status), status=status, headers=headers)
 
     def error_body(self, status: int) -> dict[str, Any]:
         raise NotImplementedError
@@ -175,6 +185,11 @@ class FakeModelServer(FakeServer):
 
 class FakeAnthropic(FakeModelServer):
     path = "/v1/messages"
+
+    def app(self) -> web.Application:
+        app = super().app()
+        AnthropicBatchApi(self).add_routes(app)
+        return app
 
     def error_body(self, status: int) -> dict[str, Any]:
         kind = {429: "rate_limit_error", 529: "overloaded_error", 400: "invalid_request_error"}
@@ -251,6 +266,11 @@ class FakeOpenAI(FakeModelServer):
     @property
     def base_url(self) -> str:
         return self.url_for("/v1")  # the OpenAI SDK's base URL ends in its version
+
+    def app(self) -> web.Application:
+        app = super().app()
+        OpenAIBatchApi(self).add_routes(app)
+        return app
 
     def error_body(self, status: int) -> dict[str, Any]:
         return {"error": {"message": "fake failure", "type": "server_error", "code": str(status)}}

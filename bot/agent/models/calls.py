@@ -27,6 +27,7 @@ class CallRecord:
     outcome: CallOutcome
     stop_reason: str = ""
     confidence: float | None = None
+    batch: bool = False  # answered through a Batch API: priced at the batch price
 
 
 RecordCall = Callable[[CallRecord], Awaitable[None]]

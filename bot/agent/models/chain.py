@@ -109,5 +109,6 @@ class ModelChain:
                 outcome,
                 resp.stop_reason if resp else "",
                 read(resp) if resp and read else None,
+                resp.batch if resp else False,
             )
         )

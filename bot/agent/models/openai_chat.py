@@ -1,4 +1,8 @@
-"""Adapter for OpenAI's Chat Completions API (function calling); any compatible server too."""
+"""Adapter for OpenAI's Chat Completions API (function calling); any compatible server too.
+
+`completion_params` builds a request's body and `parse_completion` reads a ChatCompletion: the
+adapter's live calls and the Batch API transport (`bot/batch/openai_batches.py`) both use them.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,21 @@ import json
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from bot.agent.models.base import (
     ChatMessage,
     ChatRequest,
     ModelResponse,
     Provider,
-    SdkErrors,
-    SdkModel,
     TokenUsage,
     ToolCall,
     ToolSpec,
-    provider_error,
 )
+from bot.agent.models.sdk import SdkErrors, SdkModel, provider_error
 from bot.errors import ProviderError, ProviderFailure
 
-_ERRORS = SdkErrors(
+ERRORS = SdkErrors(
     "OpenAI", openai.APITimeoutError, openai.APIConnectionError, openai.APIStatusError
 )
 
@@ -84,44 +87,57 @@ def _arguments(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def completion_params(model: str, request: ChatRequest) -> dict[str, Any]:
+    """The body of a Chat Completions request (`chat.completions.create`, or one line of a
+    batch's input file)."""
+    params: dict[str, Any] = {
+        "model": model,
+        "max_tokens": request.max_tokens,
+        # System prompt and tools first and byte-identical across turns: OpenAI caches them.
+        "messages": openai_messages(request.system, request.messages),
+    }
+    if request.tools:
+        params["tools"] = openai_tools(request.tools)
+        params["tool_choice"] = "required" if request.require_tool else "auto"
+    return params
+
+
+def parse_completion(resp: ChatCompletion) -> ModelResponse:
+    """A ChatCompletion (a call's answer, or a batch's output line) as a `ModelResponse`."""
+    if not resp.choices:
+        raise ProviderError(ProviderFailure.BAD_RESPONSE, "OpenAI returned no choices")
+    choice = resp.choices[0]
+    calls = [
+        ToolCall(id=c.id, name=c.function.name, arguments=_arguments(c.function.arguments))
+        for c in (choice.message.tool_calls or [])
+        if c.type == "function"
+    ]
+    u = resp.usage
+    prompt = u.prompt_tokens if u else 0
+    details = u.prompt_tokens_details if u else None
+    cached = (details.cached_tokens or 0) if details else 0
+    usage = TokenUsage(
+        input_tokens=prompt,  # OpenAI's prompt_tokens already includes the cached ones
+        cached_input_tokens=cached,
+        output_tokens=u.completion_tokens if u else 0,
+    )
+    return ModelResponse(
+        text=choice.message.content or "",
+        tool_calls=calls,
+        usage=usage,
+        usage_raw=u.model_dump(mode="json", exclude_none=True) if u else {},
+        stop_reason=choice.finish_reason or "",
+    )
+
+
 class OpenAIModel(SdkModel[openai.AsyncOpenAI]):
     provider = Provider.OPENAI
 
     async def complete(self, request: ChatRequest) -> ModelResponse:
-        kwargs: dict[str, Any] = {
-            "model": self.name,
-            "max_tokens": request.max_tokens,
-            # System prompt and tools first and byte-identical across turns: OpenAI caches them.
-            "messages": openai_messages(request.system, request.messages),
-        }
-        if request.tools:
-            kwargs["tools"] = openai_tools(request.tools)
-            kwargs["tool_choice"] = "required" if request.require_tool else "auto"
         try:
-            resp = await self._client.chat.completions.create(**kwargs)
+            resp = await self.client.chat.completions.create(
+                **completion_params(self.name, request)
+            )
         except openai.OpenAIError as exc:
-            raise provider_error(exc, _ERRORS) from exc
-        if not resp.choices:
-            raise ProviderError(ProviderFailure.BAD_RESPONSE, "OpenAI returned no choices")
-        choice = resp.choices[0]
-        calls = [
-            ToolCall(id=c.id, name=c.function.name, arguments=_arguments(c.function.arguments))
-            for c in (choice.message.tool_calls or [])
-            if c.type == "function"
-        ]
-        u = resp.usage
-        prompt = u.prompt_tokens if u else 0
-        details = u.prompt_tokens_details if u else None
-        cached = (details.cached_tokens or 0) if details else 0
-        usage = TokenUsage(
-            input_tokens=prompt,  # OpenAI's prompt_tokens already includes the cached ones
-            cached_input_tokens=cached,
-            output_tokens=u.completion_tokens if u else 0,
-        )
-        return ModelResponse(
-            text=choice.message.content or "",
-            tool_calls=calls,
-            usage=usage,
-            usage_raw=u.model_dump(mode="json", exclude_none=True) if u else {},
-            stop_reason=choice.finish_reason or "",
-        )
+            raise provider_error(exc, ERRORS) from exc
+        return parse_completion(resp)
