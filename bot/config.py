@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     model_max_retries: int = Field(
         default=2, ge=0, le=10, validation_alias="SUPPORTBOT_MODEL_MAX_RETRIES"
     )
+    # `supportbot eval --batch`: the first wait before a batch is polled (then 1.5 times longer
+    # each time, at most 5 minutes).
+    batch_poll_seconds: float = Field(
+        default=15.0, gt=0, le=300, validation_alias="SUPPORTBOT_BATCH_POLL_SECONDS"
+    )
     confidence_threshold: float = Field(
         default=0.7, ge=0.0, le=1.0, validation_alias="SUPPORTBOT_CONFIDENCE_THRESHOLD"
     )

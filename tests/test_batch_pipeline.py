@@ -198,7 +198,7 @@ async def test_a_run_stopped_after_its_first_round_was_sent_resumes_without_send
 
 
 async def test_the_eval_runner_runs_its_cases_through_batch_rounds_on_its_plug(
-    make_settings: Any, fake_anthropic: FakeAnthropic
+    make_settings: Any, fake_anthropic: FakeAnthropic, tmp_path: Path
 ) -> None:
     """`BatchRounds` is what `supportbot eval`'s `BatchPlug` takes: the runner's cases pass,
     every call went through a batch, round 1 holding every case's first call."""
@@ -221,7 +221,7 @@ async def test_the_eval_runner_runs_its_cases_through_batch_rounds_on_its_plug(
         TierMode.ROUTED,
         concurrency=len(suite.cases),
         shop=load_shop(),
-        batch=BatchPlug(make_rounds, CALL_SCOPE),
+        batch=BatchPlug(make_rounds, CALL_SCOPE, f"sqlite:///{tmp_path / 'state.db'}"),
     )
     assert all(r.passed for r in results), [r.failures for r in results]
     (rounds,) = made

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from contextvars import ContextVar
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -356,7 +357,7 @@ def test_a_case_citing_an_article_the_shop_lacks_is_refused_before_the_run(tmp_p
         check_against_shop([load_suite(path)], load_shop())
 
 
-def test_the_command_names_a_bad_suite_and_refuses_batch_compare_misuse_and_foreign_json(
+def test_the_command_names_a_bad_suite_and_refuses_compare_misuse_and_foreign_json(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -365,7 +366,6 @@ def test_the_command_names_a_bad_suite_and_refuses_batch_compare_misuse_and_fore
     expected = {
         ("eval", "bad.jsonl"): (1, "supportbot: bad.jsonl line 1, case 'x': turns: Field required"),
         ("eval", "nosuch"): (1, "supportbot: 'nosuch' is neither a bundled suite ("),
-        ("eval", "--batch"): (2, "supportbot: --batch is not wired yet"),
         ("eval", "compare", "a.json"): (2, "supportbot: give two or more runs to eval compare"),
         ("eval", "compare", "a.json", "b.json", "--tier", "strong"): (
             2,
@@ -414,9 +414,12 @@ class CountingRounds:
     def case_finished(self) -> None:
         self.events.append("finished")
 
+    async def close(self) -> None:
+        self.events.append("closed")
+
 
 async def test_the_batch_plug_gets_the_database_every_call_under_its_case_and_each_case(
-    make_settings: Any,
+    make_settings: Any, tmp_path: Path
 ) -> None:
     scope: ContextVar[str] = ContextVar("scope")
     rounds = CountingRounds(scope)
@@ -433,12 +436,34 @@ async def test_the_batch_plug_gets_the_database_every_call_under_its_case_and_ea
         TierMode.ROUTED,
         concurrency=3,
         shop=load_shop(),
-        batch=BatchPlug(make_rounds, scope),
+        batch=BatchPlug(make_rounds, scope, f"sqlite:///{tmp_path / 'state.db'}"),
     )
     assert all(r.passed for r in results)
     assert rounds.db is not None
     assert rounds.events.count("started") == rounds.events.count("finished") == 3
+    assert rounds.events[-1] == "closed"  # closed at the end, before its database
     # Every model call ran in its case's task, under its case's key (and tool calls were still
     # recorded through the wrap around the plug's).
     assert set(rounds.calls) == {f"checks/{c.id}" for c in suite.cases}
     assert sum(len(t.calls) for r in results for t in r.turns) == len(rounds.calls)
+
+
+async def test_a_batch_run_grades_as_a_live_one_for_half_the_price_or_less_and_leaves_no_state(
+    env: dict[str, str], workdir: Path, fake_anthropic: FakeAnthropic
+) -> None:
+    run_env = env | model_env(fake_anthropic) | {"SUPPORTBOT_BATCH_POLL_SECONDS": "0.01"}
+    live = await supportbot("eval", "smoke", "--json", env=run_env, cwd=workdir)
+    assert live.code == 0, live.stderr
+    assert not fake_anthropic.batches
+    batch = await supportbot("eval", "smoke", "--batch", "--json", env=run_env, cwd=workdir)
+    assert batch.code == 0, batch.stderr
+    live_run, batch_run = json.loads(live.stdout), json.loads(batch.stdout)
+    assert batch_run["configuration"]["batch"] and not live_run["configuration"]["batch"]
+    assert [c["passed"] for c in batch_run["cases"]] == [c["passed"] for c in live_run["cases"]]
+    # At batch prices (half the list price; the fake's prompt caching differs between the two
+    # paths, so not exactly half: test_pricing.py pins the prices).
+    batch_cost, live_cost = (Decimal(r["totals"]["cost_usd"]) for r in (batch_run, live_run))
+    assert 0 < batch_cost * 2 <= live_cost
+    # Round 1 held every case's first call; the progress says so; the state is gone.
+    assert fake_anthropic.batches and "round 1: anthropic claude-haiku-4-5 batch" in batch.stderr
+    assert not (workdir / "supportbot-eval-batch.db").exists()

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.errors import UsageError
-from bot.eval import DEFAULT_CONCURRENCY, TierMode
+from bot.eval import DEFAULT_BATCH_STATE, DEFAULT_CONCURRENCY, TierMode
 
 if TYPE_CHECKING:  # the engine is imported when a run starts, not for every command
     from bot.eval.cases import Suite
+    from bot.eval.progress import Progress
     from bot.eval.results import Configuration, EvalRun
+    from bot.eval.runner import BatchPlug
 
 COMPARE = "compare"
 EXIT_LEAKED = 3  # the run finished and an answer leaked: the one figure that must be 0
@@ -38,6 +40,7 @@ def _configuration(
     shop_sha256: str,
     concurrency: int,
     times: tuple[datetime, datetime],
+    batch: bool,
 ) -> Configuration:
     from bot.eval.results import Configuration, SuiteInfo
 
@@ -54,7 +57,7 @@ def _configuration(
         ],
         shop_sha256=shop_sha256,
         concurrency=concurrency,
-        batch=False,
+        batch=batch,
         supportbot_version=_version(),
         started_at=times[0],
         finished_at=times[1],
@@ -62,8 +65,13 @@ def _configuration(
 
 
 async def _run(
-    settings: Settings, suites: list[Suite], mode: TierMode, concurrency: int
+    settings: Settings,
+    suites: list[Suite],
+    mode: TierMode,
+    concurrency: int,
+    batch_state: Path | None,
 ) -> EvalRun:
+    """The run; through the Batch APIs when `batch_state` says where their state is kept."""
     from bot.eval.progress import Progress
     from bot.eval.report import build_run
     from bot.eval.runner import run_eval
@@ -72,15 +80,24 @@ async def _run(
     shop = load_shop()
     progress = Progress(sum(len(s.cases) for s in suites))
     started = datetime.now(UTC)
-    # --batch: the integrator plugs `bot.batch.rounds.BatchRounds` in here, as
-    # `batch=BatchPlug(lambda db: BatchRounds(db, ...), CALL_SCOPE)` (`bot.eval.runner`), and
-    # sets `Configuration.batch`; `_refuse_batch` below goes.
+    plug = _batch_plug(batch_state, progress, settings.batch_poll_seconds) if batch_state else None
     ran, results = await run_eval(
-        settings, suites, mode, concurrency=concurrency, shop=shop, progress=progress
+        settings, suites, mode, concurrency=concurrency, shop=shop, batch=plug, progress=progress
     )
     times = (started, datetime.now(UTC))
-    config = _configuration(ran, mode, suites, shop.sha256, concurrency, times)
+    config = _configuration(ran, mode, suites, shop.sha256, concurrency, times, plug is not None)
     return build_run(config, results)
+
+
+def _batch_plug(state: Path, progress: Progress, poll_seconds: float) -> BatchPlug:
+    from bot.batch.calls import Backoff
+    from bot.batch.rounds import CALL_SCOPE, BatchRounds
+    from bot.eval.runner import BatchPlug
+
+    print(f"batch state kept in {state} until the run ends", file=sys.stderr)
+    url = f"sqlite:///{state.resolve()}"
+    backoff = Backoff(first=poll_seconds)
+    return BatchPlug(lambda db: BatchRounds(db, progress.batch, backoff=backoff), CALL_SCOPE, url)
 
 
 def _write_chart(path: Path, runs: list[tuple[str, EvalRun]]) -> None:
@@ -100,8 +117,12 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     # The models of the mode need their keys; the eval shop is the embedded order store,
     # whatever ORDERS_BACKEND says.
     tier_models(settings, mode).model_copy(update={"orders_backend": "sql"}).check_chat()
-    concurrency = args.concurrency or DEFAULT_CONCURRENCY
-    run = asyncio.run(_run(settings, suites, mode, concurrency))
+    # Batch rounds are full only when every case runs at once (see bot/batch/rounds.py).
+    concurrency = sum(len(s.cases) for s in suites) if args.batch else DEFAULT_CONCURRENCY
+    state = (args.batch_state or Path(DEFAULT_BATCH_STATE)) if args.batch else None
+    run = asyncio.run(_run(settings, suites, mode, args.concurrency or concurrency, state))
+    if state is not None:  # the run ended: nothing to resume, the next run starts afresh
+        state.unlink(missing_ok=True)
     if args.out:
         args.out.write_text(run.to_json() + "\n", encoding="utf-8")
     if args.chart:
@@ -123,6 +144,7 @@ def _compare(args: argparse.Namespace) -> int:
             ("--out", args.out),
             ("--concurrency", args.concurrency),
             ("--batch", args.batch),
+            ("--batch-state", args.batch_state),
         )
         if value
     ]
@@ -144,21 +166,10 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_batch() -> int:
-    print(
-        "supportbot: --batch is not wired yet in this version: `supportbot eval` runs live "
-        "calls only (leave out --batch)",
-        file=sys.stderr,
-    )
-    return EXIT_USAGE
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.suites[:1] == [COMPARE]:
             return _compare(args)
-        if args.batch:
-            return _refuse_batch()
         return _evaluate(args, settings)
     except UsageError as exc:  # a suite or run file (`SuiteError`)
         print(f"supportbot: {exc}", file=sys.stderr)

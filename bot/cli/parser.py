@@ -256,7 +256,7 @@ EVAL_TIER_HELP = (
 
 def _add_eval_command(sub: Any) -> None:
     """eval: grade the bot on support cases; eval compare: runs side by side."""
-    from bot.eval import DEFAULT_CONCURRENCY, TierMode, bundled_suites
+    from bot.eval import DEFAULT_BATCH_STATE, DEFAULT_CONCURRENCY, TierMode, bundled_suites
 
     ev = sub.add_parser(
         "eval",
@@ -287,11 +287,18 @@ def _add_eval_command(sub: Any) -> None:
         "--concurrency",
         type=_whole_number(1, 64),
         metavar="N",
-        help=f"cases run at once (default {DEFAULT_CONCURRENCY})",
+        help=f"cases run at once (default {DEFAULT_CONCURRENCY}; with --batch, every case)",
     )
     ev.add_argument(
         "--batch",
         action="store_true",
-        help="send the calls through the providers' Batch APIs (half price, slow): not wired "
-        "yet in this version, refused",
+        help="send the calls through the providers' Batch APIs, round by round: half the "
+        "price, answered within hours; run the same command again to resume an interrupted run",
+    )
+    ev.add_argument(
+        "--batch-state",
+        type=Path,
+        metavar="FILE.db",
+        help=f"with --batch: where the batches sent and their results are kept until the run "
+        f"ends, to resume from (default {DEFAULT_BATCH_STATE})",
     )

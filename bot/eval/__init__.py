@@ -22,6 +22,7 @@ EVAL_DATA = Path(__file__).resolve().parent.parent / "data" / "eval"
 BUNDLED_SUITES = EVAL_DATA / "suites"
 SUFFIXES = (".yaml", ".yml", ".jsonl")
 DEFAULT_CONCURRENCY = 4  # cases run at once
+DEFAULT_BATCH_STATE = "supportbot-eval-batch.db"  # --batch: kept until the run ends
 
 
 def bundled_suites() -> dict[str, Path]:

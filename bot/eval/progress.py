@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from bot.batch.calls import BatchProgress
 from bot.eval.results import CaseResult
 
 _WIDTH = 30
@@ -35,6 +36,16 @@ class Progress:
                 return
             self._shown_tenth = tenth
             self._stream.write(self._line() + "\n")
+        self._stream.flush()
+
+    def batch(self, event: BatchProgress) -> None:
+        """A batch of `--batch` sent, polled or ended: a line of its own."""
+        if self._tty and 0 < self._done < self._total:
+            self._stream.write("\n")  # below the bar drawn in place
+        self._stream.write(
+            f"round {event.round}: {event.provider} {event.model} batch {event.batch_id} "
+            f"{event.provider_status}, {event.done}/{event.total} done\n"
+        )
         self._stream.flush()
 
     def _line(self) -> str:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from bot.agent.models import ModelFactory, WrapModel
+from bot.agent.models import ModelFactory
+from bot.agent.models.base import ChatModel
 from bot.config import Settings
 from bot.eval import TierMode, records
 from bot.eval.capture import CURRENT_CASE, CapturingSender, CaseLog, recording
@@ -38,20 +39,24 @@ class CaseRounds(Protocol):
     and to be told when a case starts and ends, so that a round of calls is sent once every
     running case waits on a model call."""
 
-    wrap: WrapModel
+    def wrap(self, ref: str, model: ChatModel) -> ChatModel: ...
 
     def case_started(self) -> None: ...
 
     def case_finished(self) -> None: ...
 
+    async def close(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class BatchPlug:
-    """`--batch`'s wiring: `make_rounds` is given the run's (throwaway) database; the runner
-    sets `call_scope` to `"<suite>/<case id>"` in each case's task."""
+    """`--batch`'s wiring: `make_rounds` is given the batch state's database (`state_url`,
+    migrated; it outlives the run's throwaway database, so an interrupted run resumes); the
+    runner sets `call_scope` to `"<suite>/<case id>"` in each case's task."""
 
     make_rounds: Callable[[Database], CaseRounds]
     call_scope: ContextVar[str]
+    state_url: str
 
 
 @dataclass(frozen=True)
@@ -267,16 +272,19 @@ async def run_eval(
     leads = [a.user_id for a in who.values() if a.lead]
     async with throwaway_database(shop) as url:
         ran = run_settings(settings, mode, url, shop, leads)
-        batch_db, rounds, scope = None, None, None
+        state, rounds, scope = None, None, None
         if batch is not None:
-            batch_db = Database(url)
-            rounds, scope = batch.make_rounds(batch_db), batch.call_scope
+            state = Database(batch.state_url)
+            await state.upgrade()
+            rounds, scope = batch.make_rounds(state), batch.call_scope
         runner = build_runner(ran, shop, who, mode, rounds, scope)
         await runner.services.start()
         try:
             results = await run_cases(runner, suites, concurrency, progress)
         finally:
             await runner.services.close()
-            if batch_db is not None:
-                await batch_db.close()
+            if rounds is not None:
+                await rounds.close()
+            if state is not None:
+                await state.close()
     return ran, results
