@@ -3,13 +3,14 @@ bodies and the reading of each result are the Messages adapter's own."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import anthropic
 from anthropic.types.messages import MessageBatch, MessageBatchIndividualResponse
 
 from bot.agent.models.anthropic_messages import ERRORS, message_params, parse_message
-from bot.agent.models.base import ChatRequest, ModelResponse, Provider
+from bot.agent.models.base import ModelResponse, Provider
 from bot.agent.models.sdk import provider_error, status_error
 from bot.batch.transport import BatchRequest, BatchStatus, ResultLine
 from bot.errors import ProviderError, ProviderFailure
@@ -35,32 +36,31 @@ def _status(batch: MessageBatch) -> BatchStatus:
     return BatchStatus(batch.id, batch.processing_status, batch.processing_status == "ended", done)
 
 
+@dataclass(frozen=True)
 class AnthropicBatches:
+    """Anthropic's Message Batches API: the requests sent inline, results streamed back."""
+
+    client: anthropic.AsyncAnthropic
     provider = Provider.ANTHROPIC
-
-    def __init__(self, client: anthropic.AsyncAnthropic) -> None:
-        self._client = client
-
-    def body(self, model: str, request: ChatRequest) -> dict[str, Any]:
-        return message_params(model, request)
+    body = staticmethod(message_params)
 
     async def send(self, model: str, requests: list[BatchRequest]) -> BatchStatus:
         entries: Any = [{"custom_id": r.custom_id, "params": r.body} for r in requests]
         try:
-            return _status(await self._client.messages.batches.create(requests=entries))
+            return _status(await self.client.messages.batches.create(requests=entries))
         except anthropic.AnthropicError as exc:
             raise provider_error(exc, ERRORS) from exc
 
     async def status(self, batch_id: str) -> BatchStatus:
         try:
-            return _status(await self._client.messages.batches.retrieve(batch_id))
+            return _status(await self.client.messages.batches.retrieve(batch_id))
         except anthropic.AnthropicError as exc:
             raise provider_error(exc, ERRORS) from exc
 
     async def results(self, batch_id: str) -> dict[str, ResultLine]:
         lines: dict[str, ResultLine] = {}
         try:
-            async for entry in await self._client.messages.batches.results(batch_id):
+            async for entry in await self.client.messages.batches.results(batch_id):
                 lines[entry.custom_id] = entry.model_dump(mode="json", exclude_none=True)
         except anthropic.AnthropicError as exc:
             raise provider_error(exc, ERRORS) from exc

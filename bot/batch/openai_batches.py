@@ -6,13 +6,14 @@ The request bodies and the reading of each output line are the Chat Completions 
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Final
 
 import openai
 from openai.types import Batch
 from openai.types.chat import ChatCompletion
 
-from bot.agent.models.base import ChatRequest, ModelResponse, Provider
+from bot.agent.models.base import ModelResponse, Provider
 from bot.agent.models.openai_chat import ERRORS, completion_params, parse_completion
 from bot.agent.models.sdk import provider_error, status_error
 from bot.batch.transport import BatchRequest, BatchStatus, ResultLine
@@ -37,14 +38,14 @@ def _refused(batch: Batch) -> ProviderError:
     )
 
 
+@dataclass(frozen=True)
 class OpenAIBatches:
+    """OpenAI's Batch API: a JSONL file of requests uploaded, a batch over it, its output file
+    read back."""
+
+    client: openai.AsyncOpenAI
     provider = Provider.OPENAI
-
-    def __init__(self, client: openai.AsyncOpenAI) -> None:
-        self._client = client
-
-    def body(self, model: str, request: ChatRequest) -> dict[str, Any]:
-        return completion_params(model, request)
+    body = staticmethod(completion_params)
 
     async def send(self, model: str, requests: list[BatchRequest]) -> BatchStatus:
         lines = "".join(
@@ -55,10 +56,10 @@ class OpenAIBatches:
             for r in requests
         )
         try:
-            upload = await self._client.files.create(
+            upload = await self.client.files.create(
                 file=("batch.jsonl", lines.encode(), "application/jsonl"), purpose="batch"
             )
-            batch = await self._client.batches.create(
+            batch = await self.client.batches.create(
                 input_file_id=upload.id, endpoint=ENDPOINT, completion_window="24h"
             )
         except openai.OpenAIError as exc:
@@ -67,17 +68,17 @@ class OpenAIBatches:
 
     async def status(self, batch_id: str) -> BatchStatus:
         try:
-            return _status(await self._client.batches.retrieve(batch_id))
+            return _status(await self.client.batches.retrieve(batch_id))
         except openai.OpenAIError as exc:
             raise provider_error(exc, ERRORS) from exc
 
     async def results(self, batch_id: str) -> dict[str, ResultLine]:
         try:
-            batch = await self._client.batches.retrieve(batch_id)
+            batch = await self.client.batches.retrieve(batch_id)
             if batch.status == "failed":
                 raise _refused(batch)
             files = [f for f in (batch.output_file_id, batch.error_file_id) if f]
-            texts = [(await self._client.files.content(f)).text for f in files]
+            texts = [(await self.client.files.content(f)).text for f in files]
         except openai.OpenAIError as exc:
             raise provider_error(exc, ERRORS) from exc
         lines = [json.loads(t) for text in texts for t in text.splitlines() if t.strip()]

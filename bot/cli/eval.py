@@ -33,6 +33,17 @@ def _version() -> str:
         return "unknown"
 
 
+# The settings a run's JSON records, as `Configuration` names them.
+_SETTINGS_OF_A_RUN = {
+    "primary_model",
+    "strong_model",
+    "fallback_models",
+    "strong_fallback_models",
+    "confidence_threshold",
+    "high_value_order",
+}
+
+
 def _configuration(
     ran: Settings,
     mode: TierMode,
@@ -46,12 +57,7 @@ def _configuration(
 
     return Configuration(
         tier_mode=mode,
-        primary_model=ran.primary_model,
-        strong_model=ran.strong_model,
-        fallback_models=ran.fallback_models,
-        strong_fallback_models=ran.strong_fallback_models,
-        confidence_threshold=ran.confidence_threshold,
-        high_value_order=ran.high_value_order,
+        **ran.model_dump(include=_SETTINGS_OF_A_RUN),
         suites=[
             SuiteInfo(name=s.name, path=s.path, sha256=s.sha256, cases=len(s.cases)) for s in suites
         ],

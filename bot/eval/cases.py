@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -132,12 +133,17 @@ def _case(raw: object, where: str) -> Case:
         raise SuiteError(f"{where}, {name}: {_problems(exc)}") from exc
 
 
-def _unique(cases: list[Case], path: Path) -> list[Case]:
+def _no_twins(names: Iterable[str], say: Callable[[str], str]) -> None:
+    """A SuiteError saying `say(name)` of the first name given twice."""
     seen: set[str] = set()
-    for case in cases:
-        if case.id in seen:
-            raise SuiteError(f"{path}: two cases have the id {case.id!r}")
-        seen.add(case.id)
+    for name in names:
+        if name in seen:
+            raise SuiteError(say(name))
+        seen.add(name)
+
+
+def _unique(cases: list[Case], path: Path) -> list[Case]:
+    _no_twins((c.id for c in cases), lambda id_: f"{path}: two cases have the id {id_!r}")
     return cases
 
 
@@ -213,9 +219,6 @@ def load_suites(names: list[str]) -> list[Suite]:
                 f"({', '.join('*' + s for s in SUFFIXES)})"
             )
     suites = [load_suite(p) for p in paths]
-    names_seen: set[str] = set()
-    for suite in suites:
-        if suite.name in names_seen:
-            raise SuiteError(f"two suites are named {suite.name!r} ({suite.path})")
-        names_seen.add(suite.name)
+    paths_of = {s.name: s.path for s in suites}
+    _no_twins((s.name for s in suites), lambda n: f"two suites are named {n!r} ({paths_of[n]})")
     return suites

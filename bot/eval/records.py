@@ -44,7 +44,9 @@ class SeenRoute(StrEnum):
 
 
 @dataclass(frozen=True)
-class StoredCall:
+class CallSeen:
+    """One model call of a turn, as `model_call` stored it (a run's JSON holds it as is)."""
+
     tier: str
     provider: str
     model: str
@@ -58,7 +60,7 @@ class StoredCall:
 class StoredTurn:
     route: SeenRoute
     reasons: list[str]
-    calls: list[StoredCall]
+    calls: list[CallSeen]
 
 
 def _route(
@@ -125,9 +127,7 @@ async def stored_turn(db: Database, message_id: int) -> StoredTurn:
         route,
         reasons,
         [
-            StoredCall(
-                c.tier, c.provider, c.model, c.cost_usd, c.latency_ms, c.outcome, c.confidence
-            )
+            CallSeen(c.tier, c.provider, c.model, c.cost_usd, c.latency_ms, c.outcome, c.confidence)
             for c in calls
         ],
     )

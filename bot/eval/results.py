@@ -14,7 +14,7 @@ from pydantic import BaseModel, computed_field
 from bot.costs.money import usd
 from bot.eval import TierMode
 from bot.eval.cases import Route
-from bot.eval.records import SeenRoute
+from bot.eval.records import CallSeen, SeenRoute
 
 FORMAT: Final = "supportbot-eval"
 VERSION: Final = 1
@@ -49,18 +49,6 @@ class Failure(_Json):
 class ToolCallSeen(_Json):
     name: str
     args: dict[str, Any]
-
-
-class CallSeen(_Json):
-    """One model call of a turn, as `model_call` stored it."""
-
-    tier: str
-    provider: str
-    model: str
-    cost_usd: Decimal | None
-    latency_ms: int
-    outcome: str
-    confidence: float | None = None  # of a final answer
 
 
 # A turn's answer is right when it fails none of these (its route aside): `correct`.

@@ -24,7 +24,7 @@ from bot.eval import TierMode, records
 from bot.eval.capture import CURRENT_CASE, CapturingSender, CaseLog, recording
 from bot.eval.cases import Case, Suite, SuiteError
 from bot.eval.grading import Judge, TurnSeen, grade_turn, protected_data
-from bot.eval.results import CallSeen, CaseResult, ToolCallSeen, TurnResult
+from bot.eval.results import CaseResult, ToolCallSeen, TurnResult
 from bot.eval.shop import Shop, throwaway_database
 from bot.services import Services, build_services
 from bot.store import queries
@@ -202,7 +202,7 @@ class CaseRunner:
             route=stored.route,
             reasons=stored.reasons,
             tools=tools,
-            calls=[CallSeen(**vars(c)) for c in stored.calls],
+            calls=stored.calls,
             failures=grade_turn(number, spec.expect, seen, self.judge, protected),
         )
 

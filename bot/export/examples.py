@@ -57,6 +57,9 @@ class LeftOut(StrEnum):
 
 @dataclass(frozen=True)
 class Example:
+    """One approved answer as one line of the file: where it came from, its conversation (for
+    the split), the line, and how many values of each kind it had replaced."""
+
     source: Source
     conversation_id: int
     line: dict[str, Any]

@@ -47,9 +47,9 @@ async def act(
     escalation_id: int,
     action: LeadAction,
     lead: str,
-    answer: str | None = None,
     *,
     send_anyway: bool = False,
+    answer: str | None = None,
 ) -> str | None:
     """Apply a lead's action: update the row, answer the customer, refresh the leads post.
     None when it was applied; otherwise what to tell the lead, privately.
@@ -139,7 +139,7 @@ def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
             escalation_id,
             LeadAction.SEND_EDITED,
             user,
-            text,
+            answer=text,
             send_anyway=send_anyway,
         )
         if refusal is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -43,14 +44,7 @@ async def record_call(
     when the model's price is unknown (`overrides` is `settings.price_overrides`)."""
     usage = call.usage
     cost = call_cost(
-        call.provider,
-        call.model,
-        input_tokens=usage.input_tokens,
-        cached_input_tokens=usage.cached_input_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
-        output_tokens=usage.output_tokens,
-        overrides=overrides,
-        batch=call.batch,
+        call.provider, call.model, **asdict(call.usage), overrides=overrides, batch=call.batch
     )
     now = utcnow()
     row: dict[str, Any] = {
