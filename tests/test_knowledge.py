@@ -4,6 +4,7 @@ a restart, and never failing on what customers type."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -417,3 +418,18 @@ def test_windows_line_endings_and_a_byte_order_mark_are_understood() -> None:
         "https://help.example.com/w",
         "Body",
     )
+
+
+async def test_searches_made_while_the_first_index_is_built_wait_for_it(db: Database) -> None:
+    """Several questions at once on a fresh process: none reads an index still being built
+    (an empty one, which it used to keep until the next check: `supportbot eval`'s concurrent
+    cases sent a help-center question to a person)."""
+    await db.upgrade()
+    knowledge = KnowledgeBase(db, BUNDLED_DIR)
+    try:
+        found = await asyncio.gather(
+            *(knowledge.search("how do I return my shoes for a refund") for _ in range(4))
+        )
+    finally:
+        knowledge.close()
+    assert all(hits and hits[0].id == "returns.md" for hits in found), found

@@ -199,8 +199,10 @@ class KnowledgeBase:
     async def refresh_if_changed(self) -> None:
         """Reindex when the folder's signature changed since the last check (at most one check
         per `check_interval` seconds). A missing folder keeps the current index, with a warning."""
-        if not self._due():
+        if not self._due() and self._signature is not None:
             return
+        # Never indexed yet: wait for a first check under way, so that no search reads an
+        # index still being built (an empty one, kept until the next check).
         async with self._lock:
             if not self._due():
                 return
