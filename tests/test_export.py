@@ -504,3 +504,33 @@ def test_a_value_gets_one_placeholder_across_text_and_json() -> None:
     }
     assert (order["order_id"], order["items"][0]["name"]) == ("77", "Trail running shoes")
     assert placeholders.replaced[Kind.EMAIL] == 2
+
+
+def test_names_after_a_cue_are_replaced_whole_in_any_script_and_spelling() -> None:
+    """Found by review: a name word stopped at its first inner capital, apostrophe or accent,
+    and left the rest of the name in the file ("Hi <NAME_1>Jane Watson")."""
+    names = {
+        "Hi Mary-Jane Watson, your order shipped.": "Mary-Jane Watson",
+        "Hi Sean McDonald": "Sean McDonald",
+        "Sincerely, O'Brien": "O'Brien",
+        "Hi DeShawn": "DeShawn",
+        "Hi José, thanks": "José",
+        "Regards, Siobhán Ní Bhriain": "Siobhán Ní Bhriain",
+    }
+    for text, name in names.items():
+        placeholders = Placeholders()
+        placeholders.learn_text(text)
+        scrubbed = placeholders.replace(text)
+        assert "<NAME_1>" in scrubbed, text
+        assert not any(part in scrubbed for part in re.split(r"[\s'-]+", name) if part), scrubbed
+
+
+def test_an_order_number_the_model_sent_as_a_number_is_replaced() -> None:
+    """Found by review: numbers were learned but only strings replaced, so a tool call with
+    `{"order_id": 58213}` kept the customer's order number."""
+    placeholders = Placeholders()
+    placeholders.learn_json({"order_id": "58213"})
+    assert placeholders.replace_json({"order_id": 58213, "limit": 3}) == {
+        "order_id": "<ORDER_1>",
+        "limit": 3,
+    }

@@ -119,7 +119,11 @@ def run_settings(
         "budget_thread_usd": None,
         "budget_customer_daily_usd": None,
         "budget_workspace_daily_usd": None,
-        "high_value_order": settings.high_value_order or SHOP_HIGH_VALUE_ORDER,
+        "high_value_order": (
+            SHOP_HIGH_VALUE_ORDER
+            if settings.high_value_order is None
+            else settings.high_value_order
+        ),
     }
     return tier_models(settings, mode).model_copy(update=update)
 

@@ -62,11 +62,13 @@ _ORDER = re.compile(
     r"(?=[A-Za-z-]{0,30}\d)([A-Za-z0-9][A-Za-z0-9-]{2,30}+)"
     r"|(?<![\w&#])#(\d{3,12})\b"
 )
-_NAME_WORD = r"[A-Z][a-z'-]{1,30}+"
+# A capital (any script but ASCII lower case), then letters, apostrophes and hyphens, to the end
+# of the word: "Mary-Jane", "McDonald", "O'Brien", "José", "Siobhán" whole, never a prefix.
+_NAME_WORD = r"[^\W\d_a-z][\w'’-]{1,30}+(?![\w'’-])"
 _NAME = re.compile(
     r"\b(?:[Mm]y name is|[Tt]his is|[Hh]i|[Hh]ello|[Hh]ey|[Dd]ear|[Tt]hanks|[Tt]hank you|"
     r"[Rr]egards|[Cc]heers|[Bb]est|[Ss]incerely|Mrs?\.?|Ms\.?)[,!:]?[^\S\n]{1,3}"
-    rf"({_NAME_WORD}(?:[^\S\n]{_NAME_WORD})?)"
+    rf"({_NAME_WORD}(?:[^\S\n]{_NAME_WORD}){{0,2}})"
     rf"|\b({_NAME_WORD})[^\S\n]here\b"
 )
 # Capitalised words a cue is often followed by that name no one.

@@ -117,6 +117,10 @@ class Placeholders:
             return [self.replace_json(item) for item in value]
         if isinstance(value, str):
             return self.replace(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            # A number learned as someone's (an order number the model sent as a number).
+            text = str(value)
+            return self.replace(text) if text.casefold() in self._forms else value
         return value
 
     def replace(self, text: str) -> str:
