@@ -21,7 +21,7 @@ from bot.agent.tools import TOOL_SPECS
 from bot.export.detectors import Kind
 from bot.export.examples import LeftOut, Source, build
 from bot.export.finetune import in_validation, split_point, validation_path
-from bot.export.personal import Placeholders
+from bot.export.personal import Placeholders, learn_tool_result, scrub_tool_result
 from bot.orders import OrderRecord
 from bot.orders.importing import import_orders
 from bot.store.approved import Approved, Approver, approved_since
@@ -534,3 +534,66 @@ def test_an_order_number_the_model_sent_as_a_number_is_replaced() -> None:
         "order_id": "<ORDER_1>",
         "limit": 3,
     }
+
+
+def _cut(payload: Any, at: int) -> str:
+    """A tool result cut as the toolbox cuts one at its size cap."""
+    return json.dumps(payload, ensure_ascii=False)[:at] + " …[truncated]"
+
+
+def test_a_tool_result_cut_at_its_cap_leaves_no_personal_field() -> None:
+    """Found by review: a result cut at the cap (a customer's order list) is no JSON, and only
+    a few field names were read from its text, so the shipping address's name, second line and
+    postcode stayed in the file. Now cut anywhere, nothing personal is left, whole or begun."""
+    address = {
+        "name": 'Dana "Dee" Okafor',
+        "line1": "742 Evergreen Terrace",
+        "line2": "Apt 4B",
+        "postal_code": "97201",
+        "city": "Portland",
+    }
+    orders = {
+        "orders": [
+            {"order_id": f"5821{i}", "customer_email": "dana@example.com",
+             "phone": "+1 503 555 0134", "shipping_address": address}
+            for i in range(3)
+        ]
+    }  # fmt: skip
+    personal = ["Dana", "Dee", "Okafor", "742 Evergreen", "Apt 4B", "97201", "58210", "dana@"]
+    full = len(json.dumps(orders, ensure_ascii=False))
+    for at in range(20, full, 3):
+        placeholders = Placeholders()
+        learn_tool_result(placeholders, _cut(orders, at))
+        scrubbed = scrub_tool_result(placeholders, _cut(orders, at))
+        assert not [p for p in personal if p in scrubbed], (at, scrubbed)
+        begun = scrubbed.removesuffix(" …[truncated]").rsplit('"', 1)[-1]
+        assert len(begun) < 3 or not any(p.startswith(begun) for p in personal), (at, scrubbed)
+    assert "Portland" in scrubbed  # a city is no one's
+
+
+def test_a_known_value_is_replaced_in_any_spelling_and_a_bare_number_too() -> None:
+    """Found by review: a learned value was replaced only as learned, so the same phone in
+    other digits, a lower-case name, and an order number the customer typed bare stayed."""
+    placeholders = Placeholders()
+    learn_tool_result(
+        placeholders,
+        json.dumps({"order": {"order_id": "58213", "phone": "+1 503-555-0134",
+                              "shipping_address": {"name": "Dana Okafor"}}}),
+    )  # fmt: skip
+    texts = {
+        "call 5035550134 or (503) 555.0134": "call <PHONE_1> or <PHONE_1>",
+        "hi dana, *58213* and `58213` shipped": "hi <NAME_1>, *<ORDER_1>* and `<ORDER_1>` shipped",
+        "status of 58214? it may come in 2026 for $129.99": (
+            "status of <NUMBER_1>? it may come in 2026 for $129.99"
+        ),
+    }
+    for text, scrubbed in texts.items():
+        assert placeholders.replace(text) == scrubbed
+
+
+def test_a_bare_number_learned_first_takes_its_fields_kind() -> None:
+    """The customer's text comes before the lookup: the number is still an order number."""
+    placeholders = Placeholders()
+    placeholders.learn_text("status of 58213?")
+    placeholders.learn_json({"order_id": "58213"})
+    assert placeholders.replace("status of 58213?") == "status of <ORDER_1>?"

@@ -27,7 +27,7 @@ from bot.agent import citations
 from bot.config import Settings
 from bot.costs import request
 from bot.export import detectors
-from bot.export.personal import Placeholders
+from bot.export.personal import Placeholders, learn_tool_result, scrub_tool_result
 from bot.knowledge import articles, search
 from bot.slack_format import to_mrkdwn
 from escalation import (
@@ -62,9 +62,11 @@ PROMPT = "You are the support assistant of Example Shop. Answer from the tools. 
 
 
 def _scrub(text: str) -> str:
+    """As the export reads a tool result: JSON, or JSON cut short (the text read as far as it
+    goes), then its free text."""
     placeholders = Placeholders()
-    placeholders.learn_text(text)
-    return placeholders.replace(text)
+    learn_tool_result(placeholders, text)
+    return scrub_tool_result(placeholders, text)
 
 
 CHECKS: dict[str, tuple[Callable[[str], object], int]] = {

@@ -403,3 +403,12 @@ async def test_a_fine_tuned_openai_model_is_accepted_and_asked_by_its_whole_id(
     fake_openai.script.append(Turn(text="hello"))
     assert (await complete(settings, f"openai:{tuned}")).text == "hello"
     assert [r["model"] for r in fake_openai.requests] == [tuned]
+
+
+@pytest.mark.parametrize("raw", ['{"order_id": "10', "[" * 100_000])
+def test_tool_arguments_that_are_no_json_or_nest_too_deep_are_marked_not_raised(raw: str) -> None:
+    """A model can send arguments Python's decoder refuses with RecursionError (no ValueError):
+    the turn goes on with the call marked invalid."""
+    from bot.agent.models.openai_chat import _arguments
+
+    assert _arguments(raw) == {"_invalid_json": raw[:200]}

@@ -162,5 +162,5 @@ def _parsed(content: str) -> Any:
     JSON, so the strong tier reads it as the primary tier did."""
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # cut short, or nested past the decoder's depth
         return content

@@ -1,6 +1,7 @@
 """Personal data in free text, found by bounded patterns: emails, Slack mentions, tracking
-numbers, phone numbers, street addresses, order numbers after a cue ("order 1042", "#1042") and
-names after a cue ("Hi Alice", "my name is", "Thanks, Sam", "Lee here").
+numbers, phone numbers, street addresses, order numbers after a cue ("order 1042", "#1042"),
+names after a cue ("Hi Alice", "my name is", "Thanks, Sam", "Lee here") and any other number of
+5 to 12 digits.
 
 What they miss, the structured data of the same example usually names (an order lookup's
 arguments and result: `bot/export/personal.py`). A name with no cue and in no order is not
@@ -28,6 +29,7 @@ class Kind(StrEnum):
     ADDRESS = "ADDRESS"
     ORDER = "ORDER"
     NAME = "NAME"
+    NUMBER = "NUMBER"  # a number of 5 to 12 digits with no cue: "status of 58214?"
 
 
 _PRIORITY = {kind: i for i, kind in enumerate(Kind)}
@@ -62,6 +64,9 @@ _ORDER = re.compile(
     r"(?=[A-Za-z-]{0,30}\d)([A-Za-z0-9][A-Za-z0-9-]{2,30}+)"
     r"|(?<![\w&#])#(\d{3,12})\b"
 )
+# A bare number long enough to be someone's (an order, an account, a postcode), not a price,
+# a decimal or part of a longer word: "58214", not "$12999", "3.14159" or "v120000".
+_NUMBER = re.compile(r"(?<![\w$€£.,-])\d{5,12}+(?![\w]|[.,]\d)")
 # A capital (any script but ASCII lower case), then letters, apostrophes and hyphens, to the end
 # of the word: "Mary-Jane", "McDonald", "O'Brien", "José", "Siobhán" whole, never a prefix.
 _NAME_WORD = r"[^\W\d_a-z][\w'’-]{1,30}+(?![\w'’-])"
@@ -91,6 +96,7 @@ def find(text: str) -> list[Span]:
     spans += [Span(*m.span(), Kind.ADDRESS) for m in _ADDRESS.finditer(text)]
     spans += [Span(*_group_span(m), Kind.ORDER) for m in _ORDER.finditer(text)]
     spans += [_name(m) for m in _NAME.finditer(text) if _name_words(m)]
+    spans += [Span(*m.span(), Kind.NUMBER) for m in _NUMBER.finditer(text)]
     return spans
 
 

@@ -142,13 +142,16 @@ def _lead_final(approved: Approved, model_final: ToolCall | None) -> ToolCall:
 def _scrubbed(messages: list[ChatMessage], placeholders: Placeholders) -> list[ChatMessage]:
     """The messages with their personal data replaced: everything is read first, so a value
     gets its placeholder wherever it appears."""
+    # What the tools were asked and answered first: a value learned by its field gets that
+    # field's kind (an order number), not what a pattern makes of it in text (a bare number).
     for m in messages:
         if m.role == "tool":
             learn_tool_result(placeholders, m.text)
-        else:
-            placeholders.learn_text(m.text)
         for call in m.tool_calls:
             placeholders.learn_json(call.arguments)
+    for m in messages:
+        if m.role != "tool":
+            placeholders.learn_text(m.text)
     return [
         ChatMessage(
             m.role,

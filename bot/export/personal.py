@@ -16,6 +16,8 @@ import re
 from collections import Counter
 from typing import Any
 
+from partial_json_parser import loads as partial_loads
+
 from bot.export.detectors import Kind, Span, choose, find
 
 # Fields whose value is personal data wherever they appear in a JSON value.
@@ -32,10 +34,21 @@ _FIELDS = {
 _ADDRESSES = {"shipping_address", "billing_address", "address"}
 _COARSE = {"city", "state", "region", "province", "country", "country_code"}
 _NAME_FIELDS = {"name", "full_name", "recipient", "first_name", "last_name"}
-# A tool result cut at the size cap is no JSON: its fields are read from the text.
-_FIELD_IN_TEXT = re.compile(
-    r'"(' + "|".join(_FIELDS) + r')"[^\S\n]{0,3}:[^\S\n]{0,3}"([^"\\\n]{1,200})"'
-)
+# The toolbox's mark at the end of a result cut at its size cap (`bot/agent/tools`).
+_CUT_MARK = " …[truncated]"
+_MAX_DEPTH = 16  # an order list nests 4 deep
+# Kinds whose spellings differ in their punctuation, not their digits ("503-555-0134",
+# "5035550134"): a number found in text is the value whose digits it has.
+_DIGIT_KINDS = (Kind.PHONE, Kind.ORDER, Kind.TRACKING, Kind.NUMBER)
+# One-word names that are also common words: matched only capitalised as learned ("May" the
+# name, not "may"). Any other learned name is matched in any case ("hi ann").
+_WORD_NAMES = frozenset(
+    {
+        "april", "august", "art", "bill", "bob", "chase", "dawn", "faith", "frank", "grace",
+        "guy", "hope", "hunter", "ivy", "jack", "joy", "june", "lane", "mark", "max", "may",
+        "miles", "page", "pat", "ray", "rich", "rose", "sage", "sky", "summer", "sunny", "will",
+    }
+)  # fmt: skip
 
 
 def _key(kind: Kind, value: str) -> str:
@@ -62,6 +75,8 @@ class Placeholders:
         self._numbered: Counter[Kind] = Counter()
         # Each spelling to look for (case-folded): its value, and the spelling as learned.
         self._forms: dict[str, tuple[Kind, str, str]] = {}
+        # The digits of each number learned (and a phone's last ten): its value.
+        self._by_digits: dict[str, tuple[Kind, str]] = {}
         self.replaced: Counter[Kind] = Counter()
 
     # --- learning --------------------------------------------------------------------------
@@ -82,22 +97,30 @@ class Placeholders:
                 self.learn_text(value)
 
     def learn_text(self, text: str) -> None:
-        """What the patterns find in free text, and the fields of JSON cut short."""
-        for match in _FIELD_IN_TEXT.finditer(text):
-            self._learn(_FIELDS[match.group(1)], match.group(2))
+        """What the patterns find in free text."""
         for span in choose(find(text)):
             self._learn(span.kind, text[span.start : span.end])
 
     def _learn(self, kind: Kind, value: str) -> None:
         value = value.strip()
         key = _key(kind, value)
-        if _too_short(kind, key) or value.casefold() in self._forms:
+        known = self._forms.get(value.casefold())
+        if _too_short(kind, key) or (known and (known[0] != Kind.NUMBER or kind == Kind.NUMBER)):
             return  # too short to be anyone's; or the spelling stands for a value already
+        if known:  # a bare number first, now known by its field: the field's kind wins
+            self._by_digits = {d: v for d, v in self._by_digits.items() if v != known[:2]}
         self._id(kind, key)
         self._forms[value.casefold()] = (kind, key, value)
+        escaped = json.dumps(value, ensure_ascii=False)[1:-1]
+        if escaped != value:  # as it reads inside a JSON text cut short
+            self._forms.setdefault(escaped.casefold(), (kind, key, escaped))
+        if kind in _DIGIT_KINDS:
+            for digits in _digit_forms(value):
+                self._by_digits.setdefault(digits, (kind, key))
         if kind == Kind.NAME:
             # "Alice Smith" learned: "Alice" and "Smith" alone are the same person.
             for part in value.split():
+                part = part.strip("\"'()“”‘’,.")
                 if len(part) >= 3:
                     self._forms.setdefault(part.casefold(), (kind, key, part))
 
@@ -129,8 +152,7 @@ class Placeholders:
         pos = 0
         for span in choose(self._known_spans(text) + find(text)):
             value = text[span.start : span.end].strip()
-            kind, key, _ = self._forms.get(value.casefold()) or (span.kind, "", "")
-            key = key or _key(kind, value)
+            kind, key = self._value_of(span.kind, value)
             if _too_short(kind, key):
                 continue
             out += [text[pos : span.start], self._id(kind, key)]
@@ -139,12 +161,23 @@ class Placeholders:
         out.append(text[pos:])
         return "".join(out)
 
+    def _value_of(self, kind: Kind, found: str) -> tuple[Kind, str]:
+        """The learned value a found spelling stands for, else a new one of the kind found."""
+        learned = self._forms.get(found.casefold())
+        if learned is not None:
+            return learned[0], learned[1]
+        if kind in _DIGIT_KINDS:
+            for digits in _digit_forms(found):
+                if digits in self._by_digits:
+                    return self._by_digits[digits]
+        return kind, _key(kind, found)
+
     def _known_spans(self, text: str) -> list[Span]:
         """Every occurrence of a learned spelling as a whole word, in any case; a one-word
-        name only as learned ("May" the name, not "may")."""
+        name that is also a common word only as learned ("May" the name, not "may")."""
         spans: list[Span] = []
         for form, (kind, _, learned) in self._forms.items():
-            one_word_name = kind == Kind.NAME and " " not in form
+            one_word_name = kind == Kind.NAME and form in _WORD_NAMES
             # A literal: no repetition to backtrack on, so linear in the text.
             pattern = re.compile(re.escape(learned), 0 if one_word_name else re.IGNORECASE)
             spans += [
@@ -168,20 +201,61 @@ def _whole(text: str, start: int, end: int) -> bool:
     return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
 
 
+def _digit_forms(value: str) -> list[str]:
+    """A number's digits, and a phone number's last ten (its country code left out)."""
+    digits = "".join(c for c in value if c.isdigit())
+    if len(digits) < 5:
+        return []
+    return [digits, digits[-10:]] if len(digits) > 10 else [digits]
+
+
 def scrub_tool_result(placeholders: Placeholders, content: str) -> str:
     """A tool result with its personal data replaced: as JSON when it is JSON (dumped as the
     toolbox dumps it), as text when it was cut at the size cap."""
     try:
         value = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # cut short, or nested past the decoder's depth
         return placeholders.replace(content)
     return json.dumps(placeholders.replace_json(value), ensure_ascii=False)
 
 
 def learn_tool_result(placeholders: Placeholders, content: str) -> None:
+    """A tool result's personal values by field. A result cut at the size cap is read as far
+    as it goes (the value it was cut in included), so an address cut short is still known by
+    its fields."""
     try:
         value = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # cut short, or nested past the decoder's depth
+        placeholders.learn_json(_read_cut(content.removesuffix(_CUT_MARK)))
         placeholders.learn_text(content)
         return
     placeholders.learn_json(value)
+
+
+def _read_cut(content: str) -> Any:
+    """The JSON value a text cut short begins, completed; None when it begins none, or nests
+    deeper than any tool result does (the parser recurses, and takes seconds on "[[[[…")."""
+    if not content.startswith(("{", "[")) or _depth(content) > _MAX_DEPTH:
+        return None
+    try:
+        return partial_loads(content)
+    except Exception:  # the parser's errors have no common type; the text was learned anyway
+        return None
+
+
+def _depth(content: str) -> int:
+    """How deep the arrays and objects of a JSON text nest, strings skipped; one pass."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in content:
+        if in_string:
+            in_string = escaped or char != '"'
+            escaped = not escaped and char == "\\"
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest

@@ -82,7 +82,7 @@ def openai_tools(specs: list[ToolSpec]) -> list[dict[str, Any]]:
 def _arguments(raw: str) -> dict[str, Any]:
     try:
         value = json.loads(raw or "{}")
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the decoder's depth
         return {"_invalid_json": raw[:200]}
     return value if isinstance(value, dict) else {}
 
