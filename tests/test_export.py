@@ -230,7 +230,7 @@ def check_line(line: dict[str, Any], system: str) -> dict[str, Any]:
     """One line in the shape of OpenAI's chat fine-tuning file with tools; its final answer's
     arguments."""
     assert set(line) == {"messages", "tools", "parallel_tool_calls"}
-    assert line["parallel_tool_calls"] is False
+    assert line["parallel_tool_calls"] is True  # as the bot's requests: OpenAI's default
     tools = line["tools"]
     assert [t["type"] for t in tools] == ["function"] * len(TOOL_SPECS)
     assert [t["function"]["name"] for t in tools] == [t.name for t in TOOL_SPECS]

@@ -1,7 +1,7 @@
 """One approved answer as one line of OpenAI's chat fine-tuning file (supervised, with tools):
 
     {"messages": [system, user, assistant tool_calls, tool, ..., assistant final_answer call],
-     "tools": [...], "parallel_tool_calls": false}
+     "tools": [...], "parallel_tool_calls": true}
 
 The messages and tools are converted by the OpenAI adapter itself (`openai_messages`,
 `openai_tools`), so a tuned model is taught in the very shape it is asked in. The turn's own
@@ -182,9 +182,10 @@ def _line(transcript: TurnTranscript, messages: list[ChatMessage]) -> dict[str, 
             del message["content"]
         if i < asked:
             message["weight"] = 0
-    parallel = any(len(m.get("tool_calls", [])) > 1 for m in converted)
     return {
         "messages": converted,
         "tools": openai_tools(tools_of(transcript.tools)),
-        "parallel_tool_calls": parallel,
+        # As the bot asks: its requests leave OpenAI's default (parallel calls allowed), and a
+        # tuned model taught with false would be asked with true.
+        "parallel_tool_calls": True,
     }
