@@ -113,7 +113,6 @@ class Poster:
             self._in_hand.discard(post.id)
 
     async def _post_and_record(self, post: outbox.Post) -> bool:
-        holder = self._holders.me
         try:
             ts, channel = await self._send(post)
         except Exception as exc:
@@ -121,9 +120,9 @@ class Poster:
             log.warning("outbox row %s (%s) was not posted; trying again later", post.id, post.kind)
             log.debug("outbox row %s failed", post.id, exc_info=True)
             retry_at = next_try(post.created_at, utcnow())
-            await _written(lambda: outbox.refuse(self._db, post, holder, pieces, retry_at))
+            await _written(lambda: outbox.refuse(self._db, post, pieces, retry_at))
             return False
-        if not await _written(lambda: outbox.mark_posted(self._db, post, holder, ts, channel)):
+        if not await _written(lambda: outbox.mark_posted(self._db, post, ts, channel)):
             log.warning("outbox row %s was posted, but another process held it", post.id)
         return True
 

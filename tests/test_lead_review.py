@@ -52,18 +52,20 @@ async def escalation_with_draft(bot: Bot, draft: str) -> Escalation:
         draft=draft,
         leads_channel=LEADS,
     )
-    now = utcnow()
+    now, holder = utcnow(), bot.services.holders.me
     async with bot.services.db.engine.begin() as conn:  # its leads post, as a handoff writes it
         post_id = await outbox.add_leads_post(
             conn,
             PostKind.LEADS_ESCALATION,
             LEADS,
-            bot.services.holders.me,
+            holder,
             now,
             escalation_id=esc.id,
             conversation_id=message.conversation_id,
         )
-    post = outbox.Post(post_id, PostKind.LEADS_ESCALATION, LEADS, None, now, escalation_id=esc.id)
+    post = outbox.Post(
+        post_id, PostKind.LEADS_ESCALATION, LEADS, None, now, escalation_id=esc.id, holder=holder
+    )
     assert await bot.services.poster.post([post])
     return esc
 

@@ -5,6 +5,7 @@ after an hour, and the conversation stays consistent."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -214,3 +215,62 @@ async def test_a_message_whose_finish_and_give_back_failed_is_answered_after_a_s
     user, reply = await messages(bot)
     assert user.status == "answered" and reply.slack_ts is not None
     assert len(bot.slack.calls_to("chat.postMessage")) == 1
+
+
+def _take_a_new_holder_id(holders: Any) -> Callable[[], None]:
+    """What a PostgreSQL holder does when its lock's connection is lost: a new id from now on
+    (here without the lock dance); the returned function puts the old one back."""
+    old = holders._key
+    holders._key = old + 1 if isinstance(old, int) else "f" * 32
+    return lambda: setattr(holders, "_key", old)
+
+
+async def test_a_turn_and_its_post_are_recorded_under_the_id_they_were_claimed_with(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_take, restore = turns.take_turn, []
+
+    async def take_then_lose_the_lock(*args: Any, **kwargs: Any) -> Any:
+        turn = await real_take(*args, **kwargs)
+        if turn is not None:
+            restore.append(_take_a_new_holder_id(bot.services.holders))
+        return turn
+
+    monkeypatch.setattr(turns, "take_turn", take_then_lose_the_lock)
+    try:
+        await bot.event(dm("where is my order 1042?"))
+        await bot.settle()
+    finally:
+        for put_back in restore:
+            put_back()
+    user, reply = await messages(bot)
+    assert (user.status, user.holder) == ("answered", None)
+    [post] = await bot.outbox()
+    assert (post.state, post.holder, post.posted_ts) == ("posted", None, reply.slack_ts)
+    assert len(bot.slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_post_taken_up_by_a_sweep_is_recorded_under_the_id_it_was_claimed_with(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot.slack.fail("chat.postMessage", 500, {"ok": False, "error": "internal_error"}, times=10)
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    bot.slack.faults.clear()
+    await bot.refused_posts_due()
+    real_claim, restore = outbox.claim_due, []
+
+    async def claim_then_lose_the_lock(*args: Any, **kwargs: Any) -> Any:
+        claimed = await real_claim(*args, **kwargs)
+        if claimed:
+            restore.append(_take_a_new_holder_id(bot.services.holders))
+        return claimed
+
+    monkeypatch.setattr(outbox, "claim_due", claim_then_lose_the_lock)
+    try:
+        assert await bot.services.poster.sweep() == 1
+    finally:
+        for put_back in restore:
+            put_back()
+    [post] = await bot.outbox()
+    assert (post.state, post.holder) == ("posted", None)

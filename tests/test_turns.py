@@ -38,12 +38,12 @@ async def test_finishing_a_turn_names_its_own_threads_next_message_not_another_t
     assert turn is not None
     reply = Reply("hi", ReplyKind.ANSWER, Tier.PRIMARY, verdict=MessageVerdict.PASSED)
 
-    finished = await turns.finish_turn(db, turn, reply, "holder", "")
+    finished = await turns.finish_turn(db, turn, reply, "")
     assert finished is not None and finished.next_message is None
 
     follow_up = await _inbound(db, "1.0", "1.2")  # now the thread has one waiting
     turn = await turns.take_turn(db, follow_up, "holder", window=0)
     assert turn is not None
     again = await _inbound(db, "1.0", "1.3")
-    finished = await turns.finish_turn(db, turn, reply, "holder", "")
+    finished = await turns.finish_turn(db, turn, reply, "")
     assert finished is not None and finished.next_message == again

@@ -204,13 +204,11 @@ class Worker:
         log_context.conversation_id.set(turn.message.conversation_id)
         reply = await self._answer(turn)
         try:
-            finished = await turns.finish_turn(
-                self._db, turn, reply, self._holders.me, self._leads_channel
-            )
+            finished = await turns.finish_turn(self._db, turn, reply, self._leads_channel)
         except Exception:
             # Not left held by this living process: a sweep takes it up again.
             with contextlib.suppress(Exception):
-                await turns.give_back(self._db, turn, self._holders.me)
+                await turns.give_back(self._db, turn)
             raise
         if finished is None:
             log.warning("message %s: its claim was released while answering", message_id)

@@ -152,6 +152,7 @@ async def _store_answer(
             reply_kind=ReplyKind.ANSWER,
             tier=Tier.HUMAN,
             message_id=reply.id,
+            holder=holder,
         )
     ]
 

@@ -139,15 +139,19 @@ class PgHolders(_Named):
         self._mine.add(key)  # a key held before a lost lock is still this process's
 
     async def _watch(self) -> None:
-        """Pings the lock's connection; when it is lost, takes a lock anew under a new key."""
+        """Pings the lock's connection every few seconds; see `_check`."""
         while True:
             await asyncio.sleep(self._ping)
+            await self._check()
+
+    async def _check(self) -> None:
+        """When the lock's connection is lost, a lock anew under a new key at once (claims
+        made meanwhile name the old key, which other processes now take over), and again at
+        each ping while the database does not answer."""
+        if self._conn is not None:
             try:
-                if self._conn is None:
-                    await self._acquire()
-                    log.warning("claims are held as %s from now on", self.me)
-                else:
-                    await asyncio.wait_for(self._conn.execute(_PING), self._timeout)
+                await asyncio.wait_for(self._conn.execute(_PING), self._timeout)
+                return
             except Exception as exc:
                 log.error(
                     "no database connection holds %s's lock (%s): other processes take over"
@@ -155,9 +159,14 @@ class PgHolders(_Named):
                     self.me,
                     type(exc).__name__,
                 )
-                if self._conn is not None:
-                    await _discard(self._conn)
-                    self._conn = None
+                await _discard(self._conn)
+                self._conn = None
+        try:
+            await self._acquire()
+        except Exception as exc:
+            log.error("no new holder lock yet (%s); trying again", type(exc).__name__)
+            return
+        log.warning("claims are held as %s from now on", self.me)
 
     async def close(self) -> None:
         if self._watchdog is None:

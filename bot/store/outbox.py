@@ -8,7 +8,7 @@ row given up is never posted after. Statements are built once, here."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +47,9 @@ class Post:
     message_id: int | None = None
     escalation_id: int | None = None
     posted_pieces: int = 0
+    # The id this row was claimed under: its delivery is recorded under it, never under a
+    # later id of this process (a PostgreSQL holder takes a new one when its lock is lost).
+    holder: str = field(kw_only=True)
 
 
 def _unposted_before(row: Any, thread_ts: Any, channel_id: Any) -> Any:
@@ -193,10 +196,10 @@ async def alert(db: Database, channel_id: str, text: str, holder: str) -> Post:
         post_id = await add_leads_post(
             conn, PostKind.LEADS_ALERT, channel_id, holder, now, text=text
         )
-    return Post(post_id, PostKind.LEADS_ALERT, channel_id, None, now, text=text)
+    return Post(post_id, PostKind.LEADS_ALERT, channel_id, None, now, text=text, holder=holder)
 
 
-def _post(row: Any) -> Post:
+def _post(row: Any, holder: str) -> Post:
     return Post(
         id=int(row.id),
         kind=PostKind(row.kind),
@@ -209,6 +212,7 @@ def _post(row: Any) -> Post:
         message_id=row.message_id,
         escalation_id=row.escalation_id,
         posted_pieces=int(row.posted_pieces),
+        holder=holder,
     )
 
 
@@ -221,17 +225,15 @@ async def claim_due(db: Database, holder: str) -> list[Post]:
         if not ids:
             return []
         rows = await conn.execute(_CLAIMED, {"p_ids": ids})
-        return [_post(row) for row in rows]
+        return [_post(row, holder) for row in rows]
 
 
-async def mark_posted(
-    db: Database, post: Post, holder: str, ts: str | None, channel: str | None = None
-) -> bool:
+async def mark_posted(db: Database, post: Post, ts: str | None, channel: str | None = None) -> bool:
     """Slack took the post: its ts, on the row and on the reply's transcript row (or on the
-    escalation, with the `channel` Slack named), in one transaction; False if `holder` no
-    longer held it."""
+    escalation, with the `channel` Slack named), in one transaction; False if the post's holder
+    no longer held it."""
     async with db.engine.begin() as conn:
-        params = {"p_id": post.id, "p_holder": holder, "p_ts": ts}
+        params = {"p_id": post.id, "p_holder": post.holder, "p_ts": ts}
         if not (await conn.execute(_MARK_POSTED, params)).rowcount:
             return False
         if post.message_id is not None:
@@ -242,11 +244,11 @@ async def mark_posted(
         return True
 
 
-async def refuse(db: Database, post: Post, holder: str, pieces: int, next_try: datetime) -> None:
+async def refuse(db: Database, post: Post, pieces: int, next_try: datetime) -> None:
     """Slack refused the post: tried again from `next_try`, from the first piece not posted."""
     params = {
         "p_id": post.id,
-        "p_holder": holder,
+        "p_holder": post.holder,
         "p_pieces": max(pieces, post.posted_pieces),
         "p_next": next_try,
     }

@@ -113,6 +113,7 @@ async def write_reply(
             reply_kind=kind,
             tier=tier,
             message_id=reply_id,
+            holder=holder,
         )
     ]
 
@@ -160,5 +161,6 @@ async def write_handoff(
             None,
             now,
             escalation_id=escalation_id,
+            holder=holder,
         )
     ]

@@ -44,6 +44,7 @@ class Turn:
     message: Message
     conversation: Conversation
     token: datetime  # the claim's time: finishing compares it
+    holder: str  # the id it was claimed under: finishing or giving it back names this one
     history: StoredHistory
     link: CustomerLink | None
     recent: int  # the sender's messages in the minute up to this one, this one included
@@ -125,7 +126,7 @@ async def take_turn(db: Database, message_id: int, holder: str, window: int) -> 
         history = await stored_history.load(conn, message) if has_history and window else _NONE
     email, recent = fields.pop("link_email"), int(fields.pop("recent"))
     link = CustomerLink(slack_user_id=message.user_id, email=email) if email else None
-    return Turn(message, Conversation(**fields), token, history, link, recent)
+    return Turn(message, Conversation(**fields), token, holder, history, link, recent)
 
 
 @dataclass(frozen=True)
@@ -181,18 +182,18 @@ _SET_CONVERSATION = (
 _GIVE_BACK = update(_M).where(_STILL_HELD).values(status=MessageStatus.PENDING, holder=None)
 
 
-async def give_back(db: Database, turn: Turn, holder: str) -> None:
+async def give_back(db: Database, turn: Turn) -> None:
     """A turn that could not finish (the database failed it): the message pending again, if
-    `holder` still holds it, for the next sweep to take up."""
-    params = {"p_message_id": turn.message.id, "p_holder": holder, "p_token": turn.token}
+    its holder still holds it, for the next sweep to take up."""
+    params = {"p_message_id": turn.message.id, "p_holder": turn.holder, "p_token": turn.token}
     async with db.engine.begin() as conn:
         await conn.execute(_GIVE_BACK, params)
 
 
 async def finish_turn(
-    db: Database, turn: Turn, reply: Reply, holder: str, leads_channel: str
+    db: Database, turn: Turn, reply: Reply, leads_channel: str
 ) -> Finished | None:
-    """Close the message with the reply, in one transaction, if `holder` still holds it as
+    """Close the message with the reply, in one transaction, if its holder still holds it as
     `turn.token` left it: its status and verdict, the reply's transcript row and outbox row,
     a handoff's escalation and leads post, what the model did (`turn_transcript`), the
     conversation's status and tier. If a person
@@ -206,7 +207,7 @@ async def finish_turn(
         held = reply.text is None or not bots
         params = {
             "p_message_id": message.id,
-            "p_holder": holder,
+            "p_holder": turn.holder,
             "p_token": turn.token,
             "p_status": MessageStatus.HELD if held else MessageStatus.ANSWERED,
             "p_verdict": reply.verdict,
@@ -216,7 +217,7 @@ async def finish_turn(
             return None
         if not bots:
             return Finished([], closed[0], held=True)
-        posts = await _write_turn(conn, turn, reply, holder, leads_channel, now)
+        posts = await _write_turn(conn, turn, reply, leads_channel, now)
     return Finished(posts, closed[0], held=held)
 
 
@@ -224,13 +225,12 @@ async def _write_turn(
     conn: AsyncConnection,
     turn: Turn,
     reply: Reply,
-    holder: str,
     leads_channel: str,
     now: datetime,
 ) -> list[outbox.Post]:
     """The reply's rows, a handoff's rows, the model's transcript and the conversation's new
     status, in the turn's transaction; the posts this process holds."""
-    message, posts = turn.message, []
+    message, holder, posts = turn.message, turn.holder, []
     if reply.text is not None:
         posts += await reply_rows.write_reply(conn, message, turn.conversation, reply, holder, now)
     if reply.handoff is not None:
