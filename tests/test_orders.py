@@ -327,6 +327,42 @@ async def test_someone_elses_order_is_denied_with_the_same_content_as_not_found(
         assert leaked not in other.content
 
 
+async def test_another_customers_order_is_denied_whichever_way_the_emails_sort(
+    store: MemoryOrders,
+) -> None:
+    # bob@example.com's order, asked for by customers whose emails sort before and after his,
+    # and by one whose email only starts like his.
+    for email in ("aaron@example.com", "zoe@example.com", "bob@example.co"):
+        toolbox = Toolbox(ToolContext(Asker("UOTHER", email, is_lead=False), store, None), 4000)
+        outcome = await lookup(toolbox, "2001")
+        assert (outcome.ok, outcome.denied, outcome.order_ids) == (False, True, []), email
+
+
+async def test_an_order_number_of_1_to_64_characters_is_looked_up_and_others_refused(
+    store: MemoryOrders,
+) -> None:
+    toolbox = Toolbox(ToolContext(ALICE, store, None), 4000)
+    for looked_up in ("7", "9" * 64):
+        outcome = await lookup(toolbox, looked_up)
+        assert not outcome.ok and not outcome.denied
+        assert "Invalid arguments" not in outcome.content
+    assert store.calls == ["get 7", "get " + "9" * 64]
+    for refused in ("", "9" * 65):
+        outcome = await lookup(toolbox, refused)
+        assert "Invalid arguments" in json.loads(outcome.content)["error"]
+    assert len(store.calls) == 2  # nothing more was looked up
+
+
+async def test_an_order_is_shown_with_the_fields_it_has_and_no_empty_ones(
+    store: MemoryOrders,
+) -> None:
+    # 1043 has no tracking number: the model sees no tracking field, not a null one.
+    outcome = await lookup(Toolbox(ToolContext(ALICE, store, None), 4000), "1043")
+    shown = json.loads(outcome.content)["order"]
+    assert "tracking" not in shown and None not in shown.values()
+    assert shown == order("1043", "Alice@Example.com", "processing")
+
+
 async def test_a_lead_sees_any_order(store: MemoryOrders) -> None:
     outcome = await lookup(Toolbox(ToolContext(LEAD, store, None), 4000), "2001")
     assert outcome.ok and not outcome.denied
