@@ -217,6 +217,32 @@ async def test_without_flock_no_holder_is_judged_dead(
     await holders.close()
 
 
+async def test_a_living_holder_whose_lock_file_was_removed_takes_a_new_id(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    if sys.platform == "win32":
+        pytest.skip("flock")
+    holders, judge = (
+        LocalHolders(tmp_path / "db.holders", ping=0.02),
+        LocalHolders(tmp_path / "db.holders"),
+    )
+    await holders.start()
+    await judge.start()
+    try:
+        lost = holders.me
+        (tmp_path / "db.holders" / f"{lost.removeprefix('local:')}.lock").unlink()  # a cleaner
+        began = time.monotonic()
+        while holders.me == lost:
+            assert time.monotonic() - began < DEAD_WITHIN, "no new lock file was taken"
+            await asyncio.sleep(0.01)
+        assert await judge.dead([lost, holders.me]) == {lost}
+        assert any(lost in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+    finally:
+        await holders.close()
+        await judge.close()
+    assert list((tmp_path / "db.holders").glob("*.lock")) == []
+
+
 async def lock_backends(database_url: str, holder: str) -> int:
     """How many sessions hold `holder`'s lock."""
     return len(await lock_pids(database_url, holder))

@@ -207,34 +207,72 @@ async def _discard(conn: AsyncConnection) -> None:
 
 class LocalHolders(_Named):
     """The processes using one SQLite database, each holding an exclusive lock on a file of
-    its own in `directory`; Windows (no `flock`) judges no holder dead."""
+    its own in `directory`; Windows (no `flock`) judges no holder dead. A holder whose file is
+    removed from under it (a cleaner of old files) counts as dead to the others from then on,
+    so it takes a new file and id, as a PostgreSQL holder does when its lock is lost."""
 
     _prefix = LOCAL_PREFIX
     _key: str
 
-    def __init__(self, directory: Path) -> None:
-        self._dir, self._key = directory, ""
+    def __init__(self, directory: Path, ping: float = PING_SECONDS) -> None:
+        self._dir, self._key, self._ping = directory, "", ping
         self._fd: int | None = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self._key:
             return
-        key = secrets.token_hex(16)
         if sys.platform == "win32":
-            self._key = key
+            self._key = secrets.token_hex(16)
             return
+        self._acquire()
+        self._watchdog = asyncio.create_task(self._watch(), name="holder-file-watchdog")
+        # Files left by killed processes that no claim names are removed here.
+        await self.dead([LOCAL_PREFIX + lock.stem for lock in self._dir.glob("*.lock")])
+
+    def _acquire(self) -> None:
+        key = secrets.token_hex(16)
         self._dir.mkdir(mode=0o700, exist_ok=True)
         new = self._dir / f"{key}.new"
         fd = os.open(new, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         new.rename(self._path(key))  # locked before any judge can see it
         self._fd, self._key = fd, key
-        # Files left by killed processes that no claim names are removed here.
-        await self.dead([LOCAL_PREFIX + lock.stem for lock in self._dir.glob("*.lock")])
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self._ping)
+            try:
+                if self._holds_its_file():
+                    continue
+                lost, old_fd = self.me, self._fd
+                self._acquire()
+                if old_fd is not None:
+                    os.close(old_fd)
+                log.error(
+                    "%s's lock file was removed: claims are held as %s from now on", lost, self.me
+                )
+            except OSError as exc:
+                log.error("the holder's lock file could not be checked (%s)", type(exc).__name__)
+
+    def _holds_its_file(self) -> bool:
+        assert self._fd is not None
+        try:
+            listed = os.stat(self._path(self._key))
+        except FileNotFoundError:
+            return False
+        held = os.fstat(self._fd)
+        return (listed.st_dev, listed.st_ino) == (held.st_dev, held.st_ino)
 
     async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+            self._watchdog = None
         if self._fd is not None:
-            self._path(self._key).unlink(missing_ok=True)
+            if self._holds_its_file():
+                self._path(self._key).unlink(missing_ok=True)
             os.close(self._fd)  # and with it the lock
         self._fd, self._key = None, ""
 
