@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot import metrics
 from bot.store import feedback
 from bot.store.models import Conversation, Escalation, Feedback, Message, utcnow
 from tests.conftest import Bot, dm, next_ts
@@ -185,6 +186,16 @@ async def test_talk_to_a_person_after_a_thumbs_down_hands_off(start_bot: Any) ->
     assert [p for p in bot.replies() if p["channel"] == "CLEADS"]
 
 
+def escalations_counted() -> float:
+    """`supportbot_escalations_total` over every reason, in this process's registry."""
+    return sum(
+        sample.value
+        for family in metrics.ESCALATIONS.collect()
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    )
+
+
 @pytest.mark.parametrize(
     ("script", "strong_tier"),
     [
@@ -207,6 +218,7 @@ async def test_a_reply_prepared_while_the_customer_asks_for_a_person_is_held(
     await bot.event(first)
     await bot.settle()
     [answer] = bot.replies()
+    counted = escalations_counted()
     bot.anthropic.hold_next = slow = asyncio.Event()
     asked = len(bot.anthropic.requests)
     await bot.event(dm("and order 1043?", ts=next_ts(), thread_ts=first["ts"]))
@@ -222,6 +234,7 @@ async def test_a_reply_prepared_while_the_customer_asks_for_a_person_is_held(
     assert "support team" in customer[-1]["text"]  # nothing after the handoff notice
     assert not any("being packed" in p["text"] for p in customer)
     assert len(await rows(bot, Escalation)) == 1
+    assert escalations_counted() - counted == 1  # the held handoff is neither counted nor logged
     [conv] = await rows(bot, Conversation)
     assert conv.status == "handed_off"
     [second] = [m for m in await rows(bot, Message) if m.text == "and order 1043?"]

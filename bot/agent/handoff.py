@@ -35,6 +35,13 @@ def verdict_for(reasons: tuple[Reason, ...]) -> MessageVerdict:
     return MessageVerdict.PASSED
 
 
+def recorded(conversation_id: int, handoff: Handoff) -> None:
+    """Logs and counts a handoff the store has written: not when it is prepared, since a turn
+    held because a person took the thread meanwhile, or a second click, writes none."""
+    log.info("conversation %s handed to a person: %s", conversation_id, handoff.reasons)
+    metrics.escalated(handoff.reasons)
+
+
 async def hand_off(
     conversation_id: int,
     transcript: list[ChatMessage],
@@ -58,8 +65,6 @@ async def hand_off(
         summary = "A spending limit was reached; no model was asked for a summary."
     else:
         summary = await summarise(transcript, reasons, draft)
-    log.info("conversation %s handed to a person: %s", conversation_id, reasons)
-    metrics.escalated(reasons)
     models_down = Reason.PROVIDER_FAILURE in verdict.reasons
     handoff = Handoff(
         reasons=reasons,

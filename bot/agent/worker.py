@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from bot import log_context, metrics
-from bot.agent import replies
+from bot.agent import handoff, replies
 from bot.agent.pipeline import Answerer
 from bot.delivery import Reply
 from bot.poster import Poster
@@ -218,6 +218,8 @@ class Worker:
             await self._clear_thinking(turn.conversation, message_id)
         else:
             metrics.answered(reply.tier, reply.kind, turn.message.created_at)
+            if reply.handoff is not None:
+                handoff.recorded(turn.message.conversation_id, reply.handoff)
         await self._poster.post(finished.posts)
         if finished.next_message is not None:
             log_context.event_id.set(None)  # it came with an event of its own
@@ -254,6 +256,8 @@ class Worker:
         )
         if posts is None:
             return False
+        assert notice.handoff is not None
+        handoff.recorded(message.conversation_id, notice.handoff)
         await self._poster.post(posts)
         return True
 
