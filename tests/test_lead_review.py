@@ -5,14 +5,26 @@ All through /slack/events: signed events, block_actions and view_submission payl
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
+
+import pytest
+from sqlalchemy import text
 
 from bot.agent.prompts import canary_for, render
 from bot.agent.replies import HANDED_OFF, REVIEWED_MARK
 from bot.slack_format import to_mrkdwn
-from bot.store import outbox
-from bot.store.models import Escalation, Feedback, Message, PostKind, utcnow
+from bot.store import escalations, outbox
+from bot.store.models import (
+    Conversation,
+    Escalation,
+    Feedback,
+    Message,
+    PostKind,
+    utcnow,
+)
+from escalation.review import LeadAction
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import Turn, final
 from tests.helpers import open_escalation
@@ -422,3 +434,58 @@ async def test_the_leads_post_and_app_home_name_who_asked_not_who_started_the_th
     [home] = bot.slack.calls_to("views.publish")
     listed = json.dumps(home.args["view"])
     assert "<@UBOB>" in listed and "<@UALICE>" not in listed
+
+
+async def test_a_lead_answer_written_while_a_turn_adds_a_post_to_the_thread_waits_behind_it(
+    bot: Bot,
+) -> None:
+    """On PostgreSQL two transactions do not see each other's rows: a lead's answer written
+    while a turn's finish adds the bot's reply to the same thread must wait for that finish
+    (both take the conversation row first), then see the reply waiting and queue behind it."""
+    db = bot.services.db
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time")
+    esc = await escalation_with_draft(bot, FILLER)
+    [message] = [m for m in await rows(bot, Message) if m.id == esc.message_id]
+    [conv] = await rows(bot, Conversation)
+    async with db.engine.connect() as finishing:  # a turn's finish, as far as its reply row
+        transaction = await finishing.begin()
+        await finishing.execute(
+            text("UPDATE conversation SET updated_at = now() WHERE id = :id"), {"id": conv.id}
+        )
+        await outbox.add_thread_post(
+            finishing,
+            channel_id=message.channel_id,
+            thread_ts=conv.thread_ts,
+            conversation_id=conv.id or 0,
+            message_id=message.id or 0,
+            holder="pg:1",
+            now=utcnow(),
+        )
+        answering = asyncio.create_task(
+            escalations.apply_action(
+                db, esc.id or 0, LeadAction.SEND_DRAFT, "ULEAD", FILLER, FILLER, "pg:2"
+            )
+        )
+        await wait_for_a_lock_wait(db)
+        await transaction.commit()
+    applied = await answering
+    assert applied is not None and applied.posts == []  # not posting: behind the turn's reply
+    lead_post = max(await bot.outbox(), key=lambda p: p.id or 0)
+    assert (lead_post.state, lead_post.holder) == ("to_post", None)
+
+
+async def wait_for_a_lock_wait(db: Any) -> None:
+    """Until some session of this database waits for a row lock (or 10 s, failing)."""
+    async with db.engine.connect() as watcher:
+        for _ in range(1000):
+            waiting = await watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database()"
+                )
+            )
+            if waiting.scalar_one():
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("the lead's answer never waited for the turn's transaction")

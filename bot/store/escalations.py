@@ -98,7 +98,9 @@ async def _store_answer(
     s: AsyncSession, esc: Escalation, text: str, holder: str, now: datetime
 ) -> list[outbox.Post]:
     message = await s.get(Message, esc.message_id)
-    conv = await s.get(Conversation, esc.conversation_id)
+    # The thread's row first, as a turn's finish takes it: two transactions adding posts to
+    # one thread then go one after the other, and the later sees the earlier's post waiting.
+    conv = await s.get(Conversation, esc.conversation_id, with_for_update=True)
     assert message is not None and conv is not None
     # A reply not posted yet and not being posted (the handoff notice, refused) would only
     # come after the lead's answer and contradict it: the answer replaces it. One conditional

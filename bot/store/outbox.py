@@ -144,7 +144,9 @@ async def add_thread_post(
     now: datetime,
 ) -> tuple[int, PostState]:
     """Write a reply's outbox row in the caller's transaction: posting, held by `holder`,
-    unless an earlier post of the thread is still waiting. Its id and state."""
+    unless an earlier post of the thread is still waiting. Its id and state. The caller holds
+    the thread's conversation row (an UPDATE or SELECT ... FOR UPDATE of it earlier in the
+    transaction), so that two posts to one thread are never both posting at once."""
     row = (
         await conn.execute(
             ADD_THREAD_POST,
