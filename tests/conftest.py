@@ -181,14 +181,27 @@ class Bot:
             return resp.status, await resp.text()
 
     async def event(
-        self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
+        self,
+        event: dict[str, Any] | None = None,
+        *,
+        body: dict[str, Any] | None = None,
+        event_id: str | None = None,
+        retry: int | None = None,
     ) -> int:
+        """Sign and post `event` in a default envelope, or a whole envelope (`body`, built with
+        tests/fakes/events.py for Slack Connect shapes)."""
         headers = (
             {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
             if retry
             else None
         )
-        status, _ = await self.post(event_body(event, event_id), headers=headers)
+        if body is not None:
+            payload = json.dumps(body)
+        elif event is not None:
+            payload = event_body(event, event_id)
+        else:
+            raise TypeError("Bot.event needs an event or a whole envelope (body=)")
+        status, _ = await self.post(payload, headers=headers)
         return status
 
     async def form(self, fields: dict[str, str]) -> tuple[int, str]:

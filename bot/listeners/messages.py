@@ -15,6 +15,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot import metrics
 from bot.services import Services
+from bot.slack_origin import EventOrigin, origin_of
 from bot.store import queries
 from bot.store.queries import Inbound
 
@@ -37,9 +38,12 @@ def strip_mentions(text: str, bot_user_id: str | None) -> str:
 
 
 def inbound_from(
-    body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None
+    body: dict[str, Any], event: dict[str, Any], origin: EventOrigin, bot_user_id: str | None
 ) -> Inbound | None:
-    """The customer message in a Slack event, or None when the bot must not answer it."""
+    """The customer message in a Slack event, or None when the bot must not answer it.
+
+    The conversation's team is the installing team (`origin`), never the envelope's `team_id`:
+    in a Slack Connect channel that is the sender's organisation."""
     subtype = event.get("subtype")
     if not (subtype is None or isinstance(subtype, str)) or subtype not in _ANSWERED_SUBTYPES:
         return None
@@ -54,7 +58,7 @@ def inbound_from(
         return None
     thread_ts = event.get("thread_ts")
     return Inbound(
-        team_id=clean(body.get("team_id") or event.get("team"))[:32],
+        team_id=origin.installing_team,
         channel_id=channel[:32],
         thread_ts=(clean(thread_ts) or ts)[:32],
         user_id=user[:32],
@@ -63,6 +67,8 @@ def inbound_from(
         event_id=clean(body.get("event_id"))[:64],
         event_type=clean(event.get("type"))[:64],
         files=tuple(_file_facts(f) for f in _list(event.get("files")) if isinstance(f, dict)),
+        sender_team_id=origin.sender_team or "",
+        shared=origin.shared,
     )
 
 
@@ -93,7 +99,7 @@ def register(app: AsyncApp, services: Services) -> None:
     async def on_mention(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        inbound = inbound_from(body, event, context.bot_user_id)
+        inbound = inbound_from(body, event, origin_of(body, event, context), context.bot_user_id)
         if inbound is not None:
             await take(services, inbound)
 
@@ -101,7 +107,7 @@ def register(app: AsyncApp, services: Services) -> None:
     async def on_message(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        inbound = inbound_from(body, event, context.bot_user_id)
+        inbound = inbound_from(body, event, origin_of(body, event, context), context.bot_user_id)
         if inbound is None:
             return
         if event.get("channel_type") != "im":
