@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from bot.store import queries, turns
-from bot.store.models import Conversation, Escalation, Message, ModelCall
+from bot.store.models import Conversation, Escalation, Message, ModelCall, utcnow
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.events import shared_mention, shared_message
 from tests.fakes.slack import TEAM_ID
@@ -471,3 +472,16 @@ async def test_a_message_of_the_installing_team_records_its_own_team_as_the_send
     [conversation] = await rows(bot, Conversation)
     [asked] = [m for m in await rows(bot, Message) if m.role == "user"]
     assert (conversation.team_id, asked.sender_team_id) == (TEAM_ID, TEAM_ID)
+
+
+async def test_a_message_is_stored_at_the_time_of_the_services_clock(bot: Bot) -> None:
+    """`Services.clock` is when the listener took the message: a frozen clock in a test is the
+    message's and the new conversation's `created_at`."""
+    frozen = (utcnow() - timedelta(minutes=5)).replace(microsecond=0)
+    bot.services.clock = lambda: frozen
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    [conversation] = await rows(bot, Conversation)
+    [asked] = [m for m in await rows(bot, Message) if m.role == "user"]
+    stored = [asked.created_at, conversation.created_at]
+    assert [t if t.tzinfo else t.replace(tzinfo=UTC) for t in stored] == [frozen, frozen]

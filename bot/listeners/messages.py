@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -95,26 +96,32 @@ async def take(services: Services, inbound: Inbound) -> None:
 
 
 def register(app: AsyncApp, services: Services) -> None:
+    def inbound(
+        body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> Inbound | None:
+        found = inbound_from(body, event, origin_of(body, event, context), context.bot_user_id)
+        return None if found is None else replace(found, received_at=services.clock())
+
     @app.event("app_mention")
     async def on_mention(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        inbound = inbound_from(body, event, origin_of(body, event, context), context.bot_user_id)
-        if inbound is not None:
-            await take(services, inbound)
+        message = inbound(body, event, context)
+        if message is not None:
+            await take(services, message)
 
     @app.event("message")
     async def on_message(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        inbound = inbound_from(body, event, origin_of(body, event, context), context.bot_user_id)
-        if inbound is None:
+        message = inbound(body, event, context)
+        if message is None:
             return
         if event.get("channel_type") != "im":
             # In channels the bot answers mentions (app_mention) and its own threads only.
-            in_thread = inbound.thread_ts != inbound.ts
+            in_thread = message.thread_ts != message.ts
             if not in_thread or not await queries.conversation_exists(
-                services.db, inbound.channel_id, inbound.thread_ts
+                services.db, message.channel_id, message.thread_ts
             ):
                 return
-        await take(services, inbound)
+        await take(services, message)
