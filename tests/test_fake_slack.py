@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from aiohttp import ClientSession
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -35,21 +36,6 @@ async def error_of(call: Any) -> str:
     with pytest.raises(SlackApiError) as raised:
         await call
     return str(raised.value.response["error"])
-
-
-@pytest.fixture
-def connect(fake_slack: FakeSlack) -> FakeSlack:
-    """Host T0001, customers Acme (non-Grid) and Globex (on a Grid org), one shared channel."""
-    fake_slack.add_team("T0ACME", "Acme", "acme", email_domain="acme.com")
-    fake_slack.add_team(
-        "T0GLOBEX", "Globex", "globex", email_domain="globex.com", enterprise_id="E0GLOBEX"
-    )
-    fake_slack.add_channel("C0SHARED", "acme-support", [TEAM_ID, "T0ACME"])
-    fake_slack.add_user("UACME1", "joe@acme.com", "Joe", team_id="T0ACME", hide_email=True)
-    fake_slack.add_user("UACME2", "ann@acme.com", "Ann", team_id="T0ACME")
-    fake_slack.add_user("UGLOBEX", "gus@globex.com", "Gus", team_id="T0GLOBEX")
-    fake_slack.add_user("USTAFF", "sam@example.com", "Sam")
-    return fake_slack
 
 
 async def test_auth_test_answers_for_the_team_of_each_token(
@@ -237,3 +223,24 @@ async def test_posts_know_their_workspace_and_stay_in_its_channels(
     assert posted == [TEAM_ID, "T0ACME", "T0ACME", TEAM_ID]
     await acme.views_publish(user_id="UACME2", view={"type": "home", "blocks": []})
     assert connect.calls_to("views.publish")[0].team == "T0ACME"
+
+
+async def test_a_file_is_served_to_the_bot_tokens_of_the_team_that_hosts_it(
+    connect: FakeSlack,
+) -> None:
+    acme_token = connect.install("T0ACME")
+    ours = connect.host_file("ours.txt", "text/plain", b"ours")
+    theirs = connect.host_file("theirs.txt", "text/plain", b"theirs", team="T0ACME")
+
+    async def fetch(url: str, token: str) -> bytes:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with ClientSession() as http, http.get(url, headers=headers) as resp:
+            return await resp.read()
+
+    assert await fetch(ours["url_private"], "xoxb-test") == b"ours"
+    assert await fetch(theirs["url_private"], acme_token) == b"theirs"
+    assert b"sign in" in await fetch(theirs["url_private"], "xoxb-test")
+    assert b"sign in" in await fetch(ours["url_private"], acme_token)
+    assert b"sign in" in await fetch(ours["url_private"], "xoxb-wrong")  # never installed
+    connect.uninstall("T0ACME")
+    assert b"sign in" in await fetch(theirs["url_private"], acme_token)

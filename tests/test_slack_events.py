@@ -15,7 +15,7 @@ from bot.store import queries, turns
 from bot.store.models import Conversation, Escalation, Message, ModelCall, utcnow
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.events import shared_mention, shared_message
-from tests.fakes.slack import TEAM_ID
+from tests.fakes.slack import TEAM_ID, FakeSlack
 from tests.helpers import rows
 
 
@@ -428,7 +428,7 @@ async def test_a_turn_the_database_failed_to_finish_is_given_back_and_answered_o
 
 
 async def test_a_shared_channel_message_is_stored_under_the_installing_team_not_the_senders(
-    bot: Bot,
+    bot: Bot, connect: FakeSlack
 ) -> None:
     """Slack Connect: a customer of another organisation mentions the bot in a shared channel,
     then replies in its thread. Slack's envelope names the *sender's* team at the top level
@@ -485,3 +485,8 @@ async def test_a_message_is_stored_at_the_time_of_the_services_clock(bot: Bot) -
     [asked] = [m for m in await rows(bot, Message) if m.role == "user"]
     stored = [asked.created_at, conversation.created_at]
     assert [t if t.tzinfo else t.replace(tzinfo=UTC) for t in stored] == [frozen, frozen]
+
+
+async def test_a_slash_command_is_posted_signed_with_its_team(bot: Bot) -> None:
+    status, body = await bot.command("/costs", "today", user="ULEAD", team=TEAM_ID)
+    assert status == 200 and json.loads(body)["response_type"] == "ephemeral"

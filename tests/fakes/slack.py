@@ -59,8 +59,8 @@ class FakeSlack(FakeServer):
     enterprise_id: str | None = None  # set: auth.test reports an org-wide install of this org
     # method -> seconds Slack takes to answer it
     delays: dict[str, float] = field(default_factory=dict)
-    # name -> (mimetype, bytes) served at /files/{name} to requests bearing the bot token
-    hosted: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # name -> (mimetype, bytes, team) served at /files/{name} to a bot token of that team
+    hosted: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)
     # Tokens Slack no longer takes (the app was uninstalled or the token rotated).
     revoked_tokens: set[str] = field(default_factory=set)
     # Several workspaces (docs/issue-15-plan.md §9). By default one team, one token.
@@ -399,9 +399,12 @@ class FakeSlack(FakeServer):
         self.uploads[request.match_info["file_id"]] = await request.read()
         return web.Response(text=f"OK - {len(self.uploads[request.match_info['file_id']])}")
 
-    def host_file(self, name: str, mimetype: str, data: bytes) -> dict[str, Any]:
-        """Serve a file like files.slack.com does; returns the `files` entry of an event."""
-        self.hosted[name] = (mimetype, data)
+    def host_file(
+        self, name: str, mimetype: str, data: bytes, team: str = TEAM_ID
+    ) -> dict[str, Any]:
+        """Serve a file of `team` like files.slack.com does (to that team's bot tokens only);
+        returns the `files` entry of an event."""
+        self.hosted[name] = (mimetype, data, team)
         url = self.url_for(f"/files/{name}")
         return {
             "id": f"F{name}",
@@ -413,10 +416,12 @@ class FakeSlack(FakeServer):
         }
 
     async def serve_file(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != "Bearer xoxb-test":
+        mimetype, data, team = self.hosted[request.match_info["name"]]
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        installed = self.installations.get(token)
+        if installed is None or installed.team_id != team:
             # Slack answers a missing or wrong token with its HTML sign-in page, not a 401.
             return web.Response(text="<html>sign in</html>", content_type="text/html")
-        mimetype, data = self.hosted[request.match_info["name"]]
         return web.Response(body=data, content_type=mimetype)
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
