@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import log_privacy
+from bot.accounts.views import ChannelDirectory, NoChannels
 from bot.agent.budgets import Budgets
 from bot.agent.identity import IdentityResolver
 from bot.agent.models import ModelFactory
 from bot.agent.pipeline import Answerer
 from bot.agent.worker import Worker
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Settings
 from bot.delivery import Sender
 from bot.knowledge import KnowledgeBase, resolve_directory
 from bot.orders import OrderBackend, order_backend
 from bot.orders.importing import import_demo_orders
 from bot.poster import Poster
+from bot.slack_clients import SingleWorkspace, SlackClients
 from bot.slack_out import SlackSender
 from bot.store.db import Database
 from bot.store.holders import Holders, holders_for
+from bot.tickets.events import NoTickets, TicketEvents
 
 
 @dataclass
@@ -36,6 +40,11 @@ class Services:
     poster: Poster
     holders: Holders
     knowledge: KnowledgeBase
+    # Seams for issue 15 (docs/issue-15-plan.md §8), each a no-op until its branch lands.
+    clients: SlackClients | None = None  # None: no Slack (`supportbot chat`, `eval`)
+    clock: Clock = SYSTEM_CLOCK
+    channels: ChannelDirectory = field(default_factory=NoChannels)
+    tickets: TicketEvents = field(default_factory=NoTickets)
 
     async def start(self) -> None:
         """Announce this process as a holder of claims, before it takes any."""
@@ -83,7 +92,18 @@ def build_services(
         sweep_seconds=settings.sweep_seconds,
     )
     return Services(
-        settings, db, models, orders, identity, answerer, worker, sender, poster, holders, knowledge
+        settings,
+        db,
+        models,
+        orders,
+        identity,
+        answerer,
+        worker,
+        sender,
+        poster,
+        holders,
+        knowledge,
+        clients=SingleWorkspace(slack) if slack is not None else None,
     )
 
 

@@ -106,6 +106,23 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
+def connect(fake_slack: FakeSlack) -> FakeSlack:
+    """Slack Connect (docs/issue-15-plan.md §9 item 10): host T0001; customers Acme (acme.com)
+    and Globex (globex.com, on a Grid org); channel C0SHARED shared by T0001 and Acme; users
+    UACME1 (email hidden by Acme), UACME2 (ann@acme.com visible), UGLOBEX, USTAFF (T0001)."""
+    fake_slack.add_team("T0ACME", "Acme", "acme", email_domain="acme.com")
+    fake_slack.add_team(
+        "T0GLOBEX", "Globex", "globex", email_domain="globex.com", enterprise_id="E0GLOBEX"
+    )
+    fake_slack.add_channel("C0SHARED", "acme-support", [TEAM_ID, "T0ACME"])
+    fake_slack.add_user("UACME1", "joe@acme.com", "Joe", team_id="T0ACME", hide_email=True)
+    fake_slack.add_user("UACME2", "ann@acme.com", "Ann", team_id="T0ACME")
+    fake_slack.add_user("UGLOBEX", "gus@globex.com", "Gus", team_id="T0GLOBEX")
+    fake_slack.add_user("USTAFF", "sam@example.com", "Sam")
+    return fake_slack
+
+
+@pytest.fixture
 async def fake_anthropic() -> AsyncIterator[FakeAnthropic]:
     server = await FakeAnthropic().start()
     yield server
@@ -181,14 +198,27 @@ class Bot:
             return resp.status, await resp.text()
 
     async def event(
-        self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
+        self,
+        event: dict[str, Any] | None = None,
+        *,
+        body: dict[str, Any] | None = None,
+        event_id: str | None = None,
+        retry: int | None = None,
     ) -> int:
+        """Sign and post `event` in a default envelope, or a whole envelope (`body`, built with
+        tests/fakes/events.py for Slack Connect shapes)."""
         headers = (
             {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
             if retry
             else None
         )
-        status, _ = await self.post(event_body(event, event_id), headers=headers)
+        if body is not None:
+            payload = json.dumps(body)
+        elif event is not None:
+            payload = event_body(event, event_id)
+        else:
+            raise TypeError("Bot.event needs an event or a whole envelope (body=)")
+        status, _ = await self.post(payload, headers=headers)
         return status
 
     async def form(self, fields: dict[str, str]) -> tuple[int, str]:
@@ -199,13 +229,45 @@ class Bot:
         payload = {"token": "legacy", "api_app_id": "A0001", "team": {"id": TEAM_ID}} | payload
         return await self.form({"payload": json.dumps(payload)})
 
+    async def command(
+        self,
+        command: str,
+        text: str,
+        user: str = "ULEAD",
+        channel: str = "C0LEADS",
+        team: str = TEAM_ID,
+    ) -> tuple[int, str]:
+        """A slash command as Slack posts it (form-encoded), from `user` of `team`."""
+        return await self.form(
+            {
+                "token": "legacy",
+                "team_id": team,
+                "team_domain": team.lower(),
+                "channel_id": channel,
+                "channel_name": channel.lower(),
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "A0001",
+                "response_url": "http://127.0.0.1:9/never-called",
+                "trigger_id": "1337.44.trigger",
+            }
+        )
+
     async def click(
-        self, action_id: str, value: str, user: str = "ULEAD", channel: str = "CLEADS"
+        self,
+        action_id: str,
+        value: str,
+        user: str = "ULEAD",
+        channel: str = "CLEADS",
+        team: str = TEAM_ID,
     ) -> tuple[int, str]:
         return await self.interaction(
             {
                 "type": "block_actions",
-                "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+                "team": {"id": team},
+                "user": {"id": user, "username": user.lower(), "team_id": team},
                 "container": {"type": "message", "channel_id": channel, "message_ts": "1.1"},
                 "channel": {"id": channel, "name": "leads"},
                 "trigger_id": "1337.42.trigger",

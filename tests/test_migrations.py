@@ -714,3 +714,55 @@ async def test_turn_transcripts_come_with_0011_and_go_with_their_data_on_the_way
     async with db.engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM turn_transcript"))).scalar() == 0
         assert await conn.run_sync(_differences) == []
+
+
+async def test_messages_get_an_unknown_sender_team_with_0013_and_keep_their_rows_going_down(
+    db: Database,
+) -> None:
+    """0013 on a database with messages (stored before the sender's team was recorded): each
+    gets '' (unknown, not a guess), a new one takes its sender's team; down again the column
+    goes and every message stays; up again, the schema is the models'."""
+    await db.upgrade()
+    await db.downgrade("0012")
+    now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    async with db.engine.begin() as conn:
+        conversation = await _insert(
+            conn, "conversation", team_id="T0001", channel_id="C0SHARED", thread_ts="1.1",
+            user_id="UACME1", status="active", tier="primary", total_cost_usd=0, created_at=now,
+            updated_at=now,
+        )  # fmt: skip
+        before = []
+        for role, user, words, ts in (
+            ("user", "UACME1", "where is 1042?", "1.1"),
+            ("assistant", "UBOT", "It shipped.", "1.2"),
+        ):
+            row = await _insert(
+                conn, "message", conversation_id=conversation, role=role, user_id=user,
+                text=words, channel_id="C0SHARED", slack_ts=ts, status="answered",
+                verdict="passed", created_at=now,
+            )  # fmt: skip
+            before.append(row)
+    await db.upgrade()
+    async with db.engine.begin() as conn:
+        teams = dict((await conn.execute(text("SELECT id, sender_team_id FROM message"))).all())
+        assert teams == {before[0]: "", before[1]: ""}
+        after = await _insert(
+            conn, "message", conversation_id=conversation, role="user", user_id="UACME1",
+            sender_team_id="T0ACME", text="thanks", channel_id="C0SHARED", slack_ts="1.3",
+            status="pending", verdict="undecided", created_at=now,
+        )  # fmt: skip
+        teams = dict((await conn.execute(text("SELECT id, sender_team_id FROM message"))).all())
+    assert teams[after] == "T0ACME"
+
+    await db.downgrade("0012")
+    async with db.engine.connect() as conn:
+        kept = (await conn.execute(text("SELECT id FROM message ORDER BY id"))).scalars().all()
+        columns = {
+            c["name"] for c in await conn.run_sync(lambda c: inspect(c).get_columns("message"))
+        }
+    assert kept == [*before, after] and "sender_team_id" not in columns
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        teams = dict((await conn.execute(text("SELECT id, sender_team_id FROM message"))).all())
+        assert await conn.run_sync(_differences) == []
+    assert set(teams.values()) == {""}  # what went down with the column is not made up again

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from bot.store import queries, turns
-from bot.store.models import Conversation, Escalation, Message, ModelCall
+from bot.store.models import Conversation, Escalation, Message, ModelCall, utcnow
 from tests.conftest import Bot, dm, next_ts
+from tests.fakes.events import shared_mention, shared_message
+from tests.fakes.slack import TEAM_ID, FakeSlack
 from tests.helpers import rows
 
 
@@ -422,3 +425,68 @@ async def test_a_turn_the_database_failed_to_finish_is_given_back_and_answered_o
     await bot.settle()
     assert len(bot.replies()) == 1 and "shipped" in bot.replies()[0]["text"]
     assert [m.status for m in await rows(bot, Message) if m.role == "user"] == ["answered"]
+
+
+async def test_a_shared_channel_message_is_stored_under_the_installing_team_not_the_senders(
+    bot: Bot, connect: FakeSlack
+) -> None:
+    """Slack Connect: a customer of another organisation mentions the bot in a shared channel,
+    then replies in its thread. Slack's envelope names the *sender's* team at the top level
+    (`team_id`, and `event.team` of the message); the conversation belongs to the installing
+    team (`authorizations[0]`, Bolt's `context.team_id`), and each message records its
+    sender's team, an enterprise id when Slack names only that."""
+    mention = shared_mention(
+        "<@UBOT> hello, a question about our plan",
+        "UACME1",
+        "C0SHARED",
+        sender_team="E0ACMEORG",
+        via="T0ACME",  # delivered through the customer's side, as recorded
+    )
+    assert mention["team_id"] == "T0ACME" and mention["authorizations"][0]["team_id"] == TEAM_ID
+    assert await bot.event(body=mention) == 200
+    await bot.settle()
+    root = mention["event"]["ts"]
+    reply = shared_message(
+        "and one more thing", "UACME1", "C0SHARED", sender_team="T0ACME", thread_ts=root
+    )
+    assert reply["team_id"] == "T0ACME"
+    assert await bot.event(body=reply) == 200
+    await bot.settle()
+
+    [conversation] = await rows(bot, Conversation)
+    assert (conversation.team_id, conversation.channel_id) == (TEAM_ID, "C0SHARED")
+    asked = [m for m in await rows(bot, Message) if m.role == "user"]
+    assert [(m.text, m.sender_team_id) for m in asked] == [
+        ("hello, a question about our plan", "E0ACMEORG"),
+        ("and one more thing", "T0ACME"),
+    ]
+    # The bot's own rows have no sender team.
+    assert {m.sender_team_id for m in await rows(bot, Message) if m.role != "user"} <= {""}
+
+
+async def test_a_message_of_the_installing_team_records_its_own_team_as_the_sender(
+    bot: Bot,
+) -> None:
+    await bot.event(dm("where is my order 1042?", team=TEAM_ID))
+    await bot.settle()
+    [conversation] = await rows(bot, Conversation)
+    [asked] = [m for m in await rows(bot, Message) if m.role == "user"]
+    assert (conversation.team_id, asked.sender_team_id) == (TEAM_ID, TEAM_ID)
+
+
+async def test_a_message_is_stored_at_the_time_of_the_services_clock(bot: Bot) -> None:
+    """`Services.clock` is when the listener took the message: a frozen clock in a test is the
+    message's and the new conversation's `created_at`."""
+    frozen = (utcnow() - timedelta(minutes=5)).replace(microsecond=0)
+    bot.services.clock = lambda: frozen
+    await bot.event(dm("where is my order 1042?"))
+    await bot.settle()
+    [conversation] = await rows(bot, Conversation)
+    [asked] = [m for m in await rows(bot, Message) if m.role == "user"]
+    stored = [asked.created_at, conversation.created_at]
+    assert [t if t.tzinfo else t.replace(tzinfo=UTC) for t in stored] == [frozen, frozen]
+
+
+async def test_a_slash_command_is_posted_signed_with_its_team(bot: Bot) -> None:
+    status, body = await bot.command("/costs", "today", user="ULEAD", team=TEAM_ID)
+    assert status == 200 and json.loads(body)["response_type"] == "ephemeral"

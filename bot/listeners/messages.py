@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -15,6 +16,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot import metrics
 from bot.services import Services
+from bot.slack_origin import EventOrigin, origin_of
 from bot.store import queries
 from bot.store.queries import Inbound
 
@@ -37,9 +39,12 @@ def strip_mentions(text: str, bot_user_id: str | None) -> str:
 
 
 def inbound_from(
-    body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None
+    body: dict[str, Any], event: dict[str, Any], origin: EventOrigin, bot_user_id: str | None
 ) -> Inbound | None:
-    """The customer message in a Slack event, or None when the bot must not answer it."""
+    """The customer message in a Slack event, or None when the bot must not answer it.
+
+    The conversation's team is the installing team (`origin`), never the envelope's `team_id`:
+    in a Slack Connect channel that is the sender's organisation."""
     subtype = event.get("subtype")
     if not (subtype is None or isinstance(subtype, str)) or subtype not in _ANSWERED_SUBTYPES:
         return None
@@ -54,7 +59,7 @@ def inbound_from(
         return None
     thread_ts = event.get("thread_ts")
     return Inbound(
-        team_id=clean(body.get("team_id") or event.get("team"))[:32],
+        team_id=origin.installing_team,
         channel_id=channel[:32],
         thread_ts=(clean(thread_ts) or ts)[:32],
         user_id=user[:32],
@@ -63,6 +68,8 @@ def inbound_from(
         event_id=clean(body.get("event_id"))[:64],
         event_type=clean(event.get("type"))[:64],
         files=tuple(_file_facts(f) for f in _list(event.get("files")) if isinstance(f, dict)),
+        sender_team_id=origin.sender_team or "",
+        shared=origin.shared,
     )
 
 
@@ -89,26 +96,32 @@ async def take(services: Services, inbound: Inbound) -> None:
 
 
 def register(app: AsyncApp, services: Services) -> None:
+    def inbound(
+        body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> Inbound | None:
+        found = inbound_from(body, event, origin_of(body, event, context), context.bot_user_id)
+        return None if found is None else replace(found, received_at=services.clock())
+
     @app.event("app_mention")
     async def on_mention(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        inbound = inbound_from(body, event, context.bot_user_id)
-        if inbound is not None:
-            await take(services, inbound)
+        message = inbound(body, event, context)
+        if message is not None:
+            await take(services, message)
 
     @app.event("message")
     async def on_message(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        inbound = inbound_from(body, event, context.bot_user_id)
-        if inbound is None:
+        message = inbound(body, event, context)
+        if message is None:
             return
         if event.get("channel_type") != "im":
             # In channels the bot answers mentions (app_mention) and its own threads only.
-            in_thread = inbound.thread_ts != inbound.ts
+            in_thread = message.thread_ts != message.ts
             if not in_thread or not await queries.conversation_exists(
-                services.db, inbound.channel_id, inbound.thread_ts
+                services.db, message.channel_id, message.thread_ts
             ):
                 return
-        await take(services, inbound)
+        await take(services, message)

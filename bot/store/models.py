@@ -105,6 +105,9 @@ class Message(SQLModel, table=True):
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
     role: str = Field(max_length=16)
     user_id: str = Field(default="", max_length=32)
+    # Of a customer message: the sender's Slack team (`T…`, or `E…` when Slack names only the
+    # organisation); in a Slack Connect channel not the conversation's team (migration 0013).
+    sender_team_id: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     text: str
     channel_id: str = Field(max_length=32)
     # Slack's own id of the message; unique per channel, which is what makes answers once-only.

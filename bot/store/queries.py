@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table
@@ -33,6 +34,11 @@ class Inbound:
     event_id: str = ""
     event_type: str = ""
     files: tuple[dict[str, Any], ...] = ()
+    # The sender's own team ('' when unknown): in a Slack Connect channel not `team_id`, which
+    # is always the team that installed the bot (bot/slack_origin.py).
+    sender_team_id: str = ""
+    shared: bool = False  # the event came from a Slack Connect (externally shared) channel
+    received_at: datetime | None = None  # when the listener took it (`Services.clock`); else now
 
 
 async def insert_ignore(conn: AsyncConnection, table: Any, values: dict[str, Any]) -> bool:
@@ -81,7 +87,7 @@ async def record_inbound(db: Database, msg: Inbound) -> int | None:
     whose (channel, ts) is unique, so an event redelivered or arriving twice (`app_mention` and
     `message` for one mention) is answered once.
     """
-    now = utcnow()
+    now = msg.received_at or utcnow()
     async with db.engine.begin() as conn:
         stmts = _INBOUND[conn.dialect.name]
         if msg.event_id:
@@ -104,6 +110,7 @@ async def record_inbound(db: Database, msg: Inbound) -> int | None:
             "conversation_id": conv_id,
             "role": MessageRole.USER,
             "user_id": msg.user_id,
+            "sender_team_id": msg.sender_team_id,
             "text": msg.text,
             "channel_id": msg.channel_id,
             "slack_ts": msg.ts,

@@ -29,7 +29,8 @@ def order(order_id: str, email: str, status: str = "shipped", **extra: Any) -> d
 @dataclass
 class FakeOrderService(FakeServer):
     """GET /orders/{id} and GET /orders?customer_email=E, with a bearer token, like the README's
-    order service contract."""
+    order service contract; with `account_id=A` (docs/issue-15-plan.md §1.4), only account A's
+    orders (an order's optional `account_id`). Each request's query is kept in `queries`."""
 
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     token: str = TOKEN
@@ -37,12 +38,14 @@ class FakeOrderService(FakeServer):
     body: str | None = None  # when set, every request is answered with this raw body
     delay: float = 0.0
     requests: list[web.Request] = field(default_factory=list)
+    queries: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, record: dict[str, Any]) -> None:
         self.orders[record["order_id"]] = record
 
     async def _check(self, request: web.Request) -> web.Response | None:
         self.requests.append(request)
+        self.queries.append(dict(request.query))
         if self.delay:
             await asyncio.sleep(self.delay)
         if request.headers.get("Authorization") != f"Bearer {self.token}":
@@ -58,7 +61,8 @@ class FakeOrderService(FakeServer):
         if refused is not None:
             return refused
         found = self.orders.get(request.match_info["order_id"])
-        if found is None:
+        account = request.query.get("account_id")
+        if found is None or (account is not None and found.get("account_id") != account):
             return web.json_response({"error": "not found"}, status=404)
         return web.json_response(found)
 
@@ -66,10 +70,16 @@ class FakeOrderService(FakeServer):
         refused = await self._check(request)
         if refused is not None:
             return refused
-        email = request.query.get("customer_email", "")
-        return web.json_response(
-            {"orders": [o for o in self.orders.values() if o["customer_email"] == email]}
-        )
+        email, account = request.query.get("customer_email"), request.query.get("account_id")
+        if account is None:  # the contract before accounts: one customer's orders
+            email = email or ""
+        found = [
+            o
+            for o in self.orders.values()
+            if (email is None or o["customer_email"] == email)
+            and (account is None or o.get("account_id") == account)
+        ]
+        return web.json_response({"orders": found})
 
     def app(self) -> web.Application:
         app = web.Application()

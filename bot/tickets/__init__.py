@@ -1,0 +1,1 @@
+"""The ticket lifecycle of a conversation (issue 15): the events staff cause."""
