@@ -94,22 +94,15 @@ async def apply_action(
         return Applied(esc, posts)
 
 
-async def _store_answer(
-    s: AsyncSession, esc: Escalation, text: str, holder: str, now: datetime
-) -> list[outbox.Post]:
-    message = await s.get(Message, esc.message_id)
-    # The thread's row first, as a turn's finish takes it: two transactions adding posts to
-    # one thread then go one after the other, and the later sees the earlier's post waiting.
-    conv = await s.get(Conversation, esc.conversation_id, with_for_update=True)
-    assert message is not None and conv is not None
-    # A reply not posted yet and not being posted (the handoff notice, refused) would only
-    # come after the lead's answer and contradict it: the answer replaces it. One conditional
-    # DELETE on its state: a sweep posting it right now keeps it, and the answer follows it.
+async def _replace_unposted_replies(s: AsyncSession, message_id: int) -> None:
+    """A reply not posted yet and not being posted (the handoff notice, refused) would only
+    come after the lead's answer and contradict it: the answer replaces it. One conditional
+    DELETE on its state: a sweep posting it right now keeps it, and the answer follows it."""
     replaced = await s.exec(
         delete(Outbox)
         .where(
             col(Outbox.message_id).in_(
-                select(col(Message.id)).where(col(Message.reply_to_id) == message.id)
+                select(col(Message.id)).where(col(Message.reply_to_id) == message_id)
             ),
             col(Outbox.state).in_([PostState.TO_POST, PostState.REFUSED]),
             col(Outbox.posted_pieces) == 0,
@@ -119,6 +112,17 @@ async def _store_answer(
     gone = [i for i in replaced.scalars() if i is not None]
     if gone:
         await s.exec(delete(Message).where(col(Message.id).in_(gone)))
+
+
+async def _store_answer(
+    s: AsyncSession, esc: Escalation, text: str, holder: str, now: datetime
+) -> list[outbox.Post]:
+    message = await s.get(Message, esc.message_id)
+    # The thread's row first, as a turn's finish takes it: two transactions adding posts to
+    # one thread then go one after the other, and the later sees the earlier's post waiting.
+    conv = await s.get(Conversation, esc.conversation_id, with_for_update=True)
+    assert message is not None and conv is not None
+    await _replace_unposted_replies(s, message.id or 0)
     reply = Message(
         conversation_id=esc.conversation_id,
         role=MessageRole.ASSISTANT,
