@@ -34,7 +34,7 @@ from bot.eval.cases import (
 from bot.eval.grading import Judge, TurnSeen, grade_turn, protected_data
 from bot.eval.records import SeenRoute
 from bot.eval.report import totals
-from bot.eval.results import CaseResult, CheckKind, ToolCallSeen
+from bot.eval.results import CaseResult, CheckKind, Failure, ToolCallSeen, TurnResult
 from bot.eval.runner import BatchPlug, check_against_shop, run_eval
 from bot.eval.shop import load_shop
 from bot.store.db import Database
@@ -166,6 +166,24 @@ async def test_every_bundled_case_tagged_ci_passes_against_the_fake_models(
 
 
 # --- grading, pure ----------------------------------------------------------------------------
+
+
+def test_a_turns_correct_is_always_a_boolean() -> None:
+    """A turn is recorded only once it ran to its end (a stopped case's error is the case's):
+    `correct` is never null, and its JSON schema says so."""
+    schema = TurnResult.model_json_schema(mode="serialization")
+    assert schema["properties"]["correct"]["type"] == "boolean"
+    turn = TurnResult(
+        say="hi",
+        answer="",
+        expected_route=Route.ANSWER,
+        route=SeenRoute.PERSON,
+        reasons=[],
+        tools=[],
+        calls=[],
+        failures=[Failure(turn=1, check=CheckKind.ROUTE, detail="expected answer")],
+    )
+    assert turn.correct is True  # the route aside
 
 
 def test_arguments_match_as_a_subset_and_leaks_spare_what_the_customer_wrote() -> None:

@@ -7,9 +7,10 @@ is ignored:
 
 One turn is one graded answer: `tier` the tier that wrote it (`primary` or `strong`),
 `confidence` the confidence of its final answer (0 to 1), `correct` whether the answer was
-right (its facts, tools and text, whatever the route). A turn without a model answer to judge
-(no tier of those two, or `confidence` or `correct` null: handed to a person before a model
-answered) is skipped and counted. Eval verdicts carry no date: `--since` keeps them all.
+right (its facts, tools and text, whatever the route; eval always writes it, a file written
+by hand may leave it out). A turn without a model answer to judge (no tier of those two, or
+`confidence` null: handed to a person before a model answered; or no `correct`) is skipped and
+counted. Eval verdicts carry no date: `--since` keeps them all.
 """
 
 from __future__ import annotations
