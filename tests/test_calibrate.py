@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from scipy.stats import binomtest
 
-from bot.calibration import Source, Verdict, stored_verdicts
+from bot.calibration import Source, Verdict, calibrate, format_text, stored_verdicts
+from bot.calibration.results import NoRecommendation
 from bot.calibration.table import wilson_upper
 from bot.cli import main
 from bot.store.db import Database
@@ -256,8 +257,10 @@ async def test_the_table_and_the_recommendation_on_a_known_seed(
     assert at_half["escalation_rate"] == pytest.approx(10 / 110)
     assert at_half["error_rate"] == pytest.approx(0.05)
     assert at_half["error_upper"] == pytest.approx(0.11175, abs=1e-5)  # 5 of 100: up to 11 %
-    # The fewest escalations within the target: 0.80 (80 answered, none wrong: at most 4.6 %).
-    assert (primary["recommended"], primary["no_recommendation"]) == (0.8, None)
+    # The fewest escalations within the target: 0.80 to 0.90 (80 answered, none wrong: at most
+    # 4.6 %), a tie (no verdict between them) that goes to the highest, the safer.
+    assert (primary["recommended"], primary["no_recommendation"]) == (0.9, None)
+    assert all(r["enough"] == (r["answered"] >= 30) for r in primary["rows"])
 
     strong = tiers(data)["strong"]
     assert (strong["verdicts"], strong["wrong"], strong["recommended"]) == (15, 3, None)
@@ -278,8 +281,12 @@ async def test_the_text_marks_the_current_and_the_recommended_threshold(
     assert "Current threshold (SUPPORTBOT_CONFIDENCE_THRESHOLD): 0.70" in lines
     assert "primary tier: 110 verdict(s), 15 wrong" in lines
     assert "  0.70          10    9.1%         100      5    5.0%   11.2%   <- current" in lines
-    assert "  0.80          30   27.3%          80      0    0.0%    4.6%   <- recommended" in lines
-    assert "  Recommended: 0.80 (escalates 27.3%; error 0.0%, at most 4.6%)" in lines
+    assert "  0.80          30   27.3%          80      0    0.0%    4.6%" in lines
+    assert "  0.90          30   27.3%          80      0    0.0%    4.6%   <- recommended" in lines
+    assert (
+        "  Recommended: 0.90 (escalates 27.3%; error 0.0%, at most 4.6%;"
+        " rests on 80 answered of 110 verdicts)"
+    ) in lines
     assert "strong tier: 15 verdict(s), 3 wrong" in lines
     assert "  No recommendation: 15 verdict(s), fewer than the 30 a tier needs." in lines
     # The README shows this very output (the first line but its date).
@@ -298,8 +305,9 @@ async def test_a_current_threshold_off_the_grid_gets_its_own_row(
     primary = tiers(json.loads(out))["primary"]
     assert row(primary, 0.77) == (30, 80, 0, True, True)
     assert [r["threshold"] for r in primary["rows"] if r["current"]] == [0.77]
-    # 0.80 escalates no more on these verdicts (none between): the current one stays.
-    assert primary["recommended"] == 0.77
+    # 0.80 to 0.90 escalate no more on these verdicts (none between): the highest, not the
+    # current one.
+    assert primary["recommended"] == 0.9
 
 
 async def test_too_few_verdicts_refuse_a_recommendation_even_within_the_target(
@@ -383,8 +391,8 @@ async def test_eval_runs_add_their_verdicts(
     )
     strong = tiers(json.loads(out))["strong"]
     assert row(strong, 0.6)[3] and row(strong, 0.55)[3] is False
-    # 0.60 to 0.85 escalate the same 3 (no verdict between): the current 0.70 stays.
-    assert (strong["recommended"], strong["no_recommendation"]) == (0.7, None)
+    # 0.60 to 0.85 escalate the same 3 (no verdict between): the highest of them.
+    assert (strong["recommended"], strong["no_recommendation"]) == (0.85, None)
 
 
 async def test_an_eval_file_that_is_not_a_run_is_refused_by_name(
@@ -405,6 +413,41 @@ async def test_an_eval_file_that_is_not_a_run_is_refused_by_name(
     assert code == 2 and "missing.json" in err
     code, _, err = await calibrate_cli(database_url, monkeypatch, capsys, "--target-error", "5")
     assert code == 2 and "not between 0 and 1" in err
+
+
+def _calibrated(verdicts: list[Verdict], target: float) -> Any:
+    [primary, _] = calibrate(verdicts, since=NOW, target_error=target, current_threshold=0.7).tiers
+    return primary
+
+
+def test_a_threshold_within_the_target_on_too_few_answered_is_not_recommended() -> None:
+    """40 verdicts, enough for the tier; but the thresholds within a 30 % target leave 15
+    answered, fewer than the 30 a threshold's error rate must rest on."""
+    verdicts = [Verdict(Tier.PRIMARY, 0.4, Source.THUMB_DOWN)] * 10
+    verdicts += [Verdict(Tier.PRIMARY, 0.4, Source.THUMB_UP)] * 15
+    verdicts += [Verdict(Tier.PRIMARY, 0.9, Source.THUMB_UP)] * 15
+    primary = _calibrated(verdicts, 0.3)
+    at = primary.row(0.45)
+    assert (at.answered, at.meets_target, at.enough) == (15, True, False)
+    assert primary.recommended is None
+    assert primary.no_recommendation == NoRecommendation.TOO_FEW_ANSWERED
+    calibration = calibrate(verdicts, since=NOW, target_error=0.3, current_threshold=0.7)
+    text = format_text(calibration).splitlines()
+    assert (
+        "  0.45          25   62.5%          15      0    0.0%   20.4%"
+        "   <- within the target on too few answered"
+    ) in text
+    assert (
+        "  No recommendation: the error rate is surely within 30.0% only where fewer than the"
+        " 30 answered a threshold needs are left."
+    ) in text
+
+
+def test_tied_thresholds_go_to_the_highest() -> None:
+    """Every answer at 0.92: 0.30 to 0.90 all escalate none and err none; the highest wins,
+    not the current 0.70 nor the lowest."""
+    primary = _calibrated([Verdict(Tier.PRIMARY, 0.92, Source.THUMB_UP)] * 100, 0.05)
+    assert (primary.recommended, primary.row(0.9).escalated) == (0.9, 0)
 
 
 def test_the_error_bound_is_the_wilson_interval() -> None:

@@ -23,7 +23,13 @@ def _share(value: float | None) -> str:
 
 def _row(r: ThresholdRow, recommended: float | None) -> str:
     notes = [
-        n for n, on in (("current", r.current), ("recommended", r.threshold == recommended)) if on
+        n
+        for n, on in (
+            ("current", r.current),
+            ("recommended", r.threshold == recommended),
+            ("within the target on too few answered", r.meets_target and not r.enough),
+        )
+        if on
     ]
     return (
         f"  {r.threshold:<9.2f}  {r.escalated:>5} {_share(r.escalation_rate):>7}    "
@@ -38,6 +44,11 @@ def _verdict(tier: TierCalibration, c: Calibration) -> str:
             f"  No recommendation: {tier.verdicts} verdict(s), fewer than the {c.min_verdicts}"
             " a tier needs."
         )
+    if tier.no_recommendation == NoRecommendation.TOO_FEW_ANSWERED:
+        return (
+            f"  No recommendation: the error rate is surely within {c.target_error:.1%} only"
+            f" where fewer than the {c.min_verdicts} answered a threshold needs are left."
+        )
     if tier.no_recommendation == NoRecommendation.NONE_MEETS_TARGET:
         return (
             f"  No recommendation: at no threshold is the error rate surely within"
@@ -48,7 +59,8 @@ def _verdict(tier: TierCalibration, c: Calibration) -> str:
     kept = ", the current threshold" if best.current else ""
     return (
         f"  Recommended: {best.threshold:.2f}{kept} (escalates {_share(best.escalation_rate)};"
-        f" error {_share(best.error_rate)}, at most {_share(best.error_upper)})"
+        f" error {_share(best.error_rate)}, at most {_share(best.error_upper)};"
+        f" rests on {best.answered} answered of {tier.verdicts} verdicts)"
     )
 
 
