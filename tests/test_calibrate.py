@@ -362,6 +362,7 @@ async def test_eval_runs_add_their_verdicts(
     await seed_traffic(db)
     run = {
         "suite": "orders",
+        "configuration": {"tier_mode": "routed"},
         "cases": [
             {"id": f"c{n}", "turns": [{"tier": "strong", "confidence": 0.9, "correct": True}]}
             for n in range(20)
@@ -386,6 +387,14 @@ async def test_eval_runs_add_their_verdicts(
     strong = tiers(data)["strong"]
     assert (strong["verdicts"], strong["no_recommendation"]) == (35, "none_meets_target")
     assert row(strong, 0.6) == (3, 32, 0, False, False)
+    # A run of --tier primary answers as "strong" with the primary model: skipped, counted.
+    one_model = tmp_path / "primary.json"
+    one_model.write_text(json.dumps(run | {"configuration": {"tier_mode": "primary"}}))
+    _, out, _ = await calibrate_cli(
+        database_url, monkeypatch, capsys, "--eval", str(path), "--eval", str(one_model)
+    )
+    assert "Calibration on 145 verdict(s)" in out
+    assert "  (1 eval run(s) skipped: not routed, one model as both tiers)" in out.splitlines()
     _, out, _ = await calibrate_cli(
         database_url, monkeypatch, capsys, "--json", "--eval", str(path), "--target-error", "0.15"
     )
@@ -400,7 +409,12 @@ async def test_an_eval_file_that_is_not_a_run_is_refused_by_name(
 ) -> None:
     bad = tmp_path / "bad.json"
     for content, said in (
-        ('{"cases": [{"turns": [{"tier": "primary", "confidence": 1.5}]}]}', "cases.0.turns.0"),
+        (
+            '{"configuration": {"tier_mode": "routed"}, '
+            '"cases": [{"turns": [{"tier": "primary", "confidence": 1.5}]}]}',
+            "cases.0.turns.0",
+        ),
+        ('{"cases": []}', "configuration: Field required"),
         ("[]", "the file"),
         ("not json", "not an eval run"),
     ):

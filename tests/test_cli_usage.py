@@ -700,7 +700,7 @@ async def test_the_readme_first_slack_test_works_for_a_newcomer_who_links_themse
     assert "shipped" in reply["text"]
 
 
-def _readme_commands(section: str) -> list[tuple[list[str], list[str]]]:
+def _readme_code_commands(section: str) -> list[tuple[list[str], list[str]]]:
     """Each `supportbot` command in the code blocks of a README section (a synopsis with
     `[...]` aside; env assignments, `\\` continuations and `#` comments dropped), with the
     lines the block shows after it."""
@@ -726,7 +726,7 @@ def _readme_commands(section: str) -> list[tuple[list[str], list[str]]]:
 def test_the_readmes_eval_calibrate_and_export_commands_work_as_written(section: str) -> None:
     """Every command parses as written; an eval run whose output the README shows names the
     suites that output ran (`supportbot eval smoke --out routed.json`, not every suite)."""
-    commands = _readme_commands(section)
+    commands = _readme_code_commands(section)
     assert commands
     for words, shown in commands:
         args = build_parser().parse_args(words)  # SystemExit (exit 2) on a wrong flag

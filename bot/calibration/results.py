@@ -64,4 +64,5 @@ class Calibration(_Json):
     verdicts: int
     by_source: dict[Source, int]
     eval_turns_skipped: int  # eval turns with no model answer to judge
+    eval_runs_skipped: int  # eval runs not routed (`--tier primary|strong`)
     tiers: list[TierCalibration]

@@ -103,6 +103,7 @@ def calibrate(
     target_error: float,
     current_threshold: float,
     eval_turns_skipped: int = 0,
+    eval_runs_skipped: int = 0,
 ) -> Calibration:
     """The table of every calibrated tier (primary, strong), each on its own verdicts."""
     return Calibration(
@@ -114,6 +115,7 @@ def calibrate(
         verdicts=len(verdicts),
         by_source=_by_source(verdicts),
         eval_turns_skipped=eval_turns_skipped,
+        eval_runs_skipped=eval_runs_skipped,
         tiers=[
             _tier(t, [v for v in verdicts if v.tier == t], target_error, current_threshold)
             for t in CALIBRATED_TIERS

@@ -70,6 +70,10 @@ def format_text(c: Calibration) -> str:
     lines += [f"  {n:>5} {_SOURCES[s]}" for s, n in c.by_source.items()]
     if c.eval_turns_skipped:
         lines.append(f"  ({c.eval_turns_skipped} eval turn(s) without a model answer skipped)")
+    if c.eval_runs_skipped:
+        lines.append(
+            f"  ({c.eval_runs_skipped} eval run(s) skipped: not routed, one model as both tiers)"
+        )
     lines += [
         f"Target: 'error at most' within {c.target_error:.1%}: the upper end of the error"
         f" rate's {c.confidence_level:.0%}",

@@ -194,7 +194,7 @@ class Totals(_Json):
     correct_strong: int  # turns the strong tier answered, every check passed
     correct_person: int  # turns handed to a person as expected, every check passed
     routes: dict[str, int]  # turns by the route they took
-    escalation: Escalations
+    escalation: Escalations | None  # None: not a routed run (`--tier primary|strong`)
     leaks: int  # turns whose answer leaked: must be 0
     cost_usd: Decimal
     unpriced_calls: int
