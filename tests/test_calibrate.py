@@ -31,6 +31,7 @@ from bot.store.models import (
     Thumb,
     Tier,
 )
+from bot.text_table import render_table
 from escalation.review import Resolution
 from tests.conftest import Bot, dm
 from tests.fakes.models import Turn, final, lookup
@@ -280,9 +281,15 @@ async def test_the_text_marks_the_current_and_the_recommended_threshold(
     assert "     85 thumbs up" in lines and "     22 drafts a lead sent as drafted" in lines
     assert "Current threshold (SUPPORTBOT_CONFIDENCE_THRESHOLD): 0.70" in lines
     assert "primary tier: 110 verdict(s), 15 wrong" in lines
-    assert "  0.70          10    9.1%         100      5    5.0%   11.2%   <- current" in lines
-    assert "  0.80          30   27.3%          80      0    0.0%    4.6%" in lines
-    assert "  0.90          30   27.3%          80      0    0.0%    4.6%   <- recommended" in lines
+    assert (
+        "  0.70              10    9.1%       100      5   5.0%          11.2%   <- current"
+        in lines
+    )
+    assert "  0.80              30   27.3%        80      0   0.0%           4.6%" in lines
+    assert (
+        "  0.90              30   27.3%        80      0   0.0%           4.6%   <- recommended"
+        in lines
+    )
     assert (
         "  Recommended: 0.90 (escalates 27.3%; error 0.0%, at most 4.6%;"
         " rests on 80 answered of 110 verdicts)"
@@ -448,7 +455,7 @@ def test_a_threshold_within_the_target_on_too_few_answered_is_not_recommended() 
     calibration = calibrate(verdicts, since=NOW, target_error=0.3, current_threshold=0.7)
     text = format_text(calibration).splitlines()
     assert (
-        "  0.45          25   62.5%          15      0    0.0%   20.4%"
+        "  0.45              25   62.5%        15      0   0.0%          20.4%"
         "   <- within the target on too few answered"
     ) in text
     assert (
@@ -610,3 +617,18 @@ async def test_the_askers_thumbs_are_verdicts_and_calibrate_reads_them(
     primary = tiers(json.loads(out))["primary"]
     assert code == 0 and (primary["verdicts"], primary["wrong"]) == (2, 1)
     assert row(primary, 0.75) == (1, 1, 0, False, False)
+
+
+def test_the_threshold_table_is_drawn_by_the_shared_renderer() -> None:
+    """bot/text_table.py draws eval's, compare's, costs' and calibrate's tables: the figures of
+    the threshold table end under their headings (`error at most` too)."""
+    assert render_table([("a", "1"), ("bbb", "22")], indent="  ", right={1}) == [
+        "  a     1",
+        "  bbb  22",
+    ]
+    assert render_table([]) == []
+    verdicts = [Verdict(Tier.PRIMARY, 0.92, Source.THUMB_UP)] * 100
+    lines = format_text(calibrate(verdicts, since=NOW, target_error=0.05, current_threshold=0.7))
+    header = next(line for line in lines.splitlines() if line.startswith("  threshold"))
+    rows = [line.split("   <- ")[0] for line in lines.splitlines() if line.startswith("  0.")]
+    assert len(rows) == 14 and {len(r) for r in rows} == {len(header)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.calibration.results import Calibration, NoRecommendation, ThresholdRow, TierCalibration
 from bot.calibration.verdicts import Source
+from bot.text_table import render_table
 
 _SOURCES = {
     Source.DRAFT_SENT: "drafts a lead sent as drafted",
@@ -14,14 +15,15 @@ _SOURCES = {
     Source.EVAL_CORRECT: "eval answers graded right",
     Source.EVAL_WRONG: "eval answers graded wrong",
 }
-_HEADER = "  threshold  escalated        answered  wrong  error   error at most"
+_HEADER = ("threshold", "escalated", "", "answered", "wrong", "error", "error at most", "")
+_FIGURES = range(1, 7)  # aligned right
 
 
 def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
-def _row(r: ThresholdRow, recommended: float | None) -> str:
+def _row(r: ThresholdRow, recommended: float | None) -> tuple[str, ...]:
     notes = [
         n
         for n, on in (
@@ -32,10 +34,20 @@ def _row(r: ThresholdRow, recommended: float | None) -> str:
         if on
     ]
     return (
-        f"  {r.threshold:<9.2f}  {r.escalated:>5} {_share(r.escalation_rate):>7}    "
-        f"{r.answered:>8}  {r.wrong:>5}  {_share(r.error_rate):>6}  {_share(r.error_upper):>6}"
-        + (f"   <- {', '.join(notes)}" if notes else "")
-    ).rstrip()
+        f"{r.threshold:.2f}",
+        str(r.escalated),
+        _share(r.escalation_rate),
+        str(r.answered),
+        str(r.wrong),
+        _share(r.error_rate),
+        _share(r.error_upper),
+        f" <- {', '.join(notes)}" if notes else "",
+    )
+
+
+def _table(tier: TierCalibration) -> list[str]:
+    rows = [_HEADER, *(_row(r, tier.recommended) for r in tier.rows)]
+    return render_table(rows, indent="  ", right=_FIGURES)
 
 
 def _verdict(tier: TierCalibration, c: Calibration) -> str:
@@ -83,6 +95,6 @@ def format_text(c: Calibration) -> str:
     for tier in c.tiers:
         lines += ["", f"{tier.tier} tier: {tier.verdicts} verdict(s), {tier.wrong} wrong"]
         if tier.verdicts:
-            lines += [_HEADER, *(_row(r, tier.recommended) for r in tier.rows)]
+            lines += _table(tier)
         lines.append(_verdict(tier, c))
     return "\n".join(lines)

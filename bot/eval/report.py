@@ -25,6 +25,7 @@ from bot.eval.results import (
     Totals,
     TurnResult,
 )
+from bot.text_table import render_table
 
 _EXPECTED_ESCALATION = frozenset({Route.STRONG, Route.PERSON})
 
@@ -144,11 +145,6 @@ def load_run(path: Path) -> EvalRun:
         ) from exc
 
 
-def _table(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-
-
 def _share(part: int, whole: int) -> str:
     return f"{part} of {whole}" + (f" ({part / whole:.0%})" if whole else "")
 
@@ -192,7 +188,7 @@ def _case_lines(cases: list[CaseResult]) -> list[str]:
         )
         details[len(rows) - 1] = [f"    turn {f.turn} {f.check}: {f.detail}" for f in case.failures]
     lines: list[str] = []
-    for number, line in enumerate(_table(rows)):
+    for number, line in enumerate(render_table(rows)):
         lines.append(line)
         lines.extend(details.get(number, []))
     return lines
@@ -239,7 +235,7 @@ def _group_lines(title: str, groups: list[Group]) -> list[str]:
         ]
         for g in groups
     ]
-    return ["", *_table(rows)]
+    return ["", *render_table(rows)]
 
 
 def format_run(run: EvalRun) -> str:
@@ -251,7 +247,7 @@ def format_run(run: EvalRun) -> str:
         f"{c.strong_model}; suites {suites}",
         "",
     ]
-    summary = ["", *_table(_summary_rows(run.totals))]
+    summary = ["", *render_table(_summary_rows(run.totals))]
     groups = _group_lines("suite", run.by_suite) + _group_lines("tag", run.by_tag)
     return "\n".join(head + _case_lines(run.cases) + summary + groups)
 
@@ -298,7 +294,7 @@ def format_compare(runs: list[tuple[str, EvalRun]]) -> str:
     """Two or more runs side by side, then the cases whose result differs between them."""
     names = [name for name, _ in runs]
     figures = [run for _, run in runs]
-    lines = _table([["", *names], *_compare_rows(figures)])
+    lines = render_table([["", *names], *_compare_rows(figures)])
     suites = [sorted((s.name, s.sha256) for s in r.configuration.suites) for r in figures]
     if any(s != suites[0] for s in suites):
         lines += ["", "note: the runs did not run the same suites (names or contents differ)"]
