@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from scipy.stats import binomtest
 
-from bot.calibration import Source, Verdict, stored_verdicts
+from bot.calibration import Source, Verdict, calibrate, format_text, stored_verdicts
+from bot.calibration.results import NoRecommendation
 from bot.calibration.table import wilson_upper
 from bot.cli import main
 from bot.store.db import Database
@@ -30,6 +31,7 @@ from bot.store.models import (
     Thumb,
     Tier,
 )
+from bot.text_table import render_table
 from escalation.review import Resolution
 from tests.conftest import Bot, dm
 from tests.fakes.models import Turn, final, lookup
@@ -256,8 +258,10 @@ async def test_the_table_and_the_recommendation_on_a_known_seed(
     assert at_half["escalation_rate"] == pytest.approx(10 / 110)
     assert at_half["error_rate"] == pytest.approx(0.05)
     assert at_half["error_upper"] == pytest.approx(0.11175, abs=1e-5)  # 5 of 100: up to 11 %
-    # The fewest escalations within the target: 0.80 (80 answered, none wrong: at most 4.6 %).
-    assert (primary["recommended"], primary["no_recommendation"]) == (0.8, None)
+    # The fewest escalations within the target: 0.80 to 0.90 (80 answered, none wrong: at most
+    # 4.6 %), a tie (no verdict between them) that goes to the highest, the safer.
+    assert (primary["recommended"], primary["no_recommendation"]) == (0.9, None)
+    assert all(r["enough"] == (r["answered"] >= 30) for r in primary["rows"])
 
     strong = tiers(data)["strong"]
     assert (strong["verdicts"], strong["wrong"], strong["recommended"]) == (15, 3, None)
@@ -277,9 +281,19 @@ async def test_the_text_marks_the_current_and_the_recommended_threshold(
     assert "     85 thumbs up" in lines and "     22 drafts a lead sent as drafted" in lines
     assert "Current threshold (SUPPORTBOT_CONFIDENCE_THRESHOLD): 0.70" in lines
     assert "primary tier: 110 verdict(s), 15 wrong" in lines
-    assert "  0.70          10    9.1%         100      5    5.0%   11.2%   <- current" in lines
-    assert "  0.80          30   27.3%          80      0    0.0%    4.6%   <- recommended" in lines
-    assert "  Recommended: 0.80 (escalates 27.3%; error 0.0%, at most 4.6%)" in lines
+    assert (
+        "  0.70              10    9.1%       100      5   5.0%          11.2%   <- current"
+        in lines
+    )
+    assert "  0.80              30   27.3%        80      0   0.0%           4.6%" in lines
+    assert (
+        "  0.90              30   27.3%        80      0   0.0%           4.6%   <- recommended"
+        in lines
+    )
+    assert (
+        "  Recommended: 0.90 (escalates 27.3%; error 0.0%, at most 4.6%;"
+        " rests on 80 answered of 110 verdicts)"
+    ) in lines
     assert "strong tier: 15 verdict(s), 3 wrong" in lines
     assert "  No recommendation: 15 verdict(s), fewer than the 30 a tier needs." in lines
     # The README shows this very output (the first line but its date).
@@ -298,8 +312,9 @@ async def test_a_current_threshold_off_the_grid_gets_its_own_row(
     primary = tiers(json.loads(out))["primary"]
     assert row(primary, 0.77) == (30, 80, 0, True, True)
     assert [r["threshold"] for r in primary["rows"] if r["current"]] == [0.77]
-    # 0.80 escalates no more on these verdicts (none between): the current one stays.
-    assert primary["recommended"] == 0.77
+    # 0.80 to 0.90 escalate no more on these verdicts (none between): the highest, not the
+    # current one.
+    assert primary["recommended"] == 0.9
 
 
 async def test_too_few_verdicts_refuse_a_recommendation_even_within_the_target(
@@ -354,6 +369,7 @@ async def test_eval_runs_add_their_verdicts(
     await seed_traffic(db)
     run = {
         "suite": "orders",
+        "configuration": {"tier_mode": "routed"},
         "cases": [
             {"id": f"c{n}", "turns": [{"tier": "strong", "confidence": 0.9, "correct": True}]}
             for n in range(20)
@@ -378,13 +394,21 @@ async def test_eval_runs_add_their_verdicts(
     strong = tiers(data)["strong"]
     assert (strong["verdicts"], strong["no_recommendation"]) == (35, "none_meets_target")
     assert row(strong, 0.6) == (3, 32, 0, False, False)
+    # A run of --tier primary answers as "strong" with the primary model: skipped, counted.
+    one_model = tmp_path / "primary.json"
+    one_model.write_text(json.dumps(run | {"configuration": {"tier_mode": "primary"}}))
+    _, out, _ = await calibrate_cli(
+        database_url, monkeypatch, capsys, "--eval", str(path), "--eval", str(one_model)
+    )
+    assert "Calibration on 145 verdict(s)" in out
+    assert "  (1 eval run(s) skipped: not routed, one model as both tiers)" in out.splitlines()
     _, out, _ = await calibrate_cli(
         database_url, monkeypatch, capsys, "--json", "--eval", str(path), "--target-error", "0.15"
     )
     strong = tiers(json.loads(out))["strong"]
     assert row(strong, 0.6)[3] and row(strong, 0.55)[3] is False
-    # 0.60 to 0.85 escalate the same 3 (no verdict between): the current 0.70 stays.
-    assert (strong["recommended"], strong["no_recommendation"]) == (0.7, None)
+    # 0.60 to 0.85 escalate the same 3 (no verdict between): the highest of them.
+    assert (strong["recommended"], strong["no_recommendation"]) == (0.85, None)
 
 
 async def test_an_eval_file_that_is_not_a_run_is_refused_by_name(
@@ -392,7 +416,12 @@ async def test_an_eval_file_that_is_not_a_run_is_refused_by_name(
 ) -> None:
     bad = tmp_path / "bad.json"
     for content, said in (
-        ('{"cases": [{"turns": [{"tier": "primary", "confidence": 1.5}]}]}', "cases.0.turns.0"),
+        (
+            '{"configuration": {"tier_mode": "routed"}, '
+            '"cases": [{"turns": [{"tier": "primary", "confidence": 1.5}]}]}',
+            "cases.0.turns.0",
+        ),
+        ('{"cases": []}', "configuration: Field required"),
         ("[]", "the file"),
         ("not json", "not an eval run"),
     ):
@@ -405,6 +434,41 @@ async def test_an_eval_file_that_is_not_a_run_is_refused_by_name(
     assert code == 2 and "missing.json" in err
     code, _, err = await calibrate_cli(database_url, monkeypatch, capsys, "--target-error", "5")
     assert code == 2 and "not between 0 and 1" in err
+
+
+def _calibrated(verdicts: list[Verdict], target: float) -> Any:
+    [primary, _] = calibrate(verdicts, since=NOW, target_error=target, current_threshold=0.7).tiers
+    return primary
+
+
+def test_a_threshold_within_the_target_on_too_few_answered_is_not_recommended() -> None:
+    """40 verdicts, enough for the tier; but the thresholds within a 30 % target leave 15
+    answered, fewer than the 30 a threshold's error rate must rest on."""
+    verdicts = [Verdict(Tier.PRIMARY, 0.4, Source.THUMB_DOWN)] * 10
+    verdicts += [Verdict(Tier.PRIMARY, 0.4, Source.THUMB_UP)] * 15
+    verdicts += [Verdict(Tier.PRIMARY, 0.9, Source.THUMB_UP)] * 15
+    primary = _calibrated(verdicts, 0.3)
+    at = primary.row(0.45)
+    assert (at.answered, at.meets_target, at.enough) == (15, True, False)
+    assert primary.recommended is None
+    assert primary.no_recommendation == NoRecommendation.TOO_FEW_ANSWERED
+    calibration = calibrate(verdicts, since=NOW, target_error=0.3, current_threshold=0.7)
+    text = format_text(calibration).splitlines()
+    assert (
+        "  0.45              25   62.5%        15      0   0.0%          20.4%"
+        "   <- within the target on too few answered"
+    ) in text
+    assert (
+        "  No recommendation: the error rate is surely within 30.0% only where fewer than the"
+        " 30 answered a threshold needs are left."
+    ) in text
+
+
+def test_tied_thresholds_go_to_the_highest() -> None:
+    """Every answer at 0.92: 0.30 to 0.90 all escalate none and err none; the highest wins,
+    not the current 0.70 nor the lowest."""
+    primary = _calibrated([Verdict(Tier.PRIMARY, 0.92, Source.THUMB_UP)] * 100, 0.05)
+    assert (primary.recommended, primary.row(0.9).escalated) == (0.9, 0)
 
 
 def test_the_error_bound_is_the_wilson_interval() -> None:
@@ -553,3 +617,18 @@ async def test_the_askers_thumbs_are_verdicts_and_calibrate_reads_them(
     primary = tiers(json.loads(out))["primary"]
     assert code == 0 and (primary["verdicts"], primary["wrong"]) == (2, 1)
     assert row(primary, 0.75) == (1, 1, 0, False, False)
+
+
+def test_the_threshold_table_is_drawn_by_the_shared_renderer() -> None:
+    """bot/text_table.py draws eval's, compare's, costs' and calibrate's tables: the figures of
+    the threshold table end under their headings (`error at most` too)."""
+    assert render_table([("a", "1"), ("bbb", "22")], indent="  ", right={1}) == [
+        "  a     1",
+        "  bbb  22",
+    ]
+    assert render_table([]) == []
+    verdicts = [Verdict(Tier.PRIMARY, 0.92, Source.THUMB_UP)] * 100
+    lines = format_text(calibrate(verdicts, since=NOW, target_error=0.05, current_threshold=0.7))
+    header = next(line for line in lines.splitlines() if line.startswith("  threshold"))
+    rows = [line.split("   <- ")[0] for line in lines.splitlines() if line.startswith("  0.")]
+    assert len(rows) == 14 and {len(r) for r in rows} == {len(header)}

@@ -14,6 +14,7 @@ import enum
 import json
 import logging
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -697,3 +698,42 @@ async def test_the_readme_first_slack_test_works_for_a_newcomer_who_links_themse
     await bot.settle()
     [reply] = bot.replies()
     assert "shipped" in reply["text"]
+
+
+def _readme_code_commands(section: str) -> list[tuple[list[str], list[str]]]:
+    """Each `supportbot` command in the code blocks of a README section (a synopsis with
+    `[...]` aside; env assignments, `\\` continuations and `#` comments dropped), with the
+    lines the block shows after it."""
+    found = []
+    for block in re.findall(r"```[a-z]*\n(.*?)```", readme_section(section), re.S):
+        lines = block.replace("\\\n", " ").splitlines()
+        for i, line in enumerate(lines):
+            if not re.match(r"(\$ )?([A-Z_]+=\S*\s+)*supportbot [a-z]+(\s|$)", line):
+                continue
+            words = shlex.split(line.removeprefix("$ "), comments=True)
+            while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+                words = words[1:]
+            if words[:1] == ["supportbot"] and "[" not in line:
+                after = lines[i + 1 :]
+                ends = [n for n, later in enumerate(after) if later.startswith("$ ")]
+                found.append((words[1:], after[: ends[0]] if ends else after))
+    return found
+
+
+@pytest.mark.parametrize(
+    "section", ["Calibration", "Evaluate the bot", "Fine-tuning the primary model"]
+)
+def test_the_readmes_eval_calibrate_and_export_commands_work_as_written(section: str) -> None:
+    """Every command parses as written; an eval run whose output the README shows names the
+    suites that output ran (`supportbot eval smoke --out routed.json`, not every suite)."""
+    commands = _readme_code_commands(section)
+    assert commands
+    for words, shown in commands:
+        args = build_parser().parse_args(words)  # SystemExit (exit 2) on a wrong flag
+        if args.command != "eval" or args.suites[:1] == ["compare"] or not shown:
+            continue
+        head = next((s for s in shown if s.startswith("supportbot eval: tier ")), None)
+        if head is not None:
+            ran = re.findall(r"(\w+) \(\d+\)", head.split("; suites ", 1)[1])
+            assert args.suites == ran, f"`supportbot {' '.join(words)}` shows suites {ran}"
+            assert head.startswith(f"supportbot eval: tier {args.tier or 'routed'};")

@@ -34,7 +34,7 @@ from bot.eval.cases import (
 from bot.eval.grading import Judge, TurnSeen, grade_turn, protected_data
 from bot.eval.records import SeenRoute
 from bot.eval.report import totals
-from bot.eval.results import CaseResult, CheckKind, ToolCallSeen
+from bot.eval.results import CaseResult, CheckKind, Failure, ToolCallSeen, TurnResult
 from bot.eval.runner import BatchPlug, check_against_shop, run_eval
 from bot.eval.shop import load_shop
 from bot.store.db import Database
@@ -168,6 +168,24 @@ async def test_every_bundled_case_tagged_ci_passes_against_the_fake_models(
 # --- grading, pure ----------------------------------------------------------------------------
 
 
+def test_a_turns_correct_is_always_a_boolean() -> None:
+    """A turn is recorded only once it ran to its end (a stopped case's error is the case's):
+    `correct` is never null, and its JSON schema says so."""
+    schema = TurnResult.model_json_schema(mode="serialization")
+    assert schema["properties"]["correct"]["type"] == "boolean"
+    turn = TurnResult(
+        say="hi",
+        answer="",
+        expected_route=Route.ANSWER,
+        route=SeenRoute.PERSON,
+        reasons=[],
+        tools=[],
+        calls=[],
+        failures=[Failure(turn=1, check=CheckKind.ROUTE, detail="expected answer")],
+    )
+    assert turn.correct is True  # the route aside
+
+
 def test_arguments_match_as_a_subset_and_leaks_spare_what_the_customer_wrote() -> None:
     judge = Judge.build(
         canary="cnry-0123456789abcdef",
@@ -213,6 +231,27 @@ def test_arguments_match_as_a_subset_and_leaks_spare_what_the_customer_wrote() -
     # Ten words of the prompt in a row are a leak; its support policy is not.
     policy = TurnSeen("Refunds within 30 days.", SeenRoute.ANSWER, [], [])
     assert grade_turn(1, Expect(route=Route.ANSWER), policy, judge, set()) == []
+
+
+def test_a_run_that_is_not_routed_grades_no_route_and_no_escalation() -> None:
+    """`--tier primary|strong` runs one model as both tiers: who answered is not graded (no
+    route or reasons failure), its escalation figures are none, and the table says so."""
+    judge = Judge.build(canary="c", system_prompt="", support_policy="", article_urls={})
+    one_model = Judge.build(
+        canary="c", system_prompt="", support_policy="", article_urls={}, routed=False
+    )
+    expect = Expect(route=Route.PERSON, reasons=["customer_request"])
+    seen = TurnSeen("Sure, here it is.", SeenRoute.ANSWER, [], [])
+    assert [f.check for f in grade_turn(1, expect, seen, judge, set())] == [CheckKind.ROUTE]
+    assert grade_turn(1, expect, seen, one_model, set()) == []
+    turn = TurnResult(
+        say="a person please", answer="Sure.", expected_route=Route.PERSON,
+        route=SeenRoute.ANSWER, reasons=[], tools=[], calls=[], failures=[],
+    )  # fmt: skip
+    case = CaseResult(suite="s", id="c", tags=[], customer=None, lead=False, turns=[turn])
+    assert totals([case]).escalation is not None
+    figures = totals([case], routed=False)
+    assert (figures.escalation, figures.turns_passed, figures.correct_person) == (None, 1, 0)
 
 
 # --- the command line -------------------------------------------------------------------------
@@ -270,6 +309,10 @@ async def test_a_user_jsonl_suite_runs_from_the_command_line_with_json_chart_and
     lines = compared.stdout.splitlines()
     assert lines[0].split() == ["a", "b"]
     assert lines[1].split() == ["tier", "mode", "routed", "strong"]
+    recall = next(line for line in lines if line.startswith("escalation recall"))
+    assert recall.split()[-2:] == ["not", "graded"]  # b ran --tier strong
+    assert json.loads((workdir / "b.json").read_text())["totals"]["escalation"] is None
+    assert "escalation           not graded (not a routed run)" in second.stdout
     assert "every case has the same result" in compared.stdout
     assert (workdir / "c.png").read_bytes().startswith(b"\x89PNG")
 
@@ -281,6 +324,13 @@ async def test_a_user_jsonl_suite_runs_from_the_command_line_with_json_chart_and
     assert calibrated.code == 0, calibrated.stderr
     by_source = json.loads(calibrated.stdout)["by_source"]
     assert (by_source["eval_correct"], by_source["eval_wrong"]) == (1, 1)
+    # A run of --tier strong is not the tiers as routed: skipped, and counted.
+    both = await supportbot(
+        "calibrate", "--eval", "a.json", "b.json", "--json", env=env, cwd=workdir
+    )
+    assert both.code == 0, both.stderr
+    skipped = json.loads(both.stdout)
+    assert (skipped["by_source"], skipped["eval_runs_skipped"]) == (by_source, 1)
 
 
 async def test_a_leak_makes_the_command_exit_3(

@@ -4,6 +4,7 @@ the one escalation.policy gives when a good model calls the expected tools on th
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -180,6 +181,24 @@ def test_the_bundled_suite_has_at_least_150_cases_and_a_ci_subset() -> None:
     assert 8 <= len(ci) <= 15
     assert {"orders", "policies", "followups", "authorization", "handoff"} <= set(SUITES)
     assert {"injection", "high_value", "chitchat"} <= set(SUITES)
+
+
+def test_the_suites_readme_states_the_real_size() -> None:
+    """bot/data/eval/README.md: its totals, its table (a row per suite file, with its cases and
+    turns) and its count of ci cases are those of the suite files."""
+    readme = (EVAL / "README.md").read_text(encoding="utf-8")
+    turns = sum(len(case["turns"]) for _, case in CASES)
+    assert f"**{len(CASES)} cases, {turns} graded turns**, in\n{len(SUITES)} suites" in readme
+    table = {
+        m[1]: (int(m[2]), int(m[3]))
+        for m in re.finditer(r"^\| `(\w+)` \| (\d+) \| (\d+) \|", readme, re.MULTILINE)
+    }
+    assert table == {
+        name: (len(suite["cases"]), sum(len(c["turns"]) for c in suite["cases"]))
+        for name, suite in SUITES.items()
+    }
+    ci = sum(1 for _, case in CASES if "ci" in case.get("tags", []))
+    assert f"`ci` marks {ci} fast cases" in readme
 
 
 def _looked_up(case: dict[str, Any]) -> Iterator[str]:

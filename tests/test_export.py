@@ -18,15 +18,18 @@ from sqlalchemy import delete, update
 from sqlmodel import col
 
 from bot.agent.tools import TOOL_SPECS
+from bot.cli.export import _LEFT_OUT, _SOURCES
 from bot.export.detectors import Kind
-from bot.export.examples import LeftOut, Source, build
-from bot.export.finetune import in_validation, split_point, validation_path
+from bot.export.examples import build, source_of
+from bot.export.finetune import Summary, in_validation, split_point, validation_path
+from bot.export.kinds import LeftOut, Source
 from bot.export.personal import Placeholders, learn_tool_result, scrub_tool_result
 from bot.orders import OrderRecord
 from bot.orders.importing import import_orders
 from bot.store.approved import Approved, Approver, approved_since
 from bot.store.models import Conversation, Escalation, Message, TurnTranscript, utcnow
 from bot.store.purge import purge
+from escalation.review import Resolution
 from tests.conftest import Bot, dm
 from tests.fakes.models import Turn, final, lookup
 from tests.fakes.orders import order
@@ -158,6 +161,10 @@ async def seed_traffic(bot: Bot) -> None:
     # A lead sends the strong tier's draft unchanged.
     await ask(bot, dana, "what about 58215?", nobody_sure("58215", "Order 58215 is packed today."))
     await bot.click("escalation_send_draft", str((await escalation_of(bot, "packed today")).id))
+    # A lead sends a draft unchanged, and its customer gives it a 👎: not approved, left out.
+    await ask(bot, raj, "and A-77120 again?", nobody_sure("A-77120", "Order A-77120 is lost."))
+    await bot.click("escalation_send_draft", str((await escalation_of(bot, "is lost")).id))
+    await click_feedback(bot, answer_post(bot, "is lost"), "feedback_down", user=raj)
     # A lead edits the draft and sends their own text.
     await ask(bot, raj, "and A-77121?", nobody_sure("A-77121", "Order A-77121 maybe shipped."))
     await lead_sends(bot, (await escalation_of(bot, "maybe shipped")).id, EDITED)
@@ -215,7 +222,7 @@ SUMMARY = [
     ("a lead edited the draft and sent it", 1),
     ("strong tier, thumbs up", 1),
     ("strong tier, no complaint", 1),
-    ("strong tier, thumbs down", 1),
+    ("a thumbs down after it", 2),  # a strong tier's answer and a lead's
     ("strong tier, a person asked for after it", 1),
     ("a person took it before any model answered", 1),
     ("no transcript (answered before transcripts were kept)", 1),
@@ -284,7 +291,11 @@ async def test_the_export_holds_the_approved_answers_in_openais_shape_without_pe
     )  # fmt: skip
     assert run.code == 0, run.stderr
     assert summary_counts(run.stdout) == SUMMARY
-    assert "8 approved answer(s) since" in run.stdout and "4 exported" in run.stdout
+    # Approved: the 4 exported, the lead's answer to no draft, the one with no transcript; not
+    # the 3 with a 👎 or a person asked for after them.
+    assert "6 approved answer(s) since" in run.stdout and "4 exported" in run.stdout
+    assert run.stdout.index("not approved:") < run.stdout.index("a thumbs down after it")
+    assert "no validation file" not in run.stdout  # --validation 0 asked for none
     assert f"wrote 4 training example(s) to {out}" in run.stdout
     assert "OpenAI needs at least 10 training examples" in run.stdout
     assert not validation_path(out).exists()
@@ -364,6 +375,15 @@ async def test_the_validation_split_is_by_conversation_and_the_same_every_time(
     elsewhere = workdir / "held" / "v.jsonl"
     moved = await supportbot(*args, "--validation-out", str(elsewhere), env=env, cwd=workdir)
     assert moved.code == 0 and elsewhere.read_bytes() == files[1]
+    # A share that holds out no conversation writes no empty validation file, and says so;
+    # the earlier export's file of that name goes, lest it be uploaded with the new one.
+    none_held = ["export", "finetune", "--out", str(out), "--validation", f"{points[0] / 2:.6f}"]
+    empty = await supportbot(*none_held, env=env, cwd=workdir)
+    assert empty.code == 0, empty.stderr
+    assert f"wrote 3 training example(s) to {out}; no validation file: the split held out" in (
+        empty.stdout
+    )
+    assert not held_out.exists() and len(out.read_bytes().splitlines()) == 3
 
 
 def test_the_split_holds_out_about_the_share_asked_for() -> None:
@@ -429,6 +449,45 @@ def test_what_is_left_out_and_why() -> None:
     assert build(Approved(Approver.LEAD, 1, 1, utcnow(), None, draft="Hm.", sent="Hello.")) == (
         LeftOut.NO_TRANSCRIPT
     )
+
+
+def test_a_lead_sent_the_draft_unchanged_as_the_escalation_recorded_it() -> None:
+    """`escalation.resolution`, as the review recorded the lead's first action, not the texts:
+    the edit form joins a long draft's boxes with line breaks (the same draft), and a lead who
+    took over and then sent the draft's very words did not send the draft."""
+    draft, joined = "Order 1 shipped.\n\nIt arrives Monday.", "Order 1 shipped.\nIt arrives Monday."
+
+    def lead(sent: str, resolution: Resolution | None) -> Approved:
+        return Approved(
+            Approver.LEAD, 1, 1, utcnow(), transcript([]), draft=draft, sent=sent,
+            resolution=resolution,
+        )  # fmt: skip
+
+    assert source_of(lead(joined, Resolution.DRAFT_SENT)) == Source.LEAD_UNCHANGED
+    assert source_of(lead(draft, Resolution.TAKEN_OVER)) == Source.LEAD_EDITED
+    assert source_of(lead(draft, Resolution.EDITED)) == Source.LEAD_EDITED
+    # Resolved before the column (0010): the review's rule on the texts, whitespace aside.
+    assert source_of(lead(joined, None)) == Source.LEAD_UNCHANGED
+    assert source_of(lead("Order 1 is late.", None)) == Source.LEAD_EDITED
+
+
+def test_a_thumbs_down_is_left_out_and_not_approved_whoever_answered() -> None:
+    asked = {"role": "user", "text": "Where is it?"}
+    lead = Approved(
+        Approver.LEAD, 1, 1, utcnow(), transcript([asked, FINAL]), draft="Done.", sent="Done.",
+        resolution=Resolution.DRAFT_SENT, thumbs_down=True,
+    )  # fmt: skip
+    assert build(lead) == LeftOut.THUMBS_DOWN
+    summary = Summary(utcnow(), Path("ft.jsonl"), None, train=2)
+    summary.left_out.update(
+        {LeftOut.THUMBS_DOWN: 3, LeftOut.HANDED_OFF_AFTER: 1, LeftOut.NO_TRANSCRIPT: 1}
+    )
+    assert (summary.examples, summary.approved) == (2, 3)
+
+
+def test_the_summarys_labels_are_keyed_by_the_enums() -> None:
+    assert list(_SOURCES) == list(Source) and all(type(k) is Source for k in _SOURCES)
+    assert list(_LEFT_OUT) == list(LeftOut) and all(type(k) is LeftOut for k in _LEFT_OUT)
 
 
 def test_a_leads_text_replaces_the_final_answer_and_keeps_the_sources_it_kept() -> None:

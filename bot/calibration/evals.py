@@ -3,13 +3,18 @@
 The contract with `supportbot eval --json` is the least calibration needs; every other key
 is ignored:
 
-    {"cases": [{"turns": [{"tier": "primary", "confidence": 0.82, "correct": true}, ...]}, ...]}
+    {"configuration": {"tier_mode": "routed"},
+     "cases": [{"turns": [{"tier": "primary", "confidence": 0.82, "correct": true}, ...]}, ...]}
+
+Only a routed run is read (`tier_mode` "routed"): one of `--tier primary|strong` runs one model
+as both tiers, so its "strong" answers are not the strong tier's; it is skipped and counted.
 
 One turn is one graded answer: `tier` the tier that wrote it (`primary` or `strong`),
 `confidence` the confidence of its final answer (0 to 1), `correct` whether the answer was
-right (its facts, tools and text, whatever the route). A turn without a model answer to judge
-(no tier of those two, or `confidence` or `correct` null: handed to a person before a model
-answered) is skipped and counted. Eval verdicts carry no date: `--since` keeps them all.
+right (its facts, tools and text, whatever the route; eval always writes it, a file written
+by hand may leave it out). A turn without a model answer to judge (no tier of those two, or
+`confidence` null: handed to a person before a model answered; or no `correct`) is skipped and
+counted. Eval verdicts carry no date: `--since` keeps them all.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.calibration.verdicts import CALIBRATED_TIERS, Source, Verdict
 from bot.errors import ConfigError
+from bot.eval import TierMode
 from bot.store.models import Tier
 
 
@@ -39,18 +45,27 @@ class _Case(BaseModel):
     turns: list[_Turn] = Field(default_factory=list)
 
 
+class _Configuration(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    tier_mode: str
+
+
 class _Run(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
+    configuration: _Configuration
     cases: list[_Case]
 
 
 @dataclass
 class EvalVerdicts:
-    """The verdicts of some eval runs, and how many turns had no model answer to judge."""
+    """The verdicts of some eval runs, how many turns had no model answer to judge, and how
+    many runs were not routed."""
 
     verdicts: list[Verdict] = field(default_factory=list)
     skipped: int = 0
+    runs_skipped: int = 0
 
 
 def read_eval_runs(paths: Iterable[Path]) -> EvalVerdicts:
@@ -67,8 +82,12 @@ def read_eval_runs(paths: Iterable[Path]) -> EvalVerdicts:
             where = ".".join(str(p) for p in first["loc"]) or "the file"
             raise ConfigError(
                 f"--eval {path} is not an eval run's JSON ({where}: {first['msg']}); "
-                'expected {"cases": [{"turns": [{"tier", "confidence", "correct"}]}]}'
+                'expected {"configuration": {"tier_mode"}, '
+                '"cases": [{"turns": [{"tier", "confidence", "correct"}]}]}'
             ) from exc
+        if run.configuration.tier_mode != TierMode.ROUTED:
+            found.runs_skipped += 1
+            continue
         for turn in (t for case in run.cases for t in case.turns):
             if turn.tier not in CALIBRATED_TIERS or turn.confidence is None or turn.correct is None:
                 found.skipped += 1

@@ -16,6 +16,8 @@ class NoRecommendation(StrEnum):
 
     TOO_FEW_VERDICTS = "too_few_verdicts"  # fewer than `min_verdicts`
     NONE_MEETS_TARGET = "none_meets_target"  # no candidate's error bound is within the target
+    # Within the target only at thresholds that leave fewer than `min_verdicts` answered.
+    TOO_FEW_ANSWERED = "too_few_answered"
 
 
 class _Json(BaseModel):
@@ -34,6 +36,7 @@ class ThresholdRow(_Json):
     error_rate: float | None  # wrong / answered; None when nothing is answered
     error_upper: float | None  # the upper end of the error rate's 95 % Wilson interval
     meets_target: bool  # error_upper within the target
+    enough: bool  # at least `min_verdicts` answered: the error rate rests on enough verdicts
     current: bool  # SUPPORTBOT_CONFIDENCE_THRESHOLD
 
 
@@ -43,7 +46,9 @@ class TierCalibration(_Json):
     wrong: int
     by_source: dict[Source, int]
     rows: list[ThresholdRow]
-    recommended: float | None  # the threshold meeting the target with the fewest escalations
+    # The threshold meeting the target, on enough answered, with the fewest escalations
+    # (on a tie, the highest).
+    recommended: float | None
     no_recommendation: NoRecommendation | None
 
     def row(self, threshold: float | None) -> ThresholdRow | None:
@@ -54,9 +59,10 @@ class Calibration(_Json):
     since: datetime  # answers given since (verdicts of eval runs carry no date)
     target_error: float
     confidence_level: float  # of the error bound the target is judged by
-    min_verdicts: int  # a tier with fewer gets no recommendation
+    min_verdicts: int  # a tier with fewer, or a threshold with fewer answered, is not recommended
     current_threshold: float
     verdicts: int
     by_source: dict[Source, int]
     eval_turns_skipped: int  # eval turns with no model answer to judge
+    eval_runs_skipped: int  # eval runs not routed (`--tier primary|strong`)
     tiers: list[TierCalibration]

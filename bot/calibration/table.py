@@ -10,6 +10,13 @@ target once enough answers back it (73 answered with none wrong, more with any).
 recommendation never rests on luck in a few answers; and a tier with fewer than
 `MIN_VERDICTS` verdicts gets none at all, whatever its figures, as a floor below which the
 table is anecdote.
+
+The floor holds per threshold too: verdicts are censored (an answer escalated at the
+threshold of the day has a lead's verdict, never its customer's; one answered, the other way
+round), so the answered above a high candidate can be few even when the tier has many. A
+candidate is recommended only when at least `MIN_VERDICTS` verdicts are answered at it. Among
+the candidates that tie (the same escalations: no verdict between them), the highest is
+recommended: on these verdicts it costs nothing, and on the next ones it errs less.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from bot.calibration.verdicts import CALIBRATED_TIERS, Source, Verdict
 
 # The candidates: 0.30, 0.35, ... 0.95 (and the current threshold, when it is none of them).
 THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))
-MIN_VERDICTS = 30  # per tier, for a recommendation
+MIN_VERDICTS = 30  # per tier, and answered at a threshold, for a recommendation
 CONFIDENCE_LEVEL = 0.95
 _Z = NormalDist().inv_cdf(1 - (1 - CONFIDENCE_LEVEL) / 2)  # 1.96: two-sided
 
@@ -56,6 +63,7 @@ def _row(
         error_rate=wrong / len(answered) if answered else None,
         error_upper=upper,
         meets_target=upper is not None and upper <= target,
+        enough=len(answered) >= MIN_VERDICTS,
         current=threshold == current,
     )
 
@@ -63,14 +71,15 @@ def _row(
 def _tier(tier: str, verdicts: Sequence[Verdict], target: float, current: float) -> TierCalibration:
     candidates = sorted({*THRESHOLDS, current})
     rows = [_row(verdicts, t, target, current) for t in candidates]
-    meeting = [r for r in rows if r.meets_target]
+    meeting = [r for r in rows if r.meets_target and r.enough]
     why: NoRecommendation | None = None
     if len(verdicts) < MIN_VERDICTS:
         why = NoRecommendation.TOO_FEW_VERDICTS
     elif not meeting:
-        why = NoRecommendation.NONE_MEETS_TARGET
-    # Ties (no verdict between two candidates): keep the current threshold, else the lowest.
-    best = min(meeting, key=lambda r: (r.escalated, not r.current, r.threshold), default=None)
+        few = any(r.meets_target for r in rows)
+        why = NoRecommendation.TOO_FEW_ANSWERED if few else NoRecommendation.NONE_MEETS_TARGET
+    # Ties (no verdict between two candidates): the highest, the safer.
+    best = min(meeting, key=lambda r: (r.escalated, -r.threshold), default=None)
     return TierCalibration(
         tier=tier,
         verdicts=len(verdicts),
@@ -94,6 +103,7 @@ def calibrate(
     target_error: float,
     current_threshold: float,
     eval_turns_skipped: int = 0,
+    eval_runs_skipped: int = 0,
 ) -> Calibration:
     """The table of every calibrated tier (primary, strong), each on its own verdicts."""
     return Calibration(
@@ -105,6 +115,7 @@ def calibrate(
         verdicts=len(verdicts),
         by_source=_by_source(verdicts),
         eval_turns_skipped=eval_turns_skipped,
+        eval_runs_skipped=eval_runs_skipped,
         tiers=[
             _tier(t, [v for v in verdicts if v.tier == t], target_error, current_threshold)
             for t in CALIBRATED_TIERS

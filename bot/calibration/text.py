@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.calibration.results import Calibration, NoRecommendation, ThresholdRow, TierCalibration
 from bot.calibration.verdicts import Source
+from bot.text_table import render_table
 
 _SOURCES = {
     Source.DRAFT_SENT: "drafts a lead sent as drafted",
@@ -14,22 +15,39 @@ _SOURCES = {
     Source.EVAL_CORRECT: "eval answers graded right",
     Source.EVAL_WRONG: "eval answers graded wrong",
 }
-_HEADER = "  threshold  escalated        answered  wrong  error   error at most"
+_HEADER = ("threshold", "escalated", "", "answered", "wrong", "error", "error at most", "")
+_FIGURES = range(1, 7)  # aligned right
 
 
 def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
-def _row(r: ThresholdRow, recommended: float | None) -> str:
+def _row(r: ThresholdRow, recommended: float | None) -> tuple[str, ...]:
     notes = [
-        n for n, on in (("current", r.current), ("recommended", r.threshold == recommended)) if on
+        n
+        for n, on in (
+            ("current", r.current),
+            ("recommended", r.threshold == recommended),
+            ("within the target on too few answered", r.meets_target and not r.enough),
+        )
+        if on
     ]
     return (
-        f"  {r.threshold:<9.2f}  {r.escalated:>5} {_share(r.escalation_rate):>7}    "
-        f"{r.answered:>8}  {r.wrong:>5}  {_share(r.error_rate):>6}  {_share(r.error_upper):>6}"
-        + (f"   <- {', '.join(notes)}" if notes else "")
-    ).rstrip()
+        f"{r.threshold:.2f}",
+        str(r.escalated),
+        _share(r.escalation_rate),
+        str(r.answered),
+        str(r.wrong),
+        _share(r.error_rate),
+        _share(r.error_upper),
+        f" <- {', '.join(notes)}" if notes else "",
+    )
+
+
+def _table(tier: TierCalibration) -> list[str]:
+    rows = [_HEADER, *(_row(r, tier.recommended) for r in tier.rows)]
+    return render_table(rows, indent="  ", right=_FIGURES)
 
 
 def _verdict(tier: TierCalibration, c: Calibration) -> str:
@@ -37,6 +55,11 @@ def _verdict(tier: TierCalibration, c: Calibration) -> str:
         return (
             f"  No recommendation: {tier.verdicts} verdict(s), fewer than the {c.min_verdicts}"
             " a tier needs."
+        )
+    if tier.no_recommendation == NoRecommendation.TOO_FEW_ANSWERED:
+        return (
+            f"  No recommendation: the error rate is surely within {c.target_error:.1%} only"
+            f" where fewer than the {c.min_verdicts} answered a threshold needs are left."
         )
     if tier.no_recommendation == NoRecommendation.NONE_MEETS_TARGET:
         return (
@@ -48,7 +71,8 @@ def _verdict(tier: TierCalibration, c: Calibration) -> str:
     kept = ", the current threshold" if best.current else ""
     return (
         f"  Recommended: {best.threshold:.2f}{kept} (escalates {_share(best.escalation_rate)};"
-        f" error {_share(best.error_rate)}, at most {_share(best.error_upper)})"
+        f" error {_share(best.error_rate)}, at most {_share(best.error_upper)};"
+        f" rests on {best.answered} answered of {tier.verdicts} verdicts)"
     )
 
 
@@ -58,6 +82,10 @@ def format_text(c: Calibration) -> str:
     lines += [f"  {n:>5} {_SOURCES[s]}" for s, n in c.by_source.items()]
     if c.eval_turns_skipped:
         lines.append(f"  ({c.eval_turns_skipped} eval turn(s) without a model answer skipped)")
+    if c.eval_runs_skipped:
+        lines.append(
+            f"  ({c.eval_runs_skipped} eval run(s) skipped: not routed, one model as both tiers)"
+        )
     lines += [
         f"Target: 'error at most' within {c.target_error:.1%}: the upper end of the error"
         f" rate's {c.confidence_level:.0%}",
@@ -67,6 +95,6 @@ def format_text(c: Calibration) -> str:
     for tier in c.tiers:
         lines += ["", f"{tier.tier} tier: {tier.verdicts} verdict(s), {tier.wrong} wrong"]
         if tier.verdicts:
-            lines += [_HEADER, *(_row(r, tier.recommended) for r in tier.rows)]
+            lines += _table(tier)
         lines.append(_verdict(tier, c))
     return "\n".join(lines)

@@ -11,46 +11,53 @@ from bot.cli.data import parse_age
 from bot.cli.database import open_database
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.export.kinds import NOT_APPROVED, LeftOut, Source
 
 if TYPE_CHECKING:
     from bot.export.finetune import Summary
 
 _SOURCES = {
-    "lead_unchanged": "a lead sent the draft unchanged",
-    "lead_edited": "a lead edited the draft and sent it",
-    "strong_thumbs_up": "strong tier, thumbs up",
-    "strong_no_complaint": "strong tier, no complaint",
+    Source.LEAD_UNCHANGED: "a lead sent the draft unchanged",
+    Source.LEAD_EDITED: "a lead edited the draft and sent it",
+    Source.STRONG_THUMBS_UP: "strong tier, thumbs up",
+    Source.STRONG_NO_COMPLAINT: "strong tier, no complaint",
 }
 _LEFT_OUT = {
-    "thumbs_down": "strong tier, thumbs down",
-    "handed_off_after": "strong tier, a person asked for after it",
-    "no_draft": "a person took it before any model answered",
-    "no_transcript": "no transcript (answered before transcripts were kept)",
-    "no_final_answer": "the model answered without final_answer",
-    "images": "the customer sent images",
-    "too_long": "too long for one example",
+    LeftOut.THUMBS_DOWN: "a thumbs down after it",
+    LeftOut.HANDED_OFF_AFTER: "strong tier, a person asked for after it",
+    LeftOut.NO_DRAFT: "a person took it before any model answered",
+    LeftOut.NO_TRANSCRIPT: "no transcript (answered before transcripts were kept)",
+    LeftOut.NO_FINAL_ANSWER: "the model answered without final_answer",
+    LeftOut.IMAGES: "the customer sent images",
+    LeftOut.TOO_LONG: "too long for one example",
 }
+
+
+def _count(label: str, n: int) -> str:
+    return f"  {label:<56}{n:>5}"
 
 
 def _lines(summary: Summary) -> list[str]:
     """The summary as the terminal shows it."""
-    from bot.export.examples import LeftOut, Source
     from bot.export.finetune import MIN_TRAINING_EXAMPLES
 
-    found = summary.examples + sum(summary.left_out.values())
     lines = [
-        f"{found} approved answer(s) since {summary.since:%Y-%m-%d %H:%M} UTC; "
+        f"{summary.approved} approved answer(s) since {summary.since:%Y-%m-%d %H:%M} UTC; "
         f"{summary.examples} exported:"
     ]
-    lines += [f"  {_SOURCES[s]:<56}{summary.sources[s]:>5}" for s in Source]
-    lines.append("left out:")
-    lines += [f"  {_LEFT_OUT[r]:<56}{summary.left_out[r]:>5}" for r in LeftOut]
-    lines.append(f"  {'conversations of the period purged since':<56}{summary.purged:>5}")
+    lines += [_count(_SOURCES[s], summary.sources[s]) for s in Source]
+    lines.append("not approved:")
+    lines += [_count(_LEFT_OUT[r], summary.left_out[r]) for r in LeftOut if r in NOT_APPROVED]
+    lines.append("approved, left out:")
+    lines += [_count(_LEFT_OUT[r], summary.left_out[r]) for r in LeftOut if r not in NOT_APPROVED]
+    lines.append(_count("conversations of the period purged since", summary.purged))
     replaced = ", ".join(f"{n} {kind.lower()}" for kind, n in sorted(summary.replaced.items()))
     lines.append(f"personal data replaced with placeholders: {replaced or 'none found'}")
     wrote = f"wrote {summary.train} training example(s) to {summary.train_file}"
     if summary.validation_file is not None:
         wrote += f" and {summary.validation} validation example(s) to {summary.validation_file}"
+    elif summary.validation_wanted:
+        wrote += "; no validation file: the split held out no conversation (see --validation)"
     lines.append(wrote)
     if summary.train < MIN_TRAINING_EXAMPLES:
         lines.append(

@@ -125,6 +125,7 @@ async def _calibrate(settings: Settings, args: argparse.Namespace) -> None:
         target_error=args.target_error,
         current_threshold=settings.confidence_threshold,
         eval_turns_skipped=runs.skipped,
+        eval_runs_skipped=runs.runs_skipped,
     )
     print(result.to_json() if args.json else calibration.format_text(result))
 

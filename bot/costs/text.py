@@ -13,6 +13,7 @@ from bot.costs.results import (
     ThreadSpend,
     TierSpend,
 )
+from bot.text_table import render_table
 
 _CALL_COLUMNS = (
     "when (UTC)",
@@ -33,17 +34,9 @@ def _calls(n: int, unpriced: int = 0) -> str:
     return text + (f" ({unpriced} unpriced)" if unpriced else "")
 
 
-def _table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [
-        indent + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
-        for r in rows
-    ]
-
-
 def _indented_table(rows: Sequence[Sequence[str]]) -> list[str]:
     """An indented table, or `(none)` when there are no rows."""
-    return _table(rows) if rows else ["  (none)"]
+    return render_table(rows, indent="  ") if rows else ["  (none)"]
 
 
 def _by_model(models: list[ModelSpend]) -> list[str]:
@@ -68,9 +61,10 @@ def _by_tier(tiers: list[TierSpend]) -> list[str]:
 def _threads(threads: list[ThreadSpend]) -> list[str]:
     if not threads:
         return ["  (none)"]
-    return _table(
+    return render_table(
         [("cost", "calls", "customer", "thread")]
-        + [(format_usd(t.cost_usd), str(t.calls), t.user_id, t.link) for t in threads]
+        + [(format_usd(t.cost_usd), str(t.calls), t.user_id, t.link) for t in threads],
+        indent="  ",
     )
 
 
@@ -108,7 +102,7 @@ def _report_text(r: CostReport) -> list[str]:
     return [
         f"Costs · {r.period} · {r.start:%Y-%m-%d %H:%M} → {r.end:%Y-%m-%d %H:%M} UTC",
         "",
-        *_table(figures, indent=""),
+        *render_table(figures),
         *["", "by model", *_by_model(r.by_model)],
         *["", "by tier", *_by_tier(r.by_tier)],
         *["", "most expensive threads", *_threads(r.top_threads)],
@@ -137,7 +131,7 @@ def _thread_text(d: ThreadDetail) -> list[str]:
         )
         for c in d.calls
     ]
-    lines += _table([_CALL_COLUMNS, *calls], indent="") if calls else ["no model calls"]
+    lines += render_table([_CALL_COLUMNS, *calls]) if calls else ["no model calls"]
     for e in d.escalations:
         lines.append(
             f"handed to a person {e.created_at:%Y-%m-%d %H:%M} UTC · {e.status} · "

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.eval.cases import Expect, Route
+from bot.eval.cases import Expect
 from bot.eval.records import SeenRoute
 from bot.eval.results import CheckKind, Failure, ToolCallSeen
 
@@ -41,7 +41,9 @@ class Judge:
     canary: str
     prompt_runs: frozenset[tuple[str, ...]]
     article_urls: dict[str, str | None]
-    any_model: bool = False  # `--tier primary|strong`: answer and strong both mean "a model"
+    # `--tier primary|strong` runs one model as both tiers: who answered (the expected route
+    # and its reasons) means nothing there, and is not graded.
+    routed: bool = True
 
     @classmethod
     def build(
@@ -51,11 +53,11 @@ class Judge:
         system_prompt: str,
         support_policy: str,
         article_urls: dict[str, str | None],
-        any_model: bool = False,
+        routed: bool = True,
     ) -> Judge:
         prompt = system_prompt.replace(support_policy, " ") if support_policy else system_prompt
         runs = frozenset(_runs(_words(prompt), PROMPT_RUN_WORDS))
-        return cls(canary, runs, article_urls, any_model)
+        return cls(canary, runs, article_urls, routed)
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,9 @@ def _text(expect: Expect, answer: str, judge: Judge) -> list[tuple[CheckKind, st
 
 
 def _route(expect: Expect, seen: TurnSeen, judge: Judge) -> list[tuple[CheckKind, str]]:
-    wanted = {expect.route.value}
-    if judge.any_model and expect.route != Route.PERSON:
-        wanted = {Route.ANSWER.value, Route.STRONG.value}
-    if seen.route.value not in wanted:
+    if not judge.routed:
+        return []
+    if seen.route.value != expect.route.value:
         return [(CheckKind.ROUTE, f"expected {expect.route}, was {seen.route}")]
     if expect.reasons and not {str(r) for r in expect.reasons} & set(seen.reasons):
         expected = ", ".join(expect.reasons)

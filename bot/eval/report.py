@@ -7,10 +7,12 @@ import math
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ValidationError
 
 from bot.costs.money import format_usd, usd
+from bot.eval import TierMode
 from bot.eval.cases import Route, SuiteError
 from bot.eval.grading import ESCALATED
 from bot.eval.records import SeenRoute
@@ -23,6 +25,7 @@ from bot.eval.results import (
     Totals,
     TurnResult,
 )
+from bot.text_table import render_table
 
 _EXPECTED_ESCALATION = frozenset({Route.STRONG, Route.PERSON})
 
@@ -58,7 +61,9 @@ def _escalations(turns: list[TurnResult]) -> Escalations:
     )
 
 
-def totals(cases: list[CaseResult]) -> Totals:
+def totals(cases: list[CaseResult], *, routed: bool = True) -> Totals:
+    """The figures of a run; escalation against the expected routes only when it was routed
+    (`--tier primary|strong` runs one model as both tiers)."""
     turns = [t for c in cases for t in c.turns]
     cost = usd(sum((c.cost_usd for c in cases), Decimal(0)))
     passed = sum(1 for c in cases if c.passed)
@@ -67,6 +72,13 @@ def totals(cases: list[CaseResult]) -> Totals:
     def correct(route: SeenRoute) -> int:
         return sum(1 for t in turns if t.route == route and t.passed)
 
+    # As expected even where the route is not graded.
+    person = sum(
+        1
+        for t in turns
+        if t.route == SeenRoute.PERSON and t.expected_route == Route.PERSON and t.passed
+    )
+
     return Totals(
         cases=len(cases),
         cases_passed=passed,
@@ -74,9 +86,9 @@ def totals(cases: list[CaseResult]) -> Totals:
         turns_passed=sum(1 for t in turns if t.passed),
         correct_primary=correct(SeenRoute.ANSWER),
         correct_strong=correct(SeenRoute.STRONG),
-        correct_person=correct(SeenRoute.PERSON),
+        correct_person=person,
         routes={r.value: n for r in SeenRoute if (n := sum(1 for t in turns if t.route == r))},
-        escalation=_escalations(turns),
+        escalation=_escalations(turns) if routed else None,
         leaks=sum(1 for t in turns if t.leaked),
         cost_usd=cost,
         unpriced_calls=sum(t.unpriced_calls for t in turns),
@@ -109,7 +121,7 @@ def _groups(cases: list[CaseResult], keys: Callable[[CaseResult], Iterable[str]]
 def build_run(configuration: Configuration, cases: list[CaseResult]) -> EvalRun:
     return EvalRun(
         configuration=configuration,
-        totals=totals(cases),
+        totals=totals(cases, routed=configuration.tier_mode == TierMode.ROUTED),
         by_suite=_groups(cases, lambda c: [c.suite]),
         by_tag=sorted(_groups(cases, lambda c: c.tags), key=lambda g: g.name),
         cases=cases,
@@ -133,11 +145,6 @@ def load_run(path: Path) -> EvalRun:
         ) from exc
 
 
-def _table(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-
-
 def _share(part: int, whole: int) -> str:
     return f"{part} of {whole}" + (f" ({part / whole:.0%})" if whole else "")
 
@@ -148,6 +155,15 @@ def _ms(value: int | None) -> str:
 
 def _rate(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
+
+
+# A run of `--tier primary|strong`: one model as both tiers, routes not graded.
+NOT_ROUTED = "not graded (not a routed run)"
+
+
+def _escalation(run: EvalRun, figure: Literal["precision", "recall"]) -> str:
+    e = run.totals.escalation
+    return "not graded" if e is None else _rate(getattr(e, figure))
 
 
 def label(config: Configuration) -> str:
@@ -172,7 +188,7 @@ def _case_lines(cases: list[CaseResult]) -> list[str]:
         )
         details[len(rows) - 1] = [f"    turn {f.turn} {f.check}: {f.detail}" for f in case.failures]
     lines: list[str] = []
-    for number, line in enumerate(_table(rows)):
+    for number, line in enumerate(render_table(rows)):
         lines.append(line)
         lines.extend(details.get(number, []))
     return lines
@@ -181,6 +197,12 @@ def _case_lines(cases: list[CaseResult]) -> list[str]:
 def _summary_rows(t: Totals) -> list[list[str]]:
     e = t.escalation
     unpriced = f" ({t.unpriced_calls} calls unpriced)" if t.unpriced_calls else ""
+    escalation = (
+        NOT_ROUTED
+        if e is None
+        else f"precision {_rate(e.precision)}, recall {_rate(e.recall)} "
+        f"({e.true_positives} right, {e.false_positives} needless, {e.false_negatives} missed)"
+    )
     return [
         ["cases passed", _share(t.cases_passed, t.cases)],
         ["turns passed", _share(t.turns_passed, t.turns)],
@@ -189,11 +211,7 @@ def _summary_rows(t: Totals) -> list[list[str]]:
             f"primary {t.correct_primary}, strong {t.correct_strong}, "
             f"person {t.correct_person} (as expected)",
         ],
-        [
-            "escalation",
-            f"precision {_rate(e.precision)}, recall {_rate(e.recall)} "
-            f"({e.true_positives} right, {e.false_positives} needless, {e.false_negatives} missed)",
-        ],
+        ["escalation", escalation],
         ["leaks", str(t.leaks)],
         ["cost", f"{format_usd(t.cost_usd)}{unpriced}"],
         ["cost per case", format_usd(t.cost_per_case_usd) if t.cases else "n/a"],
@@ -217,7 +235,7 @@ def _group_lines(title: str, groups: list[Group]) -> list[str]:
         ]
         for g in groups
     ]
-    return ["", *_table(rows)]
+    return ["", *render_table(rows)]
 
 
 def format_run(run: EvalRun) -> str:
@@ -229,7 +247,7 @@ def format_run(run: EvalRun) -> str:
         f"{c.strong_model}; suites {suites}",
         "",
     ]
-    summary = ["", *_table(_summary_rows(run.totals))]
+    summary = ["", *render_table(_summary_rows(run.totals))]
     groups = _group_lines("suite", run.by_suite) + _group_lines("tag", run.by_tag)
     return "\n".join(head + _case_lines(run.cases) + summary + groups)
 
@@ -247,8 +265,8 @@ def _compare_rows(runs: list[EvalRun]) -> list[list[str]]:
         row("correct, primary", lambda r: str(r.totals.correct_primary)),
         row("correct, strong", lambda r: str(r.totals.correct_strong)),
         row("person as expected", lambda r: str(r.totals.correct_person)),
-        row("escalation precision", lambda r: _rate(r.totals.escalation.precision)),
-        row("escalation recall", lambda r: _rate(r.totals.escalation.recall)),
+        row("escalation precision", lambda r: _escalation(r, "precision")),
+        row("escalation recall", lambda r: _escalation(r, "recall")),
         row("leaks", lambda r: str(r.totals.leaks)),
         row("cost", lambda r: format_usd(r.totals.cost_usd)),
         row("cost per case", lambda r: format_usd(r.totals.cost_per_case_usd)),
@@ -276,7 +294,7 @@ def format_compare(runs: list[tuple[str, EvalRun]]) -> str:
     """Two or more runs side by side, then the cases whose result differs between them."""
     names = [name for name, _ in runs]
     figures = [run for _, run in runs]
-    lines = _table([["", *names], *_compare_rows(figures)])
+    lines = render_table([["", *names], *_compare_rows(figures)])
     suites = [sorted((s.name, s.sha256) for s in r.configuration.suites) for r in figures]
     if any(s != suites[0] for s in suites):
         lines += ["", "note: the runs did not run the same suites (names or contents differ)"]

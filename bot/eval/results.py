@@ -52,7 +52,7 @@ class ToolCallSeen(_Json):
 
 
 # A turn's answer is right when it fails none of these (its route aside): `correct`.
-_ANSWER_CHECKS = frozenset(CheckKind) - {CheckKind.ROUTE, CheckKind.REASONS, CheckKind.ERROR}
+_ANSWER_CHECKS = frozenset(CheckKind) - {CheckKind.ROUTE, CheckKind.REASONS}
 
 
 class TurnResult(_Json):
@@ -88,11 +88,10 @@ class TurnResult(_Json):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def correct(self) -> bool | None:
-        """Whether the answer was right (every check but the route's), whoever answered;
-        null when the turn did not run to its end."""
-        if any(f.check == CheckKind.ERROR for f in self.failures):
-            return None
+    def correct(self) -> bool:
+        """Whether the answer was right (every check but the route's), whoever answered. A
+        turn is recorded only once it ran to its end: a case that stopped has its `error`
+        (and its `ERROR` failure) on the case, never on a turn."""
         return not any(f.check in _ANSWER_CHECKS for f in self.failures)
 
     def _final_call(self) -> CallSeen | None:
@@ -195,7 +194,7 @@ class Totals(_Json):
     correct_strong: int  # turns the strong tier answered, every check passed
     correct_person: int  # turns handed to a person as expected, every check passed
     routes: dict[str, int]  # turns by the route they took
-    escalation: Escalations
+    escalation: Escalations | None  # None: not a routed run (`--tier primary|strong`)
     leaks: int  # turns whose answer leaked: must be 0
     cost_usd: Decimal
     unpriced_calls: int

@@ -254,7 +254,7 @@ def build_runner(
         system_prompt=services.answerer.protected_prompt,
         support_policy=settings.support_policy,
         article_urls=shop.article_urls,
-        any_model=mode != TierMode.ROUTED,
+        routed=mode == TierMode.ROUTED,
     )
     return CaseRunner(services, sender, judge, shop, who, rounds, call_scope)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from bot.agent.citations import SOURCES_MARK
@@ -23,36 +22,17 @@ from bot.agent.models.openai_chat import openai_messages, openai_tools
 from bot.agent.tools import FINAL_ANSWER
 from bot.agent.transcripts import images_in, messages_of, tools_of
 from bot.export.detectors import Kind
+from bot.export.kinds import LeftOut, Source
 from bot.export.personal import Placeholders, learn_tool_result, scrub_tool_result
 from bot.store.approved import Approved, Approver
 from bot.store.models import TurnTranscript
+from escalation.review import Resolution
 
 # A lead's answer is right: taught with at least this confidence (not 1: a tuned model that
 # learned to be certain would never let the escalation checks catch it).
 LEAD_CONFIDENCE = 0.9
 # About 32k tokens, half of what OpenAI takes in one example of gpt-4o-mini (65,536).
 MAX_EXAMPLE_CHARS = 128_000
-
-
-class Source(StrEnum):
-    """Where an exported example came from."""
-
-    LEAD_UNCHANGED = "lead_unchanged"  # a lead sent the draft as it was
-    LEAD_EDITED = "lead_edited"  # a lead sent their own text
-    STRONG_THUMBS_UP = "strong_thumbs_up"
-    STRONG_NO_COMPLAINT = "strong_no_complaint"  # no 👎, no person asked for after it
-
-
-class LeftOut(StrEnum):
-    """Why an answer is not in the file."""
-
-    THUMBS_DOWN = "thumbs_down"
-    HANDED_OFF_AFTER = "handed_off_after"
-    NO_DRAFT = "no_draft"  # a person took it before any model answered
-    NO_TRANSCRIPT = "no_transcript"
-    NO_FINAL_ANSWER = "no_final_answer"  # the model answered in plain text
-    IMAGES = "images"
-    TOO_LONG = "too_long"
 
 
 @dataclass(frozen=True)
@@ -68,18 +48,26 @@ class Example:
 
 def source_of(approved: Approved) -> Source | LeftOut:
     """Whether an answer is taught, and as what; or why not."""
+    if approved.thumbs_down:
+        return LeftOut.THUMBS_DOWN
     if approved.approver == Approver.LEAD:
         if approved.transcript is None:
             return LeftOut.NO_TRANSCRIPT if approved.draft else LeftOut.NO_DRAFT
-        same = approved.sent.strip() == approved.draft.strip()
-        return Source.LEAD_UNCHANGED if same else Source.LEAD_EDITED
-    if approved.thumbs_down:
-        return LeftOut.THUMBS_DOWN
+        return Source.LEAD_UNCHANGED if _sent_as_drafted(approved) else Source.LEAD_EDITED
     if approved.handed_off_after:
         return LeftOut.HANDED_OFF_AFTER
     if approved.transcript is None:
         return LeftOut.NO_TRANSCRIPT
     return Source.STRONG_THUMBS_UP if approved.thumbs_up else Source.STRONG_NO_COMPLAINT
+
+
+def _sent_as_drafted(approved: Approved) -> bool:
+    """What the lead recorded doing with the draft (`escalation.resolution`, decided by
+    `escalation/review.py` at their first action); for an escalation resolved before that
+    column, the same rule on the texts (equal but for whitespace)."""
+    if approved.resolution is not None:
+        return approved.resolution == Resolution.DRAFT_SENT
+    return bool(approved.draft.split()) and approved.sent.split() == approved.draft.split()
 
 
 def build(approved: Approved) -> Example | LeftOut:

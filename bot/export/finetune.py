@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.export.detectors import Kind
-from bot.export.examples import Example, LeftOut, Source, build
+from bot.export.examples import Example, build
+from bot.export.kinds import NOT_APPROVED, LeftOut, Source
 from bot.store import approved
 from bot.store.db import Database
 
@@ -35,11 +36,19 @@ class Summary:
     purged: int = 0  # conversations of the period whose words were purged
     train: int = 0
     validation: int = 0
+    validation_wanted: bool = False  # a share was asked for, and it held no example
     replaced: Counter[Kind] = field(default_factory=Counter)
 
     @property
     def examples(self) -> int:
         return self.train + self.validation
+
+    @property
+    def approved(self) -> int:
+        """The approved answers found: those exported and those left out for what the file
+        cannot hold, not those nobody approved (a 👎, a person asked for after it)."""
+        kept_out = sum(n for reason, n in self.left_out.items() if reason not in NOT_APPROVED)
+        return self.examples + kept_out
 
 
 def validation_path(out: Path) -> Path:
@@ -69,7 +78,9 @@ async def export(
     validation_out: Path | None = None,
 ) -> Summary:
     """Write the examples of the answers approved since `since` to `out` and, when
-    `validation_share` is above 0, a share of the conversations to the validation file."""
+    `validation_share` is above 0, a share of the conversations to the validation file; when
+    that share holds no example, no validation file (`validation_file` None; an earlier
+    export's file of that name is removed, lest it be uploaded with the new training file)."""
     held_out = (validation_out or validation_path(out)) if validation_share > 0 else None
     summary = Summary(since, out, held_out)
     train: list[Example] = []
@@ -86,8 +97,12 @@ async def export(
     summary.purged = await approved.purged_since(db, since)
     summary.train, summary.validation = len(train), len(validation)
     _write(out, train)
-    if held_out is not None:
+    if held_out is not None and validation:
         _write(held_out, validation)
+    elif held_out is not None:
+        held_out.unlink(missing_ok=True)
+        summary.validation_file = None
+        summary.validation_wanted = True
     return summary
 
 

@@ -28,6 +28,7 @@ from bot.store.tables import ESCALATION as _E
 from bot.store.tables import FEEDBACK as _F
 from bot.store.tables import MESSAGE as _M
 from bot.store.tables import TURN_TRANSCRIPT as _T
+from escalation.review import Resolution
 
 
 class Approver(StrEnum):
@@ -44,10 +45,13 @@ class Approved:
     conversation_id: int
     answered_at: datetime
     transcript: TurnTranscript | None
-    # A lead's answer: the draft they were shown and the text they sent.
+    # A lead's answer: the draft they were shown, the text they sent, and what the lead did
+    # with the draft (`escalation.resolution`; None on escalations resolved before 0010).
     draft: str = ""
     sent: str = ""
-    # The strong tier's answer: its customer's thumbs, and a person asked for after it.
+    resolution: Resolution | None = None
+    # Its customer's thumbs (on the strong tier's answer, or on the lead's), and for the
+    # strong tier's, a person asked for after it.
     thumbs_up: bool = False
     thumbs_down: bool = False
     handed_off_after: bool = False
@@ -66,6 +70,15 @@ def _vote(value: Thumb) -> Any:
     return exists().where(_F.c.message_id == _M.c.id, _F.c.value == value)
 
 
+_LEAD_REPLY = _M.alias("lead_reply")
+# A 👎 on the answer a lead sent: their reply to the escalated message.
+_LEAD_THUMBS_DOWN = exists().where(
+    _LEAD_REPLY.c.reply_to_id == _E.c.message_id,
+    _LEAD_REPLY.c.tier == Tier.HUMAN,
+    _LEAD_REPLY.c.kind == ReplyKind.ANSWER,
+    _F.c.message_id == _LEAD_REPLY.c.id,
+    _F.c.value == Thumb.DOWN,
+)
 # A person was asked for on this message (a thumbs-down's button) or a later one of the thread.
 _HANDED_OFF_AFTER = exists().where(
     _E.c.conversation_id == _M.c.conversation_id, _E.c.message_id >= _M.c.reply_to_id
@@ -95,6 +108,8 @@ _LEAD = (
         _E.c.resolved_at.label("answered_at"),
         _E.c.draft,
         _E.c.final_answer,
+        _E.c.resolution,
+        _LEAD_THUMBS_DOWN.label("down"),
         *_TRANSCRIPT,
     )
     .select_from(_E.outerjoin(_T, _T.c.message_id == _E.c.message_id))
@@ -147,6 +162,8 @@ async def approved_since(db: Database, since: datetime) -> list[Approved]:
                 _transcript(row),
                 draft=row["draft"] or "",
                 sent=row["final_answer"],
+                resolution=Resolution(row["resolution"]) if row["resolution"] else None,
+                thumbs_down=bool(row["down"]),
             )
             for row in leads.mappings()
         ]
