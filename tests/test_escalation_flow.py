@@ -590,6 +590,11 @@ async def test_only_leads_may_act_and_others_get_a_private_refusal(start_bot: An
     assert json.loads(body)["response_action"] == "errors"
     assert "only support leads" in json.loads(body)["errors"][ANSWER_BLOCK]
     assert len(customer_posts(bot)) == 1
+    # The lead listed by user id (SUPPORTBOT_LEAD_USERS=ULEAD) may.
+    await bot.click("escalation_send_draft", str(esc.id), user="ULEAD")
+    assert len(bot.slack.calls_to("chat.postEphemeral")) == 1
+    assert [e.status for e in await rows(bot, Escalation)] == ["answered"]
+    assert len(customer_posts(bot)) == 2
 
 
 async def test_a_second_click_cannot_answer_twice(start_bot: Any) -> None:
