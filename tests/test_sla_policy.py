@@ -3,16 +3,29 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.config import load_settings
 from bot.errors import ConfigError
+from bot.sla.calendar import BusinessCalendar, WeeklyHours
+from bot.sla.lifecycle import (
+    TRANSITIONS,
+    ClockChange,
+    ClockEnd,
+    ClockState,
+    TicketEvent,
+    TicketStatus,
+    clock_change,
+    clock_for,
+    next_status,
+)
 from bot.sla.policy import (
     MAX_DURATION_SECONDS,
     ClockKind,
+    SlaPolicy,
     Targets,
     parse_duration,
     parse_holidays,
@@ -153,3 +166,85 @@ def test_a_bad_sla_setting_is_refused_naming_the_variable(
     message = str(refused.value)
     assert message.startswith(f"Invalid configuration: {setting}")
     assert says in message and "Value error" not in message
+
+
+# --- the lifecycle ----------------------------------------------------------------------------
+
+S, E = TicketStatus, TicketEvent
+LIFECYCLE = """
+                     customer_message  response             resolved  owned
+new                  waiting_on_us     waiting_on_customer  resolved  new
+waiting_on_us        waiting_on_us     waiting_on_customer  resolved  waiting_on_us
+waiting_on_customer  waiting_on_us     waiting_on_customer  resolved  waiting_on_customer
+resolved             waiting_on_us     resolved             resolved  resolved
+"""
+
+
+def test_the_lifecycle_table() -> None:
+    header, *rows = LIFECYCLE.strip().splitlines()
+    events = [TicketEvent(name) for name in header.split()]
+    expected = {}
+    for row in rows:
+        status, *after = row.split()
+        for event, then in zip(events, after, strict=True):
+            expected[TicketStatus(status), event] = TicketStatus(then)
+    assert set(events) == set(TicketEvent)
+    assert expected == TRANSITIONS
+    assert all(next_status(s, e) is then for (s, e), then in expected.items())
+
+
+def test_a_customer_message_opens_a_first_then_a_next_response_clock() -> None:
+    first = clock_change(E.CUSTOMER_MESSAGE, clock_open=False, responded_before=False)
+    assert first == ClockChange(opens=ClockKind.FIRST_RESPONSE)
+    again = clock_change(E.CUSTOMER_MESSAGE, clock_open=False, responded_before=True)
+    assert again == ClockChange(opens=ClockKind.NEXT_RESPONSE)
+    # A second message while waiting on us keeps the clock of the first.
+    assert clock_change(E.CUSTOMER_MESSAGE, clock_open=True, responded_before=True) == ClockChange()
+
+
+def test_a_response_or_resolving_closes_the_open_clock_and_owning_does_not() -> None:
+    for event, end in ((E.RESPONSE, ClockEnd.RESPONDED), (E.RESOLVED, ClockEnd.RESOLVED)):
+        assert clock_change(event, clock_open=True, responded_before=False).closes is end
+        assert clock_change(event, clock_open=False, responded_before=True) == ClockChange()
+    assert clock_change(E.OWNED, clock_open=True, responded_before=True) == ClockChange()
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def berlin_policy(remind_before: int = 30 * 60) -> SlaPolicy:
+    calendar = BusinessCalendar(
+        BERLIN, WeeklyHours.parse("mon-fri 09:00-17:00"), parse_holidays("DE-BY")
+    )
+    targets = {"standard": Targets(3600, 4 * 3600), "gold": Targets(1800, 3600)}
+    return SlaPolicy(calendar, targets, remind_before, "standard")
+
+
+def test_a_clock_started_friday_afternoon_is_due_monday_morning() -> None:
+    started = datetime(2026, 12, 4, 16, 30, tzinfo=BERLIN)
+    times = clock_for(berlin_policy(), None, ClockKind.FIRST_RESPONSE, started)
+    assert times.started == started and times.started.tzinfo is UTC
+    # 30 business minutes in is Friday 17:00: the reminder waits for Monday's opening.
+    assert times.remind_at == datetime(2026, 12, 7, 9, 0, tzinfo=BERLIN)
+    assert times.due_at == datetime(2026, 12, 7, 9, 30, tzinfo=BERLIN)
+    assert times.target_seconds == 3600
+    assert times.state(datetime(2026, 12, 5, 12, 0, tzinfo=BERLIN)) is ClockState.ON_TRACK
+    assert times.state(datetime(2026, 12, 7, 9, 5, tzinfo=BERLIN)) is ClockState.AT_RISK
+    assert times.state(times.due_at) is ClockState.BREACHED
+
+
+def test_a_clock_uses_its_tier_and_can_go_without_a_reminder() -> None:
+    started = datetime(2026, 12, 1, 10, 0, tzinfo=BERLIN)
+    gold = clock_for(berlin_policy(0), "gold", ClockKind.NEXT_RESPONSE, started)
+    assert gold.due_at - started == timedelta(hours=1)
+    assert gold.remind_at is None
+    assert gold.state(gold.due_at - timedelta(seconds=1)) is ClockState.ON_TRACK
+
+
+def test_a_due_time_at_closing_is_the_next_opening_so_nothing_fires_at_the_weekend() -> None:
+    started = datetime(2026, 12, 4, 16, 0, tzinfo=BERLIN)
+    gold = clock_for(berlin_policy(), "gold", ClockKind.NEXT_RESPONSE, started)
+    assert gold.remind_at == datetime(2026, 12, 4, 16, 30, tzinfo=BERLIN)
+    assert gold.due_at == datetime(2026, 12, 7, 9, 0, tzinfo=BERLIN)
+    assert gold.state(datetime(2026, 12, 5, 12, 0, tzinfo=BERLIN)) is ClockState.AT_RISK
+    assert berlin_policy().calendar.between(started, gold.due_at) == 3600
