@@ -23,17 +23,38 @@ from bot.sla.policy import ClockKind, SlaPolicy
 
 
 class TicketStatus(StrEnum):
+    """Where a conversation's ticket stands; the next step is `next_status`."""
+
     NEW = "new"
     WAITING_ON_US = "waiting_on_us"
     WAITING_ON_CUSTOMER = "waiting_on_customer"
     RESOLVED = "resolved"
 
 
+# The tickets leads still have to act on, or wait for.
+UNRESOLVED = frozenset(set(TicketStatus) - {TicketStatus.RESOLVED})
+
+
 class TicketEvent(StrEnum):
+    """What happens to a ticket: from the customer, from staff or the bot."""
+
     CUSTOMER_MESSAGE = "customer_message"
     RESPONSE = "response"  # the bot's answer, a lead's answer, a staff reply in the thread
     RESOLVED = "resolved"  # ✅ by staff, or a lead's Mark resolved
     OWNED = "owned"  # 👀 by staff: the owner changes, nothing else
+
+
+def next_status(status: TicketStatus, event: TicketEvent) -> TicketStatus:
+    """The status after `event` (tests/test_sla_policy.py has the whole table). A customer's
+    message always leaves the ticket waiting on us, reopening a resolved one; a response to a
+    resolved ticket (a last word from staff) leaves it resolved."""
+    if event is TicketEvent.CUSTOMER_MESSAGE:
+        return TicketStatus.WAITING_ON_US
+    if event is TicketEvent.RESOLVED:
+        return TicketStatus.RESOLVED
+    if event is TicketEvent.RESPONSE and status is not TicketStatus.RESOLVED:
+        return TicketStatus.WAITING_ON_CUSTOMER
+    return status
 
 
 class ClockEnd(StrEnum):
@@ -49,33 +70,6 @@ class ClockState(StrEnum):
     ON_TRACK = "on_track"
     AT_RISK = "at_risk"  # past its reminder
     BREACHED = "breached"  # past its due time
-
-
-_S, _E = TicketStatus, TicketEvent
-# Every status and event: the status after it. A response to a resolved ticket (a last word
-# from staff) leaves it resolved; only the customer reopens it.
-TRANSITIONS: dict[tuple[TicketStatus, TicketEvent], TicketStatus] = {
-    (_S.NEW, _E.CUSTOMER_MESSAGE): _S.WAITING_ON_US,
-    (_S.NEW, _E.RESPONSE): _S.WAITING_ON_CUSTOMER,
-    (_S.NEW, _E.RESOLVED): _S.RESOLVED,
-    (_S.NEW, _E.OWNED): _S.NEW,
-    (_S.WAITING_ON_US, _E.CUSTOMER_MESSAGE): _S.WAITING_ON_US,
-    (_S.WAITING_ON_US, _E.RESPONSE): _S.WAITING_ON_CUSTOMER,
-    (_S.WAITING_ON_US, _E.RESOLVED): _S.RESOLVED,
-    (_S.WAITING_ON_US, _E.OWNED): _S.WAITING_ON_US,
-    (_S.WAITING_ON_CUSTOMER, _E.CUSTOMER_MESSAGE): _S.WAITING_ON_US,
-    (_S.WAITING_ON_CUSTOMER, _E.RESPONSE): _S.WAITING_ON_CUSTOMER,
-    (_S.WAITING_ON_CUSTOMER, _E.RESOLVED): _S.RESOLVED,
-    (_S.WAITING_ON_CUSTOMER, _E.OWNED): _S.WAITING_ON_CUSTOMER,
-    (_S.RESOLVED, _E.CUSTOMER_MESSAGE): _S.WAITING_ON_US,
-    (_S.RESOLVED, _E.RESPONSE): _S.RESOLVED,
-    (_S.RESOLVED, _E.RESOLVED): _S.RESOLVED,
-    (_S.RESOLVED, _E.OWNED): _S.RESOLVED,
-}
-
-
-def next_status(status: TicketStatus, event: TicketEvent) -> TicketStatus:
-    return TRANSITIONS[status, event]
 
 
 @dataclass(frozen=True)
