@@ -9,13 +9,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.agent.models.providers import PROVIDERS, parse_model_ref
 from bot.errors import ConfigError
+from bot.sla.policy import SYNTAX, default_sla, sla_policy
 from escalation.guards import MAX_CHECKED_CHARS
 from escalation.policy import PolicyConfig
 
@@ -189,6 +190,19 @@ class Settings(BaseSettings):
         default=5 * 1024 * 1024, ge=0, validation_alias="SUPPORTBOT_MAX_IMAGE_BYTES"
     )
 
+    # Tickets' SLAs (bot/sla/policy.py): targets per account tier in business time, counted in
+    # SUPPORTBOT_BUSINESS_HOURS of SUPPORTBOT_TIMEZONE less SUPPORTBOT_HOLIDAYS.
+    timezone: str = Field(default="UTC", validation_alias="SUPPORTBOT_TIMEZONE")
+    business_hours: str = Field(
+        default="mon-fri 09:00-17:00", validation_alias="SUPPORTBOT_BUSINESS_HOURS"
+    )
+    holidays: str = Field(default="", validation_alias="SUPPORTBOT_HOLIDAYS")
+    sla: Annotated[dict[str, dict[str, str]], NoDecode] = Field(
+        default_factory=default_sla, validation_alias="SUPPORTBOT_SLA"
+    )
+    sla_remind_before: str = Field(default="30m", validation_alias="SUPPORTBOT_SLA_REMIND_BEFORE")
+    default_tier: str = Field(default="standard", validation_alias="SUPPORTBOT_DEFAULT_TIER")
+
     _split_lists = field_validator(
         "fallback_models",
         "strong_fallback_models",
@@ -197,7 +211,7 @@ class Settings(BaseSettings):
         mode="before",
     )(_split_csv)
 
-    @field_validator("price_overrides", mode="before")
+    @field_validator("price_overrides", "sla", mode="before")
     @classmethod
     def _json_object(cls, value: object) -> object:
         # Decoded here rather than by the settings source, whose error names neither the
@@ -208,6 +222,17 @@ class Settings(BaseSettings):
             return json.loads(value) if value.strip() else {}
         except ValueError as exc:
             raise ValueError(f"is not valid JSON ({exc})") from exc
+
+    @field_validator(*SYNTAX)
+    @classmethod
+    def _sla_syntax(cls, value: Any, info: ValidationInfo) -> Any:
+        SYNTAX[str(info.field_name)](value)
+        return value
+
+    @model_validator(mode="after")
+    def _sla_policy(self) -> Settings:
+        sla_policy(self)  # the settings against each other; its errors name the variables
+        return self
 
     @field_validator("primary_model", "strong_model")
     @classmethod
@@ -365,7 +390,7 @@ def load_settings(**overrides: object) -> Settings:
 
 def _describe(loc: tuple[int | str, ...], message: str) -> str:
     if not loc:
-        return message
+        return message.removeprefix("Value error, ")
     first, *rest = loc
     where = ".".join([variable_of(str(first)), *(str(part) for part in rest)])
     return f"{where}: {message.removeprefix('Value error, ')}"

@@ -519,6 +519,16 @@ BAD_VALUES = {
     bool: "maybe",
 }
 
+# The SLA settings are text, read by bot/sla/policy.py's parsers.
+SLA_BAD_VALUES = {
+    "timezone": "Mars/Olympus",
+    "business_hours": "whenever",
+    "holidays": "Bavaria",
+    "sla": '{"gold": {"first_response": "soon"}}',
+    "sla_remind_before": "soon",
+    "default_tier": "platinum",
+}
+
 
 def _bad_value(name: str) -> str | None:
     field = Settings.model_fields[name]
@@ -527,6 +537,8 @@ def _bad_value(name: str) -> str | None:
         return "{not json"
     if name == "orders_backend":
         return "carrier-pigeon"
+    if name in SLA_BAD_VALUES:
+        return SLA_BAD_VALUES[name]
     if name in ("primary_model", "strong_model", "fallback_models", "strong_fallback_models"):
         return "foo"
     if "Decimal" in text:

@@ -1,0 +1,1 @@
+"""Business-hours SLAs of the ticket lifecycle (issue 15): calendar, policy, lifecycle."""
