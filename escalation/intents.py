@@ -53,3 +53,171 @@ def asks_for_human(text: str) -> bool:
 def says_answer_was_wrong(text: str) -> bool:
     """True when the customer says the bot's answer was wrong or did not help."""
     return bool(_COMPLAINT.search(_plain(text)))
+
+
+# --- A request, or chatter (a shared channel's manners, issue 15) -----------------------------
+# A message longer than this is taken as a request: chatter is short.
+REQUEST_LENGTH = 280
+_WORD = re.compile(r"[a-z0-9']+")  # one character class, one quantifier: linear
+_MENTION = re.compile(r"<@([A-Z0-9]{1,32})(?:\|[^>]{0,80})?>")
+_SHORTCODE = re.compile(r":[a-z0-9_+'-]{1,60}:")
+# Acknowledgements and thanks: a message made of these words only is not a request.
+_CHATTER = frozenset(
+    [
+        "thanks",
+        "thank",
+        "you",
+        "thx",
+        "ty",
+        "tysm",
+        "cheers",
+        "ok",
+        "okay",
+        "k",
+        "kk",
+        "great",
+        "perfect",
+        "awesome",
+        "cool",
+        "nice",
+        "got",
+        "it",
+        "sounds",
+        "good",
+        "will",
+        "do",
+        "lgtm",
+        "noted",
+        "appreciate",
+        "appreciated",
+        "it",
+        "so",
+        "much",
+        "a",
+        "lot",
+        "very",
+        "again",
+        "all",
+        "for",
+        "the",
+        "help",
+        "super",
+        "brilliant",
+        "amazing",
+        "excellent",
+        "wonderful",
+        "yes",
+        "yep",
+        "yeah",
+        "sure",
+        "np",
+        "no",
+        "problem",
+        "worries",
+        "hi",
+        "hello",
+        "hey",
+        "morning",
+        "good",
+        "afternoon",
+        "evening",
+        "bye",
+        "see",
+        "ya",
+        "later",
+        "lol",
+        "haha",
+        "done",
+        "that",
+        "works",
+        "works",
+        "fine",
+    ]
+)
+# Words that carry a support request whatever else the message holds.
+_ASKING = frozenset(
+    [
+        "help",
+        "issue",
+        "issues",
+        "problem",
+        "problems",
+        "broken",
+        "bug",
+        "error",
+        "errors",
+        "failing",
+        "failed",
+        "fails",
+        "fail",
+        "wrong",
+        "missing",
+        "lost",
+        "stuck",
+        "can't",
+        "cannot",
+        "couldn't",
+        "won't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "not",
+        "unable",
+        "where",
+        "when",
+        "how",
+        "why",
+        "what",
+        "which",
+        "who",
+        "could",
+        "would",
+        "can",
+        "please",
+        "refund",
+        "return",
+        "returns",
+        "cancel",
+        "order",
+        "orders",
+        "invoice",
+        "charge",
+        "charged",
+        "billing",
+        "payment",
+        "delivery",
+        "shipping",
+        "tracking",
+        "delayed",
+        "damaged",
+        "urgent",
+        "asap",
+        "question",
+        "need",
+        "want",
+    ]
+)
+_ORDER_NUMBER = re.compile(r"#?[0-9]{3,12}")
+
+
+def is_request(text: str, bot_user_id: str | None) -> bool:
+    """Whether a message in a shared channel asks support something, or is chatter: thanks,
+    an acknowledgement, emoji only, or an aside that opens by mentioning someone other than
+    the bot. A mention of the bot, a question, an order number or a problem word makes it a
+    request; a long message is one. Bounded: linear patterns over the checked length."""
+    plain = _plain(text)
+    mentioned = [m[1] for m in _MENTION.finditer(plain[:MAX_CHECKED_CHARS])]
+    if bot_user_id and bot_user_id in mentioned:
+        return True
+    if len(plain) > REQUEST_LENGTH:
+        return True
+    first = _MENTION.match(plain)
+    if first is not None and first[1] != bot_user_id:
+        return False  # addressed to a colleague
+    words_of = _SHORTCODE.sub(" ", _MENTION.sub(" ", plain)).lower()
+    if "?" in words_of or _ORDER_NUMBER.search(words_of):
+        return True
+    words = _WORD.findall(words_of)
+    if not words or all(w in _CHATTER for w in words):
+        return False
+    return any(w in _ASKING for w in words)

@@ -82,6 +82,7 @@ CHECKS: dict[str, tuple[Callable[[str], object], int]] = {
     ),
     "asks_for_human": (intents.asks_for_human, MESSAGE_MAX),
     "says_answer_was_wrong": (intents.says_answer_was_wrong, MESSAGE_MAX),
+    "is_request": (lambda t: intents.is_request(t, "UBOT"), MESSAGE_MAX),
     "to_mrkdwn": (to_mrkdwn, ANSWER_MAX),
     "apply_citations": (
         lambda t: citations.apply_citations(t, 0.9, [], {}, [t[:TOOL_MAX]]),
