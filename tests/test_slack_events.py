@@ -447,7 +447,7 @@ async def test_a_shared_channel_message_is_stored_under_the_installing_team_not_
     await bot.settle()
     root = mention["event"]["ts"]
     reply = shared_message(
-        "and one more thing", "UACME1", "C0SHARED", sender_team="T0ACME", thread_ts=root
+        "and where is order 1042?", "UACME1", "C0SHARED", sender_team="T0ACME", thread_ts=root
     )
     assert reply["team_id"] == "T0ACME"
     assert await bot.event(body=reply) == 200
@@ -458,7 +458,7 @@ async def test_a_shared_channel_message_is_stored_under_the_installing_team_not_
     asked = [m for m in await rows(bot, Message) if m.role == "user"]
     assert [(m.text, m.sender_team_id) for m in asked] == [
         ("hello, a question about our plan", "E0ACMEORG"),
-        ("and one more thing", "T0ACME"),
+        ("and where is order 1042?", "T0ACME"),
     ]
     # The bot's own rows have no sender team.
     assert {m.sender_team_id for m in await rows(bot, Message) if m.role != "user"} <= {""}

@@ -2,6 +2,11 @@
 
 Thin on purpose: filter, store the message as pending work, hand it to the worker, return.
 The answer happens in the background, never inside Slack's 3-second acknowledgement.
+
+In a Slack Connect channel (shared with a customer's organisation) the bot keeps its manners:
+the company's own staff are not customers and are not answered, and in the bot's threads
+only requests are answered, not chatter ("thanks!", a colleague's aside): see
+`escalation.intents.is_request`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from bot.services import Services
 from bot.slack_origin import EventOrigin, origin_of
 from bot.store import queries
 from bot.store.queries import Inbound
+from escalation.intents import is_request
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +61,8 @@ def inbound_from(
     )
     if not user or event.get("bot_id") or user == bot_user_id:
         return None
+    if origin.shared and origin.sender_is_staff():
+        return None  # the company's own people in a customer's channel are not customers
     if not channel or not ts:
         return None
     thread_ts = event.get("thread_ts")
@@ -119,8 +127,12 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         if event.get("channel_type") != "im":
             # In channels the bot answers mentions (app_mention) and its own threads only.
-            in_thread = message.thread_ts != message.ts
-            if not in_thread or not await queries.conversation_exists(
+            if message.thread_ts == message.ts:
+                return
+            if message.shared and not is_request(clean(event.get("text")), context.bot_user_id):
+                log.debug("not a request in a shared channel's thread: not answered")
+                return
+            if not await queries.conversation_exists(
                 services.db, message.channel_id, message.thread_ts
             ):
                 return
