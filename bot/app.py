@@ -144,8 +144,7 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
         # OAuth mode: the installation store, authorize by it, the install flow (bot/install.py).
         **install.bolt_oauth(settings, services.clients, services.db.engine),
     )
-    if app.oauth_flow is not None:  # uninstalls and revoked tokens delete the installation
-        app.enable_token_revocation_listeners()
+    install.listen_for_revocations(app)
 
     messages.register(app, services)
     review.register(app, services, sender)

@@ -31,7 +31,11 @@ from bot.slack_clients import InstalledWorkspaces, SingleWorkspace, SlackClients
 from bot.store.installations import InstallTable
 
 if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncApp
+
     from bot.config import Settings
+
+log = logging.getLogger(__name__)
 
 # The bot scopes the install flow asks for: manifest.yml's (tests/test_manifest.py checks).
 BOT_SCOPES = (
@@ -50,6 +54,13 @@ BOT_SCOPES = (
 )
 # An install attempt's state is good for this long (Slack's approval page is quick).
 STATE_SECONDS = 600
+
+
+class Revocation(StrEnum):
+    """Slack's events for an app removed from a workspace, or its tokens revoked."""
+
+    APP_UNINSTALLED = "app_uninstalled"
+    TOKENS_REVOKED = "tokens_revoked"
 
 
 class SlackMode(StrEnum):
@@ -218,3 +229,22 @@ def bolt_oauth(
         "authorize": authorize(settings, clients.store),
         "oauth_settings": oauth_settings(settings, clients.store, engine),
     }
+
+
+def listen_for_revocations(app: AsyncApp) -> None:
+    """OAuth mode: Bolt's listeners delete the workspace's installation. Single mode: nothing
+    to delete, but the operator hears that SLACK_BOT_TOKEN stops working (and Slack gets its
+    200 rather than Bolt's 404 for an unhandled event)."""
+    if app.oauth_flow is not None:
+        app.enable_token_revocation_listeners()
+        return
+
+    async def revoked(event: dict[str, Any], body: dict[str, Any]) -> None:
+        log.warning(
+            "Slack sent %s for team %s: SLACK_BOT_TOKEN may no longer work",
+            event.get("type"),
+            body.get("team_id"),
+        )
+
+    for kind in Revocation:
+        app.event(kind.value)(revoked)

@@ -108,6 +108,8 @@ async def test_single_workspace_mode_serves_no_install_routes(bot: Bot) -> None:
         async with bot.http.get(bot.server.make_url(path), allow_redirects=False) as resp:
             assert resp.status == 404
     assert check_mode(bot.services.settings) is SlackMode.SINGLE
+    # An uninstall is taken (200, not Bolt's 404 for an unhandled event) and only logged.
+    assert await bot.event(body=app_uninstalled()) == 200
 
 
 def test_settings_refuse_both_a_bot_token_and_oauth_credentials(make_settings: Any) -> None:
