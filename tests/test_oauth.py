@@ -9,12 +9,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from sqlmodel import select
 
 from bot.errors import ConfigError
 from bot.install import BOT_SCOPES, SlackMode, check_mode
 from bot.slack_clients import InstalledWorkspaces, WorkspaceNotInstalled
+from bot.store.models import Message
 from tests.conftest import Bot, dm
-from tests.fakes.events import app_uninstalled, envelope
+from tests.fakes.events import app_uninstalled, envelope, tokens_revoked
 from tests.fakes.slack import OAUTH_CLIENT, FakeSlack
 from tests.test_manifest import BOT_SCOPES as MANIFEST_SCOPES
 
@@ -89,18 +91,46 @@ async def test_a_callback_without_the_browser_cookie_or_with_a_used_state_is_ref
     assert fake_slack.installations == before
 
 
-async def test_uninstalling_deletes_the_installation_and_forgets_the_token(
-    start_bot: Any, fake_slack: FakeSlack
+async def _messages(bot: Bot) -> int:
+    async with bot.services.db.session() as s:
+        return len((await s.exec(select(Message))).all())
+
+
+@pytest.mark.parametrize("removal", ["app_uninstalled", "tokens_revoked"])
+async def test_uninstalling_or_revoking_deletes_the_installation_and_stops_posting(
+    start_bot: Any, fake_slack: FakeSlack, removal: str
 ) -> None:
     bot = await start_bot(**OAUTH)
     await install(bot, fake_slack, "T0NEW")
     clients = bot.services.clients
     assert isinstance(clients, InstalledWorkspaces)
     await clients.token_for("T0NEW")  # cached
-    assert await bot.event(body=app_uninstalled(installing_team="T0NEW")) == 200
+    body = (
+        app_uninstalled(installing_team="T0NEW")
+        if removal == "app_uninstalled"
+        else tokens_revoked(bot=["UBOT_T0NEW"], installing_team="T0NEW")
+    )
+    assert await bot.event(body=body) == 200
     await bot.settle()
     with pytest.raises(WorkspaceNotInstalled):
         await clients.token_for("T0NEW")
+    stored = await _messages(bot)
+    event = envelope(dm("still there?"), installing_team="T0NEW", bot_user="UBOT_T0NEW")
+    assert await bot.event(body=event) == 200
+    await bot.settle()
+    assert await _messages(bot) == stored
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+async def test_an_event_of_a_workspace_never_installed_is_acked_and_nothing_is_stored(
+    start_bot: Any, fake_slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)
+    body = envelope(dm("where is my order?"), installing_team="T0NONE", bot_user="UBOT_T0NONE")
+    assert await bot.event(body=body) == 200
+    await bot.settle()
+    assert await _messages(bot) == 0
+    assert fake_slack.calls_to("chat.postMessage") == []
 
 
 async def test_single_workspace_mode_serves_no_install_routes(bot: Bot) -> None:
