@@ -84,7 +84,7 @@ def build_services(
     identity = IdentityResolver(slack, settings.lead_users, known_emails)
     budgets = Budgets(settings, db, poster.alert)
     knowledge = KnowledgeBase(db, resolve_directory(settings.knowledge_dir))
-    answerer = Answerer(settings, db, models, orders, identity, budgets, knowledge)
+    answerer = Answerer(settings, db, models, orders, identity, budgets, knowledge, clients)
     worker = Worker(
         db,
         answerer,

@@ -115,3 +115,14 @@ class InstalledWorkspaces:
         cached = self._tokens.pop(team_id, None)
         if cached is not None:
             self._clients.pop(cached[0], None)
+
+
+async def file_token(clients: SlackClients | None, team_id: str) -> str:
+    """The bot token the files of `team_id` are downloaded with: its workspace's; '' without
+    Slack clients or when the workspace has no installation (the download fails politely)."""
+    if clients is None:
+        return ""
+    try:
+        return await clients.token_for(team_id)
+    except WorkspaceNotInstalled:
+        return ""

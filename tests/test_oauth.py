@@ -18,6 +18,7 @@ from bot.store.models import Message
 from tests.conftest import Bot, dm
 from tests.fakes.events import app_uninstalled, envelope, tokens_revoked
 from tests.fakes.slack import OAUTH_CLIENT, FakeSlack
+from tests.test_images import PNG, with_files
 from tests.test_manifest import BOT_SCOPES as MANIFEST_SCOPES
 
 OAUTH = {
@@ -173,3 +174,19 @@ async def test_install_tokens_never_reach_the_logs_even_at_debug(
     assert caplog.records
     assert not [r for r in caplog.records if token in r.getMessage()]
     assert any("[hidden]" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_image_from_an_installed_workspace_is_downloaded_with_its_token(
+    start_bot: Any, fake_slack: FakeSlack
+) -> None:
+    """The fake serves a team's files to that team's bot tokens only (a sign-in page otherwise)."""
+    bot = await start_bot(**OAUTH)
+    await install(bot, fake_slack, "T0NEW")
+    photo = fake_slack.host_file("broken.png", "image/png", PNG, team="T0NEW")
+    event = with_files("my order 1042 arrived like this", [photo])
+    assert (
+        await bot.event(body=envelope(event, installing_team="T0NEW", bot_user="UBOT_T0NEW")) == 200
+    )
+    await bot.settle()
+    content = bot.anthropic.requests[0]["messages"][-1]["content"]
+    assert any(block["type"] == "image" for block in content)
