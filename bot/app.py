@@ -29,7 +29,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot import log_context, metrics
+from bot import install, log_context, metrics
 from bot.agent.worker import Worker
 from bot.config import Settings
 from bot.health import Health, Readiness
@@ -85,13 +85,14 @@ class _ServerErrorRetries(_Counted, AsyncServerErrorRetryHandler):
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
-    """The one Web API client of the app; honours SLACK_API_URL (GovSlack, tests).
+    """The Web API client of the app (in OAuth mode without a token: each workspace's client
+    is made from it with its own); honours SLACK_API_URL (GovSlack, tests).
 
     Slack's 429s are retried after their Retry-After, 5xx and connection errors with backoff;
     calls and retries are counted (`bot/metrics.py`).
     """
     return _MeteredClient(
-        token=settings.slack_bot_token.get_secret_value(),
+        token=settings.slack_bot_token.get_secret_value() or None,
         base_url=settings.slack_api_url,
         # One connection pool for every call, instead of a new connection per API call.
         session=aiohttp.ClientSession(),
@@ -140,7 +141,10 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
         # on assistant-looking events that lack a thread.
         attaching_conversation_kwargs_enabled=False,
         logger=logging.getLogger("slack_bolt"),
+        # OAuth mode: the installation store, authorize by it, the install flow (bot/install.py).
+        **install.bolt_oauth(settings, services.clients, services.db.engine),
     )
+    install.listen_for_revocations(app)
 
     messages.register(app, services)
     review.register(app, services, sender)
@@ -207,6 +211,24 @@ async def _slack_payload(request: web.Request) -> AsyncBoltRequest | None:
     return bolt_request
 
 
+def _install_routes(app: AsyncApp) -> list[web.RouteDef]:
+    """OAuth mode's `GET /slack/install` and `GET /slack/oauth_redirect`, served by Bolt's
+    flow as its starlette adapter does (its aiohttp adapter has none); none in single mode."""
+    flow = app.oauth_flow
+    if flow is None:
+        return []
+
+    async def installation(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(
+            await flow.handle_installation(await to_bolt_request(request))
+        )
+
+    async def callback(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+    return [web.get(flow.install_path, installation), web.get(flow.redirect_uri_path, callback)]
+
+
 def create_web_app(
     app: AsyncApp, services: Services, health: Health | None = None
 ) -> web.Application:
@@ -256,4 +278,5 @@ def create_web_app(
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
     web_app.router.add_get("/metrics", _scrape(services.settings.metrics_token.get_secret_value()))
+    web_app.add_routes(_install_routes(app))
     return web_app

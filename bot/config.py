@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     )
     slack_app_token: SecretStr = Field(default=SecretStr(""), validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # Several workspaces through Slack's install flow (bot/install.py), instead of a bot token.
+    slack_client_id: str = Field(default="", validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr = Field(
+        default=SecretStr(""), validation_alias="SLACK_CLIENT_SECRET"
+    )
+    slack_redirect_uri: str = Field(default="", validation_alias="SLACK_REDIRECT_URI")
 
     anthropic_api_key: SecretStr = Field(
         default=SecretStr(""), validation_alias="ANTHROPIC_API_KEY"
@@ -259,6 +265,7 @@ class Settings(BaseSettings):
             self.slack_bot_token,
             self.slack_signing_secret,
             self.slack_app_token,
+            self.slack_client_secret,
             self.anthropic_api_key,
             self.openai_api_key,
             self.orders_api_token,
@@ -300,11 +307,10 @@ class Settings(BaseSettings):
         return []
 
     def _slack_problems(self) -> list[str]:
-        """The Slack tokens serving needs, saying where to find them."""
-        return _failed(
-            (not self.slack_bot_token, _NO_BOT_TOKEN),
-            (not (self.slack_app_token or self.slack_signing_secret), _NO_SIGNING_SECRET),
-        )
+        """The Slack settings serving needs (one of the two modes), saying where to find them."""
+        from bot.install import slack_problems
+
+        return slack_problems(self)
 
     def check_serve(self) -> None:
         """Refuse to serve without what serving needs, naming every missing setting at once."""
@@ -321,16 +327,6 @@ class Settings(BaseSettings):
         )
 
 
-_NO_BOT_TOKEN = (
-    "SLACK_BOT_TOKEN is not set. Create the app from manifest.yml at "
-    "https://api.slack.com/apps, install it to your workspace, and copy the "
-    "'Bot User OAuth Token' (xoxb-...) from the app's 'OAuth & Permissions' page."
-)
-_NO_SIGNING_SECRET = (
-    "SLACK_SIGNING_SECRET is not set. Copy the 'Signing Secret' from the app's "
-    "'Basic Information' page at https://api.slack.com/apps (or set SLACK_APP_TOKEN, "
-    "an xapp- token with connections:write, to use Socket Mode)."
-)
 _NO_LEADS_CHANNEL = (
     "SUPPORTBOT_LEADS_CHANNEL is not set: escalations are not posted to a channel "
     "(only the App Home and `supportbot escalations` list them) and budget alerts "

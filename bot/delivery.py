@@ -64,6 +64,7 @@ class ThreadPost:
     kind: ReplyKind
     start: int = 0
     tier: Tier | None = None  # who wrote it (the terminal shows it)
+    team_id: str = ""  # the workspace whose client posts it ('' : the one of single mode)
 
 
 @dataclass(frozen=True)

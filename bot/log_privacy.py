@@ -66,6 +66,14 @@ def install(secrets: Iterable[str] = ()) -> None:
     logging.setLogRecordFactory(safe_record)
 
 
+def remember(*secrets: str) -> None:
+    """Mask these too from now on, even at DEBUG: the bot tokens of the workspaces that
+    installed the app (OAuth mode), known only once the installation store saves or finds
+    them. Bolt's authorize debug-logs what the store answers."""
+    with _lock:
+        _secrets.update(s for s in secrets if len(s) >= 6)
+
+
 def make_safe(record: logging.LogRecord) -> None:
     """Rewrite `record` in place so that its message and traceback hold no private data."""
     if record.levelno < logging.INFO:
@@ -132,7 +140,7 @@ def _one_exception(exc: BaseException) -> str:
 def _mask(text: str) -> str:
     """Hide known secrets, credential-shaped words and email addresses (word by word, so the
     time taken grows with the text's length only)."""
-    for secret in _secrets:
+    for secret in tuple(_secrets):
         text = text.replace(secret, HIDDEN)
     if "@" not in text and _CREDENTIAL.search(text) is None:
         return text

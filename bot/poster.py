@@ -132,7 +132,13 @@ class Poster:
             assert post.text is not None and post.thread_ts is not None
             kind = post.reply_kind or ReplyKind.ANSWER
             thread = ThreadPost(
-                post.channel_id, post.thread_ts, post.text, kind, post.posted_pieces, post.tier
+                post.channel_id,
+                post.thread_ts,
+                post.text,
+                kind,
+                post.posted_pieces,
+                post.tier,
+                post.team_id,
             )
             return await self._sender.post_reply(thread), None
         if post.kind == PostKind.LEADS_ESCALATION:

@@ -16,11 +16,12 @@ from bot.agent.worker import Worker
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Settings
 from bot.delivery import Sender
+from bot.install import workspace_clients
 from bot.knowledge import KnowledgeBase, resolve_directory
 from bot.orders import OrderBackend, order_backend
 from bot.orders.importing import import_demo_orders
 from bot.poster import Poster
-from bot.slack_clients import SingleWorkspace, SlackClients
+from bot.slack_clients import SlackClients
 from bot.slack_out import SlackSender
 from bot.store.db import Database
 from bot.store.holders import Holders, holders_for
@@ -71,10 +72,11 @@ def build_services(
     the models come from settings unless another factory is given (`supportbot eval`)."""
     log_privacy.install(settings.secrets())
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    clients = workspace_clients(settings, db.engine, slack) if slack is not None else None
     if sender is None:
-        if slack is None:
+        if clients is None:
             raise ValueError("build_services needs a Slack client or another sender")
-        sender = SlackSender(slack, db)
+        sender = SlackSender(clients, db)
     holders = holders_for(db)
     poster = Poster(db, sender, holders, settings.leads_channel)
     models = models or ModelFactory(settings)
@@ -82,7 +84,7 @@ def build_services(
     identity = IdentityResolver(slack, settings.lead_users, known_emails)
     budgets = Budgets(settings, db, poster.alert)
     knowledge = KnowledgeBase(db, resolve_directory(settings.knowledge_dir))
-    answerer = Answerer(settings, db, models, orders, identity, budgets, knowledge)
+    answerer = Answerer(settings, db, models, orders, identity, budgets, knowledge, clients)
     worker = Worker(
         db,
         answerer,
@@ -103,7 +105,7 @@ def build_services(
         poster,
         holders,
         knowledge,
-        clients=SingleWorkspace(slack) if slack is not None else None,
+        clients=clients,
     )
 
 

@@ -7,8 +7,11 @@ With Slack's install flow each team has its own bot token, found in the installa
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Protocol
 
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SupportbotError
@@ -53,3 +56,73 @@ class SingleWorkspace:
 
     def evict(self, team_id: str) -> None:
         """Nothing to forget: the one token comes from the settings."""
+
+
+# How long a team's token found in the installation store is used before it is looked up again
+# (a reinstall's new token is taken within this; an uninstall evicts it at once).
+TOKEN_CACHE_SECONDS = 60.0
+
+
+def with_token(base: AsyncWebClient, token: str) -> AsyncWebClient:
+    """A client like `base` (its class, API URL, connection pool, retries) with another token."""
+    return type(base)(
+        token=token,
+        base_url=base.base_url,
+        session=base.session,
+        timeout=base.timeout,
+        retry_handlers=base.retry_handlers,
+    )
+
+
+class InstalledWorkspaces:
+    """Slack's install flow: each team's bot token from the installation store (`find_bot`),
+    kept for TOKEN_CACHE_SECONDS per team and forgotten when the team's installation is
+    deleted (uninstall, revoked tokens: `evict`)."""
+
+    def __init__(
+        self,
+        store: AsyncInstallationStore,
+        base: AsyncWebClient,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self._base = base
+        self._clock = clock
+        self._tokens: dict[str, tuple[str, float]] = {}  # team -> (token, good until)
+        self._clients: dict[str, AsyncWebClient] = {}  # token -> its client
+
+    async def for_team(self, team_id: str) -> AsyncWebClient:
+        token = await self.token_for(team_id)
+        client = self._clients.get(token)
+        if client is None:
+            client = self._clients[token] = with_token(self._base, token)
+        return client
+
+    async def token_for(self, team_id: str) -> str:
+        cached = self._tokens.get(team_id)
+        if cached is not None and cached[1] > self._clock():
+            return cached[0]
+        bot = None
+        if team_id:
+            bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None or not bot.bot_token:
+            self.evict(team_id)
+            raise WorkspaceNotInstalled(team_id)
+        self._tokens[team_id] = (bot.bot_token, self._clock() + TOKEN_CACHE_SECONDS)
+        return bot.bot_token
+
+    def evict(self, team_id: str) -> None:
+        cached = self._tokens.pop(team_id, None)
+        if cached is not None:
+            self._clients.pop(cached[0], None)
+
+
+async def file_token(clients: SlackClients | None, team_id: str) -> str:
+    """The bot token the files of `team_id` are downloaded with: its workspace's; '' without
+    Slack clients or when the workspace has no installation (the download fails politely)."""
+    if clients is None:
+        return ""
+    try:
+        return await clients.token_for(team_id)
+    except WorkspaceNotInstalled:
+        return ""

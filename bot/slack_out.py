@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.delivery import LeadsPost, ThreadPost
 from bot.errors import ReplyNotPosted
 from bot.slack_blocks import escalation_blocks, feedback_block
+from bot.slack_clients import SlackClients, WorkspaceNotInstalled
 from bot.slack_format import split_for_slack, to_mrkdwn
 from bot.store import escalations
 from bot.store.db import Database
@@ -23,16 +24,24 @@ log = logging.getLogger(__name__)
 
 
 class SlackSender:
-    def __init__(self, client: AsyncWebClient, db: Database) -> None:
-        self._client = client
+    """Posts through the client of the conversation's workspace (`SlackClients`); what names
+    no conversation (alerts, a note to a lead) goes through the client of team '' (the one
+    client in single-workspace mode)."""
+
+    def __init__(self, clients: SlackClients, db: Database) -> None:
+        self._clients = clients
         self._db = db
+
+    async def _client(self, team_id: str = "") -> AsyncWebClient:
+        return await self._clients.for_team(team_id)
 
     async def thinking(self, conversation: Conversation) -> None:
         """Slack's "is thinking" status, in DMs (assistant threads); cleared by the reply."""
         if not conversation.channel_id.startswith("D"):
             return
         try:
-            await self._client.assistant_threads_setStatus(
+            client = await self._client(conversation.team_id)
+            await client.assistant_threads_setStatus(
                 channel_id=conversation.channel_id,
                 thread_ts=conversation.thread_ts,
                 status="is looking into it…",
@@ -45,11 +54,14 @@ class SlackSender:
         except SlackApiError as exc:
             # Outside the agent view Slack refuses a status; the answer comes all the same.
             log.debug("no thinking status: %s", exc.response.get("error"))
+        except WorkspaceNotInstalled:
+            log.debug("no thinking status: the workspace has no installation")
 
     async def clear_thinking(self, conversation: Conversation) -> None:
         if conversation.channel_id.startswith("D"):
-            with contextlib.suppress(SlackApiError):
-                await self._client.assistant_threads_setStatus(
+            with contextlib.suppress(SlackApiError, WorkspaceNotInstalled):
+                client = await self._client(conversation.team_id)
+                await client.assistant_threads_setStatus(
                     channel_id=conversation.channel_id, thread_ts=conversation.thread_ts, status=""
                 )
 
@@ -67,7 +79,8 @@ class SlackSender:
             if number == len(pieces) and post.kind == ReplyKind.ANSWER:
                 blocks.append(feedback_block())
             try:
-                resp = await self._client.chat_postMessage(
+                client = await self._client(post.team_id)
+                resp = await client.chat_postMessage(
                     channel=post.channel_id,
                     thread_ts=post.thread_ts,
                     text=piece,
@@ -85,7 +98,8 @@ class SlackSender:
         if not post.channel_id:
             log.warning("escalation %s is open but SUPPORTBOT_LEADS_CHANNEL is not set", esc.id)
             return "", None
-        resp = await self._client.chat_postMessage(
+        client = await self._client(post.conversation.team_id)
+        resp = await client.chat_postMessage(
             channel=post.channel_id,
             text=f"Escalation #{esc.id}: {', '.join(esc.reasons)}",
             blocks=escalation_blocks(esc, post.conversation, post.question, post.asker),
@@ -97,7 +111,7 @@ class SlackSender:
         if not channel_id:
             log.warning("a leads alert was dropped: SUPPORTBOT_LEADS_CHANNEL is not set")
             return None
-        resp = await self._client.chat_postMessage(channel=channel_id, text=text)
+        resp = await (await self._client()).chat_postMessage(channel=channel_id, text=text)
         return str(resp["ts"]) if resp.get("ts") else None
 
     async def tell_lead(self, esc: Escalation, lead: str, text: str) -> None:
@@ -105,11 +119,11 @@ class SlackSender:
         the App Home with no leads channel) in the lead's DM with the bot."""
         try:
             if esc.leads_channel:
-                await self._client.chat_postEphemeral(
+                await (await self._client()).chat_postEphemeral(
                     channel=esc.leads_channel, user=lead, text=text
                 )
             else:
-                await self._client.chat_postMessage(channel=lead, text=text)
+                await (await self._client()).chat_postMessage(channel=lead, text=text)
         except SlackApiError as exc:
             log.warning(
                 "could not tell a lead about escalation %s: %s", esc.id, exc.response.get("error")
@@ -123,7 +137,8 @@ class SlackSender:
         if found is None:
             return
         _, conv, question, asker = found
-        await self._client.chat_update(
+        client = await self._client(conv.team_id)
+        await client.chat_update(
             channel=esc.leads_channel,
             ts=esc.leads_ts,
             text=f"Escalation #{esc.id}: {esc.status}",

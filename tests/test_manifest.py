@@ -26,6 +26,8 @@ BOT_EVENTS = {
     "message.groups",
     "app_home_opened",
     "assistant_thread_started",
+    "app_uninstalled",  # OAuth mode: Bolt's revocation listeners delete the installation
+    "tokens_revoked",
 }
 BOT_SCOPES = [
     "app_mentions:read",
@@ -42,6 +44,7 @@ BOT_SCOPES = [
     "usergroups:read",
 ]
 EVENTS_URL = "https://example.com/slack/events"
+REDIRECT_URL = "https://example.com/slack/oauth_redirect"
 
 
 def _manifest() -> dict[str, Any]:
@@ -104,6 +107,13 @@ def test_bot_scopes_are_exactly_the_needed_ones() -> None:
     scopes = _manifest()["oauth_config"]["scopes"]
     assert scopes["bot"] == BOT_SCOPES
     assert set(scopes) == {"bot"}
+
+
+def test_the_install_flow_redirects_to_the_bots_oauth_redirect_route() -> None:
+    """OAuth mode (several workspaces): Slack sends the installer back to the route Bolt's flow
+    serves (bot/app.py), on the same host as the events URL."""
+    assert _manifest()["oauth_config"]["redirect_urls"] == [REDIRECT_URL]
+    assert REDIRECT_URL.rsplit("/slack/", 1)[0] == EVENTS_URL.rsplit("/slack/", 1)[0]
 
 
 def test_costs_command_and_interactivity() -> None:

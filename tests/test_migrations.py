@@ -14,6 +14,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
@@ -766,3 +769,38 @@ async def test_messages_get_an_unknown_sender_team_with_0013_and_keep_their_rows
         teams = dict((await conn.execute(text("SELECT id, sender_team_id FROM message"))).all())
         assert await conn.run_sync(_differences) == []
     assert set(teams.values()) == {""}  # what went down with the column is not made up again
+
+
+async def test_slack_sdks_stores_work_on_0015s_tables_which_go_with_their_tokens_going_down(
+    db: Database,
+) -> None:
+    """0015 creates slack_sdk's own tables: its async installation and state stores save and
+    find on them through the bot's engine; down to 0013 they go (installations with them), and
+    up again the schema is the models' (slack_sdk's table builders) and the tables are empty."""
+    await db.upgrade()
+    await db.downgrade("0013")
+    async with db.engine.connect() as conn:
+        assert not {"slack_installations", "slack_bots"} & await conn.run_sync(_tables)
+    await db.upgrade()
+    installations = AsyncSQLAlchemyInstallationStore(client_id="111.222", engine=db.engine)
+    await installations.async_save(
+        Installation(
+            app_id="A1", team_id="T0001", user_id="U1", bot_token="xoxb-test-1",
+            bot_id="B1", bot_user_id="UBOT1", bot_scopes="chat:write",
+        )
+    )  # fmt: skip
+    bot = await installations.async_find_bot(enterprise_id=None, team_id="T0001")
+    assert bot is not None and bot.bot_token == "xoxb-test-1"
+    states = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=db.engine)
+    state = await states.async_issue()
+    assert await states.async_consume(state) and not await states.async_consume(state)
+
+    await db.downgrade("0013")
+    async with db.engine.connect() as conn:
+        assert not {"slack_installations", "slack_bots", "slack_oauth_states"} & (
+            await conn.run_sync(_tables)
+        )
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_differences) == []
+        assert (await conn.execute(text("SELECT count(*) FROM slack_bots"))).scalar() == 0

@@ -23,6 +23,7 @@ from bot.delivery import Reply, Transcript
 from bot.errors import ProviderError
 from bot.knowledge import KnowledgeBase
 from bot.orders import OrderBackend
+from bot.slack_clients import SlackClients, file_token
 from bot.store import calls, queries
 from bot.store.db import Database
 from bot.store.models import (
@@ -64,6 +65,7 @@ class Answerer:
         identity: IdentityResolver,
         budgets: Budgets,
         knowledge: KnowledgeBase | None = None,
+        clients: SlackClients | None = None,  # whose tokens download files (None: no Slack)
     ) -> None:
         self._settings = settings
         self._budgets = budgets
@@ -75,6 +77,7 @@ class Answerer:
         self._models = models
         self._orders = orders
         self._identity = identity
+        self._clients = clients
         self._canary = canary_for(settings)
         self._system = render(
             "system.md.j2",
@@ -110,7 +113,7 @@ class Answerer:
         text = message.text.strip()
         files = await attachments.load(
             message.files,
-            self._settings.slack_bot_token.get_secret_value(),
+            await file_token(self._clients, conversation.team_id),
             self._settings.max_image_bytes,
             self._settings.slack_api_url,
         )

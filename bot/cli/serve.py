@@ -131,9 +131,12 @@ def _run_loop(main: Coroutine[Any, Any, None]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.install import SlackMode, slack_mode
+
     settings.check_serve()
     if not args.reuse_port:  # once, in the parent of --processes N
-        asyncio.run(_check_bot_token(settings))
+        if slack_mode(settings) is SlackMode.SINGLE:  # OAuth mode: each install is checked
+            asyncio.run(_check_bot_token(settings))
         for warning in settings.serve_warnings():
             log.warning("%s", warning)
     if args.processes > 1:

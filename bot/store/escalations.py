@@ -19,7 +19,6 @@ from bot.store.models import (
     Message,
     MessageRole,
     Outbox,
-    PostKind,
     PostState,
     ReplyKind,
     Tier,
@@ -148,17 +147,16 @@ async def _store_answer(
     if state != PostState.POSTING:
         return []  # after the notice being posted right now: a sweep posts it
     return [
-        outbox.Post(
+        outbox.held_reply(
             post_id,
-            PostKind.THREAD_REPLY,
+            conv,
             message.channel_id,
-            conv.thread_ts,
             now,
+            holder,
             text=text,
             reply_kind=ReplyKind.ANSWER,
             tier=Tier.HUMAN,
             message_id=reply.id,
-            holder=holder,
         )
     ]
 

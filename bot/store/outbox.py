@@ -19,12 +19,14 @@ from bot.store.db import Database
 from bot.store.held_rows import HeldRows
 from bot.store.models import (
     UNPOSTED,
+    Conversation,
     PostKind,
     PostState,
     ReplyKind,
     Tier,
     utcnow,
 )
+from bot.store.tables import CONVERSATION as _C
 from bot.store.tables import ESCALATION as _E
 from bot.store.tables import MESSAGE as _M
 from bot.store.tables import OUTBOX as _O
@@ -47,9 +49,33 @@ class Post:
     message_id: int | None = None
     escalation_id: int | None = None
     posted_pieces: int = 0
+    team_id: str = ""  # the conversation's workspace: whose client posts it
     # The id this row was claimed under: its delivery is recorded under it, never under a
     # later id of this process (a PostgreSQL holder takes a new one when its lock is lost).
     holder: str = field(kw_only=True)
+
+
+def held_reply(
+    post_id: int,
+    conversation: Conversation,
+    channel_id: str,
+    now: datetime,
+    holder: str,
+    **reply: Any,
+) -> Post:
+    """A thread reply's row just written and held by `holder`, as the poster posts it: in the
+    conversation's thread, through its workspace's client. `reply`: text, reply_kind, tier and
+    message_id."""
+    return Post(
+        post_id,
+        PostKind.THREAD_REPLY,
+        channel_id,
+        conversation.thread_ts,
+        now,
+        team_id=conversation.team_id,
+        holder=holder,
+        **reply,
+    )
 
 
 def _unposted_before(row: Any, thread_ts: Any, channel_id: Any) -> Any:
@@ -102,8 +128,15 @@ _CLAIM_DUE = (
     .returning(_O.c.id)
 )
 _CLAIMED = (
-    select(_O, _M.c.text.label("reply_text"), _M.c.kind.label("reply_kind"), _M.c.tier)
+    select(
+        _O,
+        _M.c.text.label("reply_text"),
+        _M.c.kind.label("reply_kind"),
+        _M.c.tier,
+        _C.c.team_id.label("team_id"),
+    )
     .outerjoin(_M, _M.c.id == _O.c.message_id)
+    .outerjoin(_C, _C.c.id == _O.c.conversation_id)
     .where(_O.c.id.in_(bindparam("p_ids", expanding=True)))
     .order_by(_O.c.id)
 )
@@ -214,6 +247,7 @@ def _post(row: Any, holder: str) -> Post:
         message_id=row.message_id,
         escalation_id=row.escalation_id,
         posted_pieces=int(row.posted_pieces),
+        team_id=row.team_id or "",
         holder=holder,
     )
 

@@ -101,19 +101,17 @@ async def write_reply(
     )
     if state != PostState.POSTING:
         return []  # a sweep posts it, after the earlier post of the thread
-    kind, tier = reply.kind, reply.tier
     return [
-        outbox.Post(
+        outbox.held_reply(
             post_id,
-            PostKind.THREAD_REPLY,
+            conversation,
             message.channel_id,
-            conversation.thread_ts,
             now,
+            holder,
             text=reply.text,
-            reply_kind=kind,
-            tier=tier,
+            reply_kind=reply.kind,
+            tier=reply.tier,
             message_id=reply_id,
-            holder=holder,
         )
     ]
 

@@ -1,0 +1,192 @@
+"""Several workspaces through Slack's install flow (OAuth mode), over real HTTP against the fake
+Slack: `/slack/install`, `/slack/oauth_redirect`, each workspace answered with its own token,
+and single-workspace mode (SLACK_BOT_TOKEN) unchanged (docs/issue-15-plan.md §3, §9 B3)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from sqlmodel import select
+
+from bot.errors import ConfigError
+from bot.install import BOT_SCOPES, SlackMode, check_mode
+from bot.slack_clients import InstalledWorkspaces, WorkspaceNotInstalled
+from bot.store.models import Message
+from tests.conftest import Bot, dm
+from tests.fakes.events import app_uninstalled, envelope, tokens_revoked
+from tests.fakes.slack import OAUTH_CLIENT, FakeSlack
+from tests.test_images import PNG, with_files
+from tests.test_manifest import BOT_SCOPES as MANIFEST_SCOPES
+
+OAUTH = {
+    "slack_bot_token": "",
+    "slack_client_id": OAUTH_CLIENT[0],
+    "slack_client_secret": OAUTH_CLIENT[1],
+}
+COOKIE = "slack-app-oauth-state"
+
+
+async def _begin(bot: Bot) -> tuple[str, str]:
+    """`GET /slack/install`: the state Slack is sent to approve with, and the browser cookie."""
+    url = bot.server.make_url("/slack/install")
+    async with bot.http.get(url, allow_redirects=False) as resp:
+        assert resp.status == 302, await resp.text()
+        location = resp.headers["Location"]
+        cookie = resp.cookies[COOKIE].value
+    assert location.startswith("https://slack.com/oauth/v2/authorize?")
+    query = parse_qs(urlparse(location).query)
+    assert query["client_id"] == [OAUTH_CLIENT[0]]
+    assert set(query["scope"][0].split(",")) == set(BOT_SCOPES)
+    return query["state"][0], cookie
+
+
+async def _callback(bot: Bot, code: str, state: str, cookie: str | None) -> int:
+    """Slack's redirect back, the cookie sent by hand (aiohttp keeps Secure cookies off http)."""
+    headers = {"Cookie": f"{COOKIE}={cookie}"} if cookie is not None else {}
+    url = bot.server.make_url("/slack/oauth_redirect")
+    params = {"code": code, "state": state}
+    async with bot.http.get(url, params=params, headers=headers, allow_redirects=False) as resp:
+        return resp.status
+
+
+async def install(bot: Bot, slack: FakeSlack, team_id: str) -> str:
+    """The whole flow for `team_id`; the bot token Slack minted for it."""
+    state, cookie = await _begin(bot)
+    assert await _callback(bot, slack.grant(team_id), state, cookie) == 200
+    return next(t for t, i in slack.installations.items() if i.team_id == team_id)
+
+
+async def test_installing_stores_the_workspace_and_its_events_are_answered_with_its_own_token(
+    start_bot: Any, fake_slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)
+    token = await install(bot, fake_slack, "T0NEW")
+    assert token.startswith("xoxb-T0NEW-")
+    clients = bot.services.clients
+    assert isinstance(clients, InstalledWorkspaces)
+    assert await clients.token_for("T0NEW") == token
+    with pytest.raises(WorkspaceNotInstalled):
+        await clients.token_for("T0OTHER")
+
+    body = envelope(dm("where is my order?"), installing_team="T0NEW", bot_user="UBOT_T0NEW")
+    assert await bot.event(body=body) == 200
+    await bot.settle()
+    posts = fake_slack.calls_to("chat.postMessage")
+    assert posts, "the event from the new workspace was not answered"
+    assert {call.token for call in posts} == {token}
+
+
+async def test_a_callback_without_the_browser_cookie_or_with_a_used_state_is_refused(
+    start_bot: Any, fake_slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)
+    state, cookie = await _begin(bot)
+    assert await _callback(bot, fake_slack.grant("T0NEW"), state, None) == 400
+    assert await _callback(bot, fake_slack.grant("T0NEW"), state, cookie) == 200
+    # The state was consumed: the same redirect again (a replay) installs nothing more.
+    before = dict(fake_slack.installations)
+    assert await _callback(bot, fake_slack.grant("T0NEW"), state, cookie) == 401
+    assert fake_slack.installations == before
+
+
+async def _messages(bot: Bot) -> int:
+    async with bot.services.db.session() as s:
+        return len((await s.exec(select(Message))).all())
+
+
+@pytest.mark.parametrize("removal", ["app_uninstalled", "tokens_revoked"])
+async def test_uninstalling_or_revoking_deletes_the_installation_and_stops_posting(
+    start_bot: Any, fake_slack: FakeSlack, removal: str
+) -> None:
+    bot = await start_bot(**OAUTH)
+    await install(bot, fake_slack, "T0NEW")
+    clients = bot.services.clients
+    assert isinstance(clients, InstalledWorkspaces)
+    await clients.token_for("T0NEW")  # cached
+    body = (
+        app_uninstalled(installing_team="T0NEW")
+        if removal == "app_uninstalled"
+        else tokens_revoked(bot=["UBOT_T0NEW"], installing_team="T0NEW")
+    )
+    assert await bot.event(body=body) == 200
+    await bot.settle()
+    with pytest.raises(WorkspaceNotInstalled):
+        await clients.token_for("T0NEW")
+    stored = await _messages(bot)
+    event = envelope(dm("still there?"), installing_team="T0NEW", bot_user="UBOT_T0NEW")
+    assert await bot.event(body=event) == 200
+    await bot.settle()
+    assert await _messages(bot) == stored
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+async def test_an_event_of_a_workspace_never_installed_is_acked_and_nothing_is_stored(
+    start_bot: Any, fake_slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)
+    body = envelope(dm("where is my order?"), installing_team="T0NONE", bot_user="UBOT_T0NONE")
+    assert await bot.event(body=body) == 200
+    await bot.settle()
+    assert await _messages(bot) == 0
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+async def test_single_workspace_mode_serves_no_install_routes(bot: Bot) -> None:
+    for path in ("/slack/install", "/slack/oauth_redirect?code=c&state=s"):
+        async with bot.http.get(bot.server.make_url(path), allow_redirects=False) as resp:
+            assert resp.status == 404
+    assert check_mode(bot.services.settings) is SlackMode.SINGLE
+    # An uninstall is taken (200, not Bolt's 404 for an unhandled event) and only logged.
+    assert await bot.event(body=app_uninstalled()) == 200
+
+
+def test_settings_refuse_both_a_bot_token_and_oauth_credentials(make_settings: Any) -> None:
+    settings = make_settings(slack_client_id=OAUTH_CLIENT[0], slack_client_secret="x" * 12)
+    for refuse in (settings.check_serve, lambda: check_mode(settings)):
+        with pytest.raises(ConfigError) as refused:
+            refuse()
+        assert "SLACK_BOT_TOKEN" in str(refused.value)
+        assert "SLACK_CLIENT_ID" in str(refused.value)
+    half = make_settings(slack_bot_token="", slack_client_id=OAUTH_CLIENT[0])
+    with pytest.raises(ConfigError, match="SLACK_CLIENT_SECRET"):
+        half.check_serve()
+    assert check_mode(make_settings(**OAUTH)) is SlackMode.OAUTH
+    make_settings(**OAUTH).check_serve()  # a model key and a signing secret are set
+
+
+def test_the_install_flow_asks_for_the_manifests_scopes() -> None:
+    assert list(BOT_SCOPES) == MANIFEST_SCOPES
+
+
+async def test_install_tokens_never_reach_the_logs_even_at_debug(
+    start_bot: Any, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    bot = await start_bot(**OAUTH)
+    token = await install(bot, fake_slack, "T0NEW")
+    body = envelope(dm("where is my order?"), installing_team="T0NEW", bot_user="UBOT_T0NEW")
+    await bot.event(body=body)
+    await bot.settle()
+    logging.getLogger("slack_bolt").debug("the store answered bot_token=%s", token)
+    assert caplog.records
+    assert not [r for r in caplog.records if token in r.getMessage()]
+    assert any("[hidden]" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_image_from_an_installed_workspace_is_downloaded_with_its_token(
+    start_bot: Any, fake_slack: FakeSlack
+) -> None:
+    """The fake serves a team's files to that team's bot tokens only (a sign-in page otherwise)."""
+    bot = await start_bot(**OAUTH)
+    await install(bot, fake_slack, "T0NEW")
+    photo = fake_slack.host_file("broken.png", "image/png", PNG, team="T0NEW")
+    event = with_files("my order 1042 arrived like this", [photo])
+    assert (
+        await bot.event(body=envelope(event, installing_team="T0NEW", bot_user="UBOT_T0NEW")) == 200
+    )
+    await bot.settle()
+    content = bot.anthropic.requests[0]["messages"][-1]["content"]
+    assert any(block["type"] == "image" for block in content)
