@@ -20,7 +20,8 @@ from sqlmodel import select
 from bot.services import prepare_database
 from bot.store.db import Database
 from bot.store.models import Order
-from tests.conftest import dm
+from bot.store.queries import Inbound, message_and_conversation, record_inbound
+from tests.conftest import Bot, dm
 
 
 async def backend_pid(db: Database) -> int:
@@ -149,3 +150,25 @@ async def test_a_burst_opens_at_most_the_pool_and_the_next_burst_reuses_it(
         assert len(opened) == 4  # kept, not closed and opened again
     finally:
         await db.close()
+
+
+async def test_an_event_id_is_stored_once_and_messages_without_one_are_each_kept(
+    bot: Bot,
+) -> None:
+    """Slack's event id is a dedupe key of its own (a redelivery is dropped even before the
+    message's (channel, ts) is looked at); a message with no event id (`supportbot chat`,
+    the eval runner) is never taken for a duplicate of another."""
+    db = bot.services.db
+
+    def inbound(ts: str, event_id: str = "") -> Inbound:
+        return Inbound("T0001", "C0001", ts, "UALICE", "hello", ts, event_id=event_id)
+
+    assert await record_inbound(db, inbound("1.000001", "Ev1")) is not None
+    assert await record_inbound(db, inbound("1.000002", "Ev1")) is None  # the id was seen
+    first = await record_inbound(db, inbound("1.000003"))
+    second = await record_inbound(db, inbound("1.000004"))
+    assert first is not None and second is not None and first != second
+    message, conversation = await message_and_conversation(db, second)
+    assert (message.slack_ts, conversation.thread_ts) == ("1.000004", "1.000004")
+    with pytest.raises(LookupError):
+        await message_and_conversation(db, second + 100)

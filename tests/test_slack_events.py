@@ -205,6 +205,44 @@ async def test_channel_messages_outside_the_bots_threads_are_ignored(bot: Bot) -
     assert bot.anthropic.requests == []
 
 
+async def test_a_thread_is_the_bots_only_in_its_own_channel_and_with_its_own_ts(bot: Bot) -> None:
+    """The bot is in thread `root` of C0M. A reply in a thread of the same ts in a channel
+    whose id sorts before or after C0M, and a reply in C0M's threads just before and after
+    `root`, are in threads the bot is not in: none is answered."""
+    root = "1700000000.000500"
+    await bot.event(
+        {
+            "type": "app_mention",
+            "channel": "C0M",
+            "user": "UALICE",
+            "ts": root,
+            "text": "<@UBOT> hi",
+        }
+    )
+    await bot.settle()
+    answered = len(bot.replies())
+    for channel, thread in (
+        ("C0A", root),
+        ("C0Z", root),
+        ("C0M", "1700000000.000499"),
+        ("C0M", "1700000000.000501"),
+    ):
+        await bot.event(
+            {
+                "type": "message",
+                "channel": channel,
+                "channel_type": "channel",
+                "user": "UALICE",
+                "ts": next_ts(),
+                "thread_ts": thread,
+                "text": "where is order 1042?",
+            }
+        )
+    await bot.settle()
+    assert len(bot.replies()) == answered
+    assert [m.text for m in await rows(bot, Message) if m.role == "user"] == ["hi"]
+
+
 async def test_bot_messages_edits_deletes_and_joins_are_ignored(bot: Bot) -> None:
     for extra in (
         {"bot_id": "BOTHER"},

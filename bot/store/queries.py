@@ -124,13 +124,17 @@ async def record_inbound(db: Database, msg: Inbound) -> int | None:
 
 
 async def message_and_conversation(db: Database, message_id: int) -> tuple[Message, Conversation]:
-    """A stored message and its conversation."""
+    """A stored message and its conversation, in one statement."""
     async with db.session() as s:
-        message = await s.get(Message, message_id)
-        conversation = await s.get(Conversation, message.conversation_id) if message else None
-    if message is None or conversation is None:
-        raise LookupError(f"message {message_id} or its conversation does not exist")
-    return message, conversation
+        found = await s.exec(
+            select(Message, Conversation)
+            .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
+            .where(col(Message.id) == message_id)
+        )
+        row = found.first()
+    if row is None:
+        raise LookupError(f"message {message_id} does not exist")
+    return row[0], row[1]
 
 
 async def conversation_exists(db: Database, channel_id: str, thread_ts: str) -> bool:
