@@ -81,9 +81,11 @@ class Poster:
             posted = await self._post_one(post) and posted
         return posted
 
-    async def alert(self, text: str) -> None:
-        """Tell the leads something that needs no action button (a budget reached)."""
-        await self.post([await outbox.alert(self._db, self._leads_channel, text, self._holders.me)])
+    async def alert(self, team_id: str, text: str) -> None:
+        """Tell workspace `team_id`'s leads something that needs no action button (a budget
+        reached)."""
+        post = await outbox.alert(self._db, team_id, self._leads_channel, text, self._holders.me)
+        await self.post([post])
 
     async def sweep(self) -> int:
         """Give up what waited too long, then post what is due; the number posted."""

@@ -199,7 +199,7 @@ class Leads:
         self.told: list[str] = []
         self.fail = fail
 
-    async def __call__(self, text: str) -> None:
+    async def __call__(self, team_id: str, text: str) -> None:
         self.told.append(text)
         if self.fail:
             raise RuntimeError("Slack is down")
@@ -239,6 +239,7 @@ async def charge(
         s.add(
             ModelCall(
                 conversation_id=conversation.id,
+                team_id=conversation.team_id,
                 user_id=user,
                 provider="anthropic",
                 model="m",

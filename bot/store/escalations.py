@@ -102,23 +102,7 @@ async def _store_answer(
     # one thread then go one after the other, and the later sees the earlier's post waiting.
     conv = await s.get(Conversation, esc.conversation_id, with_for_update=True)
     assert message is not None and conv is not None
-    # A reply not posted yet and not being posted (the handoff notice, refused) would only
-    # come after the lead's answer and contradict it: the answer replaces it. One conditional
-    # DELETE on its state: a sweep posting it right now keeps it, and the answer follows it.
-    replaced = await s.exec(
-        delete(Outbox)
-        .where(
-            col(Outbox.message_id).in_(
-                select(col(Message.id)).where(col(Message.reply_to_id) == message.id)
-            ),
-            col(Outbox.state).in_([PostState.TO_POST, PostState.REFUSED]),
-            col(Outbox.posted_pieces) == 0,
-        )
-        .returning(col(Outbox.message_id))
-    )
-    gone = [i for i in replaced.scalars() if i is not None]
-    if gone:
-        await s.exec(delete(Message).where(col(Message.id).in_(gone)))
+    await _drop_unposted_replies(s, message.id)
     reply = Message(
         conversation_id=esc.conversation_id,
         role=MessageRole.ASSISTANT,
@@ -134,6 +118,7 @@ async def _store_answer(
     conn = await s.connection()
     post_id, state = await outbox.add_thread_post(
         conn,
+        team_id=conv.team_id,
         channel_id=message.channel_id,
         thread_ts=conv.thread_ts,
         conversation_id=esc.conversation_id,
@@ -157,6 +142,26 @@ async def _store_answer(
             holder=holder,
         )
     ]
+
+
+async def _drop_unposted_replies(s: AsyncSession, message_id: int | None) -> None:
+    """A reply not posted yet and not being posted (the handoff notice, refused) would only
+    come after the lead's answer and contradict it: the answer replaces it. One conditional
+    DELETE on its state: a sweep posting it right now keeps it, and the answer follows it."""
+    replaced = await s.exec(
+        delete(Outbox)
+        .where(
+            col(Outbox.message_id).in_(
+                select(col(Message.id)).where(col(Message.reply_to_id) == message_id)
+            ),
+            col(Outbox.state).in_([PostState.TO_POST, PostState.REFUSED]),
+            col(Outbox.posted_pieces) == 0,
+        )
+        .returning(col(Outbox.message_id))
+    )
+    gone = [i for i in replaced.scalars() if i is not None]
+    if gone:
+        await s.exec(delete(Message).where(col(Message.id).in_(gone)))
 
 
 async def get(db: Database, escalation_id: int) -> tuple[Escalation, Conversation] | None:

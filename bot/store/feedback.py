@@ -45,7 +45,9 @@ async def askers_of(db: Database, reply: Message) -> set[str]:
 
 async def record(db: Database, reply: Message, user_id: str, value: Thumb) -> None:
     """Store (or change) one person's thumbs up/down on one answer."""
+    team = select(col(Conversation.team_id)).where(col(Conversation.id) == reply.conversation_id)
     values = {
+        "team_id": team.scalar_subquery(),  # the thread's workspace, read in the INSERT
         "message_id": reply.id,
         "conversation_id": reply.conversation_id,
         "user_id": user_id,

@@ -69,6 +69,7 @@ ADD_THREAD_POST = (
     insert(_O)
     .values(
         kind=PostKind.THREAD_REPLY,
+        team_id=bindparam("p_team_id"),
         channel_id=bindparam("p_channel_id"),
         thread_ts=bindparam("p_thread_ts"),
         conversation_id=bindparam("p_conversation_id"),
@@ -136,6 +137,7 @@ _REFUSE = _leave(
 async def add_thread_post(
     conn: AsyncConnection,
     *,
+    team_id: str,
     channel_id: str,
     thread_ts: str,
     conversation_id: int,
@@ -151,6 +153,7 @@ async def add_thread_post(
         await conn.execute(
             ADD_THREAD_POST,
             {
+                "p_team_id": team_id,
                 "p_channel_id": channel_id,
                 "p_thread_ts": thread_ts,
                 "p_conversation_id": conversation_id,
@@ -170,13 +173,15 @@ async def add_leads_post(
     holder: str | None,
     now: datetime,
     *,
+    team_id: str,
     escalation_id: int | None = None,
     conversation_id: int | None = None,
     text: str | None = None,
 ) -> int:
-    """Write a post to the leads channel in the caller's transaction, held by `holder` (None:
-    to post, by a sweep)."""
+    """Write a post to the leads channel of workspace `team_id` in the caller's transaction,
+    held by `holder` (None: to post, by a sweep)."""
     values = {
+        "team_id": team_id,
         "kind": kind,
         "channel_id": channel_id,
         "conversation_id": conversation_id,
@@ -191,12 +196,13 @@ async def add_leads_post(
     return int((await conn.execute(ADD_LEADS_POST, values)).scalar_one())
 
 
-async def alert(db: Database, channel_id: str, text: str, holder: str) -> Post:
-    """A note for the leads (no action button), written to post at once by `holder`."""
+async def alert(db: Database, team_id: str, channel_id: str, text: str, holder: str) -> Post:
+    """A note for workspace `team_id`'s leads (no action button), written to post at once by
+    `holder`."""
     now = utcnow()
     async with db.engine.begin() as conn:
         post_id = await add_leads_post(
-            conn, PostKind.LEADS_ALERT, channel_id, holder, now, text=text
+            conn, PostKind.LEADS_ALERT, channel_id, holder, now, team_id=team_id, text=text
         )
     return Post(post_id, PostKind.LEADS_ALERT, channel_id, None, now, text=text, holder=holder)
 
@@ -271,7 +277,12 @@ class GivenUp:
 _later = _E.alias("later")
 _EXPIRED = (
     select(
-        _O.c.id, _O.c.conversation_id, _M.c.tier, _E.c.id.label("escalation_id"), _E.c.lead_user_id
+        _O.c.id,
+        _O.c.team_id,
+        _O.c.conversation_id,
+        _M.c.tier,
+        _E.c.id.label("escalation_id"),
+        _E.c.lead_user_id,
     )
     .outerjoin(_M, _M.c.id == _O.c.message_id)
     .outerjoin(
@@ -321,6 +332,7 @@ async def give_up_expired(
                     leads_channel,
                     None,
                     now,
+                    team_id=row.team_id,
                     escalation_id=item.escalation_id,
                     conversation_id=row.conversation_id,  # purged with its thread
                     text=alert_text(item),

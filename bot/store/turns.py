@@ -235,7 +235,13 @@ async def _write_turn(
         posts += await reply_rows.write_reply(conn, message, turn.conversation, reply, holder, now)
     if reply.handoff is not None:
         posts += await reply_rows.write_handoff(
-            conn, message, reply.handoff, leads_channel, holder, now
+            conn,
+            message,
+            reply.handoff,
+            leads_channel,
+            holder,
+            now,
+            team_id=turn.conversation.team_id,
         )
     if reply.transcript is not None:
         await transcripts.add(conn, message, reply.transcript, now)
