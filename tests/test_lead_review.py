@@ -457,10 +457,8 @@ async def test_a_lead_answer_written_while_a_turn_adds_a_post_to_the_thread_wait
         )
         await outbox.add_thread_post(
             finishing,
-            team_id=conv.team_id,
+            conv,
             channel_id=message.channel_id,
-            thread_ts=conv.thread_ts,
-            conversation_id=conv.id or 0,
             message_id=message.id or 0,
             holder="pg:1",
             now=utcnow(),

@@ -118,10 +118,8 @@ async def _store_answer(
     conn = await s.connection()
     post_id, state = await outbox.add_thread_post(
         conn,
-        team_id=conv.team_id,
+        conv,
         channel_id=message.channel_id,
-        thread_ts=conv.thread_ts,
-        conversation_id=esc.conversation_id,
         message_id=reply.id or 0,
         holder=holder,
         now=now,

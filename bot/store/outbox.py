@@ -19,6 +19,7 @@ from bot.store.db import Database
 from bot.store.held_rows import HeldRows
 from bot.store.models import (
     UNPOSTED,
+    Conversation,
     PostKind,
     PostState,
     ReplyKind,
@@ -136,11 +137,9 @@ _REFUSE = _leave(
 
 async def add_thread_post(
     conn: AsyncConnection,
+    thread: Conversation,
     *,
-    team_id: str,
     channel_id: str,
-    thread_ts: str,
-    conversation_id: int,
     message_id: int,
     holder: str,
     now: datetime,
@@ -153,10 +152,10 @@ async def add_thread_post(
         await conn.execute(
             ADD_THREAD_POST,
             {
-                "p_team_id": team_id,
+                "p_team_id": thread.team_id,  # posted in the thread's workspace
                 "p_channel_id": channel_id,
-                "p_thread_ts": thread_ts,
-                "p_conversation_id": conversation_id,
+                "p_thread_ts": thread.thread_ts,
+                "p_conversation_id": thread.id,
                 "p_message_id": message_id,
                 "p_holder": holder,
                 "p_now": now,

@@ -94,10 +94,8 @@ async def write_reply(
     ).scalar_one()
     post_id, state = await outbox.add_thread_post(
         conn,
-        team_id=conversation.team_id,
+        conversation,
         channel_id=message.channel_id,
-        thread_ts=conversation.thread_ts,
-        conversation_id=message.conversation_id,
         message_id=reply_id,
         holder=holder,
         now=now,
