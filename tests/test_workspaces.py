@@ -6,8 +6,12 @@ mode."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
+from bot.costs import format_usd
+from bot.listeners.review import NO_RECORD
 from bot.store.models import Conversation, Escalation, Feedback, ModelCall
 from tests.conftest import Bot, dm
 from tests.fakes.events import envelope
@@ -59,3 +63,88 @@ async def test_a_thumb_carries_the_workspace_of_the_answer_it_rates(start_bot: A
     await click_feedback(bot, answer, "feedback_up", user="UBOB")
     [thumb] = await rows(bot, Feedback)
     assert thumb.team_id == OTHER
+
+
+async def costs(bot: Bot, text: str, team: str) -> dict[str, Any]:
+    """ULEAD's `/costs` as Slack posts it from workspace `team`: the private answer."""
+    status, body = await bot.command("/costs", text, user="ULEAD", team=team)
+    assert status == 200, body
+    answer: dict[str, Any] = json.loads(body)
+    assert answer["response_type"] == "ephemeral"
+    return answer
+
+
+async def test_costs_for_a_lead_of_one_workspace_count_only_that_workspaces_calls(
+    start_bot: Any,
+) -> None:
+    bot = await two_workspaces(start_bot)
+    await ask(bot, TEAM_ID, "UALICE")
+    await ask(bot, OTHER, "UBOB")
+    await ask(bot, OTHER, "UBOB", "and my order 2002?")
+    spent = {TEAM_ID: Decimal(0), OTHER: Decimal(0)}
+    for call in await rows(bot, ModelCall):
+        spent[call.team_id] += call.cost_usd or Decimal(0)
+    assert spent[TEAM_ID] and spent[OTHER]
+    for team, threads in ((TEAM_ID, 1), (OTHER, 2)):
+        answer = await costs(bot, "today", team)
+        assert (
+            answer["text"] == f"Costs today: {format_usd(spent[team])} over {threads} conversations"
+        )
+    bob = await costs(bot, "<@UBOB> today", TEAM_ID)  # Bob asked in the other workspace only
+    assert bob["text"] == f"<@UBOB> today: {format_usd(Decimal(0))}"
+
+
+async def test_a_thread_link_of_another_workspace_reads_as_no_record(start_bot: Any) -> None:
+    bot = await two_workspaces(start_bot)
+    await ask(bot, OTHER, "UBOB")
+    [thread] = await rows(bot, Conversation)
+    ts = thread.thread_ts.replace(".", "")
+    link = f"<https://fake.slack.com/archives/{thread.channel_id}/p{ts}>"
+    theirs = await costs(bot, link, OTHER)
+    assert theirs["text"].startswith("Thread costs: ")
+    ours = await costs(bot, link, TEAM_ID)
+    assert "no record of that thread" in ours["text"] and "blocks" not in ours
+
+
+async def open_home(bot: Bot, team: str) -> str:
+    """ULEAD opens the bot's App Home in workspace `team`: the view published, as JSON."""
+    event = {"type": "app_home_opened", "user": "ULEAD", "channel": "D0LEAD", "tab": "home"}
+    await bot.event(body=envelope(event, installing_team=team))
+    view = bot.slack.calls_to("views.publish")[-1].args
+    assert view["user_id"] == "ULEAD"
+    return json.dumps(view["view"])
+
+
+async def test_app_home_lists_only_the_workspaces_escalations(start_bot: Any) -> None:
+    bot = await two_workspaces(start_bot)
+    await ask(bot, TEAM_ID, "UALICE")
+    await ask(bot, OTHER, "UBOB")
+    assert len(await rows(bot, Escalation)) == 2
+    ours = await open_home(bot, TEAM_ID)
+    assert "<@UALICE>" in ours and "<@UBOB>" not in ours
+    theirs = await open_home(bot, OTHER)
+    assert "<@UBOB>" in theirs and "<@UALICE>" not in theirs
+
+
+async def test_a_lead_cannot_act_on_another_workspaces_escalation_and_nothing_changes(
+    start_bot: Any,
+) -> None:
+    bot = await two_workspaces(start_bot)
+    await ask(bot, OTHER, "UBOB")
+    [esc] = await rows(bot, Escalation)
+    posted = len(bot.replies())
+    for action in ("escalation_send_draft", "escalation_take_over", "escalation_dismiss"):
+        status, _ = await bot.click(action, str(esc.id), team=TEAM_ID)
+        assert status == 200
+    status, _ = await bot.click("escalation_send_edited", str(esc.id), team=TEAM_ID)
+    assert status == 200 and bot.slack.calls_to("views.open") == []
+    refusals = bot.slack.calls_to("chat.postEphemeral")
+    assert [r.args["text"] for r in refusals] == [NO_RECORD] * 4
+    assert all(r.args["user"] == "ULEAD" for r in refusals)
+    [after] = await rows(bot, Escalation)
+    assert (after.status, after.lead_user_id, after.resolution) == ("open", None, None)
+    assert len(bot.replies()) == posted  # nothing reached the customer or the leads
+    # The workspace's own lead may act on it.
+    status, _ = await bot.click("escalation_dismiss", str(esc.id), team=OTHER)
+    [after] = await rows(bot, Escalation)
+    assert after.status == "dismissed"

@@ -46,9 +46,11 @@ async def apply_action(
     final_answer: str | None = None,
     reply_text: str | None = None,
     holder: str = "",
+    team: str | None = None,
 ) -> Applied | None:
     """Move the escalation on; None if the action is not allowed now (e.g. another lead was
-    first). One conditional UPDATE, so two clicks can never both win.
+    first), or the escalation is not of workspace `team` (None: of any; the terminal). One
+    conditional UPDATE, so two clicks can never both win.
 
     `reply_text`, the lead's answer as the customer sees it, is stored in the same transaction
     (a reply of tier human to the escalated message, and its outbox row held by `holder`): the
@@ -56,7 +58,7 @@ async def apply_action(
     posting it, the sweep posts it."""
     async with db.session() as s:
         esc = await s.get(Escalation, escalation_id)
-        if esc is None:
+        if esc is None or (team is not None and esc.team_id != team):
             return None
         status = ReviewStatus(esc.status)
         target = next_status(status, action)
@@ -75,7 +77,11 @@ async def apply_action(
             values["final_answer"] = final_answer
         result = await s.exec(
             update(Escalation)
-            .where(col(Escalation.id) == escalation_id, col(Escalation.status) == esc.status)
+            .where(
+                col(Escalation.id) == escalation_id,
+                col(Escalation.status) == esc.status,
+                col(Escalation.team_id) == esc.team_id,
+            )
             .values(**values)
         )
         if not result.rowcount:
@@ -162,10 +168,14 @@ async def _drop_unposted_replies(s: AsyncSession, message_id: int | None) -> Non
         await s.exec(delete(Message).where(col(Message.id).in_(gone)))
 
 
-async def get(db: Database, escalation_id: int) -> tuple[Escalation, Conversation] | None:
+async def get(
+    db: Database, escalation_id: int, team: str | None = None
+) -> tuple[Escalation, Conversation] | None:
+    """An escalation and its thread; None if there is none of that id in workspace `team`
+    (None: in any)."""
     async with db.session() as s:
         esc = await s.get(Escalation, escalation_id)
-        if esc is None:
+        if esc is None or (team is not None and esc.team_id != team):
             return None
         conv = await s.get(Conversation, esc.conversation_id)
         return (esc, conv) if conv else None
@@ -210,15 +220,19 @@ async def listing(db: Database, status: str | None = None) -> list[Escalation]:
         return list((await s.exec(query)).all())
 
 
-async def human_owned(db: Database) -> list[tuple[Escalation, Conversation, str]]:
-    """Open and claimed escalations with their threads and who asked (the sender of the
-    escalated message: in a shared thread, not always who started it), oldest first."""
+async def human_owned(db: Database, team: str) -> list[tuple[Escalation, Conversation, str]]:
+    """Workspace `team`'s open and claimed escalations with their threads and who asked (the
+    sender of the escalated message: in a shared thread, not always who started it), oldest
+    first."""
     async with db.session() as s:
         rows = await s.exec(
             select(Escalation, Conversation, col(Message.user_id))
             .join(Conversation, col(Conversation.id) == col(Escalation.conversation_id))
             .join(Message, col(Message.id) == col(Escalation.message_id))
-            .where(col(Escalation.status).in_([str(x) for x in HUMAN_OWNED]))
+            .where(
+                col(Escalation.team_id) == team,
+                col(Escalation.status).in_([str(x) for x in HUMAN_OWNED]),
+            )
             .order_by(col(Escalation.created_at), col(Escalation.id))
         )
         return [(esc, conv, asker) for esc, conv, asker in rows.all()]
