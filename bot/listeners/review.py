@@ -95,14 +95,30 @@ async def act(
     return None
 
 
-def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
-    checks = LeadAnswerChecks(
+async def open_edit_form(
+    services: Services, client: AsyncWebClient, body: dict[str, Any], escalation_id: int, team: str
+) -> None:
+    """The edit modal for an escalation of the lead's workspace; else a private 'no record'."""
+    found = await escalations.get(services.db, escalation_id, team)
+    if found is None:
+        await tell_privately(client, body, NO_RECORD)
+    else:
+        await client.views_open(trigger_id=body["trigger_id"], view=edit_modal(found[0]))
+
+
+def answer_checks(services: Services) -> LeadAnswerChecks:
+    """The checks a lead's answer goes through before it is sent."""
+    return LeadAnswerChecks(
         services.db,
         services.orders,
         services.identity,
         protected_prompt=services.answerer.protected_prompt,
         canary=services.answerer.canary,
     )
+
+
+def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
+    checks = answer_checks(services)
 
     @app.action(
         re.compile(f"^{ACTION_PREFIX}"), middleware=[leads_only(services.identity, NOT_A_LEAD)]
@@ -121,11 +137,7 @@ def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
             return
         team = team_of(context)
         if action == LeadAction.SEND_EDITED:
-            found = await escalations.get(services.db, escalation_id, team)
-            if found is None:
-                await tell_privately(client, body, NO_RECORD)
-            else:
-                await client.views_open(trigger_id=body["trigger_id"], view=edit_modal(found[0]))
+            await open_edit_form(services, client, body, escalation_id, team)
             return
         refusal = await act(services, slack, checks, escalation_id, action, user, team=team)
         if refusal is not None:
