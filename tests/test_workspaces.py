@@ -10,9 +10,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import text
+
 from bot.costs import format_usd
 from bot.listeners.review import NO_RECORD
-from bot.store.models import Conversation, Escalation, Feedback, ModelCall
+from bot.store.models import Conversation, Escalation, Feedback, ModelCall, PostKind
+from bot.store.workspace_models import Workspace
+from bot.workspaces import Workspaces
 from tests.conftest import Bot, dm
 from tests.fakes.events import envelope
 from tests.fakes.slack import TEAM_ID
@@ -65,9 +69,9 @@ async def test_a_thumb_carries_the_workspace_of_the_answer_it_rates(start_bot: A
     assert thumb.team_id == OTHER
 
 
-async def costs(bot: Bot, text: str, team: str) -> dict[str, Any]:
-    """ULEAD's `/costs` as Slack posts it from workspace `team`: the private answer."""
-    status, body = await bot.command("/costs", text, user="ULEAD", team=team)
+async def costs(bot: Bot, text: str, team: str, user: str = "ULEAD") -> dict[str, Any]:
+    """A lead's `/costs` as Slack posts it from workspace `team`: the private answer."""
+    status, body = await bot.command("/costs", text, user=user, team=team)
     assert status == 200, body
     answer: dict[str, Any] = json.loads(body)
     assert answer["response_type"] == "ephemeral"
@@ -148,3 +152,77 @@ async def test_a_lead_cannot_act_on_another_workspaces_escalation_and_nothing_ch
     status, _ = await bot.click("escalation_dismiss", str(esc.id), team=OTHER)
     [after] = await rows(bot, Escalation)
     assert after.status == "dismissed"
+
+
+async def give_settings(bot: Bot, team: str, leads_channel: str, lead_users: list[str]) -> None:
+    """Workspace `team`'s own row, as `supportbot workspaces set` will write it."""
+    async with bot.services.db.session() as s:
+        s.add(Workspace(team_id=team, leads_channel=leads_channel, lead_users=lead_users))
+        await s.commit()
+
+
+async def test_each_workspace_has_its_own_leads_and_leads_channel(start_bot: Any) -> None:
+    bot = await two_workspaces(start_bot)
+    await give_settings(bot, OTHER, "C0LEADS2", ["UBOSS"])
+    await ask(bot, TEAM_ID, "UALICE")
+    await ask(bot, OTHER, "UBOB")
+    posts = {p.team_id: p for p in await bot.outbox() if p.kind == PostKind.LEADS_ESCALATION}
+    assert (posts[TEAM_ID].channel_id, posts[OTHER].channel_id) == (LEADS, "C0LEADS2")
+    # ULEAD leads the bot's own workspace (SUPPORTBOT_LEAD_USERS), not the other one.
+    refused = await costs(bot, "today", OTHER)
+    assert refused["text"].startswith("Sorry, `/costs` is only for support leads")
+    assert "<@UBOB>" not in await open_home(bot, OTHER)
+    assert (await costs(bot, "today", OTHER, "UBOSS"))["text"].startswith("Costs today: ")
+    refused = await costs(bot, "today", TEAM_ID, "UBOSS")
+    assert refused["text"].startswith("Sorry, `/costs` is only for support leads")
+    [theirs] = [e for e in await rows(bot, Escalation) if e.team_id == OTHER]
+    await bot.click("escalation_dismiss", str(theirs.id), team=OTHER)  # ULEAD: not theirs
+    [refusal] = bot.slack.calls_to("chat.postEphemeral")
+    assert "only support leads" in refusal.args["text"]
+    await bot.click("escalation_dismiss", str(theirs.id), user="UBOSS", team=OTHER)
+    [theirs] = [e for e in await rows(bot, Escalation) if e.team_id == OTHER]
+    assert (theirs.status, theirs.lead_user_id) == ("dismissed", "UBOSS")
+
+
+async def test_existing_rows_are_adopted_by_the_single_workspace_at_start(
+    start_bot: Any,
+) -> None:
+    """Rows stored before teams were recorded ('' ) become the bot's workspace's when a
+    single-workspace process starts; its row takes the leads settings; a second start changes
+    nothing."""
+    first = await two_workspaces(start_bot)
+    await ask(first, TEAM_ID, "UALICE")
+    tables = ("conversation", "model_call", "escalation", "outbox")
+    async with first.services.db.engine.begin() as conn:
+        for table in tables:
+            await conn.execute(text(f"UPDATE {table} SET team_id = ''"))
+    second = await two_workspaces(start_bot, lead_users=["ULEAD", "UBOSS"])
+    async with second.services.db.engine.connect() as conn:
+        for table in tables:
+            teams = (await conn.execute(text(f"SELECT DISTINCT team_id FROM {table}"))).all()
+            assert [t for (t,) in teams] == [TEAM_ID], table
+    [workspace] = await rows(second, Workspace)
+    assert (workspace.team_id, workspace.leads_channel) == (TEAM_ID, LEADS)
+    assert workspace.lead_users == ["ULEAD", "UBOSS"]
+    assert "<@UALICE>" in await open_home(second, TEAM_ID)
+
+
+async def test_a_workspaces_settings_are_read_again_after_a_minute(start_bot: Any) -> None:
+    bot = await two_workspaces(start_bot)
+    now = [1000.0]
+    workspaces = Workspaces(
+        bot.services.db,
+        leads_channel=LEADS,
+        lead_users=["ULEAD"],
+        listed=bot.services.identity.listed,
+        clock=lambda: now[0],
+    )
+    assert await workspaces.is_lead(OTHER, "ULEAD")  # no row: the process's settings
+    await give_settings(bot, OTHER, "C0LEADS2", ["UBOSS"])
+    now[0] += 59
+    assert await workspaces.is_lead(OTHER, "ULEAD")
+    now[0] += 2
+    assert not await workspaces.is_lead(OTHER, "ULEAD")
+    assert await workspaces.is_lead(OTHER, "UBOSS")
+    assert await workspaces.leads_channel(OTHER) == "C0LEADS2"
+    assert not await workspaces.is_lead(TEAM_ID, "UBOSS")

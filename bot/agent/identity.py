@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,9 +88,15 @@ class IdentityResolver:
     async def is_lead(self, user_id: str) -> bool:
         """A lead is listed in SUPPORTBOT_LEAD_USERS by user id, or is in a listed user group
         (an id starting with S; its members are looked up with usergroups.users.list)."""
-        if user_id in self._leads:
+        return await self.listed(user_id, self._leads)
+
+    async def listed(self, user_id: str, leads: Iterable[str]) -> bool:
+        """Whether `user_id` is in `leads`: by user id, or as a member of a user group listed
+        (an id starting with S). A workspace's own list (`bot/workspaces.py`)."""
+        leads = set(leads)
+        if user_id in leads:
             return True
-        for group in (g for g in self._leads if g.startswith("S")):
+        for group in (g for g in leads if g.startswith("S")):
             if user_id in await self._group_members(group):
                 return True
         return False
@@ -126,7 +133,7 @@ class IdentityResolver:
             return cached[1], cached[2]
         if self._client is None:
             return None, ""
-        team = await self._installing_team()
+        team = await self.installing_team()
         if team is None:
             return None, ""
         try:
@@ -141,7 +148,7 @@ class IdentityResolver:
         self._cache[user_id] = (time.monotonic(), email, name)
         return email, name
 
-    async def _installing_team(self) -> InstallingTeam | None:
+    async def installing_team(self) -> InstallingTeam | None:
         """auth.test's team, asked once; None (no profile is trusted) while Slack cannot say."""
         if self._team is None and self._client is not None:
             try:

@@ -162,7 +162,7 @@ def register(app: AsyncApp, services: Services) -> None:
         pending.add(follower)
         follower.add_done_callback(pending.discard)
 
-    @app.command(COMMAND, middleware=[leads_only(services.identity, NOT_A_LEAD)])
+    @app.command(COMMAND, middleware=[leads_only(services.workspaces, NOT_A_LEAD)])
     async def on_costs(
         ack: AsyncAck,
         command: dict[str, Any],

@@ -24,6 +24,7 @@ def register(app: AsyncApp, services: Services) -> None:
         user = event.get("user")
         if not isinstance(user, str) or not user:
             return
-        is_lead = await services.identity.is_lead(user)
-        items = await escalations.human_owned(services.db, team_of(context)) if is_lead else []
+        team = team_of(context)
+        is_lead = await services.workspaces.is_lead(team, user)
+        items = await escalations.human_owned(services.db, team) if is_lead else []
         await client.views_publish(user_id=user, view=home_view(is_lead, items))

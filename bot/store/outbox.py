@@ -7,7 +7,7 @@ row given up is never posted after. Statements are built once, here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -282,6 +282,7 @@ _EXPIRED = (
         _M.c.tier,
         _E.c.id.label("escalation_id"),
         _E.c.lead_user_id,
+        _E.c.leads_channel,
     )
     .outerjoin(_M, _M.c.id == _O.c.message_id)
     .outerjoin(
@@ -310,12 +311,13 @@ _GIVE_UP = (
 async def give_up_expired(
     db: Database,
     written_before: datetime,
-    leads_channel: str,
+    leads_channel: Callable[[str], Awaitable[str]],
     alert_text: Callable[[GivenUp], str],
 ) -> list[GivenUp]:
     """Give up the posts written before `written_before` and still not posted (none being
     posted right now): one conditional UPDATE each, so one process gives up each. A lead's
-    answer given up becomes an alert for the leads, to post, in the same transaction."""
+    answer given up becomes an alert for the leads, to post, in the same transaction: where
+    its escalation was posted, else in its workspace's `leads_channel`."""
     given_up = []
     now = utcnow()
     async with db.engine.begin() as conn:
@@ -328,7 +330,7 @@ async def give_up_expired(
                 await add_leads_post(
                     conn,
                     PostKind.LEADS_ALERT,
-                    leads_channel,
+                    row.leads_channel or await leads_channel(row.team_id),
                     None,
                     now,
                     team_id=row.team_id,

@@ -1,0 +1,70 @@
+"""The `workspace` rows: one team's settings, and a single workspace's adoption of the rows
+stored before teams were recorded (`bot/workspaces.py` holds the memo and the rules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, exists, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.store.db import Database
+from bot.store.models import utcnow
+from bot.store.tables import BUDGET_NOTICE, CONVERSATION, ESCALATION, FEEDBACK, MODEL_CALL, OUTBOX
+from bot.store.workspace_models import Workspace
+
+WORKSPACE: Any = Workspace.__table__  # type: ignore[attr-defined]
+# The tables whose rows belong to one workspace (`team_id`; '' before it was recorded).
+TENANT_TABLES: tuple[Any, ...] = (CONVERSATION, MODEL_CALL, ESCALATION, OUTBOX, FEEDBACK)
+_DIALECTS: dict[str, Any] = {"postgresql": postgresql, "sqlite": sqlite}
+_same = BUDGET_NOTICE.alias("same")
+
+
+def _adopt_notices(team_id: str) -> Any:
+    """Budget notices without a team become the team's, unless the team has the same notice
+    (its unique key would refuse the second)."""
+    return (
+        update(BUDGET_NOTICE)
+        .where(
+            BUDGET_NOTICE.c.team_id == "",
+            ~exists().where(
+                and_(
+                    _same.c.team_id == team_id,
+                    _same.c.budget == BUDGET_NOTICE.c.budget,
+                    _same.c.scope == BUDGET_NOTICE.c.scope,
+                    _same.c.day == BUDGET_NOTICE.c.day,
+                )
+            ),
+        )
+        .values(team_id=team_id)
+    )
+
+
+async def load(db: Database, team_id: str) -> Workspace | None:
+    """Workspace `team_id`'s row, if it has one."""
+    async with db.session() as s:
+        return await s.get(Workspace, team_id)
+
+
+async def adopt(db: Database, team_id: str, leads_channel: str, lead_users: list[str]) -> int:
+    """In one transaction: workspace `team_id`'s row, written (or rewritten) with the leads
+    channel and lead users given, and every tenant row without a team given to it. How many
+    rows were adopted (none once done: the UPDATEs then match nothing)."""
+    row = {
+        "team_id": team_id,
+        "name": "",
+        "leads_channel": leads_channel,
+        "lead_users": lead_users,
+        "installed_at": utcnow(),
+    }
+    settings = {"leads_channel": leads_channel, "lead_users": lead_users}
+    adopted = 0
+    async with db.engine.begin() as conn:
+        insert = _DIALECTS[conn.dialect.name].insert(WORKSPACE).values(**row)
+        await conn.execute(insert.on_conflict_do_update(index_elements=["team_id"], set_=settings))
+        for statement in (
+            *(update(t).where(t.c.team_id == "").values(team_id=team_id) for t in TENANT_TABLES),
+            _adopt_notices(team_id),
+        ):
+            adopted += (await conn.execute(statement)).rowcount
+    return adopted
