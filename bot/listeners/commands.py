@@ -85,17 +85,14 @@ async def answer(
     if request.kind == CostsView.CUSTOMER:
         c = await costs.customer_spend(db, request.user_id, request.period, team=team)
         return _private(f"<@{c.user_id}> {c.period}: {format_usd(c.total_usd)}", customer_blocks(c))
-    return await _post_chart(services, request, command, client, team)
+    channel = str(command.get("channel_id", ""))
+    return await _post_chart(services, request, client, channel=channel, team=team)
 
 
 async def _post_chart(
-    services: Services,
-    request: CostsRequest,
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    team: str,
+    services: Services, request: CostsRequest, client: AsyncWebClient, *, channel: str, team: str
 ) -> Answer:
-    channel = command.get("channel_id", "")
+    """The chart of workspace `team`'s daily spend, uploaded to `channel`."""
     start, end, spend = await costs.daily_spend(services.db, request.period, team=team)
     total = sum((s.cost_usd for s in spend), Decimal(0))
     title = f"Daily spend by tier, {request.period} (UTC) · total {format_usd(total)}"
