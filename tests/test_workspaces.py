@@ -6,21 +6,27 @@ mode."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
+from bot.cli import main
 from bot.costs import format_usd
 from bot.listeners.review import NO_RECORD
+from bot.store.db import Database
 from bot.store.models import Conversation, Escalation, Feedback, ModelCall, PostKind
+from bot.store.queries import Inbound, message_and_conversation, record_inbound
 from bot.store.workspace_models import Workspace
 from bot.workspaces import Workspaces
 from tests.conftest import Bot, dm
 from tests.fakes.events import envelope
 from tests.fakes.slack import TEAM_ID
-from tests.helpers import rows
+from tests.helpers import open_escalation, rows
 from tests.test_escalation_flow import LEADS
 from tests.test_slack_experience import click_feedback
 
@@ -226,3 +232,61 @@ async def test_a_workspaces_settings_are_read_again_after_a_minute(start_bot: An
     assert await workspaces.is_lead(OTHER, "UBOSS")
     assert await workspaces.leads_channel(OTHER) == "C0LEADS2"
     assert not await workspaces.is_lead(TEAM_ID, "UBOSS")
+
+
+async def _seed_two_teams(url: str) -> None:
+    """An open escalation in each of two workspaces, stored as the inbound path stores them."""
+    db = Database(url)
+    await db.upgrade()
+    for n, team in enumerate((TEAM_ID, OTHER)):
+        message_id = await record_inbound(
+            db, Inbound(team, "D1", f"1.{n}", "UALICE", "help", f"1.{n}")
+        )
+        assert message_id is not None
+        _, conv = await message_and_conversation(db, message_id)
+        await open_escalation(
+            db, conversation_id=conv.id or 0, message_id=message_id, reasons=["customer_request"],
+            confidence=None, findings=[], summary="s", draft="", leads_channel="",
+        )  # fmt: skip
+    await db.close()
+
+
+def test_cli_costs_stats_and_escalations_take_a_team_and_require_one_when_there_are_several(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/teams.db"
+    asyncio.run(_seed_two_teams(url))
+    monkeypatch.setenv("DATABASE_URL", url)
+    for command in (["escalations"], ["stats"], ["costs"]):
+        assert main(command) == 2, command
+        assert f"several workspaces: pass --team, one of {TEAM_ID}, {OTHER}" in (
+            capsys.readouterr().err
+        )
+    assert main(["escalations", "--team", OTHER, "--json"]) == 0
+    [theirs] = json.loads(capsys.readouterr().out)
+    assert theirs["team_id"] == OTHER
+    assert main(["costs", "--team", TEAM_ID, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["conversations"] == 1
+    assert main(["stats", "--team", OTHER, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["conversations"] == 1
+    assert main(["costs", "--team", "T0NONE"]) == 2
+    assert f"no workspace 'T0NONE'; known: {TEAM_ID}, {OTHER}" in capsys.readouterr().err
+
+
+def test_workspaces_set_and_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/set.db")
+    assert main(["workspaces", "set", OTHER, "--leads-channel", "C0LEADS2"]) == 0
+    assert main(["workspaces", "set", OTHER, "--lead-users", "UBOSS, S0GROUP"]) == 0
+    assert main(["workspaces", "set", OTHER]) == 2
+    capsys.readouterr()
+    assert main(["workspaces", "list", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["team_id"], row["leads_channel"], row["lead_users"]) == (
+        OTHER,
+        "C0LEADS2",
+        ["UBOSS", "S0GROUP"],
+    )
+    assert main(["workspaces", "list"]) == 0
+    assert capsys.readouterr().out == f"{OTHER} leads channel C0LEADS2, leads UBOSS,S0GROUP\n"

@@ -211,12 +211,17 @@ async def leads_view(
     return esc, conv, text or "", asker or ""
 
 
-async def listing(db: Database, status: str | None = None) -> list[Escalation]:
-    """Escalations oldest first; all of them, or those with one status."""
+async def listing(
+    db: Database, status: str | None = None, team: str | None = None
+) -> list[Escalation]:
+    """Escalations oldest first; all of them, or those with one status; of workspace `team`
+    (None: of every workspace)."""
     async with db.session() as s:
         query = select(Escalation).order_by(col(Escalation.created_at), col(Escalation.id))
         if status:
             query = query.where(col(Escalation.status) == status)
+        if team is not None:
+            query = query.where(col(Escalation.team_id) == team)
         return list((await s.exec(query)).all())
 
 

@@ -89,11 +89,16 @@ class Stats:
         return self.resolved_by_bot / self.conversations if self.conversations else None
 
 
-async def stats(db: Database, since: datetime) -> Stats:
+async def stats(db: Database, since: datetime, team: str | None = None) -> Stats:
+    """The figures since `since`, of workspace `team` (None: of every workspace)."""
+    ours = [] if team is None else [col(Conversation.team_id) == team]
     async with db.session() as s:
         rows = await s.exec(
             select(col(Feedback.tier), col(Feedback.value), func.count())
-            .where(col(Feedback.created_at) >= since)
+            .where(
+                col(Feedback.created_at) >= since,
+                *([] if team is None else [col(Feedback.team_id) == team]),
+            )
             .group_by(col(Feedback.tier), col(Feedback.value))
         )
         counts: dict[str, dict[str, int]] = {}
@@ -103,7 +108,7 @@ async def stats(db: Database, since: datetime) -> Stats:
             await s.exec(
                 select(func.count())
                 .select_from(Conversation)
-                .where(col(Conversation.created_at) >= since)
+                .where(col(Conversation.created_at) >= since, *ours)
             )
         ).one()
         escalated = select(col(Escalation.conversation_id))
@@ -114,6 +119,7 @@ async def stats(db: Database, since: datetime) -> Stats:
                 .select_from(Conversation)
                 .where(
                     col(Conversation.created_at) >= since,
+                    *ours,
                     col(Conversation.id).not_in(escalated),
                     col(Conversation.id).not_in(thumbs_down),
                 )

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, update
+from sqlalchemy import and_, exists, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
+from sqlmodel import select as sqlmodel_select
 
 from bot.store.db import Database
 from bot.store.models import utcnow
@@ -38,6 +40,37 @@ def _adopt_notices(team_id: str) -> Any:
         )
         .values(team_id=team_id)
     )
+
+
+async def known_teams(db: Database) -> list[str]:
+    """The workspaces the database knows: those with a row, and those of stored threads."""
+    statement = union(
+        select(WORKSPACE.c.team_id),
+        select(CONVERSATION.c.team_id).where(CONVERSATION.c.team_id != ""),
+    )
+    async with db.engine.connect() as conn:
+        return sorted(str(t) for t in (await conn.execute(statement)).scalars())
+
+
+async def every_row(db: Database) -> list[Workspace]:
+    async with db.session() as s:
+        rows = await s.exec(sqlmodel_select(Workspace).order_by(col(Workspace.team_id)))
+        return list(rows.all())
+
+
+async def set_settings(db: Database, team_id: str, settings: dict[str, Any]) -> None:
+    """Workspace `team_id`'s row with these settings (`leads_channel`, `lead_users`) changed,
+    written if it had none."""
+    row = {
+        "team_id": team_id,
+        "name": "",
+        "leads_channel": "",
+        "lead_users": [],
+        "installed_at": utcnow(),
+    }
+    async with db.engine.begin() as conn:
+        insert = _DIALECTS[conn.dialect.name].insert(WORKSPACE).values(**(row | settings))
+        await conn.execute(insert.on_conflict_do_update(index_elements=["team_id"], set_=settings))
 
 
 async def load(db: Database, team_id: str) -> Workspace | None:
