@@ -7,7 +7,7 @@ import ast
 import importlib
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -807,6 +807,13 @@ async def _seed_0013(conn: Any) -> dict[str, int]:
     ids["notice"] = await _insert(
         conn, "budget_notice", budget="workspace", scope="T0001", day="2026-03-03", created_at=now
     )
+    await conn.execute(
+        text(
+            "INSERT INTO customer_link (slack_user_id, email, created_at)"
+            " VALUES ('UNOMAIL', 'alice@example.com', :now)"
+        ),
+        {"now": now},
+    )
     return ids
 
 
@@ -833,6 +840,11 @@ async def test_tenant_rows_take_their_conversations_team_with_0014_and_keep_thei
             assert teams == expected, table
         notices = (await conn.execute(text("SELECT team_id FROM budget_notice"))).scalars().all()
         assert notices == [""]
+        # Two workspaces' threads: whose link it was is not known, '' (the single one adopts it).
+        links = (await conn.execute(text("SELECT team_id, slack_user_id FROM customer_link"))).all()
+        assert [tuple(r) for r in links] == [("", "UNOMAIL")]
+        key = await conn.run_sync(lambda c: inspect(c).get_pk_constraint("customer_link"))
+        assert key["constrained_columns"] == ["team_id", "slack_user_id"]
         now = datetime(2026, 3, 3, 13, 0, tzinfo=UTC)
         for team in ("T0001", "T0002"):  # the same budget, scope and day: once per workspace
             await _insert(
@@ -846,6 +858,15 @@ async def test_tenant_rows_take_their_conversations_team_with_0014_and_keep_thei
             ),
             {"now": now},
         )
+        for team, email in (("T0001", "old@example.com"), ("T0002", "new@example.com")):
+            now += timedelta(minutes=1)  # a user linked in each workspace, the second newer
+            await conn.execute(
+                text(
+                    "INSERT INTO customer_link (team_id, slack_user_id, email, created_at)"
+                    " VALUES (:team, 'UTWO', :email, :now)"
+                ),
+                {"team": team, "email": email, "now": now},
+            )
 
     await db.downgrade("0013")
     async with db.engine.connect() as conn:
@@ -866,6 +887,14 @@ async def test_tenant_rows_take_their_conversations_team_with_0014_and_keep_thei
         "feedback": 2,
         "budget_notice": 1,
     }
+    async with db.engine.connect() as conn:
+        links = (await conn.execute(text("SELECT slack_user_id, email FROM customer_link"))).all()
+        key = await conn.run_sync(lambda c: inspect(c).get_pk_constraint("customer_link"))
+    assert sorted(tuple(r) for r in links) == [
+        ("UNOMAIL", "alice@example.com"),
+        ("UTWO", "new@example.com"),  # of a user's links, the newest
+    ]
+    assert key["constrained_columns"] == ["slack_user_id"]
     await db.upgrade()
     async with db.engine.connect() as conn:
         assert await conn.run_sync(_differences) == []

@@ -19,7 +19,14 @@ from bot.cli import main
 from bot.costs import format_usd
 from bot.listeners.review import NO_RECORD
 from bot.store.db import Database
-from bot.store.models import Conversation, Escalation, Feedback, ModelCall, PostKind
+from bot.store.models import (
+    Conversation,
+    CustomerLink,
+    Escalation,
+    Feedback,
+    ModelCall,
+    PostKind,
+)
 from bot.store.queries import Inbound, message_and_conversation, record_inbound
 from bot.store.workspace_models import Workspace
 from bot.workspaces import Workspaces
@@ -290,3 +297,16 @@ def test_workspaces_set_and_list(
     )
     assert main(["workspaces", "list"]) == 0
     assert capsys.readouterr().out == f"{OTHER} leads channel C0LEADS2, leads UBOSS,S0GROUP\n"
+
+
+async def test_a_customer_link_holds_in_its_own_workspace_only(start_bot: Any) -> None:
+    bot = await start_bot()
+    async with bot.services.db.session() as s:  # a lead of the other workspace linked UNOMAIL
+        s.add(CustomerLink(team_id=OTHER, slack_user_id="UNOMAIL", email="alice@example.com"))
+        await s.commit()
+    await ask(bot, TEAM_ID, "UNOMAIL", "where is my order 1042?")
+    [ours] = [p["text"] for p in bot.replies() if p["channel"] == "D0001"]
+    assert "shipped" not in ours  # no link here: Alice's order is not UNOMAIL's
+    await ask(bot, OTHER, "UNOMAIL", "where is my order 1042?")
+    [theirs] = [p["text"] for p in bot.replies() if p["channel"] == "D0002"]
+    assert "shipped" in theirs

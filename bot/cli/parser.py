@@ -146,6 +146,7 @@ def _add_data_commands(sub: Any) -> None:
         "slack_user_id", help="a Slack member id, U...: profile -> More -> Copy member ID"
     )
     link.add_argument("email", help="the customer's email, as in the orders")
+    _add_team(link)
     knowledge = sub.add_parser("knowledge", help="the help-center articles (KNOWLEDGE_DIR)")
     knowledge_sub = knowledge.add_subparsers(dest="knowledge_command", required=True)
     knowledge_sub.add_parser("reindex", help="rebuild the search index from the folder")

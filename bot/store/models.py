@@ -193,6 +193,11 @@ class CustomerLink(SQLModel, table=True):
 
     __tablename__ = "customer_link"
 
+    # The workspace whose lead made the link (migration 0014): a user id means one person
+    # in one workspace only.
+    team_id: str = Field(
+        default="", primary_key=True, max_length=32, sa_column_kwargs={"server_default": ""}
+    )
     slack_user_id: str = Field(primary_key=True, max_length=32)
     email: str = Field(max_length=320)
     created_at: datetime = Field(default_factory=utcnow)

@@ -12,30 +12,33 @@ from sqlmodel import select as sqlmodel_select
 
 from bot.store.db import Database
 from bot.store.models import utcnow
-from bot.store.tables import BUDGET_NOTICE, CONVERSATION, ESCALATION, FEEDBACK, MODEL_CALL, OUTBOX
+from bot.store.tables import (
+    BUDGET_NOTICE,
+    CONVERSATION,
+    CUSTOMER_LINK,
+    ESCALATION,
+    FEEDBACK,
+    MODEL_CALL,
+    OUTBOX,
+)
 from bot.store.workspace_models import Workspace
 
 WORKSPACE: Any = Workspace.__table__  # type: ignore[attr-defined]
 # The tables whose rows belong to one workspace (`team_id`; '' before it was recorded).
 TENANT_TABLES: tuple[Any, ...] = (CONVERSATION, MODEL_CALL, ESCALATION, OUTBOX, FEEDBACK)
 _DIALECTS: dict[str, Any] = {"postgresql": postgresql, "sqlite": sqlite}
-_same = BUDGET_NOTICE.alias("same")
 
 
-def _adopt_notices(team_id: str) -> Any:
-    """Budget notices without a team become the team's, unless the team has the same notice
-    (its unique key would refuse the second)."""
+def _adopt_keyed(table: Any, key: tuple[str, ...], team_id: str) -> Any:
+    """Rows of `table` without a team become the team's, unless the team has a row with the
+    same `key` already (its unique key would refuse the second: a budget notice, a link)."""
+    same = table.alias("same")
     return (
-        update(BUDGET_NOTICE)
+        update(table)
         .where(
-            BUDGET_NOTICE.c.team_id == "",
+            table.c.team_id == "",
             ~exists().where(
-                and_(
-                    _same.c.team_id == team_id,
-                    _same.c.budget == BUDGET_NOTICE.c.budget,
-                    _same.c.scope == BUDGET_NOTICE.c.scope,
-                    _same.c.day == BUDGET_NOTICE.c.day,
-                )
+                and_(same.c.team_id == team_id, *(same.c[k] == table.c[k] for k in key))
             ),
         )
         .values(team_id=team_id)
@@ -97,7 +100,8 @@ async def adopt(db: Database, team_id: str, leads_channel: str, lead_users: list
         await conn.execute(insert.on_conflict_do_update(index_elements=["team_id"], set_=settings))
         for statement in (
             *(update(t).where(t.c.team_id == "").values(team_id=team_id) for t in TENANT_TABLES),
-            _adopt_notices(team_id),
+            _adopt_keyed(BUDGET_NOTICE, ("budget", "scope", "day"), team_id),
+            _adopt_keyed(CUSTOMER_LINK, ("slack_user_id",), team_id),
         ):
             adopted += (await conn.execute(statement)).rowcount
     return adopted

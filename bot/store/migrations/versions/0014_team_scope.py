@@ -9,10 +9,14 @@ settings (leads channel, lead users). `model_call`, `escalation`, `outbox`, `fee
 already was: existing rows take their conversation's team (an outbox alert without a
 conversation, and every budget notice, take '': the single workspace adopts them at start,
 `bot/workspaces.py`). Leads are told of a budget once per workspace: the notice's unique key
-gains `team_id`. Indexes for a workspace's calls, threads and escalations of a period.
+gains `team_id`. Indexes for a workspace's calls, threads and escalations of a period. A
+lead's customer link is per workspace: `customer_link`'s key becomes (team_id, slack_user_id);
+existing links take the team of the stored threads when there is exactly one, else '' (adopted
+at start).
 
 Down again: the columns and the table are dropped; of budget notices that differ only by
-team, the oldest stays (the key without the team allows one).
+team, the oldest stays (the key without the team allows one), and of a user's links in several
+workspaces the newest.
 """
 
 from __future__ import annotations
@@ -31,6 +35,61 @@ _OF_A_CONVERSATION = ("model_call", "escalation", "outbox", "feedback")
 
 def _team_column() -> sa.Column[str]:
     return sa.Column("team_id", sa.String(length=32), server_default="", nullable=False)
+
+
+def _link_table(name: str, *, per_team: bool) -> None:
+    """`customer_link`'s shape, keyed per workspace or not (SQLite cannot change a key: the
+    table is made again under `name`, then filled and renamed)."""
+    key = ["team_id", "slack_user_id"] if per_team else ["slack_user_id"]
+    op.create_table(
+        name,
+        *([_team_column()] if per_team else []),
+        sa.Column("slack_user_id", sa.String(length=32), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint(*key),
+    )
+
+
+def _links_per_team() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.add_column("customer_link", _team_column())
+        op.drop_constraint("customer_link_pkey", "customer_link", type_="primary")
+        op.create_primary_key("customer_link_pkey", "customer_link", ["team_id", "slack_user_id"])
+    else:
+        _link_table("customer_link_new", per_team=True)
+        op.execute(
+            "INSERT INTO customer_link_new (team_id, slack_user_id, email, created_at)"
+            " SELECT '', slack_user_id, email, created_at FROM customer_link"
+        )
+        op.drop_table("customer_link")
+        op.rename_table("customer_link_new", "customer_link")
+    op.execute(
+        "UPDATE customer_link SET team_id = (SELECT min(team_id) FROM conversation"
+        " WHERE team_id != '') WHERE (SELECT count(DISTINCT team_id) FROM conversation"
+        " WHERE team_id != '') = 1"
+    )
+
+
+def _links_global() -> None:
+    op.execute(
+        "DELETE FROM customer_link WHERE EXISTS (SELECT 1 FROM customer_link n"
+        " WHERE n.slack_user_id = customer_link.slack_user_id AND (n.created_at >"
+        " customer_link.created_at OR (n.created_at = customer_link.created_at"
+        " AND n.team_id > customer_link.team_id)))"
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_constraint("customer_link_pkey", "customer_link", type_="primary")
+        op.create_primary_key("customer_link_pkey", "customer_link", ["slack_user_id"])
+        op.drop_column("customer_link", "team_id")
+    else:
+        _link_table("customer_link_old", per_team=False)
+        op.execute(
+            "INSERT INTO customer_link_old (slack_user_id, email, created_at)"
+            " SELECT slack_user_id, email, created_at FROM customer_link"
+        )
+        op.drop_table("customer_link")
+        op.rename_table("customer_link_old", "customer_link")
 
 
 def upgrade() -> None:
@@ -60,9 +119,11 @@ def upgrade() -> None:
     op.create_index("ix_conversation_team", "conversation", ["team_id", "created_at"])
     op.create_index("ix_model_call_team", "model_call", ["team_id", "created_at"])
     op.create_index("ix_escalation_team", "escalation", ["team_id", "status"])
+    _links_per_team()
 
 
 def downgrade() -> None:
+    _links_global()
     op.drop_index("ix_escalation_team", table_name="escalation")
     op.drop_index("ix_model_call_team", table_name="model_call")
     op.drop_index("ix_conversation_team", table_name="conversation")
