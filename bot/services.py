@@ -95,6 +95,7 @@ def build_services(
         lead_users=settings.lead_users,
         listed=identity.listed,
     )
+    identity.per_workspace(workspaces.lead_users)
     poster = Poster(db, sender, holders, workspaces.leads_channel)
     models = models or ModelFactory(settings)
     orders = order_backend(settings, db)

@@ -63,6 +63,10 @@ class Workspaces:
         self._memo[team_id] = (self._clock(), found)
         return found
 
+    async def lead_users(self, team_id: str) -> tuple[str, ...]:
+        """Workspace `team_id`'s leads: user ids, and user groups (S...)."""
+        return (await self.settings(team_id)).lead_users
+
     async def leads_channel(self, team_id: str) -> str:
         """Where workspace `team_id`'s leads are told of escalations and alerts."""
         return (await self.settings(team_id)).leads_channel

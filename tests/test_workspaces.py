@@ -310,3 +310,22 @@ async def test_a_customer_link_holds_in_its_own_workspace_only(start_bot: Any) -
     await ask(bot, OTHER, "UNOMAIL", "where is my order 1042?")
     [theirs] = [p["text"] for p in bot.replies() if p["channel"] == "D0002"]
     assert "shipped" in theirs
+
+
+async def test_a_lead_of_one_workspace_asking_in_another_is_a_customer_there(
+    start_bot: Any,
+) -> None:
+    """Leads may look up any order; a lead of one workspace is not a lead of another, so there
+    they get only their own orders (ULEAD, lead@example.com, has none)."""
+    bot = await start_bot()
+    bot.slack.add_user("UBOSS", "boss@example.com", "Boss")
+    await give_settings(bot, OTHER, "C0LEADS2", ["UBOSS"])
+
+    async def answer(team: str, user: str) -> str:
+        await ask(bot, team, user, "where is my order 1042?")
+        channel = "D0001" if team == TEAM_ID else "D0002"
+        return str([p["text"] for p in bot.replies() if p["channel"] == channel][-1])
+
+    assert "shipped" in await answer(TEAM_ID, "ULEAD")
+    assert "shipped" not in await answer(OTHER, "ULEAD")
+    assert "shipped" in await answer(OTHER, "UBOSS")

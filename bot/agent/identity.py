@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,8 @@ from bot.store.models import CustomerLink
 
 log = logging.getLogger(__name__)
 _CACHE_SECONDS = 300.0
+# A workspace's leads (user and group ids), by team id.
+LeadsOf = Callable[[str], Awaitable[Iterable[str]]]
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,12 @@ class IdentityResolver:
         self._cache: dict[str, tuple[float, str | None, str]] = {}
         self._groups: dict[str, tuple[float, set[str]]] = {}
         self._team: InstallingTeam | None = None
+        self._leads_of: LeadsOf | None = None
+
+    def per_workspace(self, leads_of: LeadsOf) -> None:
+        """Who leads a workspace comes from `leads_of` (`Workspaces.lead_users`) from now on,
+        for `resolve(..., team_id=)`; set once, when `Workspaces` is built on this resolver."""
+        self._leads_of = leads_of
 
     async def is_lead(self, user_id: str) -> bool:
         """A lead is listed in SUPPORTBOT_LEAD_USERS by user id, or is in a listed user group
@@ -116,14 +124,21 @@ class IdentityResolver:
         self._groups[group_id] = (time.monotonic(), members)
         return members
 
-    async def resolve(self, user_id: str, link: CustomerLink | None) -> Asker:
+    async def resolve(
+        self, user_id: str, link: CustomerLink | None, *, team_id: str | None = None
+    ) -> Asker:
         """`link` is the user's row in customer_link (a lead's manual link, see
         `bot.store.customers.load_link`);
-        when there is one, its email wins over the Slack profile's."""
+        when there is one, its email wins over the Slack profile's. A lead is a lead of
+        workspace `team_id` (None, or no `per_workspace`: of SUPPORTBOT_LEAD_USERS)."""
         email, name = await self._profile(user_id)
         if link is not None:
             email = link.email
-        return Asker(user_id=user_id, email=email, is_lead=await self.is_lead(user_id), name=name)
+        if team_id is None or self._leads_of is None:
+            is_lead = await self.is_lead(user_id)
+        else:
+            is_lead = await self.listed(user_id, await self._leads_of(team_id))
+        return Asker(user_id=user_id, email=email, is_lead=is_lead, name=name)
 
     async def _profile(self, user_id: str) -> tuple[str | None, str]:
         if user_id in self._known:
