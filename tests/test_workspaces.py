@@ -35,6 +35,7 @@ from tests.fakes.events import envelope
 from tests.fakes.slack import TEAM_ID
 from tests.helpers import open_escalation, rows
 from tests.test_escalation_flow import LEADS
+from tests.test_round_trips import Counter
 from tests.test_slack_experience import click_feedback
 
 OTHER = "T0002"  # a second workspace: its events reach the bot with its own authorization
@@ -218,6 +219,9 @@ async def test_existing_rows_are_adopted_by_the_single_workspace_at_start(
     assert (workspace.team_id, workspace.leads_channel) == (TEAM_ID, LEADS)
     assert workspace.lead_users == ["ULEAD", "UBOSS"]
     assert "<@UALICE>" in await open_home(second, TEAM_ID)
+    with Counter(second) as counted:  # a later start (another replica) reads, writes nothing
+        await second.services.workspaces.adopt(TEAM_ID)
+    assert counted.statements == ["SELECT", "SELECT"] and counted.commits == 0
 
 
 async def test_a_workspaces_settings_are_read_again_after_a_minute(start_bot: Any) -> None:

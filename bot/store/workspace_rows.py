@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, select, union, update
+from sqlalchemy import and_, exists, or_, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
@@ -82,10 +82,31 @@ async def load(db: Database, team_id: str) -> Workspace | None:
         return await s.get(Workspace, team_id)
 
 
+async def _adopted_already(
+    db: Database, team_id: str, leads_channel: str, lead_users: list[str]
+) -> bool:
+    """Whether the row holds these settings and no tenant row is without a team: a read, so
+    that every later start (of every replica) writes nothing."""
+    homeless = [exists().where(t.c.team_id == "") for t in (*TENANT_TABLES, CUSTOMER_LINK)]
+    async with db.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(WORKSPACE.c.leads_channel, WORKSPACE.c.lead_users).where(
+                    WORKSPACE.c.team_id == team_id
+                )
+            )
+        ).first()
+        if row is None or (row.leads_channel, list(row.lead_users)) != (leads_channel, lead_users):
+            return False
+        return not (await conn.execute(select(or_(*homeless)))).scalar()
+
+
 async def adopt(db: Database, team_id: str, leads_channel: str, lead_users: list[str]) -> int:
     """In one transaction: workspace `team_id`'s row, written (or rewritten) with the leads
     channel and lead users given, and every tenant row without a team given to it. How many
-    rows were adopted (none once done: the UPDATEs then match nothing)."""
+    rows were adopted. Once done, nothing is written at all."""
+    if await _adopted_already(db, team_id, leads_channel, lead_users):
+        return 0
     row = {
         "team_id": team_id,
         "name": "",
