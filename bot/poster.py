@@ -26,6 +26,9 @@ from bot.store.db import Database
 from bot.store.holders import Holders
 from bot.store.models import PostKind, ReplyKind, utcnow
 
+# Where a workspace's leads are told: its leads channel, by team id.
+LeadsChannel = Callable[[str], Awaitable[str]]
+
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
@@ -57,11 +60,13 @@ def given_up_alert(item: outbox.GivenUp) -> str:
 
 
 class Poster:
-    def __init__(self, db: Database, sender: Sender, holders: Holders, leads_channel: str) -> None:
+    def __init__(
+        self, db: Database, sender: Sender, holders: Holders, leads_channel: LeadsChannel
+    ) -> None:
         self._db = db
         self._sender = sender
         self._holders = holders  # its `me` is read at each claim: it may change (holders.py)
-        self._leads_channel = leads_channel
+        self._leads_channel = leads_channel  # of a workspace (`Workspaces.leads_channel`)
         self._in_hand: set[int] = set()  # rows a task of this process is posting now
 
     @property
@@ -81,9 +86,12 @@ class Poster:
             posted = await self._post_one(post) and posted
         return posted
 
-    async def alert(self, text: str) -> None:
-        """Tell the leads something that needs no action button (a budget reached)."""
-        await self.post([await outbox.alert(self._db, self._leads_channel, text, self._holders.me)])
+    async def alert(self, team_id: str, text: str) -> None:
+        """Tell workspace `team_id`'s leads something that needs no action button (a budget
+        reached)."""
+        channel = await self._leads_channel(team_id)
+        post = await outbox.alert(self._db, team_id, channel, text, self._holders.me)
+        await self.post([post])
 
     async def sweep(self) -> int:
         """Give up what waited too long, then post what is due; the number posted."""

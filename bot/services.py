@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -26,6 +27,9 @@ from bot.slack_out import SlackSender
 from bot.store.db import Database
 from bot.store.holders import Holders, holders_for
 from bot.tickets.events import NoTickets, TicketEvents
+from bot.workspaces import Workspaces
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Services:
     poster: Poster
     holders: Holders
     knowledge: KnowledgeBase
+    workspaces: Workspaces
     # Seams for issue 15 (docs/issue-15-plan.md §8), each a no-op until its branch lands.
     clients: SlackClients | None = None  # None: no Slack (`supportbot chat`, `eval`)
     clock: Clock = SYSTEM_CLOCK
@@ -48,8 +53,15 @@ class Services:
     tickets: TicketEvents = field(default_factory=NoTickets)
 
     async def start(self) -> None:
-        """Announce this process as a holder of claims, before it takes any."""
+        """Announce this process as a holder of claims, before it takes any; with one bot
+        token, adopt its workspace (auth.test's team) when Slack says which it is."""
         await self.holders.start()
+        if self.clients is not None:
+            team = await self.identity.installing_team()
+            if team is None or not team.team_id:
+                log.warning("Slack did not say which workspace the bot is in: adopted later")
+            else:
+                await self.workspaces.adopt(team.team_id)
 
     async def close(self) -> None:
         await self.worker.drain()
@@ -78,10 +90,17 @@ def build_services(
             raise ValueError("build_services needs a Slack client or another sender")
         sender = SlackSender(clients, db)
     holders = holders_for(db)
-    poster = Poster(db, sender, holders, settings.leads_channel)
+    identity = IdentityResolver(slack, settings.lead_users, known_emails)
+    workspaces = Workspaces(
+        db,
+        leads_channel=settings.leads_channel,
+        lead_users=settings.lead_users,
+        listed=identity.listed,
+    )
+    identity.per_workspace(workspaces.lead_users)
+    poster = Poster(db, sender, holders, workspaces.leads_channel)
     models = models or ModelFactory(settings)
     orders = order_backend(settings, db)
-    identity = IdentityResolver(slack, settings.lead_users, known_emails)
     budgets = Budgets(settings, db, poster.alert)
     knowledge = KnowledgeBase(db, resolve_directory(settings.knowledge_dir))
     answerer = Answerer(settings, db, models, orders, identity, budgets, knowledge, clients)
@@ -90,7 +109,7 @@ def build_services(
         answerer,
         poster,
         holders,
-        leads_channel=settings.leads_channel,
+        leads_channel=workspaces.leads_channel,
         sweep_seconds=settings.sweep_seconds,
     )
     return Services(
@@ -105,6 +124,7 @@ def build_services(
         poster,
         holders,
         knowledge,
+        workspaces,
         clients=clients,
     )
 

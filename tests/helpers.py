@@ -26,6 +26,9 @@ async def open_escalation(db: Database, **fields: Any) -> Escalation:
     async with db.session() as s:
         esc = Escalation(**fields)
         conversation_id = esc.conversation_id
+        conversation = await s.get(Conversation, conversation_id)
+        if conversation is not None and "team_id" not in fields:  # the thread's workspace
+            esc.team_id = conversation.team_id
         s.add(esc)
         await s.exec(
             update(Conversation)

@@ -197,9 +197,11 @@ LIMIT = Decimal("0.05")
 class Leads:
     def __init__(self, fail: bool = False) -> None:
         self.told: list[str] = []
+        self.teams: list[str] = []  # whose leads were told
         self.fail = fail
 
-    async def __call__(self, text: str) -> None:
+    async def __call__(self, team_id: str, text: str) -> None:
+        self.teams.append(team_id)
         self.told.append(text)
         if self.fail:
             raise RuntimeError("Slack is down")
@@ -217,10 +219,12 @@ def budgets(db: Database, leads: Leads, **limits: Decimal) -> Budgets:
     return Budgets(Settings.model_construct(**limits), db, leads)
 
 
-async def thread(db: Database, spent: Decimal = Decimal(0), user: str = "UALICE") -> Conversation:
+async def thread(
+    db: Database, spent: Decimal = Decimal(0), user: str = "UALICE", team: str = TEAM_ID
+) -> Conversation:
     async with db.session() as s:
         conversation = Conversation(
-            team_id=TEAM_ID,
+            team_id=team,
             channel_id="D1",
             thread_ts=next_ts(),
             user_id=user,
@@ -239,6 +243,7 @@ async def charge(
         s.add(
             ModelCall(
                 conversation_id=conversation.id,
+                team_id=conversation.team_id,
                 user_id=user,
                 provider="anthropic",
                 model="m",
@@ -295,6 +300,23 @@ async def test_the_workspace_limit_stops_only_the_strong_tier(db: Database) -> N
         ":money_with_wings: The workspace budget was reached for the workspace: "
         "$0.06 spent of $0.05 today."
     ]
+
+
+async def test_the_workspace_budget_counts_only_its_own_spend_and_tells_its_own_leads(
+    db: Database,
+) -> None:
+    leads = Leads()
+    b = budgets(db, leads, budget_workspace_daily_usd=LIMIT)
+    ours, theirs = await thread(db), await thread(db, user="UBOB", team="T0002")
+    await charge(db, theirs, "UBOB", LIMIT)  # the other workspace reached its limit
+    await b.check(ours, "UALICE", strong=True)  # this one did not
+    for _ in range(2):
+        with pytest.raises(BudgetExceeded):
+            await b.check(theirs, "UBOB", strong=True)
+    await charge(db, ours, "UALICE", LIMIT)
+    with pytest.raises(BudgetExceeded):
+        await b.check(ours, "UALICE", strong=True)
+    assert leads.teams == ["T0002", TEAM_ID]  # each workspace's leads, told once
 
 
 async def test_the_thread_alert_names_the_thread_and_a_failing_alert_still_stops(

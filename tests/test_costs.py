@@ -282,6 +282,7 @@ class Seeder:
             s.add(
                 ModelCall(
                     conversation_id=msg.conversation_id,
+                    team_id=TEAM_ID,  # the conversation's, as the pipeline records it
                     message_id=msg.id,
                     user_id=msg.user_id,  # as the pipeline records it: the sender pays
                     provider=provider_model[0],
@@ -300,6 +301,7 @@ class Seeder:
             s.add(
                 Escalation(
                     conversation_id=conv.id or 0,
+                    team_id=conv.team_id,
                     message_id=msg.id or 0,
                     reasons=["low_confidence", "strong_not_enough"],
                     created_at=at,

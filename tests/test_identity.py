@@ -55,7 +55,7 @@ async def test_a_confirmed_member_of_the_installing_team_gets_their_order(bot: B
 async def test_a_linked_user_gets_the_order_of_the_email_a_lead_linked(bot: Bot) -> None:
     bot.slack.add_user("UIMPOSTOR", "alice@example.com", "Alice", team_id="T0OTHER")
     async with bot.services.db.session() as s:
-        s.add(CustomerLink(slack_user_id="UIMPOSTOR", email="alice@example.com"))
+        s.add(CustomerLink(team_id=TEAM_ID, slack_user_id="UIMPOSTOR", email="alice@example.com"))
         await s.commit()
     reply = await ask_for_alices_order(bot, "UIMPOSTOR")
     assert "shipped" in reply and TRACKING in reply

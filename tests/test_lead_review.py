@@ -27,6 +27,7 @@ from bot.store.models import (
 from escalation.review import LeadAction
 from tests.conftest import Bot, dm, next_ts
 from tests.fakes.models import Turn, final
+from tests.fakes.slack import TEAM_ID
 from tests.helpers import open_escalation
 from tests.test_budgets import channel_thread
 from tests.test_escalation_flow import LEADS, customer_posts, hand_off, lead_bot, leads_posts, rows
@@ -72,6 +73,7 @@ async def escalation_with_draft(bot: Bot, draft: str) -> Escalation:
             LEADS,
             holder,
             now,
+            team_id=TEAM_ID,
             escalation_id=esc.id,
             conversation_id=message.conversation_id,
         )
@@ -455,9 +457,8 @@ async def test_a_lead_answer_written_while_a_turn_adds_a_post_to_the_thread_wait
         )
         await outbox.add_thread_post(
             finishing,
+            conv,
             channel_id=message.channel_id,
-            thread_ts=conv.thread_ts,
-            conversation_id=conv.id or 0,
             message_id=message.id or 0,
             holder="pg:1",
             now=utcnow(),

@@ -7,7 +7,7 @@ import ast
 import importlib
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -775,10 +775,10 @@ async def test_slack_sdks_stores_work_on_0015s_tables_which_go_with_their_tokens
     db: Database,
 ) -> None:
     """0015 creates slack_sdk's own tables: its async installation and state stores save and
-    find on them through the bot's engine; down to 0013 they go (installations with them), and
+    find on them through the bot's engine; down to 0014 they go (installations with them), and
     up again the schema is the models' (slack_sdk's table builders) and the tables are empty."""
     await db.upgrade()
-    await db.downgrade("0013")
+    await db.downgrade("0014")
     async with db.engine.connect() as conn:
         assert not {"slack_installations", "slack_bots"} & await conn.run_sync(_tables)
     await db.upgrade()
@@ -795,7 +795,7 @@ async def test_slack_sdks_stores_work_on_0015s_tables_which_go_with_their_tokens
     state = await states.async_issue()
     assert await states.async_consume(state) and not await states.async_consume(state)
 
-    await db.downgrade("0013")
+    await db.downgrade("0014")
     async with db.engine.connect() as conn:
         assert not {"slack_installations", "slack_bots", "slack_oauth_states"} & (
             await conn.run_sync(_tables)
@@ -804,3 +804,135 @@ async def test_slack_sdks_stores_work_on_0015s_tables_which_go_with_their_tokens
     async with db.engine.connect() as conn:
         assert await conn.run_sync(_differences) == []
         assert (await conn.execute(text("SELECT count(*) FROM slack_bots"))).scalar() == 0
+
+
+async def _seed_0013(conn: Any) -> dict[str, int]:
+    """Two workspaces' threads, each with a call, an escalation, an outbox row and a thumb;
+    an alert with no thread; budget notices. The ids by name."""
+    now = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
+    ids: dict[str, int] = {}
+    for team, user, ts in (("T0001", "UALICE", "1.1"), ("T0002", "UBOB", "2.1")):
+        c = ids[f"{team} thread"] = await _insert(
+            conn, "conversation", team_id=team, channel_id="C1", thread_ts=ts, user_id=user,
+            status="handed_off", tier="primary", total_cost_usd=0, created_at=now, updated_at=now,
+        )  # fmt: skip
+        m = await _insert(
+            conn, "message", conversation_id=c, role="user", user_id=user, text="where is 1042?",
+            channel_id="C1", slack_ts=ts, status="answered", verdict="passed", created_at=now,
+        )  # fmt: skip
+        ids[f"{team} call"] = await _insert(
+            conn, "model_call", conversation_id=c, message_id=m, provider="anthropic",
+            model="claude-haiku-4-5", tier="primary", input_tokens=1, cached_input_tokens=0,
+            cache_write_tokens=0, output_tokens=1, cost_usd=1, latency_ms=1, outcome="ok",
+            stop_reason="", reasons="", usage_raw="{}", created_at=now,
+        )  # fmt: skip
+        e = ids[f"{team} escalation"] = await _insert(
+            conn, "escalation", conversation_id=c, message_id=m, status="open", reasons="[]",
+            findings="[]", summary="", draft="", leads_channel="CLEADS", created_at=now,
+        )  # fmt: skip
+        ids[f"{team} post"] = await _insert(
+            conn, "outbox", kind="leads_escalation", channel_id="CLEADS", conversation_id=c,
+            escalation_id=e, state="posted", next_try_at=now, posted_pieces=0, created_at=now,
+        )  # fmt: skip
+        ids[f"{team} thumb"] = await _insert(
+            conn, "feedback", message_id=m, conversation_id=c, user_id=user, value="up",
+            tier="primary", created_at=now,
+        )  # fmt: skip
+    ids["alert"] = await _insert(
+        conn, "outbox", kind="leads_alert", channel_id="CLEADS", text="a budget was reached",
+        state="posted", next_try_at=now, posted_pieces=0, created_at=now,
+    )  # fmt: skip
+    ids["notice"] = await _insert(
+        conn, "budget_notice", budget="workspace", scope="T0001", day="2026-03-03", created_at=now
+    )
+    await conn.execute(
+        text(
+            "INSERT INTO customer_link (slack_user_id, email, created_at)"
+            " VALUES ('UNOMAIL', 'alice@example.com', :now)"
+        ),
+        {"now": now},
+    )
+    return ids
+
+
+async def test_tenant_rows_take_their_conversations_team_with_0014_and_keep_their_rows_going_down(
+    db: Database,
+) -> None:
+    """0014 on a database with two workspaces' rows: each call, escalation, outbox row and
+    thumb takes its conversation's team; an alert without a thread and the budget notices get
+    '' (the single workspace adopts them); a notice per team is then allowed. Down again the
+    columns and `workspace` go, every row stays, one notice of the two that differ by team
+    only; up again, the schema is the models'."""
+    await db.upgrade()
+    await db.downgrade("0013")
+    async with db.engine.begin() as conn:
+        ids = await _seed_0013(conn)
+    await db.upgrade()
+    tables = ("model_call", "escalation", "outbox", "feedback")
+    async with db.engine.begin() as conn:
+        for table, what in zip(tables, ("call", "escalation", "post", "thumb"), strict=True):
+            teams = dict((await conn.execute(text(f"SELECT id, team_id FROM {table}"))).all())
+            expected = {ids[f"{t} {what}"]: t for t in ("T0001", "T0002")}
+            if table == "outbox":
+                expected[ids["alert"]] = ""
+            assert teams == expected, table
+        notices = (await conn.execute(text("SELECT team_id FROM budget_notice"))).scalars().all()
+        assert notices == [""]
+        # Two workspaces' threads: whose link it was is not known, '' (the single one adopts it).
+        links = (await conn.execute(text("SELECT team_id, slack_user_id FROM customer_link"))).all()
+        assert [tuple(r) for r in links] == [("", "UNOMAIL")]
+        key = await conn.run_sync(lambda c: inspect(c).get_pk_constraint("customer_link"))
+        assert key["constrained_columns"] == ["team_id", "slack_user_id"]
+        now = datetime(2026, 3, 3, 13, 0, tzinfo=UTC)
+        for team in ("T0001", "T0002"):  # the same budget, scope and day: once per workspace
+            await _insert(
+                conn, "budget_notice", team_id=team, budget="workspace", scope="T0001",
+                day="2026-03-03", created_at=now,
+            )  # fmt: skip
+        await conn.execute(
+            text(
+                "INSERT INTO workspace (team_id, lead_users, installed_at)"
+                " VALUES ('T0001', '[]', :now)"
+            ),
+            {"now": now},
+        )
+        for team, email in (("T0001", "old@example.com"), ("T0002", "new@example.com")):
+            now += timedelta(minutes=1)  # a user linked in each workspace, the second newer
+            await conn.execute(
+                text(
+                    "INSERT INTO customer_link (team_id, slack_user_id, email, created_at)"
+                    " VALUES (:team, 'UTWO', :email, :now)"
+                ),
+                {"team": team, "email": email, "now": now},
+            )
+
+    await db.downgrade("0013")
+    async with db.engine.connect() as conn:
+        assert "workspace" not in await conn.run_sync(_tables)
+        for table in (*tables, "budget_notice"):
+            columns = {
+                c["name"] for c in await conn.run_sync(lambda c, t=table: inspect(c).get_columns(t))
+            }
+            assert "team_id" not in columns, table
+        kept = {
+            table: (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+            for table in (*tables, "budget_notice")
+        }
+    assert kept == {
+        "model_call": 2,
+        "escalation": 2,
+        "outbox": 3,
+        "feedback": 2,
+        "budget_notice": 1,
+    }
+    async with db.engine.connect() as conn:
+        links = (await conn.execute(text("SELECT slack_user_id, email FROM customer_link"))).all()
+        key = await conn.run_sync(lambda c: inspect(c).get_pk_constraint("customer_link"))
+    assert sorted(tuple(r) for r in links) == [
+        ("UNOMAIL", "alice@example.com"),
+        ("UTWO", "new@example.com"),  # of a user's links, the newest
+    ]
+    assert key["constrained_columns"] == ["slack_user_id"]
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_differences) == []

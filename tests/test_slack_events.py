@@ -287,7 +287,7 @@ async def test_a_user_without_email_is_told_how_to_get_linked_and_a_link_works(b
     from bot.store.models import CustomerLink
 
     async with bot.services.db.session() as s:
-        s.add(CustomerLink(slack_user_id="UNOMAIL", email="alice@example.com"))
+        s.add(CustomerLink(team_id=TEAM_ID, slack_user_id="UNOMAIL", email="alice@example.com"))
         await s.commit()
     await bot.event(dm("where is my order 1042?", user="UNOMAIL"))
     await bot.settle()

@@ -19,7 +19,7 @@ from escalation.guards import GuardFinding
 from escalation.policy import Reason
 
 log = logging.getLogger(__name__)
-Alert = Callable[[str], Awaitable[None]]
+Alert = Callable[[str, str], Awaitable[None]]  # (team_id, text): to that workspace's leads
 
 
 class Budget(StrEnum):
@@ -66,7 +66,7 @@ class Budgets:
     async def spend(self, conversation: Conversation, user_id: str) -> Spend:
         """The thread's spend, and today's of the customer `user_id` (the calls that answered
         their messages, in any thread) and of the workspace."""
-        return await spend_since(self._db, conversation.id, user_id, _today())
+        return await spend_since(self._db, conversation.id, user_id, _today(), conversation.team_id)
 
     async def check(
         self, conversation: Conversation, user_id: str, *, strong: bool = False
@@ -87,21 +87,22 @@ class Budgets:
             limits.append((Budget.WORKSPACE, spend.workspace_today, self._workspace, team))
         for budget, spent, limit, scope in limits:
             if limit is not None and spent >= limit:
-                await self._notify_once(budget, scope, spent, limit)
+                await self._notify_once(conversation.team_id, budget, scope, spent, limit)
                 raise BudgetExceeded(budget, spent, limit)
 
     async def _notify_once(
-        self, budget: Budget, scope: str, spent: Decimal, limit: Decimal
+        self, team_id: str, budget: Budget, scope: str, spent: Decimal, limit: Decimal
     ) -> None:
-        if await first_notice(self._db, budget, scope, _today().date().isoformat()):
+        if await first_notice(self._db, team_id, budget, scope, _today().date().isoformat()):
             who = {Budget.THREAD: f"thread {scope}", Budget.CUSTOMER: f"customer <@{scope}>"}.get(
                 budget, "the workspace"
             )
             period = "" if budget == Budget.THREAD else " today"
             try:
                 await self._alert(
+                    team_id,
                     f":money_with_wings: The {budget} budget was reached for {who}: "
-                    f"{usd(spent)} spent of {usd(limit)}{period}."
+                    f"{usd(spent)} spent of {usd(limit)}{period}.",
                 )
             except Exception:
                 log.exception("could not tell the leads that a %s budget was reached", budget)

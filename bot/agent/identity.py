@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from bot.store.models import CustomerLink
 
 log = logging.getLogger(__name__)
 _CACHE_SECONDS = 300.0
+# A workspace's leads (user and group ids), by team id.
+LeadsOf = Callable[[str], Awaitable[Iterable[str]]]
 
 
 @dataclass(frozen=True)
@@ -83,13 +86,25 @@ class IdentityResolver:
         self._cache: dict[str, tuple[float, str | None, str]] = {}
         self._groups: dict[str, tuple[float, set[str]]] = {}
         self._team: InstallingTeam | None = None
+        self._leads_of: LeadsOf | None = None
+
+    def per_workspace(self, leads_of: LeadsOf) -> None:
+        """Who leads a workspace comes from `leads_of` (`Workspaces.lead_users`) from now on,
+        for `resolve(..., team_id=)`; set once, when `Workspaces` is built on this resolver."""
+        self._leads_of = leads_of
 
     async def is_lead(self, user_id: str) -> bool:
         """A lead is listed in SUPPORTBOT_LEAD_USERS by user id, or is in a listed user group
         (an id starting with S; its members are looked up with usergroups.users.list)."""
-        if user_id in self._leads:
+        return await self.listed(user_id, self._leads)
+
+    async def listed(self, user_id: str, leads: Iterable[str]) -> bool:
+        """Whether `user_id` is in `leads`: by user id, or as a member of a user group listed
+        (an id starting with S). A workspace's own list (`bot/workspaces.py`)."""
+        leads = set(leads)
+        if user_id in leads:
             return True
-        for group in (g for g in self._leads if g.startswith("S")):
+        for group in (g for g in leads if g.startswith("S")):
             if user_id in await self._group_members(group):
                 return True
         return False
@@ -109,14 +124,21 @@ class IdentityResolver:
         self._groups[group_id] = (time.monotonic(), members)
         return members
 
-    async def resolve(self, user_id: str, link: CustomerLink | None) -> Asker:
+    async def resolve(
+        self, user_id: str, link: CustomerLink | None, *, team_id: str | None = None
+    ) -> Asker:
         """`link` is the user's row in customer_link (a lead's manual link, see
         `bot.store.customers.load_link`);
-        when there is one, its email wins over the Slack profile's."""
+        when there is one, its email wins over the Slack profile's. A lead is a lead of
+        workspace `team_id` (None, or no `per_workspace`: of SUPPORTBOT_LEAD_USERS)."""
         email, name = await self._profile(user_id)
         if link is not None:
             email = link.email
-        return Asker(user_id=user_id, email=email, is_lead=await self.is_lead(user_id), name=name)
+        if team_id is None or self._leads_of is None:
+            is_lead = await self.is_lead(user_id)
+        else:
+            is_lead = await self.listed(user_id, await self._leads_of(team_id))
+        return Asker(user_id=user_id, email=email, is_lead=is_lead, name=name)
 
     async def _profile(self, user_id: str) -> tuple[str | None, str]:
         if user_id in self._known:
@@ -126,7 +148,7 @@ class IdentityResolver:
             return cached[1], cached[2]
         if self._client is None:
             return None, ""
-        team = await self._installing_team()
+        team = await self.installing_team()
         if team is None:
             return None, ""
         try:
@@ -141,7 +163,7 @@ class IdentityResolver:
         self._cache[user_id] = (time.monotonic(), email, name)
         return email, name
 
-    async def _installing_team(self) -> InstallingTeam | None:
+    async def installing_team(self) -> InstallingTeam | None:
         """auth.test's team, asked once; None (no profile is trusted) while Slack cannot say."""
         if self._team is None and self._client is not None:
             try:

@@ -155,7 +155,7 @@ class Answerer:
                 message, transcript, early, input_findings, draft="", confidence=None
             )
 
-        asker = await self._identity.resolve(message.user_id, link)
+        asker = await self._identity.resolve(message.user_id, link, team_id=conversation.team_id)
         context = ToolContext(asker, self._orders, self._knowledge)
         toolbox = Toolbox(context, self._settings.tool_output_max_chars)
         try:

@@ -22,7 +22,7 @@ from bot import log_context, metrics
 from bot.agent import handoff, replies
 from bot.agent.pipeline import Answerer
 from bot.delivery import Reply
-from bot.poster import Poster
+from bot.poster import LeadsChannel, Poster
 from bot.store import claims, reply_rows, turns
 from bot.store.db import Database
 from bot.store.holders import Holders
@@ -100,14 +100,14 @@ class Worker:
         poster: Poster,
         holders: Holders,
         *,
-        leads_channel: str,
+        leads_channel: LeadsChannel,
         sweep_seconds: float = 5.0,
     ) -> None:
         self._db = db
         self._answerer = answerer
         self._poster = poster
         self._holders = holders
-        self._leads_channel = leads_channel
+        self._leads_channel = leads_channel  # of a workspace (`Workspaces.leads_channel`)
         self._sweep_seconds = sweep_seconds
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[int] = set()
@@ -204,7 +204,9 @@ class Worker:
         log_context.conversation_id.set(turn.message.conversation_id)
         reply = await self._answer(turn)
         try:
-            finished = await turns.finish_turn(self._db, turn, reply, self._leads_channel)
+            team = turn.conversation.team_id  # its leads are told only of a handoff
+            leads = await self._leads_channel(team) if reply.handoff is not None else ""
+            finished = await turns.finish_turn(self._db, turn, reply, leads)
         except Exception:
             # Not left held by this living process: a sweep takes it up again.
             with contextlib.suppress(Exception):
@@ -251,8 +253,9 @@ class Worker:
         if found is None:
             return False
         message, conversation, notice = found
+        leads_channel = await self._leads_channel(conversation.team_id)
         posts = await reply_rows.hand_off_on_request(
-            self._db, message, conversation, notice, self._holders.me, self._leads_channel
+            self._db, message, conversation, notice, self._holders.me, leads_channel
         )
         if posts is None:
             return False

@@ -6,6 +6,7 @@ terminal. `main` is the console script; `python -m bot.cli` runs it too.
     chat.py      chat: the bot in the terminal
     data.py      db, orders, customers, knowledge, purge
     reports.py   stats, escalations, costs, calibrate
+    workspaces.py  workspaces list|set, and the --team of the reports
     guard.py     guard scan
     eval.py      eval, eval compare
     export.py    export finetune
@@ -21,7 +22,7 @@ import sys
 from collections.abc import Callable
 
 from bot import log_privacy
-from bot.cli import chat, data, export, guard, reports, serve
+from bot.cli import chat, data, export, guard, reports, serve, workspaces
 from bot.cli import eval as evaluation
 from bot.cli.parser import build_parser
 from bot.config import LogFormat, Settings, load_settings
@@ -46,6 +47,7 @@ _COMMANDS: dict[str, Command] = {
     "calibrate": reports.run_calibrate,
     "eval": evaluation.run,
     "export": export.run,
+    "workspaces": workspaces.run,
 }
 
 

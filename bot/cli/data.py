@@ -63,12 +63,16 @@ async def _orders_import(settings: Settings, path: Path) -> None:
     print(f"imported {count} order(s) from {path}")
 
 
-async def _customers_link(settings: Settings, user_id: str, email: str) -> None:
+async def _customers_link(settings: Settings, user_id: str, email: str, team: str | None) -> None:
+    from bot.cli.workspaces import pick_team
     from bot.store.models import CustomerLink
 
-    async with open_database(settings) as db, db.session() as s:
-        await s.merge(CustomerLink(slack_user_id=user_id, email=email.strip().lower()))
-        await s.commit()
+    async with open_database(settings) as db:
+        team_id = await pick_team(db, team) or ""  # none known yet: adopted at start
+        async with db.session() as s:
+            link = CustomerLink(team_id=team_id, slack_user_id=user_id, email=email.strip().lower())
+            await s.merge(link)
+            await s.commit()
     print(f"linked Slack user {user_id} to {email.strip().lower()}")
 
 
@@ -126,7 +130,7 @@ def run_orders(args: argparse.Namespace, settings: Settings) -> int:
 def run_customers(args: argparse.Namespace, settings: Settings) -> int:
     if "@" not in args.email:
         raise ConfigError(f"{args.email!r} is not an email address")
-    asyncio.run(_customers_link(settings, args.slack_user_id, args.email))
+    asyncio.run(_customers_link(settings, args.slack_user_id, args.email, args.team))
     return 0
 
 

@@ -146,6 +146,7 @@ def _add_data_commands(sub: Any) -> None:
         "slack_user_id", help="a Slack member id, U...: profile -> More -> Copy member ID"
     )
     link.add_argument("email", help="the customer's email, as in the orders")
+    _add_team(link)
     knowledge = sub.add_parser("knowledge", help="the help-center articles (KNOWLEDGE_DIR)")
     knowledge_sub = knowledge.add_subparsers(dest="knowledge_command", required=True)
     knowledge_sub.add_parser("reindex", help="rebuild the search index from the folder")
@@ -204,6 +205,8 @@ def _add_report_commands(sub: Any) -> None:
     )
     stats.add_argument("--json", action="store_true", help="JSON instead of text")
     esc = sub.add_parser("escalations", help="list escalations, oldest first")
+    for command in (stats, esc):
+        _add_team(command)
     esc.add_argument(
         "--status",
         choices=[*EscalationStatus, ALL],
@@ -224,7 +227,28 @@ def _add_report_commands(sub: Any) -> None:
     cost.add_argument(
         "--json", action="store_true", help="JSON (keys: see the README, section 'Costs')"
     )
+    _add_team(cost)
     _add_calibrate(sub)
+    _add_workspaces(sub)
+
+
+def _add_team(command: Any) -> None:
+    command.add_argument(
+        "--team",
+        metavar="TEAM_ID",
+        help="the Slack workspace (T...); needed when the bot serves several",
+    )
+
+
+def _add_workspaces(sub: Any) -> None:
+    workspaces = sub.add_parser("workspaces", help="the Slack workspaces served and their leads")
+    workspaces_sub = workspaces.add_subparsers(dest="workspaces_command", required=True)
+    listing = workspaces_sub.add_parser("list", help="each workspace's leads channel and leads")
+    listing.add_argument("--json", action="store_true", help="JSON instead of one line each")
+    put = workspaces_sub.add_parser("set", help="set a workspace's leads channel or leads")
+    put.add_argument("team", help="the workspace's team id, T...")
+    put.add_argument("--leads-channel", metavar="CHANNEL", help="where its leads are told")
+    put.add_argument("--lead-users", metavar="U1,U2", help="its leads: user or group ids")
 
 
 EVAL_DESCRIPTION = """\

@@ -11,17 +11,20 @@ from datetime import timedelta
 from bot.cli.data import parse_age
 from bot.cli.database import open_database
 from bot.cli.parser import ALL
+from bot.cli.workspaces import pick_team
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.store.models import EscalationStatus
 
 
-async def _stats(settings: Settings, days: int, as_json: bool) -> None:
+async def _stats(settings: Settings, days: int, as_json: bool, team: str | None) -> None:
     from bot.store import feedback
     from bot.store.models import utcnow
 
     async with open_database(settings) as db:
-        figures = await feedback.stats(db, utcnow() - timedelta(days=days))
+        figures = await feedback.stats(
+            db, utcnow() - timedelta(days=days), await pick_team(db, team)
+        )
 
     def share(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.0%}"
@@ -49,12 +52,14 @@ async def _stats(settings: Settings, days: int, as_json: bool) -> None:
     )
 
 
-async def _escalations(settings: Settings, status: EscalationStatus | None, as_json: bool) -> None:
-    """The escalations with `status`, or all of them (None)."""
+async def _escalations(
+    settings: Settings, status: EscalationStatus | None, as_json: bool, team: str | None
+) -> None:
+    """The escalations with `status`, or all of them (None), of one workspace."""
     from bot.store import escalations
 
     async with open_database(settings) as db:
-        items = await escalations.listing(db, status)
+        items = await escalations.listing(db, status, await pick_team(db, team))
     if as_json:
         print(json.dumps([e.model_dump(mode="json") for e in items], indent=2))
         return
@@ -73,9 +78,8 @@ async def _escalations(settings: Settings, status: EscalationStatus | None, as_j
         )
 
 
-async def _costs(
-    settings: Settings, period: str, thread: str | None, user: str | None, as_json: bool
-) -> int:
+async def _costs(settings: Settings, args: argparse.Namespace) -> int:
+    period, thread, user, as_json = args.period, args.thread, args.user, args.json
     from bot import costs
     from bot.costs.results import CostReport, CustomerSpend, ThreadDetail
     from bot.costs.text import format_text
@@ -93,16 +97,18 @@ async def _costs(
         )
     result: CostReport | ThreadDetail | CustomerSpend | None
     async with open_database(settings) as db:
+        team = await pick_team(db, args.team)
         if where is not None:
-            result = await costs.thread_detail(db, *where)
+            result = await costs.thread_detail(db, *where, team)
         elif user:
-            result = await costs.customer_spend(db, user, period)
+            result = await costs.customer_spend(db, user, period, team=team)
         else:
             result = await costs.report(
                 db,
                 period,
                 strong_model=settings.strong_model,
                 overrides=settings.price_overrides,
+                team=team,
             )
     if result is None:
         print(f"supportbot: no record of the thread {thread}", file=sys.stderr)
@@ -131,18 +137,18 @@ async def _calibrate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def run_stats(args: argparse.Namespace, settings: Settings) -> int:
-    asyncio.run(_stats(settings, args.days, args.json))
+    asyncio.run(_stats(settings, args.days, args.json, args.team))
     return 0
 
 
 def run_escalations(args: argparse.Namespace, settings: Settings) -> int:
     status = None if args.status == ALL else EscalationStatus(args.status)
-    asyncio.run(_escalations(settings, status, args.json))
+    asyncio.run(_escalations(settings, status, args.json, args.team))
     return 0
 
 
 def run_costs(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(_costs(settings, args.period, args.thread, args.user, args.json))
+    return asyncio.run(_costs(settings, args))
 
 
 def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -35,7 +35,7 @@ from bot.costs.statements import (
 from bot.slack_links import thread_url
 from bot.store.db import Database
 from bot.store.models import Conversation, ModelCall
-from bot.store.tables import CONVERSATION
+from bot.store.tables import CONVERSATION, MESSAGE
 
 # What a thread's detail takes from its conversation row as it is.
 _THREAD_COLUMNS = {"channel_id", "thread_ts", "user_id", "status", "tier"}
@@ -66,29 +66,36 @@ async def _top_threads(conn: Any, window: ColumnElement[bool], user_id: str) -> 
     return [thread_spend(r, user_id) for r in rows]
 
 
-async def find_thread(db: Database, channel_id: str, ts: str) -> int | None:
-    """The conversation of a thread, from its root ts or the ts of any message in it."""
+async def find_thread(
+    db: Database, channel_id: str, ts: str, team: str | None = None
+) -> int | None:
+    """The conversation of a thread, from its root ts or the ts of any message in it; of
+    workspace `team` only (None: of any), so another workspace's thread is not found."""
+    ours = [conv.team_id == team] if team is not None else []
     async with db.session() as s:
         conn = await s.connection()
         found = (
             await conn.execute(
-                select(conv.id).where(conv.channel_id == channel_id, conv.thread_ts == ts)
+                select(conv.id).where(conv.channel_id == channel_id, conv.thread_ts == ts, *ours)
             )
         ).scalar()
         if found is None:
             found = (
                 await conn.execute(
-                    select(msg.conversation_id).where(
-                        msg.channel_id == channel_id, msg.slack_ts == ts
-                    )
+                    select(msg.conversation_id)
+                    .join_from(MESSAGE, CONVERSATION, conv.id == msg.conversation_id)
+                    .where(msg.channel_id == channel_id, msg.slack_ts == ts, *ours)
                 )
             ).scalar()
     return int(found) if found is not None else None
 
 
-async def thread_detail(db: Database, channel_id: str, thread_ts: str) -> ThreadDetail | None:
-    """Every model call of one thread, oldest first; None when the thread is unknown."""
-    conversation_id = await find_thread(db, channel_id, thread_ts)
+async def thread_detail(
+    db: Database, channel_id: str, thread_ts: str, team: str | None = None
+) -> ThreadDetail | None:
+    """Every model call of one thread, oldest first; None when the thread is unknown (or of
+    another workspace than `team`; None: of any)."""
+    conversation_id = await find_thread(db, channel_id, thread_ts, team)
     if conversation_id is None:
         return None
     async with db.session() as s:
@@ -127,12 +134,18 @@ async def thread_detail(db: Database, channel_id: str, thread_ts: str) -> Thread
 
 
 async def customer_spend(
-    db: Database, user_id: str, period: str = "today", *, now: datetime | None = None
+    db: Database,
+    user_id: str,
+    period: str = "today",
+    *,
+    now: datetime | None = None,
+    team: str | None = None,
 ) -> CustomerSpend:
-    """One customer's spend in a period: the model calls that answered their messages, in any
-    thread (in a shared thread, each sender pays for their own)."""
+    """One customer's spend in a period in workspace `team` (None: in every workspace): the
+    model calls that answered their messages, in any thread (in a shared thread, each sender
+    pays for their own)."""
     start, end = period_window(period, now)
-    window = in_window(start, end)
+    window = in_window(start, end, team)
     theirs = mc.user_id == user_id
     async with db.session() as s:
         conn = await s.connection()
@@ -171,9 +184,10 @@ async def customer_spend(
 
 
 async def daily_spend(
-    db: Database, period: str = "7d", *, now: datetime | None = None
+    db: Database, period: str = "7d", *, now: datetime | None = None, team: str | None = None
 ) -> tuple[datetime, datetime, list[DailySpend]]:
-    """Spend per UTC day and tier in the period (days without spend are absent)."""
+    """Spend per UTC day and tier in the period, of workspace `team` (None: of every
+    workspace); days without spend are absent."""
     start, end = period_window(period, now)
     async with db.session() as s:
         conn = await s.connection()
@@ -185,7 +199,7 @@ async def daily_spend(
         rows = (
             await conn.execute(
                 select(day.label("day"), mc.tier, cost_sum())
-                .where(in_window(start, end))
+                .where(in_window(start, end, team))
                 .group_by(day, mc.tier)
                 .order_by(day, mc.tier)
             )

@@ -134,10 +134,12 @@ async def report(
     strong_model: str,
     overrides: PriceOverrides | None = None,
     now: datetime | None = None,
+    team: str | None = None,
 ) -> CostReport:
-    """Everything `/costs [period]` shows. `strong_model` is a `provider:model` reference."""
+    """Everything `/costs [period]` shows, of workspace `team` (None: of every workspace).
+    `strong_model` is a `provider:model` reference."""
     start, end = period_window(period, now)
-    window = in_window(start, end)
+    window = in_window(start, end, team)
     strong_provider, strong_name = parse_model_ref(strong_model)
     strong_price = model_price(strong_provider, strong_name, overrides)
     starts = tier_starts(strong_price) if strong_price is not None else []
@@ -145,7 +147,7 @@ async def report(
     # Two scans of the period's calls; on two connections at once, they take as long as one.
     model_rows, conv_rows = await asyncio.gather(
         fetch(db, by_model_statement(window, starts)),
-        fetch(db, conversations_statement(window, start, end)),
+        fetch(db, conversations_statement(window, start, end, team)),
     )
     tally = _Tally.of(model_rows, len(starts) + 1)
     return _assemble(

@@ -34,8 +34,11 @@ esc = Escalation.__table__.c  # type: ignore[attr-defined]
 msg = Message.__table__.c  # type: ignore[attr-defined]
 
 
-def in_window(start: datetime, end: datetime) -> ColumnElement[bool]:
-    return and_(mc.created_at >= start, mc.created_at < end)
+def in_window(start: datetime, end: datetime, team: str | None) -> ColumnElement[bool]:
+    """The calls of the period, of workspace `team` (None: of every workspace, the
+    operator's view in the terminal)."""
+    period = and_(mc.created_at >= start, mc.created_at < end)
+    return period if team is None else and_(period, mc.team_id == team)
 
 
 def cost_sum() -> Label[Any]:
@@ -111,7 +114,9 @@ def by_model_statement(window: ColumnElement[bool], starts: list[int]) -> Any:
     )
 
 
-def conversations_statement(window: ColumnElement[bool], start: datetime, end: datetime) -> Any:
+def conversations_statement(
+    window: ColumnElement[bool], start: datetime, end: datetime, team: str | None
+) -> Any:
     """Per conversation, in one statement: the five most expensive, each row carrying the
     period's figures (conversations, with a strong call, with a person, the 95th percentile by
     nearest rank); one row without a conversation when there is none.
@@ -132,7 +137,11 @@ def conversations_statement(window: ColumnElement[bool], start: datetime, end: d
     )
     human = (
         select(esc.conversation_id.label("cid"))
-        .where(esc.created_at >= start, esc.created_at < end)
+        .where(
+            esc.created_at >= start,
+            esc.created_at < end,
+            *([esc.team_id == team] if team is not None else []),
+        )
         .distinct()
         .cte("human")
     )

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -24,6 +25,7 @@ from bot.costs.chart import render_chart
 from bot.costs.money import format_usd
 from bot.costs.request import HELP, CostsRequest, CostsView, parse_args
 from bot.errors import UsageError
+from bot.listeners.interactions import team_of
 from bot.listeners.leads import leads_only
 from bot.services import Services
 
@@ -48,9 +50,14 @@ def _private(text: str, blocks: list[dict[str, Any]] | None = None) -> Answer:
 
 
 async def answer(
-    services: Services, request: CostsRequest, command: dict[str, Any], client: AsyncWebClient
+    services: Services,
+    request: CostsRequest,
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    team: str,
 ) -> Answer:
-    """Compute what `/costs` says for one request."""
+    """Compute what `/costs` says for one request of a lead of workspace `team`: its figures
+    only."""
     db, settings = services.db, services.settings
     if request.kind == CostsView.REPORT:
         r = await costs.report(
@@ -58,13 +65,14 @@ async def answer(
             request.period,
             strong_model=settings.strong_model,
             overrides=settings.price_overrides,
+            team=team,
         )
         return _private(
             f"Costs {r.period}: {format_usd(r.total_usd)} over {r.conversations} conversations",
             report_blocks(r),
         )
     if request.kind == CostsView.THREAD:
-        detail = await costs.thread_detail(db, request.channel_id, request.thread_ts)
+        detail = await costs.thread_detail(db, request.channel_id, request.thread_ts, team)
         if detail is None:
             return _private(
                 "I have no record of that thread: the bot took no part in it, or the link points "
@@ -75,16 +83,17 @@ async def answer(
             thread_blocks(detail),
         )
     if request.kind == CostsView.CUSTOMER:
-        c = await costs.customer_spend(db, request.user_id, request.period)
+        c = await costs.customer_spend(db, request.user_id, request.period, team=team)
         return _private(f"<@{c.user_id}> {c.period}: {format_usd(c.total_usd)}", customer_blocks(c))
-    return await _post_chart(services, request, command, client)
+    channel = str(command.get("channel_id", ""))
+    return await _post_chart(services, request, client, channel=channel, team=team)
 
 
 async def _post_chart(
-    services: Services, request: CostsRequest, command: dict[str, Any], client: AsyncWebClient
+    services: Services, request: CostsRequest, client: AsyncWebClient, *, channel: str, team: str
 ) -> Answer:
-    channel = command.get("channel_id", "")
-    start, end, spend = await costs.daily_spend(services.db, request.period)
+    """The chart of workspace `team`'s daily spend, uploaded to `channel`."""
+    start, end, spend = await costs.daily_spend(services.db, request.period, team=team)
     total = sum((s.cost_usd for s in spend), Decimal(0))
     title = f"Daily spend by tier, {request.period} (UTC) · total {format_usd(total)}"
     try:
@@ -124,10 +133,10 @@ def register(app: AsyncApp, services: Services) -> None:
     pending: set[asyncio.Task[None]] = set()
 
     async def safely(
-        request: CostsRequest, command: dict[str, Any], client: AsyncWebClient
+        request: CostsRequest, command: dict[str, Any], client: AsyncWebClient, team: str
     ) -> Answer:
         try:
-            return await answer(services, request, command, client)
+            return await answer(services, request, command, client, team)
         except Exception:
             error_id = uuid.uuid4().hex[:8]
             log.exception("/costs failed [error %s]", error_id)
@@ -150,16 +159,20 @@ def register(app: AsyncApp, services: Services) -> None:
         pending.add(follower)
         follower.add_done_callback(pending.discard)
 
-    @app.command(COMMAND, middleware=[leads_only(services.identity, NOT_A_LEAD)])
+    @app.command(COMMAND, middleware=[leads_only(services.workspaces, NOT_A_LEAD)])
     async def on_costs(
-        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+        ack: AsyncAck,
+        command: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         try:
             request = parse_args(command.get("text") or "")
         except UsageError as exc:
             await ack(**_private(f"{exc}\n\n{HELP}", [section(f"{exc}\n\n{HELP}")]))
             return
-        task = asyncio.create_task(safely(request, command, client))
+        task = asyncio.create_task(safely(request, command, client, team_of(context)))
         if request.kind == CostsView.CHART:
             # Drawing and uploading take a while (matplotlib's first import alone can take
             # seconds): acknowledge now; only a failure is reported back, privately.

@@ -12,9 +12,10 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.listeners.interactions import tell_privately, where_clicked
+from bot.listeners.interactions import team_of, tell_privately, where_clicked
 from bot.services import Services
 from bot.slack_blocks import FEEDBACK_DOWN, FEEDBACK_PERSON, FEEDBACK_UP, talk_to_person_blocks
 from bot.store import feedback
@@ -51,7 +52,9 @@ def register(app: AsyncApp, services: Services) -> None:
             )
 
     @app.action(FEEDBACK_PERSON)
-    async def on_person(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_person(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         await ack()
         channel = where_clicked(body)[0]
         reply = await feedback.find_reply(services.db, channel, body["actions"][0]["value"])
@@ -59,7 +62,7 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         user = body["user"]["id"]
         asked = user in await feedback.askers_of(services.db, reply)
-        if not asked and not await services.identity.is_lead(user):
+        if not asked and not await services.workspaces.is_lead(team_of(context), user):
             await tell_privately(client, body, NOT_YOUR_THREAD)
             return
         # The notice and the leads post are outbox rows, posted by the poster; a second

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 
@@ -12,6 +13,13 @@ def requester(body: dict[str, Any]) -> str:
     """Who sent a request: an interaction's user, or a slash command's."""
     user = body.get("user")
     return str(user.get("id") or "") if isinstance(user, dict) else str(body.get("user_id") or "")
+
+
+def team_of(context: AsyncBoltContext) -> str:
+    """The workspace a request came from: the installing team, as Bolt read it
+    (`authorizations[0]` of an event, `team` of an interaction or a slash command); never the
+    sender's own team, which in a Slack Connect channel is another organisation."""
+    return context.team_id or ""
 
 
 def where_clicked(body: dict[str, Any]) -> tuple[str, str]:

@@ -10,23 +10,29 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.agent.identity import IdentityResolver
-from bot.listeners.interactions import requester, tell_privately
+from bot.listeners.interactions import requester, team_of, tell_privately
+from bot.workspaces import Workspaces
 
 LeadsOnly = Callable[..., Awaitable[BoltResponse | None]]
 
 
-def leads_only(identity: IdentityResolver, refusal: str, *, form_field: str = "") -> LeadsOnly:
-    """The middleware for a listener only leads may use; `form_field`, for a form, is the block
-    the refusal is shown under."""
+def leads_only(workspaces: Workspaces, refusal: str, *, form_field: str = "") -> LeadsOnly:
+    """The middleware for a listener only leads may use: leads of the workspace the request
+    comes from (Bolt's `context.team_id`). `form_field`, for a form, is the block the refusal
+    is shown under."""
 
     async def check(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, next_: Callable[[], Any]
+        ack: AsyncAck,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+        next_: Callable[[], Any],
     ) -> BoltResponse | None:
-        if await identity.is_lead(requester(body)):
+        if await workspaces.is_lead(team_of(context), requester(body)):
             await next_()
             return None
         if body.get("type") == "view_submission":

@@ -7,11 +7,12 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.agent.lead_checks import LeadAnswerChecks
 from bot.agent.replies import REVIEWED_MARK
-from bot.listeners.interactions import tell_privately
+from bot.listeners.interactions import team_of, tell_privately
 from bot.listeners.leads import leads_only
 from bot.services import Services
 from bot.slack_blocks import (
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 NOT_A_LEAD = "Sorry, only support leads can act on escalations."
 EMPTY_ANSWER = "The answer cannot be empty."
 TOO_LATE = "This escalation has already been handled."
+# Of an escalation id this workspace has none of (another workspace's): nothing is said of it.
+NO_RECORD = "I have no record of that escalation in this workspace."
 NOT_POSTED_YET = (
     "Slack did not take your answer in the customer's thread just now. It is saved, and the"
     " bot keeps trying to post it for the next hour."
@@ -48,17 +51,21 @@ async def act(
     action: LeadAction,
     lead: str,
     *,
+    team: str,
     send_anyway: bool = False,
     answer: str | None = None,
 ) -> str | None:
-    """Apply a lead's action: update the row, answer the customer, refresh the leads post.
-    None when it was applied; otherwise what to tell the lead, privately.
+    """Apply a lead's action on an escalation of their workspace (`team`): update the row,
+    answer the customer, refresh the leads post. None when it was applied; otherwise what to
+    tell the lead, privately.
 
     An answer is checked here, at the moment of sending, whatever button or form it came
     from: a draft only as the leads post showed it whole and unflagged, and every answer
     through the output checks (see `bot.agent.lead_checks`)."""
-    found = await escalations.get(services.db, escalation_id)
-    if found is None or next_status(ReviewStatus(found[0].status), action) is None:
+    found = await escalations.get(services.db, escalation_id, team)
+    if found is None:
+        return NO_RECORD
+    if next_status(ReviewStatus(found[0].status), action) is None:
         return TOO_LATE
     esc = found[0]
     text: str | None = None
@@ -78,7 +85,7 @@ async def act(
             log.warning("escalation %s: lead %s sent an answer flagged %s", esc.id, lead, rules)
     reply = f"{text}\n\n{REVIEWED_MARK}" if text else None
     applied = await escalations.apply_action(
-        services.db, escalation_id, action, lead, text, reply, services.holders.me
+        services.db, escalation_id, action, lead, text, reply, services.holders.me, team
     )
     if applied is None:
         return TOO_LATE
@@ -88,8 +95,20 @@ async def act(
     return None
 
 
-def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
-    checks = LeadAnswerChecks(
+async def open_edit_form(
+    services: Services, client: AsyncWebClient, body: dict[str, Any], escalation_id: int, team: str
+) -> None:
+    """The edit modal for an escalation of the lead's workspace; else a private 'no record'."""
+    found = await escalations.get(services.db, escalation_id, team)
+    if found is None:
+        await tell_privately(client, body, NO_RECORD)
+    else:
+        await client.views_open(trigger_id=body["trigger_id"], view=edit_modal(found[0]))
+
+
+def answer_checks(services: Services) -> LeadAnswerChecks:
+    """The checks a lead's answer goes through before it is sent."""
+    return LeadAnswerChecks(
         services.db,
         services.orders,
         services.identity,
@@ -97,10 +116,16 @@ def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
         canary=services.answerer.canary,
     )
 
+
+def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
+    checks = answer_checks(services)
+
     @app.action(
-        re.compile(f"^{ACTION_PREFIX}"), middleware=[leads_only(services.identity, NOT_A_LEAD)]
+        re.compile(f"^{ACTION_PREFIX}"), middleware=[leads_only(services.workspaces, NOT_A_LEAD)]
     )
-    async def on_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_button(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         await ack()
         user = body["user"]["id"]
         action_payload = body["actions"][0]
@@ -110,20 +135,21 @@ def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
         except (ValueError, KeyError):
             log.warning("ignored a malformed escalation action")
             return
+        team = team_of(context)
         if action == LeadAction.SEND_EDITED:
-            found = await escalations.get(services.db, escalation_id)
-            if found is not None:
-                await client.views_open(trigger_id=body["trigger_id"], view=edit_modal(found[0]))
+            await open_edit_form(services, client, body, escalation_id, team)
             return
-        refusal = await act(services, slack, checks, escalation_id, action, user)
+        refusal = await act(services, slack, checks, escalation_id, action, user, team=team)
         if refusal is not None:
             await tell_privately(client, body, refusal)
 
     @app.view(
         EDIT_CALLBACK,
-        middleware=[leads_only(services.identity, NOT_A_LEAD, form_field=ANSWER_BLOCK)],
+        middleware=[leads_only(services.workspaces, NOT_A_LEAD, form_field=ANSWER_BLOCK)],
     )
-    async def on_edit_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def on_edit_submit(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         user = body["user"]["id"]
         text, send_anyway = edited_answer(view["state"]["values"])
         if not text:
@@ -139,6 +165,7 @@ def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
             escalation_id,
             LeadAction.SEND_EDITED,
             user,
+            team=team_of(context),
             answer=text,
             send_anyway=send_anyway,
         )

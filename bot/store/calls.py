@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from bot.agent.models.calls import CallRecord
 from bot.store.db import Database
@@ -16,7 +16,12 @@ from bot.store.pricing import PriceOverrides, call_cost
 
 # Built once: a model call is stored on every turn (hot path). Bound names differ from the
 # columns', which SQLAlchemy reserves for the SET clause.
-_INSERT_CALL = insert(ModelCall)
+# The call's workspace is its conversation's, read in the INSERT itself (no round trip).
+_INSERT_CALL = insert(ModelCall).values(
+    team_id=select(col(Conversation.team_id))
+    .where(col(Conversation.id) == bindparam("p_team_of"))
+    .scalar_subquery()
+)
 _ADD_COST = (
     update(Conversation)
     .where(col(Conversation.id) == bindparam("conversation"))
@@ -70,7 +75,7 @@ async def record_call(
     }
     thread = {"conversation": message.conversation_id, "now": now}
     async with db.engine.begin() as conn:
-        await conn.execute(_INSERT_CALL, row)
+        await conn.execute(_INSERT_CALL, row | {"p_team_of": message.conversation_id})
         if cost is None:
             await conn.execute(_TOUCH, thread)
         else:

@@ -45,9 +45,11 @@ async def apply_action(
     final_answer: str | None = None,
     reply_text: str | None = None,
     holder: str = "",
+    team: str | None = None,
 ) -> Applied | None:
     """Move the escalation on; None if the action is not allowed now (e.g. another lead was
-    first). One conditional UPDATE, so two clicks can never both win.
+    first), or the escalation is not of workspace `team` (None: of any; the terminal). One
+    conditional UPDATE, so two clicks can never both win.
 
     `reply_text`, the lead's answer as the customer sees it, is stored in the same transaction
     (a reply of tier human to the escalated message, and its outbox row held by `holder`): the
@@ -55,7 +57,7 @@ async def apply_action(
     posting it, the sweep posts it."""
     async with db.session() as s:
         esc = await s.get(Escalation, escalation_id)
-        if esc is None:
+        if esc is None or (team is not None and esc.team_id != team):
             return None
         status = ReviewStatus(esc.status)
         target = next_status(status, action)
@@ -74,7 +76,11 @@ async def apply_action(
             values["final_answer"] = final_answer
         result = await s.exec(
             update(Escalation)
-            .where(col(Escalation.id) == escalation_id, col(Escalation.status) == esc.status)
+            .where(
+                col(Escalation.id) == escalation_id,
+                col(Escalation.status) == esc.status,
+                col(Escalation.team_id) == esc.team_id,
+            )
             .values(**values)
         )
         if not result.rowcount:
@@ -93,26 +99,6 @@ async def apply_action(
         return Applied(esc, posts)
 
 
-async def _replace_unposted_replies(s: AsyncSession, message_id: int) -> None:
-    """A reply not posted yet and not being posted (the handoff notice, refused) would only
-    come after the lead's answer and contradict it: the answer replaces it. One conditional
-    DELETE on its state: a sweep posting it right now keeps it, and the answer follows it."""
-    replaced = await s.exec(
-        delete(Outbox)
-        .where(
-            col(Outbox.message_id).in_(
-                select(col(Message.id)).where(col(Message.reply_to_id) == message_id)
-            ),
-            col(Outbox.state).in_([PostState.TO_POST, PostState.REFUSED]),
-            col(Outbox.posted_pieces) == 0,
-        )
-        .returning(col(Outbox.message_id))
-    )
-    gone = [i for i in replaced.scalars() if i is not None]
-    if gone:
-        await s.exec(delete(Message).where(col(Message.id).in_(gone)))
-
-
 async def _store_answer(
     s: AsyncSession, esc: Escalation, text: str, holder: str, now: datetime
 ) -> list[outbox.Post]:
@@ -121,7 +107,7 @@ async def _store_answer(
     # one thread then go one after the other, and the later sees the earlier's post waiting.
     conv = await s.get(Conversation, esc.conversation_id, with_for_update=True)
     assert message is not None and conv is not None
-    await _replace_unposted_replies(s, message.id or 0)
+    await _drop_unposted_replies(s, message.id)
     reply = Message(
         conversation_id=esc.conversation_id,
         role=MessageRole.ASSISTANT,
@@ -137,9 +123,8 @@ async def _store_answer(
     conn = await s.connection()
     post_id, state = await outbox.add_thread_post(
         conn,
+        conv,
         channel_id=message.channel_id,
-        thread_ts=conv.thread_ts,
-        conversation_id=esc.conversation_id,
         message_id=reply.id or 0,
         holder=holder,
         now=now,
@@ -161,10 +146,34 @@ async def _store_answer(
     ]
 
 
-async def get(db: Database, escalation_id: int) -> tuple[Escalation, Conversation] | None:
+async def _drop_unposted_replies(s: AsyncSession, message_id: int | None) -> None:
+    """A reply not posted yet and not being posted (the handoff notice, refused) would only
+    come after the lead's answer and contradict it: the answer replaces it. One conditional
+    DELETE on its state: a sweep posting it right now keeps it, and the answer follows it."""
+    replaced = await s.exec(
+        delete(Outbox)
+        .where(
+            col(Outbox.message_id).in_(
+                select(col(Message.id)).where(col(Message.reply_to_id) == message_id)
+            ),
+            col(Outbox.state).in_([PostState.TO_POST, PostState.REFUSED]),
+            col(Outbox.posted_pieces) == 0,
+        )
+        .returning(col(Outbox.message_id))
+    )
+    gone = [i for i in replaced.scalars() if i is not None]
+    if gone:
+        await s.exec(delete(Message).where(col(Message.id).in_(gone)))
+
+
+async def get(
+    db: Database, escalation_id: int, team: str | None = None
+) -> tuple[Escalation, Conversation] | None:
+    """An escalation and its thread; None if there is none of that id in workspace `team`
+    (None: in any)."""
     async with db.session() as s:
         esc = await s.get(Escalation, escalation_id)
-        if esc is None:
+        if esc is None or (team is not None and esc.team_id != team):
             return None
         conv = await s.get(Conversation, esc.conversation_id)
         return (esc, conv) if conv else None
@@ -200,24 +209,33 @@ async def leads_view(
     return esc, conv, text or "", asker or ""
 
 
-async def listing(db: Database, status: str | None = None) -> list[Escalation]:
-    """Escalations oldest first; all of them, or those with one status."""
+async def listing(
+    db: Database, status: str | None = None, team: str | None = None
+) -> list[Escalation]:
+    """Escalations oldest first; all of them, or those with one status; of workspace `team`
+    (None: of every workspace)."""
     async with db.session() as s:
         query = select(Escalation).order_by(col(Escalation.created_at), col(Escalation.id))
         if status:
             query = query.where(col(Escalation.status) == status)
+        if team is not None:
+            query = query.where(col(Escalation.team_id) == team)
         return list((await s.exec(query)).all())
 
 
-async def human_owned(db: Database) -> list[tuple[Escalation, Conversation, str]]:
-    """Open and claimed escalations with their threads and who asked (the sender of the
-    escalated message: in a shared thread, not always who started it), oldest first."""
+async def human_owned(db: Database, team: str) -> list[tuple[Escalation, Conversation, str]]:
+    """Workspace `team`'s open and claimed escalations with their threads and who asked (the
+    sender of the escalated message: in a shared thread, not always who started it), oldest
+    first."""
     async with db.session() as s:
         rows = await s.exec(
             select(Escalation, Conversation, col(Message.user_id))
             .join(Conversation, col(Conversation.id) == col(Escalation.conversation_id))
             .join(Message, col(Message.id) == col(Escalation.message_id))
-            .where(col(Escalation.status).in_([str(x) for x in HUMAN_OWNED]))
+            .where(
+                col(Escalation.team_id) == team,
+                col(Escalation.status).in_([str(x) for x in HUMAN_OWNED]),
+            )
             .order_by(col(Escalation.created_at), col(Escalation.id))
         )
         return [(esc, conv, asker) for esc, conv, asker in rows.all()]

@@ -45,7 +45,9 @@ async def askers_of(db: Database, reply: Message) -> set[str]:
 
 async def record(db: Database, reply: Message, user_id: str, value: Thumb) -> None:
     """Store (or change) one person's thumbs up/down on one answer."""
+    team = select(col(Conversation.team_id)).where(col(Conversation.id) == reply.conversation_id)
     values = {
+        "team_id": team.scalar_subquery(),  # the thread's workspace, read in the INSERT
         "message_id": reply.id,
         "conversation_id": reply.conversation_id,
         "user_id": user_id,
@@ -87,11 +89,16 @@ class Stats:
         return self.resolved_by_bot / self.conversations if self.conversations else None
 
 
-async def stats(db: Database, since: datetime) -> Stats:
+async def stats(db: Database, since: datetime, team: str | None = None) -> Stats:
+    """The figures since `since`, of workspace `team` (None: of every workspace)."""
+    ours = [] if team is None else [col(Conversation.team_id) == team]
     async with db.session() as s:
         rows = await s.exec(
             select(col(Feedback.tier), col(Feedback.value), func.count())
-            .where(col(Feedback.created_at) >= since)
+            .where(
+                col(Feedback.created_at) >= since,
+                *([] if team is None else [col(Feedback.team_id) == team]),
+            )
             .group_by(col(Feedback.tier), col(Feedback.value))
         )
         counts: dict[str, dict[str, int]] = {}
@@ -101,7 +108,7 @@ async def stats(db: Database, since: datetime) -> Stats:
             await s.exec(
                 select(func.count())
                 .select_from(Conversation)
-                .where(col(Conversation.created_at) >= since)
+                .where(col(Conversation.created_at) >= since, *ours)
             )
         ).one()
         escalated = select(col(Escalation.conversation_id))
@@ -112,6 +119,7 @@ async def stats(db: Database, since: datetime) -> Stats:
                 .select_from(Conversation)
                 .where(
                     col(Conversation.created_at) >= since,
+                    *ours,
                     col(Conversation.id).not_in(escalated),
                     col(Conversation.id).not_in(thumbs_down),
                 )

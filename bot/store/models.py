@@ -84,7 +84,11 @@ class Tier(StrEnum):
 
 
 class Conversation(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("channel_id", "thread_ts", name="uq_conversation_thread"),)
+    __table_args__ = (
+        UniqueConstraint("channel_id", "thread_ts", name="uq_conversation_thread"),
+        # A workspace's threads of a period (migration 0014).
+        Index("ix_conversation_team", "team_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(default="", max_length=32)
@@ -143,10 +147,14 @@ class ModelCall(SQLModel, table=True):
         ),
         # Budgets and /costs @user: one sender's calls of a period (migration 0008).
         Index("ix_model_call_user", "user_id", "created_at"),
+        # /costs and the workspace budget: one workspace's calls of a period (migration 0014).
+        Index("ix_model_call_team", "team_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    # The workspace (installing Slack team) of its conversation (migration 0014).
+    team_id: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     message_id: int | None = Field(default=None, foreign_key="message.id")
     # Who the call is charged to: the sender of the message it answered (not the thread's
     # starter; kept when a purge deletes the message).
@@ -185,6 +193,11 @@ class CustomerLink(SQLModel, table=True):
 
     __tablename__ = "customer_link"
 
+    # The workspace whose lead made the link (migration 0014): a user id means one person
+    # in one workspace only.
+    team_id: str = Field(
+        default="", primary_key=True, max_length=32, sa_column_kwargs={"server_default": ""}
+    )
     slack_user_id: str = Field(primary_key=True, max_length=32)
     email: str = Field(max_length=320)
     created_at: datetime = Field(default_factory=utcnow)
@@ -217,8 +230,13 @@ class EscalationStatus(StrEnum):
 class Escalation(SQLModel, table=True):
     """A thread handed to a support lead, and what the lead did with it."""
 
+    # App Home: a workspace's open escalations (migration 0014).
+    __table_args__ = (Index("ix_escalation_team", "team_id", "status"),)
+
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    # The workspace (installing Slack team) of its conversation (migration 0014).
+    team_id: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     message_id: int = Field(foreign_key="message.id")
     status: str = Field(default=EscalationStatus.OPEN, max_length=16, index=True)
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
@@ -253,6 +271,8 @@ class Feedback(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="message.id", index=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    # The workspace (installing Slack team) of its conversation (migration 0014).
+    team_id: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     user_id: str = Field(max_length=32)
     value: str = Field(max_length=8)  # a Thumb
     tier: str = Field(default="", max_length=16)
@@ -280,12 +300,17 @@ class TurnTranscript(SQLModel, table=True):
 
 
 class BudgetNotice(SQLModel, table=True):
-    """Leads are told once per budget, scope and day; the unique key makes that hold."""
+    """Leads are told once per workspace, budget, scope and day; the unique key makes that
+    hold."""
 
     __tablename__ = "budget_notice"
-    __table_args__ = (UniqueConstraint("budget", "scope", "day", name="uq_budget_notice"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "budget", "scope", "day", name="uq_budget_notice"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
+    # The workspace whose leads were told (migration 0014).
+    team_id: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     budget: str = Field(max_length=16)  # thread | customer | workspace
     scope: str = Field(max_length=64)
     day: str = Field(max_length=10)  # YYYY-MM-DD, UTC
@@ -317,6 +342,8 @@ class Outbox(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_due", "state", "next_try_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # The workspace it is posted in: its conversation's, or the alerted leads' (migration 0014).
+    team_id: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     kind: str = Field(max_length=24)
     channel_id: str = Field(max_length=32)
     thread_ts: str | None = Field(default=None, max_length=32)

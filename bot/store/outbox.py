@@ -7,7 +7,7 @@ row given up is never posted after. Statements are built once, here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,6 @@ from bot.store.models import (
     Tier,
     utcnow,
 )
-from bot.store.tables import CONVERSATION as _C
 from bot.store.tables import ESCALATION as _E
 from bot.store.tables import MESSAGE as _M
 from bot.store.tables import OUTBOX as _O
@@ -95,6 +94,7 @@ ADD_THREAD_POST = (
     insert(_O)
     .values(
         kind=PostKind.THREAD_REPLY,
+        team_id=bindparam("p_team_id"),
         channel_id=bindparam("p_channel_id"),
         thread_ts=bindparam("p_thread_ts"),
         conversation_id=bindparam("p_conversation_id"),
@@ -133,10 +133,8 @@ _CLAIMED = (
         _M.c.text.label("reply_text"),
         _M.c.kind.label("reply_kind"),
         _M.c.tier,
-        _C.c.team_id.label("team_id"),
     )
     .outerjoin(_M, _M.c.id == _O.c.message_id)
-    .outerjoin(_C, _C.c.id == _O.c.conversation_id)
     .where(_O.c.id.in_(bindparam("p_ids", expanding=True)))
     .order_by(_O.c.id)
 )
@@ -168,10 +166,9 @@ _REFUSE = _leave(
 
 async def add_thread_post(
     conn: AsyncConnection,
+    thread: Conversation,
     *,
     channel_id: str,
-    thread_ts: str,
-    conversation_id: int,
     message_id: int,
     holder: str,
     now: datetime,
@@ -184,9 +181,10 @@ async def add_thread_post(
         await conn.execute(
             ADD_THREAD_POST,
             {
+                "p_team_id": thread.team_id,  # posted in the thread's workspace
                 "p_channel_id": channel_id,
-                "p_thread_ts": thread_ts,
-                "p_conversation_id": conversation_id,
+                "p_thread_ts": thread.thread_ts,
+                "p_conversation_id": thread.id,
                 "p_message_id": message_id,
                 "p_holder": holder,
                 "p_now": now,
@@ -203,13 +201,15 @@ async def add_leads_post(
     holder: str | None,
     now: datetime,
     *,
+    team_id: str,
     escalation_id: int | None = None,
     conversation_id: int | None = None,
     text: str | None = None,
 ) -> int:
-    """Write a post to the leads channel in the caller's transaction, held by `holder` (None:
-    to post, by a sweep)."""
+    """Write a post to the leads channel of workspace `team_id` in the caller's transaction,
+    held by `holder` (None: to post, by a sweep)."""
     values = {
+        "team_id": team_id,
         "kind": kind,
         "channel_id": channel_id,
         "conversation_id": conversation_id,
@@ -224,14 +224,24 @@ async def add_leads_post(
     return int((await conn.execute(ADD_LEADS_POST, values)).scalar_one())
 
 
-async def alert(db: Database, channel_id: str, text: str, holder: str) -> Post:
-    """A note for the leads (no action button), written to post at once by `holder`."""
+async def alert(db: Database, team_id: str, channel_id: str, text: str, holder: str) -> Post:
+    """A note for workspace `team_id`'s leads (no action button), written to post at once by
+    `holder`."""
     now = utcnow()
     async with db.engine.begin() as conn:
         post_id = await add_leads_post(
-            conn, PostKind.LEADS_ALERT, channel_id, holder, now, text=text
+            conn, PostKind.LEADS_ALERT, channel_id, holder, now, team_id=team_id, text=text
         )
-    return Post(post_id, PostKind.LEADS_ALERT, channel_id, None, now, text=text, holder=holder)
+    return Post(
+        post_id,
+        PostKind.LEADS_ALERT,
+        channel_id,
+        None,
+        now,
+        text=text,
+        team_id=team_id,
+        holder=holder,
+    )
 
 
 def _post(row: Any, holder: str) -> Post:
@@ -305,7 +315,13 @@ class GivenUp:
 _later = _E.alias("later")
 _EXPIRED = (
     select(
-        _O.c.id, _O.c.conversation_id, _M.c.tier, _E.c.id.label("escalation_id"), _E.c.lead_user_id
+        _O.c.id,
+        _O.c.team_id,
+        _O.c.conversation_id,
+        _M.c.tier,
+        _E.c.id.label("escalation_id"),
+        _E.c.lead_user_id,
+        _E.c.leads_channel,
     )
     .outerjoin(_M, _M.c.id == _O.c.message_id)
     .outerjoin(
@@ -334,12 +350,13 @@ _GIVE_UP = (
 async def give_up_expired(
     db: Database,
     written_before: datetime,
-    leads_channel: str,
+    leads_channel: Callable[[str], Awaitable[str]],
     alert_text: Callable[[GivenUp], str],
 ) -> list[GivenUp]:
     """Give up the posts written before `written_before` and still not posted (none being
     posted right now): one conditional UPDATE each, so one process gives up each. A lead's
-    answer given up becomes an alert for the leads, to post, in the same transaction."""
+    answer given up becomes an alert for the leads, to post, in the same transaction: where
+    its escalation was posted, else in its workspace's `leads_channel`."""
     given_up = []
     now = utcnow()
     async with db.engine.begin() as conn:
@@ -352,9 +369,10 @@ async def give_up_expired(
                 await add_leads_post(
                     conn,
                     PostKind.LEADS_ALERT,
-                    leads_channel,
+                    row.leads_channel or await leads_channel(row.team_id),
                     None,
                     now,
+                    team_id=row.team_id,
                     escalation_id=item.escalation_id,
                     conversation_id=row.conversation_id,  # purged with its thread
                     text=alert_text(item),

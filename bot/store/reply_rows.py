@@ -56,7 +56,9 @@ async def hand_off_on_request(
         if not taken.rowcount:
             return None
         posts = await write_reply(conn, message, conversation, notice, holder, now)
-        posts += await write_handoff(conn, message, notice.handoff, leads_channel, holder, now)
+        posts += await write_handoff(
+            conn, message, notice.handoff, leads_channel, holder, now, team_id=conversation.team_id
+        )
     return posts
 
 
@@ -92,9 +94,8 @@ async def write_reply(
     ).scalar_one()
     post_id, state = await outbox.add_thread_post(
         conn,
+        conversation,
         channel_id=message.channel_id,
-        thread_ts=conversation.thread_ts,
-        conversation_id=message.conversation_id,
         message_id=reply_id,
         holder=holder,
         now=now,
@@ -123,12 +124,16 @@ async def write_handoff(
     leads_channel: str,
     holder: str,
     now: datetime,
+    *,
+    team_id: str,
 ) -> list[outbox.Post]:
-    """The escalation row, and its post for the leads (rendered when it is posted)."""
+    """The escalation row, and its post for the leads of workspace `team_id` (the thread's;
+    rendered when it is posted)."""
     escalation_id = (
         await conn.execute(
             _ADD_ESCALATION,
             {
+                "team_id": team_id,
                 "conversation_id": message.conversation_id,
                 "message_id": message.id,
                 "status": EscalationStatus.OPEN,
@@ -148,6 +153,7 @@ async def write_handoff(
         leads_channel,
         holder,
         now,
+        team_id=team_id,
         escalation_id=escalation_id,
         conversation_id=message.conversation_id,
     )
@@ -159,6 +165,7 @@ async def write_handoff(
             None,
             now,
             escalation_id=escalation_id,
+            team_id=team_id,
             holder=holder,
         )
     ]

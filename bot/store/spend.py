@@ -33,7 +33,7 @@ _SPEND = select(
     .where(col(ModelCall.user_id) == bindparam("user"), col(ModelCall.created_at) >= _SINCE)
     .scalar_subquery(),
     select(func.coalesce(func.sum(ModelCall.cost_usd), 0))
-    .where(col(ModelCall.created_at) >= _SINCE)
+    .where(col(ModelCall.team_id) == bindparam("team"), col(ModelCall.created_at) >= _SINCE)
     .scalar_subquery(),
 )
 _NOTICE = {
@@ -43,19 +43,27 @@ _NOTICE = {
 
 
 async def spend_since(
-    db: Database, conversation_id: int | None, user_id: str, since: datetime
+    db: Database, conversation_id: int | None, user_id: str, since: datetime, team_id: str
 ) -> Spend:
     """The thread's total, and the spend since `since` of the customer `user_id` (the calls
-    that answered their messages, in any thread) and of the workspace."""
-    params = {"conversation": conversation_id, "user": user_id, "since": since}
+    that answered their messages, in any thread) and of the workspace `team_id` (its calls
+    only)."""
+    params = {"conversation": conversation_id, "user": user_id, "since": since, "team": team_id}
     async with db.engine.connect() as conn:
         thread, customer, workspace = (await conn.execute(_SPEND, params)).one()
     return Spend(Decimal(thread or 0), Decimal(customer or 0), Decimal(workspace or 0))
 
 
-async def first_notice(db: Database, budget: str, scope: str, day: str) -> bool:
-    """Note that `budget` was reached for `scope` on `day` (YYYY-MM-DD); True only the first
-    time, so the leads are told once. The scope is cut to the column's 64 characters."""
-    row = {"budget": budget, "scope": scope[:64], "day": day, "created_at": utcnow()}
+async def first_notice(db: Database, team_id: str, budget: str, scope: str, day: str) -> bool:
+    """Note that `budget` was reached for `scope` on `day` (YYYY-MM-DD) in workspace
+    `team_id`; True only the first time, so its leads are told once. The scope is cut to the
+    column's 64 characters."""
+    row = {
+        "team_id": team_id,
+        "budget": budget,
+        "scope": scope[:64],
+        "day": day,
+        "created_at": utcnow(),
+    }
     async with db.engine.begin() as conn:
         return bool((await conn.execute(_NOTICE[conn.dialect.name], row)).rowcount)

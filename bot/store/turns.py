@@ -73,8 +73,8 @@ _TAKE = (
 _sent = _M.alias("sent")
 _CONTEXT = select(
     _C,
-    select(_L.c.email)
-    .where(_L.c.slack_user_id == bindparam("p_user_id"))
+    select(_L.c.email)  # the link a lead of the thread's workspace made
+    .where(_L.c.team_id == _C.c.team_id, _L.c.slack_user_id == bindparam("p_user_id"))
     .scalar_subquery()
     .label("link_email"),
     select(func.count())
@@ -125,8 +125,13 @@ async def take_turn(db: Database, message_id: int, holder: str, window: int) -> 
         has_history = bool(fields.pop("has_history"))
         history = await stored_history.load(conn, message) if has_history and window else _NONE
     email, recent = fields.pop("link_email"), int(fields.pop("recent"))
-    link = CustomerLink(slack_user_id=message.user_id, email=email) if email else None
-    return Turn(message, Conversation(**fields), token, holder, history, link, recent)
+    conversation = Conversation(**fields)
+    link = (
+        CustomerLink(team_id=conversation.team_id, slack_user_id=message.user_id, email=email)
+        if email
+        else None
+    )
+    return Turn(message, conversation, token, holder, history, link, recent)
 
 
 @dataclass(frozen=True)
@@ -235,7 +240,13 @@ async def _write_turn(
         posts += await reply_rows.write_reply(conn, message, turn.conversation, reply, holder, now)
     if reply.handoff is not None:
         posts += await reply_rows.write_handoff(
-            conn, message, reply.handoff, leads_channel, holder, now
+            conn,
+            message,
+            reply.handoff,
+            leads_channel,
+            holder,
+            now,
+            team_id=turn.conversation.team_id,
         )
     if reply.transcript is not None:
         await transcripts.add(conn, message, reply.transcript, now)

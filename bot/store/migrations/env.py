@@ -8,7 +8,8 @@ from sqlmodel import SQLModel
 import bot.batch.models
 import bot.knowledge.models
 import bot.store.installations
-import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import bot.store.models
+import bot.store.workspace_models  # noqa: F401  (these register the tables on SQLModel.metadata)
 
 connection = context.config.attributes.get("connection")
 if connection is None:

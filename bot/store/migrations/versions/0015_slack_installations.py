@@ -1,7 +1,7 @@
 """slack_installations, slack_bots, slack_oauth_states: Slack's install flow (OAuth mode)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 
 With Slack's install flow one deployment serves several workspaces: each installation's bot
 token is stored in `slack_bots` (and the installer's record in `slack_installations`), and each
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
