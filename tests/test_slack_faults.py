@@ -10,14 +10,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import update
+from sqlmodel import col, update
 
 from bot import poster
 from bot.agent import worker
 from bot.poster import REDELIVERY_WINDOW
 from bot.slack_format import split_for_slack, to_mrkdwn
-from bot.store import outbox, turns
-from bot.store.models import Message, Outbox, utcnow
+from bot.store import claims, outbox, turns
+from bot.store.models import Escalation, Message, Outbox, utcnow
+from bot.store.queries import Inbound, record_inbound
 from tests.conftest import Bot, dm
 from tests.fakes.models import final
 from tests.helpers import rows
@@ -274,3 +275,39 @@ async def test_a_post_taken_up_by_a_sweep_is_recorded_under_the_id_it_was_claime
             put_back()
     [post] = await bot.outbox()
     assert (post.state, post.holder) == ("posted", None)
+
+
+async def test_releasing_claims_counts_what_it_released_and_nothing_without_dead_holders(
+    bot: Bot,
+) -> None:
+    db, dead = bot.services.db, "local:" + "0" * 32
+    assert await claims.release(db, set()) == (0, 0)
+    assert await claims.release(db, {dead}) == (0, 0)  # a dead holder that held nothing
+    message_id = await record_inbound(
+        db, Inbound("T0001", "D0001", "1.000001", "UALICE", "hello", "1.000001")
+    )
+    async with db.session() as s:
+        await s.exec(
+            update(Message)
+            .where(col(Message.id) == message_id)
+            .values(status="working", holder=dead, claimed_at=utcnow())
+        )
+        await s.commit()
+    assert await claims.release(db, {dead}) == (1, 0)
+    [message] = await messages(bot)
+    assert (message.status, message.holder) == ("pending", None)
+
+
+async def test_waiting_counts_open_escalations_only(bot: Bot) -> None:
+    """The backlog gauges: open escalations and the oldest one's time; answered ones are not
+    waiting."""
+    await bot.event(dm("can I talk to a person?"))
+    await bot.event(dm("agent please", ts="1.000009"))
+    await bot.settle()
+    first, second = await rows(bot, Escalation)
+    async with bot.services.db.session() as s:
+        await s.exec(
+            update(Escalation).where(col(Escalation.id) == second.id).values(status="answered")
+        )
+        await s.commit()
+    assert await claims.waiting(bot.services.db) == (1, first.created_at, 0)
