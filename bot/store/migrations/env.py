@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import bot.batch.models
 import bot.knowledge.models
+import bot.store.account_models
 import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 connection = context.config.attributes.get("connection")
