@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import log_privacy
+from bot.accounts.directory import SqlChannelDirectory
 from bot.accounts.views import ChannelDirectory, NoChannels
 from bot.agent.budgets import Budgets
 from bot.agent.identity import IdentityResolver
@@ -104,6 +105,7 @@ def build_services(
         holders,
         knowledge,
         clients=SingleWorkspace(slack) if slack is not None else None,
+        channels=SqlChannelDirectory(db),
     )
 
 
