@@ -92,6 +92,7 @@ def build_services(
         leads_channel=settings.leads_channel,
         sweep_seconds=settings.sweep_seconds,
     )
+    clients = SingleWorkspace(slack) if slack is not None else None
     return Services(
         settings,
         db,
@@ -104,8 +105,8 @@ def build_services(
         poster,
         holders,
         knowledge,
-        clients=SingleWorkspace(slack) if slack is not None else None,
-        channels=SqlChannelDirectory(db),
+        clients=clients,
+        channels=SqlChannelDirectory(db, clients),
     )
 
 

@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.accounts.directory import SqlChannelDirectory
 from bot.accounts.views import ChannelMapping, ReplyMode
+from bot.slack_clients import SingleWorkspace
 from bot.store.accounts import (
     AccountError,
     NewAccount,
@@ -19,6 +21,7 @@ from bot.store.accounts import (
     load_shared_channel,
 )
 from bot.store.db import Database
+from tests.fakes.slack import TEAM_ID, FakeSlack
 
 ACME = NewAccount(
     team_id="T0001",
@@ -95,3 +98,34 @@ async def test_the_directory_remembers_a_channel_for_thirty_seconds(db: Database
     assert view is not None and view.account is not None and view.account.name == "Acme"
     assert await directory.is_shared("T0001", "C0SHARED")
     assert not await directory.is_shared("T0002", "C0SHARED")
+
+
+@pytest.fixture
+async def slack_clients(connect: FakeSlack) -> AsyncIterator[SingleWorkspace]:
+    client = AsyncWebClient(token="xoxb-test", base_url=connect.api_url)
+    yield SingleWorkspace(client)
+    if client.session is not None:
+        await client.session.close()
+
+
+async def test_a_shared_channel_seen_first_by_the_worker_gets_a_pending_row_once(
+    db: Database, connect: FakeSlack, slack_clients: SingleWorkspace
+) -> None:
+    """`channel` asks conversations.info on first sight: C0SHARED (shared with Acme) becomes a
+    pending row naming Acme's team, with no account; an internal channel stays unknown, and
+    Slack is asked once per channel."""
+    directory = SqlChannelDirectory(db, slack_clients)
+    assert await directory.cached(TEAM_ID, "C0SHARED") is None  # the listener never asks
+    view = await directory.channel(TEAM_ID, "C0SHARED")
+    assert view is not None and view.mapping is ChannelMapping.PENDING
+    assert view.account is None and view.external_team_ids == {"T0ACME"}
+    assert await directory.is_shared(TEAM_ID, "C0SHARED")
+    connect.add_channel("C0INTERNAL", "general", [TEAM_ID])
+    assert await directory.channel(TEAM_ID, "C0INTERNAL") is None
+    assert await directory.channel(TEAM_ID, "C0NOSUCH") is None  # channel_not_found: logged
+    # A second process finds the row; a lead's link confirms it.
+    await add_account(db, NewAccount(TEAM_ID, "Acme", "gold", ("acme.com",)))
+    await link_channel(db, TEAM_ID, "Acme", "C0SHARED")
+    again = await SqlChannelDirectory(db, slack_clients).channel(TEAM_ID, "C0SHARED")
+    assert again is not None and again.mapping is ChannelMapping.CONFIRMED
+    assert again.external_team_ids == {"T0ACME"}

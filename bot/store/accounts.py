@@ -228,3 +228,25 @@ async def load_shared_channel(
             found = await s.get(Account, row.account_id)
             account = (await _load_views(s, [found]))[row.account_id] if found else None
         return _channel_view(row, account)
+
+
+async def record_shared_channel(
+    db: Database, team_id: str, channel_id: str, external_teams: list[dict[str, str]]
+) -> SharedChannelView | None:
+    """A shared channel seen for the first time: a pending row (kept if one exists already,
+    e.g. written meanwhile by another process); the channel's view either way."""
+    async with db.session() as s:
+        if await s.get(SharedChannel, (team_id, channel_id)) is None:
+            s.add(
+                SharedChannel(
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    external_teams=external_teams,
+                    checked_at=utcnow(),
+                )
+            )
+            try:
+                await s.commit()
+            except IntegrityError:
+                await s.rollback()
+    return await load_shared_channel(db, team_id, channel_id)
