@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import log_privacy
+from bot.accounts.directory import SqlChannelDirectory
 from bot.accounts.views import ChannelDirectory, NoChannels
 from bot.agent.budgets import Budgets
 from bot.agent.identity import IdentityResolver
@@ -112,6 +113,7 @@ def build_services(
         leads_channel=workspaces.leads_channel,
         sweep_seconds=settings.sweep_seconds,
     )
+    clients = SingleWorkspace(slack) if slack is not None else None
     return Services(
         settings,
         db,
@@ -126,6 +128,7 @@ def build_services(
         knowledge,
         workspaces,
         clients=clients,
+        channels=SqlChannelDirectory(db, clients),
     )
 
 

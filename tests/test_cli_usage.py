@@ -618,7 +618,7 @@ def _readme_commands() -> dict[tuple[str, ...], str]:
     )
     table: dict[tuple[str, ...], str] = {}
     for usage in rows:
-        words = tuple(w for w in usage.split()[1:] if re.fullmatch(r"[a-z]+", w))
+        words = tuple(w for w in usage.split()[1:] if re.fullmatch(r"[a-z]+(?:-[a-z]+)*", w))
         table[words] = usage
     return table
 

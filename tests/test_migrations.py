@@ -936,3 +936,54 @@ async def test_tenant_rows_take_their_conversations_team_with_0014_and_keep_thei
     await db.upgrade()
     async with db.engine.connect() as conn:
         assert await conn.run_sync(_differences) == []
+
+
+async def test_accounts_come_with_0016_and_go_with_their_rows_on_the_way_down(
+    db: Database,
+) -> None:
+    """0016 on a database with conversations: the account tables arrive empty and take an
+    account, its domain, its Slack team and a shared channel; down again they go (and only
+    they), the conversations stay; up again, the schema is the models'."""
+    await db.upgrade()
+    await db.downgrade("0015")
+    now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    async with db.engine.begin() as conn:
+        conversation = await _insert(
+            conn, "conversation", team_id="T0001", channel_id="C0SHARED", thread_ts="1.1",
+            user_id="UACME1", status="active", tier="primary", total_cost_usd=0, created_at=now,
+            updated_at=now,
+        )  # fmt: skip
+        assert not {"account", "shared_channel"} & await conn.run_sync(_tables)
+    await db.upgrade()
+    async with db.engine.begin() as conn:
+        account = await _insert(
+            conn, "account", team_id="T0001", name="Acme", tier="gold", external_id="acc-1",
+            created_at=now,
+        )  # fmt: skip
+        await conn.execute(
+            text("INSERT INTO account_domain VALUES (:a, 'acme.com', 'T0001')"), {"a": account}
+        )
+        await conn.execute(
+            text("INSERT INTO account_team VALUES ('T0001', 'T0ACME', :a)"), {"a": account}
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO shared_channel (team_id, channel_id, account_id, mapping,"
+                " external_teams, reply_mode, created_at) VALUES ('T0001', 'C0SHARED', :a,"
+                " 'confirmed', :teams, 'requests', :now)"
+            ),
+            {"a": account, "teams": json.dumps([{"id": "T0ACME"}]), "now": now},
+        )
+        mapped = (await conn.execute(text("SELECT account_id FROM shared_channel"))).scalar_one()
+    assert mapped == account
+
+    await db.downgrade("0015")
+    async with db.engine.connect() as conn:
+        tables = await conn.run_sync(_tables)
+        kept = (await conn.execute(text("SELECT id FROM conversation"))).scalars().all()
+    assert not {"account", "account_domain", "account_team", "shared_channel"} & tables
+    assert kept == [conversation]
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_differences) == []
+        assert (await conn.execute(text("SELECT count(*) FROM account"))).scalar_one() == 0

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.accounts.directory import SqlChannelDirectory
 from bot.accounts.views import ChannelMapping, NoChannels, ReplyMode
 from bot.clock import SYSTEM_CLOCK
 from bot.slack_clients import SingleWorkspace, WorkspaceNotInstalled
@@ -59,6 +60,7 @@ async def test_the_bot_is_built_with_the_seams(bot: Bot) -> None:
     services = bot.services
     assert isinstance(services.clients, SingleWorkspace)
     assert services.clock is SYSTEM_CLOCK
-    assert isinstance(services.channels, NoChannels) and isinstance(services.tickets, NoTickets)
+    assert isinstance(services.channels, SqlChannelDirectory)
+    assert isinstance(services.tickets, NoTickets)
     client = await services.clients.for_team("T0001")
     assert client.token == "xoxb-test"

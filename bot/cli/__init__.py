@@ -10,6 +10,7 @@ terminal. `main` is the console script; `python -m bot.cli` runs it too.
     guard.py     guard scan
     eval.py      eval, eval compare
     export.py    export finetune
+    accounts.py  accounts add, link-channel, list
     database.py  the open, migrate and close around a command's database work
 """
 
@@ -22,7 +23,7 @@ import sys
 from collections.abc import Callable
 
 from bot import log_privacy
-from bot.cli import chat, data, export, guard, reports, serve, workspaces
+from bot.cli import accounts, chat, data, export, guard, reports, serve, workspaces
 from bot.cli import eval as evaluation
 from bot.cli.parser import build_parser
 from bot.config import LogFormat, Settings, load_settings
@@ -48,6 +49,7 @@ _COMMANDS: dict[str, Command] = {
     "eval": evaluation.run,
     "export": export.run,
     "workspaces": workspaces.run,
+    "accounts": accounts.run,
 }
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.accounts.views import ReplyMode
 from bot.store.models import EscalationStatus
 
 DESCRIPTION = (
@@ -81,7 +82,39 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_commands(sub)
     _add_eval_command(sub)
     _add_export_commands(sub)
+    _add_accounts_commands(sub)
     return parser
+
+
+def _add_accounts_commands(sub: Any) -> None:
+    """accounts: customer organisations and the Slack Connect channels shared with them."""
+    accounts = sub.add_parser("accounts", help="customer accounts and their shared channels")
+    accounts_sub = accounts.add_subparsers(dest="accounts_command", required=True)
+    team_help = "the workspace (T...); default: the only one the database knows"
+    add = accounts_sub.add_parser("add", help="add a customer account")
+    add.add_argument("name", help="the customer's name, e.g. Acme")
+    add.add_argument(
+        "--domain", action="append", required=True, metavar="D", help="an email domain (repeat)"
+    )
+    add.add_argument("--tier", required=True, help="the account's support tier, e.g. standard")
+    add.add_argument(
+        "--slack-team", action="append", default=[], metavar="T", help="the customer's Slack team"
+    )
+    add.add_argument("--external-id", metavar="X", help="the order service's account id")
+    add.add_argument("--team", metavar="W", help=team_help)
+    link = accounts_sub.add_parser("link-channel", help="map a shared channel to an account")
+    link.add_argument("account", help="the account's name")
+    link.add_argument("channel", help="the channel id, C...")
+    link.add_argument(
+        "--reply-mode",
+        choices=[m.value for m in ReplyMode],
+        default=ReplyMode.MENTIONS.value,
+        help="mentions: answer only @mentions (default); requests: also messages that ask",
+    )
+    link.add_argument("--team", metavar="W", help=team_help)
+    listing = accounts_sub.add_parser("list", help="the accounts, their domains and channels")
+    listing.add_argument("--json", action="store_true", help="as JSON")
+    listing.add_argument("--team", metavar="W", help=team_help)
 
 
 def _add_export_commands(sub: Any) -> None:

@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import bot.batch.models
 import bot.knowledge.models
+import bot.store.account_models
 import bot.store.installations
 import bot.store.models
 import bot.store.workspace_models  # noqa: F401  (these register the tables on SQLModel.metadata)
