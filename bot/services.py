@@ -113,7 +113,6 @@ def build_services(
         leads_channel=workspaces.leads_channel,
         sweep_seconds=settings.sweep_seconds,
     )
-    clients = SingleWorkspace(slack) if slack is not None else None
     return Services(
         settings,
         db,

@@ -112,10 +112,10 @@ async def test_team_is_required_when_the_database_knows_several_workspaces_or_no
     env: dict[str, str], workdir: Path, db: Database
 ) -> None:
     run = await supportbot("accounts", "list", env=env, cwd=workdir)
-    assert run.code == 2 and "knows no workspace yet: give --team" in run.stderr
+    assert run.code == 2 and "knows no workspace yet" in run.stderr
     await _seen_team(db, "T0001")
     await _seen_team(db, "T0002", channel="C0002")
     run = await supportbot("accounts", "list", env=env, cwd=workdir)
-    assert run.code == 2 and "give --team, one of T0001, T0002" in run.stderr
+    assert run.code == 2 and "pass --team, one of T0001, T0002" in run.stderr
     run = await supportbot("accounts", "list", "--team", "T0002", env=env, cwd=workdir)
     assert run.code == 0 and "no accounts in T0002 yet" in run.stdout

@@ -10,13 +10,13 @@ from typing import Any
 
 from bot.accounts.views import ReplyMode, SharedChannelView
 from bot.cli.database import open_database
+from bot.cli.workspaces import pick_team
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.store.accounts import (
     AccountListing,
     NewAccount,
     add_account,
-    known_teams,
     link_channel,
     list_accounts,
 )
@@ -24,17 +24,15 @@ from bot.store.db import Database
 
 
 async def _team(db: Database, given: str | None) -> str:
-    """`--team`, else the one workspace the database knows; refused when it knows several."""
-    if given:
-        return given
-    teams = await known_teams(db)
-    if len(teams) == 1:
-        return teams[0]
-    if not teams:
-        raise ConfigError("the database knows no workspace yet: give --team T... (its team id)")
-    raise ConfigError(
-        f"the database knows several workspaces: give --team, one of {', '.join(teams)}"
-    )
+    """The workspace, as every command with `--team` picks it (`pick_team`); an account must
+    belong to one, so a database that knows none yet is refused."""
+    team = await pick_team(db, given)
+    if team is None:
+        raise ConfigError(
+            "the database knows no workspace yet: start the bot once (it records its"
+            " workspace), or record one with supportbot workspaces set TEAM --leads-channel C"
+        )
+    return team
 
 
 async def _add(settings: Settings, args: argparse.Namespace) -> None:

@@ -17,7 +17,7 @@ from bot.accounts.views import AccountView, ChannelMapping, ReplyMode, SharedCha
 from bot.errors import SupportbotError
 from bot.store.account_models import Account, AccountDomain, AccountTeam, SharedChannel
 from bot.store.db import Database
-from bot.store.models import Conversation, utcnow
+from bot.store.models import utcnow
 
 
 class AccountError(SupportbotError, ValueError):
@@ -48,14 +48,6 @@ def normal_domains(domains: Iterable[str]) -> tuple[str, ...]:
         if cleaned:
             seen.setdefault(cleaned, None)
     return tuple(seen)
-
-
-async def known_teams(db: Database) -> list[str]:
-    """The workspaces the database has seen: conversations' and accounts' teams."""
-    async with db.session() as s:
-        seen = set((await s.exec(select(Conversation.team_id).distinct())).all())
-        seen |= set((await s.exec(select(Account.team_id).distinct())).all())
-    return sorted(team for team in seen if team)
 
 
 async def _refuse_taken(s: AsyncSession, new: NewAccount, domains: tuple[str, ...]) -> None:
