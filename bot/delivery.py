@@ -99,6 +99,6 @@ class Sender(Protocol):
         """Post an escalation for the leads; where it went (channel, ts)."""
         ...
 
-    async def post_alert(self, channel_id: str, text: str) -> str | None:
-        """Tell the leads something that needs no action button; the ts."""
+    async def post_alert(self, team_id: str, channel_id: str, text: str) -> str | None:
+        """Tell workspace `team_id`'s leads something that needs no action button; the ts."""
         ...

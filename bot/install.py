@@ -23,6 +23,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import log_privacy
@@ -160,6 +161,19 @@ class Installations(AsyncSQLAlchemyInstallationStore):
     async def async_delete_installation(self, **kwargs: Any) -> None:
         await super().async_delete_installation(**kwargs)
         self._deleted(kwargs.get("team_id"))
+
+    async def enterprise_of(self, team_id: str) -> str | None:
+        """The Enterprise Grid org of workspace `team_id`'s newest bot install (None outside
+        Grid): slack_sdk finds a bot by both ids, and a Grid workspace's has its org's."""
+        bots = self.bots
+        query = (
+            select(bots.c.enterprise_id)
+            .where(bots.c.client_id == self.client_id, bots.c.team_id == team_id)
+            .order_by(bots.c.installed_at.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(query)).scalar()
 
     def _deleted(self, team_id: str | None) -> None:
         for listener in self.on_delete:

@@ -158,7 +158,7 @@ class Poster:
             leads = LeadsPost(post.channel_id, esc, conv, question, asker)
             channel, ts = await self._sender.post_escalation(leads)
             return ts, channel
-        return await self._sender.post_alert(post.channel_id, post.text or ""), None
+        return await self._sender.post_alert(post.team_id, post.channel_id, post.text or ""), None
 
 
 async def _written(write: Callable[[], Awaitable[_T]]) -> _T:

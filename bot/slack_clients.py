@@ -11,10 +11,25 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.installation_store import Bot
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SupportbotError
+
+
+class BotStore(Protocol):
+    """What a workspace's token is read from (`bot.install.Installations`, slack_sdk's store):
+    a bot found by both ids, and the Enterprise Grid org of a workspace to find it by."""
+
+    async def async_find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None: ...
+
+    async def enterprise_of(self, team_id: str) -> str | None: ...
 
 
 class WorkspaceNotInstalled(SupportbotError):
@@ -81,7 +96,7 @@ class InstalledWorkspaces:
 
     def __init__(
         self,
-        store: AsyncInstallationStore,
+        store: BotStore,
         base: AsyncWebClient,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -104,7 +119,8 @@ class InstalledWorkspaces:
             return cached[0]
         bot = None
         if team_id:
-            bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
+            enterprise = await self.store.enterprise_of(team_id)
+            bot = await self.store.async_find_bot(enterprise_id=enterprise, team_id=team_id)
         if bot is None or not bot.bot_token:
             self.evict(team_id)
             raise WorkspaceNotInstalled(team_id)

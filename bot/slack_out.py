@@ -107,27 +107,28 @@ class SlackSender:
         )
         return str(resp.get("channel") or post.channel_id), str(resp["ts"])
 
-    async def post_alert(self, channel_id: str, text: str) -> str | None:
+    async def post_alert(self, team_id: str, channel_id: str, text: str) -> str | None:
         if not channel_id:
             log.warning("a leads alert was dropped: SUPPORTBOT_LEADS_CHANNEL is not set")
             return None
-        resp = await (await self._client()).chat_postMessage(channel=channel_id, text=text)
+        resp = await (await self._client(team_id)).chat_postMessage(channel=channel_id, text=text)
         return str(resp["ts"]) if resp.get("ts") else None
 
     async def tell_lead(self, esc: Escalation, lead: str, text: str) -> None:
         """A note only this lead sees: in the leads channel, or (an escalation acted on from
         the App Home with no leads channel) in the lead's DM with the bot."""
         try:
+            client = await self._client(esc.team_id)
             if esc.leads_channel:
-                await (await self._client()).chat_postEphemeral(
-                    channel=esc.leads_channel, user=lead, text=text
-                )
+                await client.chat_postEphemeral(channel=esc.leads_channel, user=lead, text=text)
             else:
-                await (await self._client()).chat_postMessage(channel=lead, text=text)
+                await client.chat_postMessage(channel=lead, text=text)
         except SlackApiError as exc:
             log.warning(
                 "could not tell a lead about escalation %s: %s", esc.id, exc.response.get("error")
             )
+        except WorkspaceNotInstalled:
+            log.warning("could not tell a lead about escalation %s: no installation", esc.id)
 
     async def refresh_leads_post(self, esc: Escalation) -> None:
         """Show who did what and when on the leads-channel post (an update, not a post)."""

@@ -100,7 +100,6 @@ _CHATTER = frozenset(
         "all",
         "for",
         "the",
-        "help",
         "super",
         "brilliant",
         "amazing",
@@ -134,77 +133,17 @@ _CHATTER = frozenset(
         "fine",
     ]
 )
-# Words that carry a support request whatever else the message holds.
-_ASKING = frozenset(
-    [
-        "help",
-        "issue",
-        "issues",
-        "problem",
-        "problems",
-        "broken",
-        "bug",
-        "error",
-        "errors",
-        "failing",
-        "failed",
-        "fails",
-        "fail",
-        "wrong",
-        "missing",
-        "lost",
-        "stuck",
-        "can't",
-        "cannot",
-        "couldn't",
-        "won't",
-        "doesn't",
-        "didn't",
-        "isn't",
-        "not",
-        "unable",
-        "where",
-        "when",
-        "how",
-        "why",
-        "what",
-        "which",
-        "who",
-        "could",
-        "would",
-        "can",
-        "please",
-        "refund",
-        "return",
-        "returns",
-        "cancel",
-        "order",
-        "orders",
-        "invoice",
-        "charge",
-        "charged",
-        "billing",
-        "payment",
-        "delivery",
-        "shipping",
-        "tracking",
-        "delayed",
-        "damaged",
-        "urgent",
-        "asap",
-        "question",
-        "need",
-        "want",
-    ]
-)
+# Thanks: "thanks for the help" is chatter, though "help" alone asks for some.
+_THANKS = frozenset(["thanks", "thank", "thx", "ty", "tysm", "cheers", "appreciate", "appreciated"])
 _ORDER_NUMBER = re.compile(r"#?[0-9]{3,12}")
 
 
 def is_request(text: str, bot_user_id: str | None) -> bool:
-    """Whether a message in a shared channel asks support something, or is chatter: thanks,
-    an acknowledgement, emoji only, or an aside that opens by mentioning someone other than
-    the bot. A mention of the bot, a question, an order number or a problem word makes it a
-    request; a long message is one. Bounded: linear patterns over the checked length."""
+    """Whether a message in a shared channel may ask support something, or is only chatter:
+    thanks, an acknowledgement, emoji, or an aside that opens by mentioning someone other
+    than the bot. Anything else is taken as a request (a customer answering the bot's
+    question with "the blue one" must be answered); a mention of the bot, a question mark or
+    an order number always is. Bounded: linear patterns over the checked length."""
     plain = _plain(text)
     mentioned = [m[1] for m in _MENTION.finditer(plain[:MAX_CHECKED_CHARS])]
     if bot_user_id and bot_user_id in mentioned:
@@ -220,4 +159,5 @@ def is_request(text: str, bot_user_id: str | None) -> bool:
     words = _WORD.findall(words_of)
     if not words or all(w in _CHATTER for w in words):
         return False
-    return any(w in _ASKING for w in words)
+    thanked = any(w in _THANKS for w in words)
+    return not (thanked and all(w in _CHATTER or w == "help" for w in words))

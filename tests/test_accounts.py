@@ -129,3 +129,15 @@ async def test_a_shared_channel_seen_first_by_the_worker_gets_a_pending_row_once
     again = await SqlChannelDirectory(db, slack_clients).channel(TEAM_ID, "C0SHARED")
     assert again is not None and again.mapping is ChannelMapping.CONFIRMED
     assert again.external_team_ids == {"T0ACME"}
+
+
+async def test_a_channel_slack_could_not_describe_is_asked_about_again(
+    db: Database, connect: FakeSlack, slack_clients: SingleWorkspace
+) -> None:
+    """A failed conversations.info (rate limited) is not remembered as "not shared": the next
+    turn in that channel asks again and finds it shared."""
+    connect.fail("conversations.info", 429, {"ok": False, "error": "ratelimited"}, times=1)
+    directory = SqlChannelDirectory(db, slack_clients)
+    assert await directory.channel(TEAM_ID, "C0SHARED") is None
+    view = await directory.channel(TEAM_ID, "C0SHARED")
+    assert view is not None and view.external_team_ids == {"T0ACME"}

@@ -9,10 +9,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
 from bot.errors import ConfigError
-from bot.install import BOT_SCOPES, SlackMode, check_mode
+from bot.install import BOT_SCOPES, Installations, SlackMode, check_mode
 from bot.slack_clients import InstalledWorkspaces, WorkspaceNotInstalled
 from bot.store.models import Message
 from tests.conftest import Bot, dm
@@ -190,3 +192,36 @@ async def test_an_image_from_an_installed_workspace_is_downloaded_with_its_token
     await bot.settle()
     content = bot.anthropic.requests[0]["messages"][-1]["content"]
     assert any(block["type"] == "image" for block in content)
+
+
+async def test_a_workspace_of_an_enterprise_grid_org_is_found_by_its_team(bot: Bot) -> None:
+    """slack_sdk finds a bot by org and team; a Grid workspace's install carries its org, which
+    the bot learns from the installation itself (an event or an outbox row names only the
+    team), so its replies are posted with its own token, not refused as not installed."""
+    store = Installations(OAUTH_CLIENT[0], bot.services.db.engine)
+    await store.async_save(
+        Installation(
+            app_id="A1", enterprise_id="E0GRID", team_id="T0GRID", user_id="U1",
+            bot_token="xoxb-grid-1", bot_id="B1", bot_user_id="UBOT1", bot_scopes="chat:write",
+        )
+    )  # fmt: skip
+    workspaces = InstalledWorkspaces(store, AsyncWebClient(token="xoxb-unused"))
+    assert await workspaces.token_for("T0GRID") == "xoxb-grid-1"
+    assert await store.enterprise_of("T0NONE") is None
+    with pytest.raises(WorkspaceNotInstalled):
+        await workspaces.token_for("T0NONE")
+
+
+async def test_a_leads_alert_goes_out_with_its_workspaces_token(
+    start_bot: Any, fake_slack: FakeSlack
+) -> None:
+    """An alert for the leads (a budget reached, a reply given up) is posted by the workspace
+    it is about, not by a workspace-less client that OAuth mode does not have."""
+    bot = await start_bot(**OAUTH, leads_channel="CLEADS")
+    token = await install(bot, fake_slack, "T0NEW")
+    fake_slack.add_channel("CLEADS", "leads", ["T0NEW"])
+    await bot.services.poster.alert("T0NEW", "The daily budget was reached.")
+    [alert] = [c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == "CLEADS"]
+    assert alert.token == token and alert.response["ok"] is True
+    [row] = await bot.outbox()
+    assert row.state == "posted"

@@ -24,8 +24,8 @@ BOT = "UBOT"
         "   ",
         "<@UCOLLEAGUE> can you check this with finance?",  # an aside to a colleague
         "<@UCOLLEAGUE|ann> where is the deck?",
-        "We're going live tomorrow",
         "good morning all",
+        "thanks for the help!",
     ],
 )
 def test_chatter_is_not_a_request(text: str) -> None:
@@ -45,6 +45,12 @@ def test_chatter_is_not_a_request(text: str) -> None:
         "thanks, and one more question: can we pay by invoice",
         "hi, we need help with billing",
         "x" * (REQUEST_LENGTH + 1),
+        # Answers to the bot's own questions, and plain statements of a problem.
+        "alice@acme.com",
+        "the blue one",
+        "I ordered the blue jacket but got a red one",
+        "help",
+        "still nothing",
     ],
 )
 def test_a_request_is_a_request(text: str) -> None:

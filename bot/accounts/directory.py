@@ -57,8 +57,10 @@ class SqlChannelDirectory:
         key = (team_id, channel_id)
         if view is not None or self._clients is None or key in self._asked:
             return view
-        self._asked.add(key)
         info = await self._ask_slack(team_id, channel_id)
+        if info is None:
+            return None  # Slack could not say: asked again next time
+        self._asked.add(key)
         outside = _outside_teams(team_id, info)
         if not outside:
             return None
@@ -66,8 +68,8 @@ class SqlChannelDirectory:
         self._memo[key] = (self._clock(), view)
         return view
 
-    async def _ask_slack(self, team_id: str, channel_id: str) -> dict[str, Any]:
-        """conversations.info's `channel`, or {} when Slack cannot say (logged, ids only)."""
+    async def _ask_slack(self, team_id: str, channel_id: str) -> dict[str, Any] | None:
+        """conversations.info's `channel`; None when Slack cannot say (logged, ids only)."""
         assert self._clients is not None
         try:
             client = await self._clients.for_team(team_id)
@@ -75,7 +77,7 @@ class SqlChannelDirectory:
         except (SlackApiError, WorkspaceNotInstalled) as exc:
             error = exc.response.get("error") if isinstance(exc, SlackApiError) else "not installed"
             log.warning("conversations.info of %s in %s failed: %s", channel_id, team_id, error)
-            return {}
+            return None
         channel = answer.get("channel")
         return channel if isinstance(channel, dict) else {}
 

@@ -32,7 +32,7 @@ class TerminalSender:
         print(f"(escalation #{post.escalation.id} is waiting for a support lead)", flush=True)
         return post.channel_id, None
 
-    async def post_alert(self, channel_id: str, text: str) -> str | None:
+    async def post_alert(self, team_id: str, channel_id: str, text: str) -> str | None:
         print(f"(for the leads: {text})", flush=True)
         return None
 

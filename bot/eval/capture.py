@@ -87,5 +87,5 @@ class CapturingSender:
     async def post_escalation(self, post: LeadsPost) -> tuple[str, str | None]:
         return post.channel_id, None
 
-    async def post_alert(self, channel_id: str, text: str) -> str | None:
+    async def post_alert(self, team_id: str, channel_id: str, text: str) -> str | None:
         return None

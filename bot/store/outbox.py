@@ -359,8 +359,12 @@ async def give_up_expired(
     its escalation was posted, else in its workspace's `leads_channel`."""
     given_up = []
     now = utcnow()
+    async with db.engine.connect() as conn:
+        expired = (await conn.execute(_EXPIRED, {"p_cutoff": written_before})).all()
+    # Looked up before writing: never a second pooled connection inside the transaction.
+    channels = {t: await leads_channel(t) for t in {r.team_id for r in expired}}
     async with db.engine.begin() as conn:
-        for row in (await conn.execute(_EXPIRED, {"p_cutoff": written_before})).all():
+        for row in expired:
             if not (await conn.execute(_GIVE_UP, {"p_id": row.id})).rowcount:
                 continue
             item = GivenUp(int(row.id), row.tier == Tier.HUMAN, row.escalation_id, row.lead_user_id)
@@ -369,7 +373,7 @@ async def give_up_expired(
                 await add_leads_post(
                     conn,
                     PostKind.LEADS_ALERT,
-                    row.leads_channel or await leads_channel(row.team_id),
+                    row.leads_channel or channels[row.team_id],
                     None,
                     now,
                     team_id=row.team_id,
