@@ -62,7 +62,10 @@ async def _link(settings: Settings, args: argparse.Namespace) -> None:
         team = await _team(db, args.team)
         view = await link_channel(db, team, args.account, args.channel, ReplyMode(args.reply_mode))
     name = view.account.name if view.account else args.account
-    print(f"linked {view.channel_id} to {name} in {team}; the bot answers {view.reply_mode} there")
+    print(
+        f"linked {view.channel_id} to {name} in {team}; reply mode {view.reply_mode}"
+        " (recorded; the bot does not act on accounts yet)"
+    )
 
 
 def _channel_json(view: SharedChannelView) -> dict[str, Any]:
