@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import log_privacy
 from bot.errors import ConfigError
 from bot.slack_clients import InstalledWorkspaces, SingleWorkspace, SlackClients
+from bot.store import workspace_rows
 from bot.store.installations import InstallTable
 
 if TYPE_CHECKING:
@@ -126,8 +127,9 @@ def check_mode(settings: Settings) -> SlackMode:
 
 class Installations(AsyncSQLAlchemyInstallationStore):
     """slack_sdk's store on the bot's engine. Every token it saves or finds is remembered by
-    the log masking (Bolt's authorize debug-logs what the store answers), and a deletion (an
-    uninstall, a revocation) tells the listeners (the cached clients)."""
+    the log masking (Bolt's authorize debug-logs what the store answers). An install writes the
+    workspace's row (its name; the installer as its first lead), and a deletion (an uninstall,
+    a revocation) marks the row and tells the listeners (the cached clients)."""
 
     def __init__(self, client_id: str, engine: AsyncEngine) -> None:
         super().__init__(
@@ -141,6 +143,14 @@ class Installations(AsyncSQLAlchemyInstallationStore):
     async def async_save(self, installation: Installation) -> None:
         _remember(installation.bot_token, installation.user_token)
         await super().async_save(installation)
+        if installation.team_id:
+            await workspace_rows.installed(
+                self.engine,
+                installation.team_id,
+                name=installation.team_name or "",
+                enterprise_id=installation.enterprise_id,
+                installer=installation.user_id or "",
+            )
 
     async def async_find_bot(self, **kwargs: Any) -> Bot | None:
         bot = await super().async_find_bot(**kwargs)
@@ -156,7 +166,10 @@ class Installations(AsyncSQLAlchemyInstallationStore):
 
     async def async_delete_bot(self, **kwargs: Any) -> None:
         await super().async_delete_bot(**kwargs)
-        self._deleted(kwargs.get("team_id"))
+        team_id = kwargs.get("team_id")
+        if team_id:  # the bot's token is gone: the workspace is no longer served
+            await workspace_rows.uninstalled(self.engine, team_id)
+        self._deleted(team_id)
 
     async def async_delete_installation(self, **kwargs: Any) -> None:
         await super().async_delete_installation(**kwargs)

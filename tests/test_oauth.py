@@ -4,6 +4,7 @@ and single-workspace mode (SLACK_BOT_TOKEN) unchanged (docs/issue-15-plan.md §3
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -13,9 +14,11 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
+from bot.cli.workspaces import _list as list_workspaces
 from bot.errors import ConfigError
 from bot.install import BOT_SCOPES, Installations, SlackMode, check_mode
 from bot.slack_clients import InstalledWorkspaces, WorkspaceNotInstalled
+from bot.store import workspace_rows
 from bot.store.models import Message
 from tests.conftest import Bot, dm
 from tests.fakes.events import app_uninstalled, envelope, tokens_revoked
@@ -225,3 +228,46 @@ async def test_a_leads_alert_goes_out_with_its_workspaces_token(
     assert alert.token == token and alert.response["ok"] is True
     [row] = await bot.outbox()
     assert row.state == "posted"
+
+
+async def test_the_installer_is_a_new_workspaces_first_lead_and_a_reinstall_keeps_its_leads(
+    start_bot: Any, fake_slack: FakeSlack
+) -> None:
+    bot = await start_bot(**OAUTH)  # the process's leads (SUPPORTBOT_LEAD_USERS) are ULEAD
+    fake_slack.add_team("T0NEW", "New Co")
+    state, cookie = await _begin(bot)
+    assert await _callback(bot, fake_slack.grant("T0NEW", installer="UBOSS"), state, cookie) == 200
+    row = await workspace_rows.load(bot.services.db, "T0NEW")
+    assert row is not None
+    assert (row.name, row.installed_by, row.lead_users) == ("New Co", "UBOSS", ["UBOSS"])
+    workspaces = bot.services.workspaces
+    assert await workspaces.is_lead("T0NEW", "UBOSS")
+    assert not await workspaces.is_lead("T0NEW", "ULEAD")  # another workspace's lead is not one
+    status, body = await bot.command("/costs", "today", user="UBOSS", team="T0NEW")
+    assert status == 200 and body.startswith('{"') and "Costs" in json.loads(body)["text"]
+
+    # Another user reinstalls (say, to grant new scopes): the leads stay as they are.
+    state, cookie = await _begin(bot)
+    assert await _callback(bot, fake_slack.grant("T0NEW", installer="UOTHER"), state, cookie) == 200
+    row = await workspace_rows.load(bot.services.db, "T0NEW")
+    assert row is not None and (row.installed_by, row.lead_users) == ("UOTHER", ["UBOSS"])
+
+
+async def test_an_uninstall_marks_the_workspace_and_a_reinstall_clears_the_mark(
+    start_bot: Any, fake_slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bot = await start_bot(**OAUTH)
+    fake_slack.add_team("T0NEW", "New Co")
+    await install(bot, fake_slack, "T0NEW")
+    assert await bot.event(body=app_uninstalled(installing_team="T0NEW")) == 200
+    await bot.settle()
+    row = await workspace_rows.load(bot.services.db, "T0NEW")
+    assert row is not None and row.uninstalled_at is not None and row.lead_users == ["UINSTALLER"]
+    capsys.readouterr()
+    await list_workspaces(bot.services.settings, as_json=False)
+    assert capsys.readouterr().out == (
+        "T0NEW (New Co) leads channel (SUPPORTBOT_LEADS_CHANNEL), leads UINSTALLER, uninstalled\n"
+    )
+    await install(bot, fake_slack, "T0NEW")
+    row = await workspace_rows.load(bot.services.db, "T0NEW")
+    assert row is not None and row.uninstalled_at is None

@@ -40,7 +40,9 @@ async def _list(settings: Settings, as_json: bool) -> None:
     for r in rows:
         leads = ",".join(r.lead_users) or "(SUPPORTBOT_LEAD_USERS)"
         channel = r.leads_channel or "(SUPPORTBOT_LEADS_CHANNEL)"
-        print(f"{r.team_id} leads channel {channel}, leads {leads}")
+        name = f" ({r.name})" if r.name else ""
+        gone = ", uninstalled" if r.uninstalled_at else ""
+        print(f"{r.team_id}{name} leads channel {channel}, leads {leads}{gone}")
 
 
 async def _set(settings: Settings, team: str, changes: dict[str, Any]) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, union, update
+from sqlalchemy import Text, and_, cast, exists, or_, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
 
@@ -126,3 +127,43 @@ async def adopt(db: Database, team_id: str, leads_channel: str, lead_users: list
         ):
             adopted += (await conn.execute(statement)).rowcount
     return adopted
+
+
+async def installed(
+    engine: AsyncEngine, team_id: str, *, name: str, enterprise_id: str | None, installer: str
+) -> None:
+    """Workspace `team_id` installed (or installed again) through Slack's install flow by user
+    `installer`: its row names it, and the installer is its first lead when it has none yet
+    (a lead added with `supportbot workspaces set` is never replaced by a reinstall)."""
+    facts = {
+        "name": name[:200],
+        "enterprise_id": enterprise_id,
+        "installed_by": installer[:32] or None,
+        "installed_at": utcnow(),
+        "uninstalled_at": None,
+    }
+    first_leads = [installer[:32]] if installer else []
+    async with engine.begin() as conn:
+        insert = (
+            _DIALECTS[conn.dialect.name]
+            .insert(WORKSPACE)
+            .values(team_id=team_id, leads_channel="", lead_users=first_leads, **facts)
+        )
+        await conn.execute(insert.on_conflict_do_update(index_elements=["team_id"], set_=facts))
+        if first_leads:
+            await conn.execute(
+                update(WORKSPACE)
+                .where(WORKSPACE.c.team_id == team_id, cast(WORKSPACE.c.lead_users, Text) == "[]")
+                .values(lead_users=first_leads)
+            )
+
+
+async def uninstalled(engine: AsyncEngine, team_id: str) -> None:
+    """Workspace `team_id` removed the app (or revoked its tokens): its row says when; its
+    settings are kept for a reinstall."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(WORKSPACE)
+            .where(WORKSPACE.c.team_id == team_id, WORKSPACE.c.uninstalled_at.is_(None))
+            .values(uninstalled_at=utcnow())
+        )
