@@ -17,6 +17,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store import Bot, Installation
@@ -218,9 +219,38 @@ def oauth_settings(settings: Settings, store: Installations, engine: AsyncEngine
     )
 
 
+class ChannelAwareAuthorize(AsyncInstallationStoreAuthorize):
+    """Bolt's authorize by installation, and for a request from a team that has not installed
+    the app, the team the channel is served for.
+
+    In a Slack Connect channel a click on the bot's buttons by the customer's own people (👍 or
+    👎 under an answer) names *their* organisation in `team`, which never installed the app:
+    Bolt would refuse the click. Such a request is authorized as the workspace whose
+    conversation the channel holds, and Bolt's context then names that workspace
+    (`context.team_id`), as it does for an event (`authorizations[0]`)."""
+
+    async def __call__(self, *, context: Any, **ids: Any) -> AuthorizeResult | None:
+        found = await super().__call__(context=context, **ids)
+        if found is not None or not context.channel_id:
+            return found
+        assert isinstance(self.installation_store, Installations)
+        store = self.installation_store
+        owner = await workspace_rows.team_of_channel(store.engine, context.channel_id)
+        if owner is None or owner == ids.get("team_id"):
+            return None
+        enterprise = await store.enterprise_of(owner)
+        found = await super().__call__(
+            context=context, **(ids | {"team_id": owner, "enterprise_id": enterprise})
+        )
+        if found is not None:
+            context["team_id"], context["enterprise_id"] = owner, enterprise
+        return found
+
+
 def authorize(settings: Settings, store: Installations) -> AsyncInstallationStoreAuthorize:
-    """Each request's bot token from the store (find_bot), auth.test's answer cached per token."""
-    return AsyncInstallationStoreAuthorize(
+    """Each request's bot token from the store (find_bot), auth.test's answer cached per token;
+    a channel's own workspace for a click from another organisation (ChannelAwareAuthorize)."""
+    return ChannelAwareAuthorize(
         logger=logging.getLogger("slack_bolt"),
         installation_store=store,
         client_id=settings.slack_client_id,

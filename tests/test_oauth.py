@@ -19,9 +19,15 @@ from bot.errors import ConfigError
 from bot.install import BOT_SCOPES, Installations, SlackMode, check_mode
 from bot.slack_clients import InstalledWorkspaces, WorkspaceNotInstalled
 from bot.store import workspace_rows
-from bot.store.models import Message
+from bot.store.models import Feedback, Message
 from tests.conftest import Bot, dm
-from tests.fakes.events import app_uninstalled, envelope, tokens_revoked
+from tests.fakes.events import (
+    app_uninstalled,
+    envelope,
+    feedback_click,
+    shared_mention,
+    tokens_revoked,
+)
 from tests.fakes.slack import OAUTH_CLIENT, FakeSlack
 from tests.test_images import PNG, with_files
 from tests.test_manifest import BOT_SCOPES as MANIFEST_SCOPES
@@ -271,3 +277,36 @@ async def test_an_uninstall_marks_the_workspace_and_a_reinstall_clears_the_mark(
     await install(bot, fake_slack, "T0NEW")
     row = await workspace_rows.load(bot.services.db, "T0NEW")
     assert row is not None and row.uninstalled_at is None
+
+
+async def test_a_customers_click_in_a_shared_channel_is_authorized_as_the_channels_workspace(
+    start_bot: Any, fake_slack: FakeSlack
+) -> None:
+    """A customer of another organisation rates an answer in a Slack Connect channel: the click
+    names their own team, which never installed the app; it counts for the channel's workspace."""
+    bot = await start_bot(**OAUTH)
+    token = await install(bot, fake_slack, "T0NEW")
+    fake_slack.add_team("T0CUST", "Customer Co")
+    fake_slack.add_channel("C0SHARED", "shared", ("T0NEW", "T0CUST"))
+    mention = shared_mention(
+        "<@UBOT_T0NEW> where is my order?",
+        "UCUST",
+        "C0SHARED",
+        sender_team="T0CUST",
+        installing_team="T0NEW",
+    )
+    assert await bot.event(body=mention) == 200
+    await bot.settle()
+    [answer] = [p for p in fake_slack.posts_in("C0SHARED") if p.get("blocks")]
+    click = {
+        "team": {"id": "T0CUST", "domain": "customer"},
+        "user": {"id": "UCUST", "team_id": "T0CUST"},
+        "is_enterprise_install": False,
+    }
+    status, _ = await bot.interaction(feedback_click(answer, "feedback_up", "UCUST") | click)
+    assert status == 200
+    await bot.settle()
+    async with bot.services.db.session() as s:
+        [vote] = (await s.exec(select(Feedback))).all()
+    assert (vote.user_id, vote.value, vote.team_id) == ("UCUST", "up", "T0NEW")
+    assert {c.token for c in fake_slack.calls_to("chat.postMessage")} == {token}

@@ -13,6 +13,7 @@ from bot import metrics
 from bot.store import feedback
 from bot.store.models import Conversation, Escalation, Feedback, Message, utcnow
 from tests.conftest import Bot, dm, next_ts
+from tests.fakes.events import feedback_click
 from tests.fakes.models import Turn, final
 from tests.helpers import rows
 
@@ -108,29 +109,7 @@ async def test_answers_carry_feedback_buttons_but_fixed_replies_do_not(bot: Bot)
 
 
 async def click_feedback(bot: Bot, post: dict[str, Any], action: str, user: str = "UALICE") -> None:
-    await bot.interaction(
-        {
-            "type": "block_actions",
-            "user": {"id": user},
-            "container": {
-                "type": "message",
-                "channel_id": post["channel"],
-                "message_ts": post["ts"],
-            },
-            "channel": {"id": post["channel"]},
-            "message": {"ts": post["ts"], "thread_ts": post["thread_ts"]},
-            "trigger_id": "1.2.3",
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action,
-                    "value": action[9:],
-                    "block_id": "feedback",
-                    "action_ts": "1.0",
-                }
-            ],
-        }
-    )
+    await bot.interaction(feedback_click(post, action, user))
 
 
 async def test_thumbs_up_and_down_are_stored_per_answer_and_a_vote_can_change(bot: Bot) -> None:

@@ -17,8 +17,10 @@ def requester(body: dict[str, Any]) -> str:
 
 def team_of(context: AsyncBoltContext) -> str:
     """The workspace a request came from: the installing team, as Bolt read it
-    (`authorizations[0]` of an event, `team` of an interaction or a slash command); never the
-    sender's own team, which in a Slack Connect channel is another organisation."""
+    (`authorizations[0]` of an event, `team` of an interaction or a slash command, or, in OAuth
+    mode, the channel's workspace for a click from an organisation that has not installed the
+    app: `bot.install.ChannelAwareAuthorize`); never the sender's own team of an event, which
+    in a Slack Connect channel is another organisation."""
     return context.team_id or ""
 
 

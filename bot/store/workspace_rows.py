@@ -167,3 +167,17 @@ async def uninstalled(engine: AsyncEngine, team_id: str) -> None:
             .where(WORKSPACE.c.team_id == team_id, WORKSPACE.c.uninstalled_at.is_(None))
             .values(uninstalled_at=utcnow())
         )
+
+
+async def team_of_channel(engine: AsyncEngine, channel_id: str) -> str | None:
+    """The one workspace whose conversations channel `channel_id` holds (None when none, or
+    when more than one is: the bot never guesses between workspaces)."""
+    statement = (
+        select(CONVERSATION.c.team_id)
+        .where(CONVERSATION.c.channel_id == channel_id, CONVERSATION.c.team_id != "")
+        .distinct()
+        .limit(2)
+    )
+    async with engine.connect() as conn:
+        teams = list((await conn.execute(statement)).scalars())
+    return str(teams[0]) if len(teams) == 1 else None

@@ -197,3 +197,25 @@ def tokens_revoked(
         "event_ts": new_ts(),
     }
     return envelope(event, installing_team=installing_team)
+
+
+def feedback_click(post: dict[str, Any], action: str, user: str) -> dict[str, Any]:
+    """A `block_actions` payload: `user` clicked the feedback button `action` (feedback_up,
+    feedback_down) under the bot's `post` (as the fake Slack recorded it)."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user},
+        "container": {"type": "message", "channel_id": post["channel"], "message_ts": post["ts"]},
+        "channel": {"id": post["channel"]},
+        "message": {"ts": post["ts"], "thread_ts": post["thread_ts"]},
+        "trigger_id": "1.2.3",
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action,
+                "value": action[9:],
+                "block_id": "feedback",
+                "action_ts": "1.0",
+            }
+        ],
+    }
