@@ -72,6 +72,18 @@ TARGETS = {
         "bot/store/turns.py",
         ("tests/test_slack_events.py", "tests/test_escalation_flow.py", "tests/test_processes.py"),
     ),
+    # What a shared channel's thread answers (a request) and leaves alone (chatter).
+    "intents": Target(
+        "escalation/intents.py", ("tests/test_intents.py", "tests/test_requests_vs_chatter.py")
+    ),
+    # Which lead action moves an escalation from which status to which.
+    "review": Target(
+        "escalation/review.py", ("tests/test_lead_review.py", "tests/test_lead_cli.py")
+    ),
+    # The instruction-hierarchy checks on messages and tool output.
+    "guards": Target(
+        "escalation/guards.py", ("tests/test_guards.py", "tests/test_guards_indirect.py")
+    ),
 }
 QUICK = ("policy", "purge")
 
