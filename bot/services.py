@@ -23,7 +23,7 @@ from bot.knowledge import KnowledgeBase, resolve_directory
 from bot.orders import OrderBackend, order_backend
 from bot.orders.importing import import_demo_orders
 from bot.poster import Poster
-from bot.slack_clients import SlackClients
+from bot.slack_clients import SingleWorkspace, SlackClients
 from bot.slack_out import SlackSender
 from bot.store.db import Database
 from bot.store.holders import Holders, holders_for
@@ -57,7 +57,7 @@ class Services:
         """Announce this process as a holder of claims, before it takes any; with one bot
         token, adopt its workspace (auth.test's team) when Slack says which it is."""
         await self.holders.start()
-        if self.clients is not None:
+        if isinstance(self.clients, SingleWorkspace):
             team = await self.identity.installing_team()
             if team is None or not team.team_id:
                 log.warning("Slack did not say which workspace the bot is in: adopted later")
@@ -91,7 +91,7 @@ def build_services(
             raise ValueError("build_services needs a Slack client or another sender")
         sender = SlackSender(clients, db)
     holders = holders_for(db)
-    identity = IdentityResolver(slack, settings.lead_users, known_emails)
+    identity = IdentityResolver(clients, settings.lead_users, known_emails)
     workspaces = Workspaces(
         db,
         leads_channel=settings.leads_channel,

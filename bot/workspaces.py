@@ -21,8 +21,9 @@ from bot.store.db import Database
 log = logging.getLogger(__name__)
 MEMO_SECONDS = 60.0
 
-# Whether a user is among the leads listed (user ids, or user groups `S…` and their members).
-Listed = Callable[[str, Iterable[str]], Awaitable[bool]]
+# Whether a user is among the leads listed (user ids, or user groups `S…` and their members,
+# as the workspace given knows them).
+Listed = Callable[[str, Iterable[str], str], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class Workspaces:
         """Whether `user_id` is a lead of workspace `team_id` (a lead of another workspace is
         not one here)."""
         return bool(user_id) and await self._listed(
-            user_id, (await self.settings(team_id)).lead_users
+            user_id, (await self.settings(team_id)).lead_users, team_id
         )
 
     async def adopt(self, team_id: str) -> None:

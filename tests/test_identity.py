@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.agent import identity
 from bot.agent.identity import IdentityResolver, InstallingTeam, vouched_email
+from bot.slack_clients import SingleWorkspace
 from bot.store.models import CustomerLink
 from tests.conftest import Bot, dm
 from tests.fakes.slack import TEAM_ID, FakeSlack
@@ -151,7 +152,7 @@ class Clock:
 
 def resolver(slack: FakeSlack, leads: list[str] | None = None) -> IdentityResolver:
     client = AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
-    return IdentityResolver(client, leads or [])
+    return IdentityResolver(SingleWorkspace(client), leads or [])
 
 
 SLACK_DOWN = {"ok": False, "error": "fatal_error"}

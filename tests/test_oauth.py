@@ -29,6 +29,7 @@ from tests.fakes.events import (
     tokens_revoked,
 )
 from tests.fakes.slack import OAUTH_CLIENT, FakeSlack
+from tests.test_identity import TRACKING
 from tests.test_images import PNG, with_files
 from tests.test_manifest import BOT_SCOPES as MANIFEST_SCOPES
 
@@ -310,3 +311,21 @@ async def test_a_customers_click_in_a_shared_channel_is_authorized_as_the_channe
         [vote] = (await s.exec(select(Feedback))).all()
     assert (vote.user_id, vote.value, vote.team_id) == ("UCUST", "up", "T0NEW")
     assert {c.token for c in fake_slack.calls_to("chat.postMessage")} == {token}
+
+
+async def test_an_installed_workspaces_member_is_known_by_their_profile_read_with_its_token(
+    start_bot: Any, fake_slack: FakeSlack
+) -> None:
+    """Who is asking is read from Slack with the asker's workspace's own token: a confirmed
+    member of an installed workspace gets their order, with no lead's link."""
+    bot = await start_bot(**OAUTH)
+    token = await install(bot, fake_slack, "T0NEW")
+    fake_slack.add_user("UCAROL", "alice@example.com", "Carol", team_id="T0NEW")
+    event = envelope(
+        dm("where is my order 1042?", user="UCAROL"), installing_team="T0NEW", bot_user="UBOT_T0NEW"
+    )
+    assert await bot.event(body=event) == 200
+    await bot.settle()
+    assert TRACKING in fake_slack.posts()[-1]["text"]
+    assert {c.token for c in fake_slack.calls_to("users.info")} == {token}
+    assert {c.token for c in fake_slack.calls_to("auth.test")} <= {token}

@@ -18,6 +18,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_clients import SlackClients, WorkspaceNotInstalled
 from bot.store.models import CustomerLink
 
 log = logging.getLogger(__name__)
@@ -71,57 +72,73 @@ class Asker:
 
 
 class IdentityResolver:
-    """Resolves a Slack user to an `Asker`, caching profile lookups for a few minutes."""
+    """Resolves a Slack user to an `Asker`, caching profile lookups for a few minutes.
+
+    Slack is asked with the client of the workspace the question comes from (`clients`: the
+    one bot token, or each installed workspace's own); a user, a user group and the installing
+    team are remembered per workspace."""
 
     def __init__(
         self,
-        client: AsyncWebClient | None,
+        clients: SlackClients | None,
         leads: list[str],
         known_emails: dict[str, str] | None = None,
     ) -> None:
-        self._client = client
+        self._clients = clients
         self._leads = set(leads)
         # Emails known without Slack (the terminal `supportbot chat` user).
         self._known = dict(known_emails or {})
-        self._cache: dict[str, tuple[float, str | None, str]] = {}
-        self._groups: dict[str, tuple[float, set[str]]] = {}
-        self._team: InstallingTeam | None = None
+        self._cache: dict[tuple[str, str], tuple[float, str | None, str]] = {}
+        self._groups: dict[tuple[str, str], tuple[float, set[str]]] = {}
+        self._teams: dict[str, InstallingTeam] = {}
         self._leads_of: LeadsOf | None = None
+
+    async def _client(self, team_id: str) -> AsyncWebClient | None:
+        """The client that speaks for the bot in workspace `team_id`; None without Slack or
+        when the workspace has no installation (then no profile is trusted)."""
+        if self._clients is None:
+            return None
+        try:
+            return await self._clients.for_team(team_id)
+        except WorkspaceNotInstalled:
+            return None
 
     def per_workspace(self, leads_of: LeadsOf) -> None:
         """Who leads a workspace comes from `leads_of` (`Workspaces.lead_users`) from now on,
         for `resolve(..., team_id=)`; set once, when `Workspaces` is built on this resolver."""
         self._leads_of = leads_of
 
-    async def is_lead(self, user_id: str) -> bool:
+    async def is_lead(self, user_id: str, team_id: str = "") -> bool:
         """A lead is listed in SUPPORTBOT_LEAD_USERS by user id, or is in a listed user group
         (an id starting with S; its members are looked up with usergroups.users.list)."""
-        return await self.listed(user_id, self._leads)
+        return await self.listed(user_id, self._leads, team_id)
 
-    async def listed(self, user_id: str, leads: Iterable[str]) -> bool:
+    async def listed(self, user_id: str, leads: Iterable[str], team_id: str = "") -> bool:
         """Whether `user_id` is in `leads`: by user id, or as a member of a user group listed
-        (an id starting with S). A workspace's own list (`bot/workspaces.py`)."""
+        (an id starting with S) in workspace `team_id`. A workspace's own list
+        (`bot/workspaces.py`)."""
         leads = set(leads)
         if user_id in leads:
             return True
         for group in (g for g in leads if g.startswith("S")):
-            if user_id in await self._group_members(group):
+            if user_id in await self._group_members(group, team_id):
                 return True
         return False
 
-    async def _group_members(self, group_id: str) -> set[str]:
-        cached = self._groups.get(group_id)
+    async def _group_members(self, group_id: str, team_id: str) -> set[str]:
+        cached = self._groups.get((team_id, group_id))
         if cached and time.monotonic() - cached[0] < _CACHE_SECONDS:
             return cached[1]
         members: set[str] = set()
-        if self._client is not None:
+        client = await self._client(team_id)
+        if client is not None:
             try:
-                resp = await self._client.usergroups_users_list(usergroup=group_id)
+                resp = await client.usergroups_users_list(usergroup=group_id)
                 members = {str(u) for u in resp.get("users") or []}
             except SlackApiError as exc:
                 log.warning("usergroups.users.list failed: %s", exc.response.get("error"))
                 return cached[1] if cached else set()
-        self._groups[group_id] = (time.monotonic(), members)
+        self._groups[(team_id, group_id)] = (time.monotonic(), members)
         return members
 
     async def resolve(
@@ -131,28 +148,27 @@ class IdentityResolver:
         `bot.store.customers.load_link`);
         when there is one, its email wins over the Slack profile's. A lead is a lead of
         workspace `team_id` (None, or no `per_workspace`: of SUPPORTBOT_LEAD_USERS)."""
-        email, name = await self._profile(user_id)
+        email, name = await self._profile(user_id, team_id or "")
         if link is not None:
             email = link.email
         if team_id is None or self._leads_of is None:
             is_lead = await self.is_lead(user_id)
         else:
-            is_lead = await self.listed(user_id, await self._leads_of(team_id))
+            is_lead = await self.listed(user_id, await self._leads_of(team_id), team_id)
         return Asker(user_id=user_id, email=email, is_lead=is_lead, name=name)
 
-    async def _profile(self, user_id: str) -> tuple[str | None, str]:
+    async def _profile(self, user_id: str, team_id: str) -> tuple[str | None, str]:
         if user_id in self._known:
             return self._known[user_id], user_id
-        cached = self._cache.get(user_id)
+        cached = self._cache.get((team_id, user_id))
         if cached and time.monotonic() - cached[0] < _CACHE_SECONDS:
             return cached[1], cached[2]
-        if self._client is None:
-            return None, ""
-        team = await self.installing_team()
-        if team is None:
+        client = await self._client(team_id)
+        team = await self.installing_team(team_id)
+        if client is None or team is None:
             return None, ""
         try:
-            resp = await self._client.users_info(user=user_id)
+            resp = await client.users_info(user=user_id)
         except SlackApiError as exc:
             log.warning("users.info failed for a user: %s", exc.response.get("error"))
             return None, ""
@@ -160,17 +176,21 @@ class IdentityResolver:
         profile = user.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or user.get("name") or ""
         email = vouched_email(user, team)
-        self._cache[user_id] = (time.monotonic(), email, name)
+        self._cache[(team_id, user_id)] = (time.monotonic(), email, name)
         return email, name
 
-    async def installing_team(self) -> InstallingTeam | None:
-        """auth.test's team, asked once; None (no profile is trusted) while Slack cannot say."""
-        if self._team is None and self._client is not None:
+    async def installing_team(self, team_id: str = "") -> InstallingTeam | None:
+        """auth.test's team, as the bot's token in workspace `team_id` answers it (asked once
+        per workspace); None (no profile is trusted) while Slack cannot say."""
+        found = self._teams.get(team_id)
+        client = await self._client(team_id) if found is None else None
+        if client is not None:
             try:
-                resp = await self._client.auth_test()
+                resp = await client.auth_test()
             except SlackApiError as exc:
                 log.warning("auth.test failed: %s", exc.response.get("error"))
                 return None
             enterprise = resp.get("enterprise_id") if resp.get("is_enterprise_install") else None
-            self._team = InstallingTeam(str(resp.get("team_id") or ""), enterprise or None)
-        return self._team
+            found = InstallingTeam(str(resp.get("team_id") or ""), enterprise or None)
+            self._teams[team_id] = found
+        return found

@@ -112,7 +112,7 @@ class LeadAnswerChecks:
         user_id, link = await sender_of(self.db, esc.message_id)
         if not user_id:
             return None, []
-        asker = await self.identity.resolve(user_id, link)
+        asker = await self.identity.resolve(user_id, link, team_id=esc.team_id)
         if not asker.email:
             return None, []
         try:
