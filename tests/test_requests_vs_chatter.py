@@ -26,6 +26,7 @@ BOT = "UBOT"
         "<@UCOLLEAGUE|ann> where is the deck?",
         "good morning all",
         "thanks for the help!",
+        "ok " * 93 + "k",  # chatter as long as chatter may be (REQUEST_LENGTH)
     ],
 )
 def test_chatter_is_not_a_request(text: str) -> None:
@@ -45,6 +46,12 @@ def test_chatter_is_not_a_request(text: str) -> None:
         "thanks, and one more question: can we pay by invoice",
         "hi, we need help with billing",
         "x" * (REQUEST_LENGTH + 1),
+        "ok " * 93 + "kk",  # longer than chatter may be, though made of it
+        # A question mark always asks; thanks with any other word but "help" asks too.
+        "ok?",
+        "thanks?",
+        "thanks, cancel it",
+        "thanks, refund it",
         # Answers to the bot's own questions, and plain statements of a problem.
         "alice@acme.com",
         "the blue one",
@@ -55,6 +62,10 @@ def test_chatter_is_not_a_request(text: str) -> None:
 )
 def test_a_request_is_a_request(text: str) -> None:
     assert is_request(text, BOT) is True
+
+
+def test_the_longest_chatter_is_request_length_long() -> None:
+    assert len("ok " * 93 + "k") == REQUEST_LENGTH
 
 
 def test_without_a_known_bot_id_a_mention_opens_an_aside() -> None:
