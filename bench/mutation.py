@@ -78,7 +78,8 @@ TARGETS = {
     ),
     # Which lead action moves an escalation from which status to which.
     "review": Target(
-        "escalation/review.py", ("tests/test_lead_review.py", "tests/test_lead_cli.py")
+        "escalation/review.py",
+        ("tests/test_review_rules.py", "tests/test_lead_review.py", "tests/test_lead_cli.py"),
     ),
     # The instruction-hierarchy checks on messages and tool output.
     "guards": Target(
