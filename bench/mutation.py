@@ -70,7 +70,12 @@ TARGETS = {
     ),
     "turns": Target(
         "bot/store/turns.py",
-        ("tests/test_slack_events.py", "tests/test_escalation_flow.py", "tests/test_processes.py"),
+        (
+            "tests/test_rate_limit.py",  # the turn's count of the sender's recent messages
+            "tests/test_slack_events.py",
+            "tests/test_escalation_flow.py",
+            "tests/test_processes.py",
+        ),
     ),
     # What a shared channel's thread answers (a request) and leaves alone (chatter).
     "intents": Target(
