@@ -88,7 +88,8 @@ TARGETS = {
     ),
     # The instruction-hierarchy checks on messages and tool output.
     "guards": Target(
-        "escalation/guards.py", ("tests/test_guards.py", "tests/test_guards_indirect.py")
+        "escalation/guards.py",
+        ("tests/test_guard_bounds.py", "tests/test_guards.py", "tests/test_guards_indirect.py"),
     ),
 }
 QUICK = ("policy", "purge")
