@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from bot.cli import main
 from bot.slack_links import thread_url
-from bot.store.models import Conversation
+from bot.store.models import Conversation, Escalation
 from bot.store.sla_models import SlaClock
 from tests.conftest import Bot, dm
 from tests.fakes.slack import FakeSlack
@@ -254,3 +254,19 @@ async def test_stats_and_app_home_show_breaches_and_response_times(
     assert await asyncio.to_thread(main, ["stats", "--days", "3650"]) == 0
     text = capsys.readouterr().out
     assert "SLA (business minutes)" in text and "1 at risk" not in text and "1 breached" in text
+
+
+async def test_a_leads_answer_stops_the_clock(start_bot: Any) -> None:
+    bot = await sla_bot(start_bot, FrozenClock(berlin(9, 10)))
+    await hand_off(bot)
+    [escalation] = await rows(bot, Escalation)
+    answer = {
+        "answer": {"text": {"type": "plain_text_input", "value": "Lee here: it ships today."}}
+    }
+    status, _ = await bot.submit_view("escalation_edit", str(escalation.id), answer)
+    assert status == 200
+    await bot.settle()
+    assert any("Lee here" in p["text"] for p in bot.slack.posts_in("D0001"))
+    [clock_row] = await clocks(bot)
+    assert clock_row.closed_reason == "responded"
+    assert (await ticket(bot)).ticket_status == "waiting_on_customer"
