@@ -20,7 +20,7 @@ from bot.slack_links import thread_url
 from bot.store import outbox, sla
 from bot.store.db import Database
 from bot.store.holders import Holders
-from bot.store.models import PostKind
+from bot.store.models import PostKind, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,9 @@ class SlaSweep:
             return 0
         channels = {team: await self._leads_channel(team) for team in teams}
         holder, posts = self._holders.me, []
+        # The posts' own times are the system clock's, as the poster's are: a post held by
+        # this process is released by a sweep only once it is `OWN_CLAIM_GRACE` old.
+        written = utcnow()
         async with self._db.engine.begin() as conn:
             reminded, breached = await sla.take_due(conn, now)
             for due, is_breach in [(d, False) for d in reminded] + [(d, True) for d in breached]:
@@ -94,7 +97,13 @@ class SlaSweep:
                 channel = channels[due.team_id]
                 text = alert_text(due, self._policy, breached=is_breach)
                 post_id = await outbox.add_leads_post(
-                    conn, PostKind.LEADS_ALERT, channel, holder, now, team_id=due.team_id, text=text
+                    conn,
+                    PostKind.LEADS_ALERT,
+                    channel,
+                    holder,
+                    written,
+                    team_id=due.team_id,
+                    text=text,
                 )
                 posts.append(
                     outbox.Post(
@@ -102,7 +111,7 @@ class SlaSweep:
                         PostKind.LEADS_ALERT,
                         channel,
                         None,
-                        now,
+                        written,
                         text=text,
                         team_id=due.team_id,
                         holder=holder,
