@@ -84,16 +84,16 @@ class SlaSweep:
         teams = await sla.teams_due(self._db, now)
         if not teams:
             return 0
+        # Looked up before writing: never a second pooled connection inside the transaction;
+        # a workspace due since is told at the next sweep.
         channels = {team: await self._leads_channel(team) for team in teams}
         holder, posts = self._holders.me, []
         # The posts' own times are the system clock's, as the poster's are: a post held by
         # this process is released by a sweep only once it is `OWN_CLAIM_GRACE` old.
         written = utcnow()
         async with self._db.engine.begin() as conn:
-            reminded, breached = await sla.take_due(conn, now)
+            reminded, breached = await sla.take_due(conn, now, teams)
             for due, is_breach in [(d, False) for d in reminded] + [(d, True) for d in breached]:
-                if due.team_id not in channels:  # due since the look-up (WAL: reads go on)
-                    channels[due.team_id] = await self._leads_channel(due.team_id)
                 channel = channels[due.team_id]
                 text = alert_text(due, self._policy, breached=is_breach)
                 post_id = await outbox.add_leads_post(

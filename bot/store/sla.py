@@ -182,10 +182,13 @@ _MEASURE = (
     update(_K).where(_K.c.id == bindparam("p_id")).values(business_seconds=bindparam("p_seconds"))
 )
 _OPEN_DUE = and_(_K.c.closed_at.is_(None), _K.c.due_at.is_not(None))
+# Of the workspaces whose leads channel the sweep looked up before its transaction.
+_OF_TEAMS = _K.c.team_id.in_(bindparam("p_teams", expanding=True))
 _REMIND = (
     update(_K)
     .where(
         _OPEN_DUE,
+        _OF_TEAMS,
         _K.c.reminded_at.is_(None),
         _K.c.breached_at.is_(None),
         _K.c.remind_at <= bindparam("p_now"),
@@ -196,7 +199,7 @@ _REMIND = (
 )
 _BREACH = (
     update(_K)
-    .where(_OPEN_DUE, _K.c.breached_at.is_(None), _K.c.due_at <= bindparam("p_now"))
+    .where(_OPEN_DUE, _OF_TEAMS, _K.c.breached_at.is_(None), _K.c.due_at <= bindparam("p_now"))
     .values(breached_at=bindparam("p_now"))
     .returning(_K.c.id)
 )
@@ -299,11 +302,15 @@ async def teams_due(db: Database, now: datetime) -> list[str]:
         return list((await conn.execute(_TEAMS_DUE, {"p_now": now})).scalars())
 
 
-async def take_due(conn: AsyncConnection, now: datetime) -> tuple[list[Due], list[Due]]:
-    """Mark the clocks due for a reminder and those breached, in the caller's transaction: only
-    the transaction whose UPDATE matched gets a clock, so its alert is written once."""
-    reminded = list((await conn.execute(_REMIND, {"p_now": now})).scalars())
-    breached = list((await conn.execute(_BREACH, {"p_now": now})).scalars())
+async def take_due(
+    conn: AsyncConnection, now: datetime, teams: list[str]
+) -> tuple[list[Due], list[Due]]:
+    """Mark the clocks of `teams` due for a reminder and those breached, in the caller's
+    transaction: only the transaction whose UPDATE matched gets a clock, so its alert is
+    written once."""
+    params = {"p_now": now, "p_teams": teams}
+    reminded = list((await conn.execute(_REMIND, params)).scalars())
+    breached = list((await conn.execute(_BREACH, params)).scalars())
     if not reminded and not breached:
         return [], []
     rows = await conn.execute(_DETAILS, {"p_ids": reminded + breached})
