@@ -13,11 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
+from bot.accounts.views import ChannelMapping
 from bot.cli import main
 from bot.slack_links import thread_url
+from bot.store.account_models import Account, SharedChannel
 from bot.store.models import Conversation, Escalation
 from bot.store.sla_models import SlaClock
-from tests.conftest import Bot, dm
+from tests.conftest import TEAM_ID, Bot, dm
+from tests.fakes.events import shared_mention
 from tests.fakes.slack import FakeSlack
 from tests.helpers import rows
 
@@ -44,9 +47,9 @@ def berlin(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 3, day, hour, minute, tzinfo=BERLIN)
 
 
-async def sla_bot(start_bot: Any, clock: FrozenClock) -> Bot:
+async def sla_bot(start_bot: Any, clock: FrozenClock, sla: Any = SLA) -> Bot:
     return await start_bot(
-        clock=clock, leads_channel=LEADS, timezone="Europe/Berlin", sla=SLA,
+        clock=clock, leads_channel=LEADS, timezone="Europe/Berlin", sla=sla,
         sla_remind_before="30m",
     )  # fmt: skip
 
@@ -270,3 +273,37 @@ async def test_a_leads_answer_stops_the_clock(start_bot: Any) -> None:
     [clock_row] = await clocks(bot)
     assert clock_row.closed_reason == "responded"
     assert (await ticket(bot)).ticket_status == "waiting_on_customer"
+
+
+async def test_a_mapped_channels_account_gives_the_tier_and_its_name_to_the_alert(
+    start_bot: Any, connect: FakeSlack
+) -> None:
+    clock = FrozenClock(berlin(9, 10))
+    tiers = SLA | {"priority": {"first_response": "45m", "next_response": "90m"}}
+    bot = await sla_bot(start_bot, clock, tiers)
+    async with bot.services.db.session() as s:
+        account = Account(team_id=TEAM_ID, name="Acme <!channel> & Co", tier="priority")
+        s.add(account)
+        await s.flush()
+        s.add(
+            SharedChannel(
+                team_id=TEAM_ID,
+                channel_id="C0SHARED",
+                account_id=account.id,
+                mapping=ChannelMapping.CONFIRMED,
+            )
+        )
+        await s.commit()
+    mention = shared_mention(
+        "<@UBOT> can I talk to a person?", "UACME2", "C0SHARED", sender_team="T0ACME"
+    )
+    assert await bot.event(body=mention) == 200
+    await bot.settle()
+    await bot.services.worker.sweep()
+    [clock_row] = await clocks(bot)
+    assert (clock_row.tier, utc(clock_row.due_at)) == ("priority", berlin(9, 10, 45))
+    clock.set(berlin(9, 10, 46))
+    await bot.services.worker.sweep()
+    [breach] = alerts(bot.slack)
+    assert "Account: Acme &lt;!channel&gt; &amp; Co." in breach and "<!channel>" not in breach
+    assert [p for p in bot.slack.posts_in("C0SHARED") if "SLA" in p["text"]] == []
