@@ -307,3 +307,24 @@ async def test_a_mapped_channels_account_gives_the_tier_and_its_name_to_the_aler
     [breach] = alerts(bot.slack)
     assert "Account: Acme &lt;!channel&gt; &amp; Co." in breach and "<!channel>" not in breach
     assert [p for p in bot.slack.posts_in("C0SHARED") if "SLA" in p["text"]] == []
+
+
+async def test_a_message_written_while_the_answer_was_prepared_gets_its_own_clock(
+    start_bot: Any,
+) -> None:
+    clock = FrozenClock(berlin(9, 10))
+    bot = await sla_bot(start_bot, clock)
+    bot.anthropic.hold_next = slow = asyncio.Event()
+    first = dm("hello, what can you do?")
+    await bot.event(first)
+    while not bot.anthropic.requests:  # the first answer is being prepared
+        await asyncio.sleep(0.01)
+    clock.set(berlin(9, 10, 5))
+    await bot.event(dm("can I talk to a person?", thread_ts=first["ts"]))
+    slow.set()
+    await bot.settle()
+    answered, waiting = await clocks(bot)
+    assert (answered.closed_reason, utc(answered.closed_at)) == ("responded", berlin(9, 10, 5))
+    assert (waiting.kind, utc(waiting.started_at)) == ("next_response", berlin(9, 10, 5))
+    assert waiting.closed_at is None
+    assert (await ticket(bot)).ticket_status == "waiting_on_us"

@@ -39,7 +39,7 @@ from bot.sla.policy import ClockKind
 from bot.store.account_models import ACCOUNT as _A
 from bot.store.account_models import SHARED_CHANNEL as _SC
 from bot.store.db import Database
-from bot.store.models import MessageRole
+from bot.store.models import MessageRole, MessageStatus
 from bot.store.sla_models import SLA_CLOCK as _K
 from bot.store.tables import CONVERSATION as _C
 from bot.store.tables import MESSAGE as _M
@@ -76,10 +76,29 @@ CLOSE_CLOCK = (
     .where(_K.c.conversation_id == bindparam("p_conversation_id"), _K.c.closed_at.is_(None))
     .values(closed_at=bindparam("p_closed_at"), closed_reason=bindparam("p_reason"))
 )
-# A response leaves the ticket waiting on the customer; a resolved ticket stays resolved.
+_later = _M.alias("later")
+# A customer message of the conversation written while the response was prepared.
+_STILL_WAITING = exists().where(
+    _later.c.conversation_id == _C.c.id,
+    _later.c.role == MessageRole.USER,
+    _later.c.status == MessageStatus.PENDING,
+)
+# A response leaves the ticket waiting on the customer, unless the customer wrote meanwhile;
+# a resolved ticket stays resolved.
 AFTER_RESPONSE = case(
     (_C.c.ticket_status == TicketStatus.RESOLVED, _C.c.ticket_status),
+    (_STILL_WAITING, literal(TicketStatus.WAITING_ON_US.value)),
     else_=literal(TicketStatus.WAITING_ON_CUSTOMER.value),
+)
+# After an answer: the clock of the thread's next message, written while it was prepared.
+OPEN_NEXT_CLOCK = insert(_K).from_select(
+    ["conversation_id", "team_id", "kind", "started_at"],
+    select(
+        _M.c.conversation_id,
+        bindparam("p_team_id", type_=String),
+        literal(ClockKind.NEXT_RESPONSE.value),
+        _M.c.created_at,
+    ).where(_M.c.id == bindparam("p_message_id", type_=Integer), ~_OPEN_ONE),
 )
 _RESPONDED = update(_C).where(_C.c.id == bindparam("p_conversation_id"))
 _SET_TICKET = _RESPONDED.values(ticket_status=AFTER_RESPONSE)
@@ -107,6 +126,19 @@ async def close_clock(
     """Close the conversation's open clock, if any (in the caller's transaction)."""
     params = {"p_conversation_id": conversation_id, "p_closed_at": at, "p_reason": reason}
     await conn.execute(CLOSE_CLOCK, params)
+
+
+async def open_next_clock(
+    conn: AsyncConnection, conversation_id: int, team_id: str, message_id: int
+) -> None:
+    """The clock of a customer message that came while the answer before it was prepared (the
+    answer closed the clock that message would have found open)."""
+    params = {
+        "p_conversation_id": conversation_id,
+        "p_team_id": team_id,
+        "p_message_id": message_id,
+    }
+    await conn.execute(OPEN_NEXT_CLOCK, params)
 
 
 async def close_responded(conn: AsyncConnection, conversation_id: int, at: datetime) -> None:

@@ -238,6 +238,9 @@ async def finish_turn(
         if answering:
             at = responded_at or now
             await sla.close_clock(conn, message.conversation_id, at, ClockEnd.RESPONDED)
+            if closed[0] is not None:  # the customer wrote again meanwhile: its own clock
+                team = turn.conversation.team_id
+                await sla.open_next_clock(conn, message.conversation_id, team, closed[0])
     return Finished(posts, closed[0], held=held)
 
 
