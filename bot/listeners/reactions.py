@@ -20,7 +20,7 @@ from bot.listeners.interactions import team_of
 from bot.services import Services
 from bot.sla.lifecycle import TicketEvent
 from bot.slack_origin import EventOrigin
-from bot.store import sla
+from bot.store import ticket_items
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ async def is_staff(
     client: AsyncWebClient,
     context: AsyncBoltContext,
     user_id: str,
-    item: sla.Item,
+    item: ticket_items.Item,
 ) -> bool:
     """A lead of the workspace; or a member of it (or of its enterprise) who is not one of
     this conversation's customers."""
@@ -71,7 +71,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if ticket_event is None or item.get("type") != "message" or not isinstance(user, str):
             return
         channel, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
-        found = await sla.item_of(services.db, channel, ts, user)
+        found = await ticket_items.item_of(services.db, channel, ts, user)
         if found is None or found.team_id != team_of(context):
             return
         if not await is_staff(services, client, context, user, found):
