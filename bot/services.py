@@ -23,11 +23,14 @@ from bot.knowledge import KnowledgeBase, resolve_directory
 from bot.orders import OrderBackend, order_backend
 from bot.orders.importing import import_demo_orders
 from bot.poster import Poster
+from bot.sla.policy import sla_policy
+from bot.sla.sweep import SlaSweep
 from bot.slack_clients import SingleWorkspace, SlackClients
 from bot.slack_out import SlackSender
 from bot.store.db import Database
 from bot.store.holders import Holders, holders_for
 from bot.tickets.events import NoTickets, TicketEvents
+from bot.tickets.service import Tickets
 from bot.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
@@ -80,9 +83,11 @@ def build_services(
     sender: Sender | None = None,
     known_emails: dict[str, str] | None = None,
     models: ModelFactory | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Services:
     """Build the process's objects; posts go to Slack unless another `sender` is given, and
-    the models come from settings unless another factory is given (`supportbot eval`)."""
+    the models come from settings unless another factory is given (`supportbot eval`).
+    `clock` is the time of SLA clocks and received messages (tests freeze it)."""
     log_privacy.install(settings.secrets())
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     clients = workspace_clients(settings, db.engine, slack) if slack is not None else None
@@ -105,14 +110,7 @@ def build_services(
     budgets = Budgets(settings, db, poster.alert)
     knowledge = KnowledgeBase(db, resolve_directory(settings.knowledge_dir))
     answerer = Answerer(settings, db, models, orders, identity, budgets, knowledge, clients)
-    worker = Worker(
-        db,
-        answerer,
-        poster,
-        holders,
-        leads_channel=workspaces.leads_channel,
-        sweep_seconds=settings.sweep_seconds,
-    )
+    worker = _worker(settings, db, answerer, poster, holders, workspaces, clock)
     return Services(
         settings,
         db,
@@ -127,7 +125,32 @@ def build_services(
         knowledge,
         workspaces,
         clients=clients,
+        clock=clock,
         channels=SqlChannelDirectory(db, clients),
+        tickets=Tickets(db),
+    )
+
+
+def _worker(
+    settings: Settings,
+    db: Database,
+    answerer: Answerer,
+    poster: Poster,
+    holders: Holders,
+    workspaces: Workspaces,
+    clock: Clock,
+) -> Worker:
+    """The worker, with the SLA sweep (reminders and breaches to the workspace's leads)."""
+    sla = SlaSweep(db, sla_policy(settings), poster, holders, workspaces.leads_channel, clock)
+    return Worker(
+        db,
+        answerer,
+        poster,
+        holders,
+        leads_channel=workspaces.leads_channel,
+        sweep_seconds=settings.sweep_seconds,
+        clock=clock,
+        sla=sla,
     )
 
 

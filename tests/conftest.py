@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import col, select, update
 
 from bot.app import create_app, create_web_app, slack_client
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Settings
 from bot.services import Services, build_services, prepare_database
 from bot.store.models import Outbox, PostState, utcnow
@@ -335,10 +336,10 @@ async def start_bot(
 ) -> AsyncIterator[Any]:
     started: list[Bot] = []
 
-    async def start(**overrides: Any) -> Bot:
+    async def start(clock: Clock = SYSTEM_CLOCK, **overrides: Any) -> Bot:
         settings = make_settings(**overrides)
         client = slack_client(settings)
-        services = build_services(settings, client)
+        services = build_services(settings, client, clock=clock)
         await prepare_database(services.settings, services.db)
         await services.start()
         app = create_app(settings, services, client)

@@ -28,6 +28,7 @@ BOT_EVENTS = {
     "assistant_thread_started",
     "app_uninstalled",  # OAuth mode: Bolt's revocation listeners delete the installation
     "tokens_revoked",
+    "reaction_added",  # ✅ resolves a ticket, 👀 takes it (bot/listeners/reactions.py)
 }
 BOT_SCOPES = [
     "app_mentions:read",
@@ -42,6 +43,7 @@ BOT_SCOPES = [
     "files:read",
     "files:write",
     "usergroups:read",
+    "reactions:read",
 ]
 EVENTS_URL = "https://example.com/slack/events"
 REDIRECT_URL = "https://example.com/slack/oauth_redirect"

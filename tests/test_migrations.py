@@ -987,3 +987,52 @@ async def test_accounts_come_with_0016_and_go_with_their_rows_on_the_way_down(
     async with db.engine.connect() as conn:
         assert await conn.run_sync(_differences) == []
         assert (await conn.execute(text("SELECT count(*) FROM account"))).scalar_one() == 0
+
+
+async def test_tickets_come_with_0018_and_go_with_their_clocks_on_the_way_down(
+    db: Database,
+) -> None:
+    """0018 on a database with a conversation: it becomes a `new` ticket with no owner, and
+    takes SLA clocks; down again the clocks and ticket columns go, the conversation stays; up
+    again, the schema is the models'."""
+    await db.upgrade()
+    await db.downgrade("0016")
+    now = datetime(2026, 3, 6, 15, 30, tzinfo=UTC)
+    async with db.engine.begin() as conn:
+        conversation = await _insert(
+            conn, "conversation", team_id="T0001", channel_id="D0001", thread_ts="1.1",
+            user_id="UALICE", status="active", tier="primary", total_cost_usd=0, created_at=now,
+            updated_at=now,
+        )  # fmt: skip
+        assert "sla_clock" not in await conn.run_sync(_tables)
+    await db.upgrade()
+    async with db.engine.begin() as conn:
+        ticket = (
+            await conn.execute(text("SELECT ticket_status, owner_user_id FROM conversation"))
+        ).one()
+        assert tuple(ticket) == ("new", None)
+        await _insert(
+            conn, "sla_clock", conversation_id=conversation, team_id="T0001",
+            kind="first_response", started_at=now, due_at=now + timedelta(hours=1),
+        )  # fmt: skip
+        await _insert(
+            conn, "sla_clock", conversation_id=conversation, team_id="T0001",
+            kind="first_response", started_at=now, closed_at=now, closed_reason="responded",
+        )  # fmt: skip
+        open_clocks = await conn.execute(
+            text("SELECT count(*) FROM sla_clock WHERE closed_at IS NULL AND due_at > :t"),
+            {"t": now},
+        )
+        assert open_clocks.scalar_one() == 1
+
+    await db.downgrade("0016")
+    async with db.engine.connect() as conn:
+        assert "sla_clock" not in await conn.run_sync(_tables)
+        columns = await conn.run_sync(lambda c: inspect(c).get_columns("conversation"))
+        kept = (await conn.execute(text("SELECT id FROM conversation"))).scalars().all()
+    assert not {"ticket_status", "owner_user_id", "resolved_at"} & {c["name"] for c in columns}
+    assert kept == [conversation]
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_differences) == []
+        assert (await conn.execute(text("SELECT count(*) FROM sla_clock"))).scalar_one() == 0

@@ -13,6 +13,7 @@ from bot.accounts.views import ChannelMapping, NoChannels, ReplyMode
 from bot.clock import SYSTEM_CLOCK
 from bot.slack_clients import SingleWorkspace, WorkspaceNotInstalled
 from bot.tickets.events import NoTickets
+from bot.tickets.service import Tickets
 from tests.conftest import Bot
 
 
@@ -61,6 +62,6 @@ async def test_the_bot_is_built_with_the_seams(bot: Bot) -> None:
     assert isinstance(services.clients, SingleWorkspace)
     assert services.clock is SYSTEM_CLOCK
     assert isinstance(services.channels, SqlChannelDirectory)
-    assert isinstance(services.tickets, NoTickets)
+    assert isinstance(services.tickets, Tickets)  # bot/tickets/service.py (issue 15, B6)
     client = await services.clients.for_team("T0001")
     assert client.token == "xoxb-test"

@@ -21,8 +21,10 @@ from datetime import timedelta
 from bot import log_context, metrics
 from bot.agent import handoff, replies
 from bot.agent.pipeline import Answerer
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.delivery import Reply
 from bot.poster import LeadsChannel, Poster
+from bot.sla.sweep import SlaSweep
 from bot.store import claims, reply_rows, turns
 from bot.store.db import Database
 from bot.store.holders import Holders
@@ -102,6 +104,8 @@ class Worker:
         *,
         leads_channel: LeadsChannel,
         sweep_seconds: float = 5.0,
+        clock: Clock = SYSTEM_CLOCK,
+        sla: SlaSweep | None = None,
     ) -> None:
         self._db = db
         self._answerer = answerer
@@ -109,6 +113,8 @@ class Worker:
         self._holders = holders
         self._leads_channel = leads_channel  # of a workspace (`Workspaces.leads_channel`)
         self._sweep_seconds = sweep_seconds
+        self._clock = clock  # an answer stops its ticket's SLA clock at this time
+        self._sla = sla  # reminders and breaches, in each sweep
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[int] = set()
         self._again: set[int] = set()  # submitted again while in flight: run once more
@@ -153,7 +159,8 @@ class Worker:
 
     async def sweep(self) -> int:
         """Release the claims of dead holders, submit the pending messages, post the due
-        outbox rows (and give up the expired ones); the number of messages submitted."""
+        outbox rows (and give up the expired ones), then the SLA reminders and breaches due;
+        the number of messages submitted."""
         await self._release_own()
         held = await claims.holders(self._db) - {self._holders.me}
         dead = await self._holders.dead(held) if held else set()
@@ -171,6 +178,8 @@ class Worker:
         if ids:
             log.info("taking up %d unanswered message(s)", len(ids))
         await self._poster.sweep()
+        if self._sla is not None:
+            await self._sla.sweep()
         return len(ids)
 
     async def _release_own(self) -> None:
@@ -206,7 +215,9 @@ class Worker:
         try:
             team = turn.conversation.team_id  # its leads are told only of a handoff
             leads = await self._leads_channel(team) if reply.handoff is not None else ""
-            finished = await turns.finish_turn(self._db, turn, reply, leads)
+            finished = await turns.finish_turn(
+                self._db, turn, reply, leads, responded_at=self._clock()
+            )
         except Exception:
             # Not left held by this living process: a sweep takes it up again.
             with contextlib.suppress(Exception):

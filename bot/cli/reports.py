@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.cli.data import parse_age
 from bot.cli.database import open_database
@@ -16,15 +17,22 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.store.models import EscalationStatus
 
+if TYPE_CHECKING:
+    from bot.sla.report import SlaFigures
+
 
 async def _stats(settings: Settings, days: int, as_json: bool, team: str | None) -> None:
+    from bot.sla import report
+    from bot.sla.policy import sla_policy
     from bot.store import feedback
     from bot.store.models import utcnow
 
+    now = utcnow()
     async with open_database(settings) as db:
-        figures = await feedback.stats(
-            db, utcnow() - timedelta(days=days), await pick_team(db, team)
-        )
+        chosen = await pick_team(db, team)
+        since = now - timedelta(days=days)
+        figures = await feedback.stats(db, since, chosen)
+        sla = await report.figures(db, sla_policy(settings), since, now, chosen)
 
     def share(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.0%}"
@@ -39,6 +47,7 @@ async def _stats(settings: Settings, days: int, as_json: bool, team: str | None)
             "conversations": figures.conversations,
             "resolved_by_bot": figures.resolved_by_bot,
             "resolution_rate": figures.resolution_rate,
+            "sla": sla.as_json(),
         }
         print(json.dumps(data, indent=2))
         return
@@ -50,6 +59,23 @@ async def _stats(settings: Settings, days: int, as_json: bool, team: str | None)
         f"({figures.resolved_by_bot} of {figures.conversations} conversations closed without "
         "a person and without a thumbs-down)"
     )
+    _print_sla(sla)
+
+
+def _print_sla(sla: SlaFigures) -> None:
+    """The SLA lines of `stats`: response times in business minutes, breaches, open clocks."""
+    print("  SLA (business minutes)")
+    for name, times in (
+        ("first response", sla.first_response),
+        ("next response", sla.next_response),
+    ):
+        median = "n/a" if times.median_business_minutes is None else times.median_business_minutes
+        p90 = "n/a" if times.p90_business_minutes is None else times.p90_business_minutes
+        print(
+            f"    {name:<14} {times.count} answered, median {median}, p90 {p90},"
+            f" {times.breached} breached"
+        )
+    print(f"    open now       {sla.open_at_risk} at risk, {sla.open_breached} breached")
 
 
 async def _escalations(

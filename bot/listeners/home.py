@@ -1,4 +1,5 @@
-"""App Home: leads see their workspace's open escalations, oldest first."""
+"""App Home: leads see their workspace's open escalations, oldest first, then the tickets at
+risk or breached and the ones they own (`bot/sla/home.py`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.listeners.interactions import team_of
 from bot.services import Services
+from bot.sla import report
+from bot.sla.home import ticket_blocks
+from bot.sla.policy import parse_timezone
 from bot.slack_blocks import home_view
 from bot.store import escalations
 
@@ -27,4 +31,10 @@ def register(app: AsyncApp, services: Services) -> None:
         team = team_of(context)
         is_lead = await services.workspaces.is_lead(team, user)
         items = await escalations.human_owned(services.db, team) if is_lead else []
-        await client.views_publish(user_id=user, view=home_view(is_lead, items))
+        view = home_view(is_lead, items)
+        if is_lead:
+            at_risk = await report.at_risk(services.db, team, services.clock())
+            mine = await report.owned_by(services.db, team, user)
+            zone = parse_timezone(services.settings.timezone)
+            view["blocks"] = view["blocks"][:64] + ticket_blocks(at_risk, mine, zone)
+        await client.views_publish(user_id=user, view=view)

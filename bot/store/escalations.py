@@ -10,7 +10,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store import outbox
+from bot.store import outbox, sla
 from bot.store.db import Database
 from bot.store.models import (
     Conversation,
@@ -85,9 +85,9 @@ async def apply_action(
         )
         if not result.rowcount:
             return None
-        posts: list[outbox.Post] = []
-        if reply_text is not None:
-            posts = await _store_answer(s, esc, reply_text, holder, now)
+        answer = None if reply_text is None else _store_answer(s, esc, reply_text, holder, now)
+        posts: list[outbox.Post] = [] if answer is None else await answer
+        await _ticket_after(s, esc.conversation_id, action, reply_text is not None, now)
         if target not in HUMAN_OWNED:
             await s.exec(
                 update(Conversation)
@@ -97,6 +97,17 @@ async def apply_action(
         await s.commit()
         await s.refresh(esc)
         return Applied(esc, posts)
+
+
+async def _ticket_after(
+    s: AsyncSession, conversation_id: int, action: LeadAction, answered: bool, now: datetime
+) -> None:
+    """The ticket after a lead's action: an answer is a response (the SLA clock stops); the
+    lead who took the thread over marking it resolved resolves it."""
+    if answered:
+        await sla.close_responded(await s.connection(), conversation_id, now)
+    elif action == LeadAction.RESOLVE:
+        await sla.close_resolved(await s.connection(), conversation_id, now)
 
 
 async def _store_answer(

@@ -88,6 +88,8 @@ class Conversation(SQLModel, table=True):
         UniqueConstraint("channel_id", "thread_ts", name="uq_conversation_thread"),
         # A workspace's threads of a period (migration 0014).
         Index("ix_conversation_team", "team_id", "created_at"),
+        # A workspace's tickets by status: App Home, stats (migration 0018).
+        Index("ix_conversation_ticket", "team_id", "ticket_status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -100,6 +102,13 @@ class Conversation(SQLModel, table=True):
     total_cost_usd: Decimal = Field(default=Decimal(0), sa_type=USD)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+    # The ticket (migration 0018; `bot/sla/lifecycle.py`): its TicketStatus, who took it (👀),
+    # and when it was last resolved (✅, a lead's Mark resolved).
+    ticket_status: str = Field(
+        default="new", max_length=24, sa_column_kwargs={"server_default": "new"}
+    )
+    owner_user_id: str | None = Field(default=None, max_length=32)
+    resolved_at: datetime | None = None
 
 
 class Message(SQLModel, table=True):

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
+from bot.store import sla
 from bot.store.db import Database
 from bot.store.models import (
     Conversation,
@@ -66,7 +67,7 @@ class _InboundStatements:
             event=dialect.insert(SlackEvent.__table__).on_conflict_do_nothing(),  # type: ignore[attr-defined]
             conversation=conversation.on_conflict_do_update(
                 index_elements=["channel_id", "thread_ts"],
-                set_={"updated_at": conversation.excluded.updated_at},
+                set_={"updated_at": conversation.excluded.updated_at, **sla.REOPEN},
             ).returning(Conversation.__table__.c.id),  # type: ignore[attr-defined]
             message=dialect.insert(Message.__table__)  # type: ignore[attr-defined]
             .on_conflict_do_nothing()
@@ -83,9 +84,10 @@ _INBOUND = {
 async def record_inbound(db: Database, msg: Inbound) -> int | None:
     """Store an inbound customer message as pending work; None if Slack already delivered it.
 
-    One transaction: the event id, the conversation (created on first message) and the message,
-    whose (channel, ts) is unique, so an event redelivered or arriving twice (`app_mention` and
-    `message` for one mention) is answered once.
+    One transaction: the event id, the conversation (created on first message; its ticket
+    waiting on us), the message, whose (channel, ts) is unique, so an event redelivered or
+    arriving twice (`app_mention` and `message` for one mention) is answered once, and the
+    ticket's SLA clock unless one is open (`bot/store/sla.py`).
     """
     now = msg.received_at or utcnow()
     async with db.engine.begin() as conn:
@@ -104,6 +106,7 @@ async def record_inbound(db: Database, msg: Inbound) -> int | None:
             "total_cost_usd": 0,
             "created_at": now,
             "updated_at": now,
+            **sla.REOPEN,
         }
         conv_id = (await conn.execute(stmts.conversation, conversation)).scalar_one()
         message = {
@@ -120,7 +123,10 @@ async def record_inbound(db: Database, msg: Inbound) -> int | None:
             "created_at": now,
         }
         message_id = (await conn.execute(stmts.message, message)).scalar_one_or_none()
-        return int(message_id) if message_id is not None else None
+        if message_id is None:
+            return None
+        await sla.open_clock(conn, conv_id, msg.team_id, now)  # the customer waits on us
+        return int(message_id)
 
 
 async def message_and_conversation(db: Database, message_id: int) -> tuple[Message, Conversation]:

@@ -15,8 +15,9 @@ from sqlalchemy import and_, bindparam, exists, func, literal_column, select, up
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery import Reply
+from bot.sla.lifecycle import ClockEnd
 from bot.store import history as stored_history
-from bot.store import outbox, reply_rows, transcripts
+from bot.store import outbox, reply_rows, sla, transcripts
 from bot.store.db import Database
 from bot.store.history import StoredHistory
 from bot.store.models import (
@@ -26,6 +27,7 @@ from bot.store.models import (
     Message,
     MessageRole,
     MessageStatus,
+    ReplyKind,
     Tier,
     utcnow,
 )
@@ -177,6 +179,8 @@ _NOT_HANDED_OFF = and_(
 # Locks the conversation's row (PostgreSQL re-reads it after a concurrent handoff commits;
 # SQLite serialises writers) and says whether the bot still answers in it.
 _STILL_THE_BOTS = update(_C).where(_NOT_HANDED_OFF).values(status=_C.c.status)
+# The same, for a turn that answers: the ticket waits on the customer (a resolved one stays).
+_STILL_THE_BOTS_ANSWERING = _STILL_THE_BOTS.values(ticket_status=sla.AFTER_RESPONSE)
 _SET_CONVERSATION = (
     update(_C)
     .where(_NOT_HANDED_OFF)
@@ -196,7 +200,12 @@ async def give_back(db: Database, turn: Turn) -> None:
 
 
 async def finish_turn(
-    db: Database, turn: Turn, reply: Reply, leads_channel: str
+    db: Database,
+    turn: Turn,
+    reply: Reply,
+    leads_channel: str,
+    *,
+    responded_at: datetime | None = None,
 ) -> Finished | None:
     """Close the message with the reply, in one transaction, if its holder still holds it as
     `turn.token` left it: its status and verdict, the reply's transcript row and outbox row,
@@ -204,11 +213,14 @@ async def finish_turn(
     conversation's status and tier. If a person
     took the thread over while the reply was prepared, the message is held instead (its
     verdict kept, nothing posted, the conversation left to the person). None if the claim
-    was lost (nothing is written then)."""
+    was lost (nothing is written then). An answer closes the ticket's SLA clock as responded
+    at `responded_at` (the services' clock; now if not given); a handoff notice does not."""
     message, now = turn.message, utcnow()
     conversation_id = {"p_conversation_id": message.conversation_id}
+    answering = reply.text is not None and reply.kind == ReplyKind.ANSWER
+    lock = _STILL_THE_BOTS_ANSWERING if answering else _STILL_THE_BOTS
     async with db.engine.begin() as conn:
-        bots = (await conn.execute(_STILL_THE_BOTS, conversation_id)).rowcount > 0
+        bots = (await conn.execute(lock, conversation_id)).rowcount > 0
         held = reply.text is None or not bots
         params = {
             "p_message_id": message.id,
@@ -223,6 +235,12 @@ async def finish_turn(
         if not bots:
             return Finished([], closed[0], held=True)
         posts = await _write_turn(conn, turn, reply, leads_channel, now)
+        if answering:
+            at = responded_at or now
+            await sla.close_clock(conn, message.conversation_id, at, ClockEnd.RESPONDED)
+            if closed[0] is not None:  # the customer wrote again meanwhile: its own clock
+                team = turn.conversation.team_id
+                await sla.open_next_clock(conn, message.conversation_id, team, closed[0])
     return Finished(posts, closed[0], held=held)
 
 

@@ -10,6 +10,7 @@ import bot.knowledge.models
 import bot.store.account_models
 import bot.store.installations
 import bot.store.models
+import bot.store.sla_models
 import bot.store.workspace_models  # noqa: F401  (these register the tables on SQLModel.metadata)
 
 connection = context.config.attributes.get("connection")
