@@ -54,6 +54,7 @@ BOT_SCOPES = (
     "files:read",
     "files:write",
     "usergroups:read",
+    "reactions:read",
 )
 # An install attempt's state is good for this long (Slack's approval page is quick).
 STATE_SECONDS = 600
