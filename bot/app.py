@@ -33,7 +33,7 @@ from bot import install, log_context, metrics
 from bot.agent.worker import Worker
 from bot.config import Settings
 from bot.health import Health, Readiness
-from bot.listeners import assistant, commands, feedback, home, messages, review
+from bot.listeners import accounts, assistant, commands, feedback, home, messages, review
 from bot.services import Services
 from bot.slack_out import SlackSender
 
@@ -152,6 +152,7 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
     home.register(app, services)
     assistant.register(app, services)
     commands.register(app, services)
+    accounts.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

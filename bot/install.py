@@ -54,6 +54,9 @@ BOT_SCOPES = (
     "files:read",
     "files:write",
     "usergroups:read",
+    "channels:read",
+    "groups:read",
+    "team:read",
 )
 # An install attempt's state is good for this long (Slack's approval page is quick).
 STATE_SECONDS = 600

@@ -28,6 +28,10 @@ BOT_EVENTS = {
     "assistant_thread_started",
     "app_uninstalled",  # OAuth mode: Bolt's revocation listeners delete the installation
     "tokens_revoked",
+    # Slack Connect channels: recognised and suggested to leads (bot/listeners/accounts.py)
+    "channel_shared",
+    "channel_unshared",
+    "member_joined_channel",
 }
 BOT_SCOPES = [
     "app_mentions:read",
@@ -42,6 +46,9 @@ BOT_SCOPES = [
     "files:read",
     "files:write",
     "usergroups:read",
+    "channels:read",
+    "groups:read",
+    "team:read",
 ]
 EVENTS_URL = "https://example.com/slack/events"
 REDIRECT_URL = "https://example.com/slack/oauth_redirect"

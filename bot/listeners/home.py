@@ -1,4 +1,6 @@
-"""App Home: leads see their workspace's open escalations, oldest first."""
+"""App Home: leads see their workspace's open escalations, oldest first, then its shared
+channels to map and its accounts (and a warning first when the leads channel is shared with
+another organisation, where nothing is posted)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.home_blocks import accounts_section, channels_section, shared_leads_channel_warning
 from bot.listeners.interactions import team_of
 from bot.services import Services
 from bot.slack_blocks import home_view
-from bot.store import escalations
+from bot.store import escalations, shared_channels
+from bot.store.accounts import list_accounts
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -27,4 +31,25 @@ def register(app: AsyncApp, services: Services) -> None:
         team = team_of(context)
         is_lead = await services.workspaces.is_lead(team, user)
         items = await escalations.human_owned(services.db, team) if is_lead else []
-        await client.views_publish(user_id=user, view=home_view(is_lead, items))
+        view = home_view(is_lead, items)
+        if is_lead:
+            view["blocks"] = [*await lead_sections(services, team), *view["blocks"]]
+            view["blocks"].extend(await account_sections(services, team))
+        await client.views_publish(user_id=user, view=view)
+
+
+async def lead_sections(services: Services, team: str) -> list[dict[str, Any]]:
+    """What leads see before the escalations: the shared leads channel warning, if any."""
+    leads_channel = await services.workspaces.leads_channel(team)
+    if leads_channel and await services.channels.is_shared(team, leads_channel):
+        return shared_leads_channel_warning(leads_channel)
+    return []
+
+
+async def account_sections(services: Services, team: str) -> list[dict[str, Any]]:
+    """ "Shared channels to map" and "Accounts", of workspace `team` only."""
+    accounts = await shared_channels.accounts_of(services.db, team)
+    return [
+        *channels_section(await shared_channels.channels_to_map(services.db, team), accounts),
+        *accounts_section(await list_accounts(services.db, team)),
+    ]
