@@ -133,9 +133,19 @@ async def channel_row(bot: Bot, channel: str, team: str = TEAM_ID) -> SharedChan
 
 
 async def choose(
-    bot: Bot, action: str, value: str, user: str = "ULEAD", team: str = TEAM_ID
+    bot: Bot,
+    action: str,
+    value: str,
+    user: str = "ULEAD",
+    team: str = TEAM_ID,
+    in_home: bool = False,
 ) -> tuple[int, str]:
-    """A lead's button (or, for account_link, the select) on the leads post."""
+    """A lead's button (or, for account_link, the select) on the leads post, or in App Home."""
+    container = (
+        {"type": "view", "view_id": "VHOME"}
+        if in_home
+        else {"type": "message", "channel_id": LEADS, "message_ts": "1.1"}
+    )
     element: dict[str, Any] = {"type": "button", "action_id": action, "value": value}
     if action == ChannelAction.LINK:
         element = {
@@ -148,8 +158,8 @@ async def choose(
             "type": "block_actions",
             "team": {"id": team},
             "user": {"id": user, "username": user.lower(), "team_id": team},
-            "container": {"type": "message", "channel_id": LEADS, "message_ts": "1.1"},
-            "channel": {"id": LEADS, "name": "leads"},
+            "container": container,
+            **({} if in_home else {"channel": {"id": LEADS, "name": "leads"}}),
             "trigger_id": "1337.42.trigger",
             "actions": [element | {"block_id": "shared_channel", "action_ts": "1.2"}],
         }
@@ -289,8 +299,11 @@ async def test_app_home_shows_accounts_and_channels_to_map(
     mrkdwn = [b["text"]["text"] for b in json.loads(home)["blocks"] if b["type"] == "section"]
     assert any("Hooli &lt;!here&gt;" in t for t in mrkdwn)
     assert not any("<!here>" in t for t in mrkdwn)
-    await choose(bot, ChannelAction.CONFIRM, f"C0SHARED|{acme.id}")
-    home = await open_home(bot, TEAM_ID)
+    published = len(bot.slack.calls_to("views.publish"))
+    await choose(bot, ChannelAction.CONFIRM, f"C0SHARED|{acme.id}", in_home=True)
+    [republished] = bot.slack.calls_to("views.publish")[published:]  # the Home, up to date
+    assert republished.args["user_id"] == "ULEAD"
+    home = json.dumps(republished.args["view"])
     assert "None: every shared channel I am in is mapped or ignored." in home
     assert "Channels: <#C0SHARED> (mentions)" in home
     # Another workspace's leads see none of it; a customer sees no section at all.

@@ -24,6 +24,7 @@ from bot.account_blocks import SEPARATOR, ChannelAction, settled_blocks, suggest
 from bot.accounts.directory import SqlChannelDirectory
 from bot.accounts.suggest import suggest
 from bot.accounts.views import ChannelMapping, ReplyMode, SharedChannelView
+from bot.listeners.home import publish_home
 from bot.listeners.interactions import requester, team_of, tell_privately, where_clicked
 from bot.listeners.leads import leads_only
 from bot.services import Services
@@ -129,7 +130,9 @@ def register(app: AsyncApp, services: Services) -> None:
             await tell_privately(client, body, NO_RECORD)
             return
         where, ts = where_clicked(body)
-        if where and ts and body.get("container", {}).get("type") == "message":
+        if (body.get("container") or {}).get("type") == "view":  # clicked in App Home
+            await publish_home(services, client, team_of(context), lead)
+        elif where and ts:
             await client.chat_update(
                 channel=where,
                 ts=ts,

@@ -28,14 +28,18 @@ def register(app: AsyncApp, services: Services) -> None:
         user = event.get("user")
         if not isinstance(user, str) or not user:
             return
-        team = team_of(context)
-        is_lead = await services.workspaces.is_lead(team, user)
-        items = await escalations.human_owned(services.db, team) if is_lead else []
-        view = home_view(is_lead, items)
-        if is_lead:
-            view["blocks"] = [*await lead_sections(services, team), *view["blocks"]]
-            view["blocks"].extend(await account_sections(services, team))
-        await client.views_publish(user_id=user, view=view)
+        await publish_home(services, client, team_of(context), user)
+
+
+async def publish_home(services: Services, client: AsyncWebClient, team: str, user: str) -> None:
+    """`user`'s App Home in workspace `team`, as it is now."""
+    is_lead = await services.workspaces.is_lead(team, user)
+    items = await escalations.human_owned(services.db, team) if is_lead else []
+    view = home_view(is_lead, items)
+    if is_lead:
+        view["blocks"] = [*await lead_sections(services, team), *view["blocks"]]
+        view["blocks"].extend(await account_sections(services, team))
+    await client.views_publish(user_id=user, view=view)
 
 
 async def lead_sections(services: Services, team: str) -> list[dict[str, Any]]:
