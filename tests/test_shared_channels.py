@@ -313,3 +313,19 @@ async def test_app_home_shows_accounts_and_channels_to_map(
     await bot.event(body=envelope(event))
     customer = json.dumps(bot.slack.calls_to("views.publish")[-1].args["view"])
     assert "Accounts" not in customer and "Acme" not in customer
+
+
+async def test_a_channel_no_longer_shared_outside_loses_its_row(
+    start_bot: Any, connect: FakeSlack
+) -> None:
+    bot, _, _ = await leads_bot(start_bot)
+    await bot.event(body=channel_shared("C0SHARED", "T0ACME"))
+    assert await bot.services.channels.is_shared(TEAM_ID, "C0SHARED")
+    connect.add_channel("C0SHARED", "acme-support", [TEAM_ID])  # Acme left the channel
+    unshared = channel_shared("C0SHARED", "T0ACME")
+    unshared["event"]["type"] = "channel_unshared"
+    unshared["event"]["previously_connected_team_id"] = unshared["event"].pop("connected_team_id")
+    assert await bot.event(body=unshared) == 200
+    assert await channel_row(bot, "C0SHARED") is None
+    assert not await bot.services.channels.is_shared(TEAM_ID, "C0SHARED")
+    assert len(bot.slack.posts_in(LEADS)) == 1  # the first suggestion only
