@@ -152,7 +152,7 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
     home.register(app, services)
     assistant.register(app, services)
     commands.register(app, services)
-    accounts.register(app, services)
+    accounts.register(app, services, sender)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

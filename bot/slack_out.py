@@ -136,6 +136,21 @@ class SlackSender:
         resp = await (await self._client(team_id)).chat_postMessage(channel=channel_id, text=text)
         return str(resp["ts"]) if resp.get("ts") else None
 
+    async def post_suggestion(
+        self, team_id: str, channel_id: str, text: str, blocks: list[dict[str, Any]]
+    ) -> str | None:
+        """The leads' message about a new shared channel (bot/listeners/accounts.py posts it
+        once, having claimed it on the channel's row; not an outbox row: the claim is released
+        when Slack refuses it, and the next event about the channel posts it). None when it
+        was not posted: no leads channel, or one shared with another organisation."""
+        if not channel_id or await self._shared(team_id, channel_id, "a shared-channel suggestion"):
+            return None
+        client = await self._client(team_id)
+        resp = await client.chat_postMessage(
+            channel=channel_id, text=text, blocks=blocks, unfurl_links=False
+        )
+        return str(resp["ts"]) if resp.get("ts") else None
+
     async def tell_lead(self, esc: Escalation, lead: str, text: str) -> None:
         """A note only this lead sees: in the leads channel, or (an escalation acted on from
         the App Home with no leads channel) in the lead's DM with the bot."""

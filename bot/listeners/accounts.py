@@ -28,6 +28,8 @@ from bot.listeners.home import publish_home
 from bot.listeners.interactions import requester, team_of, tell_privately, where_clicked
 from bot.listeners.leads import leads_only
 from bot.services import Services
+from bot.slack_clients import WorkspaceNotInstalled
+from bot.slack_out import SlackSender
 from bot.store import shared_channels
 from bot.store.accounts import AccountError
 
@@ -39,7 +41,7 @@ _ACTIONS = re.compile("^(" + "|".join(re.escape(a) for a in ChannelAction) + ")$
 
 
 async def suggest_to_leads(
-    services: Services, client: AsyncWebClient, team: str, view: SharedChannelView | None
+    services: Services, slack: SlackSender, team: str, view: SharedChannelView | None
 ) -> None:
     """Post the suggestion for a pending channel to the workspace's leads, once."""
     if view is None or view.mapping != ChannelMapping.PENDING:
@@ -50,23 +52,20 @@ async def suggest_to_leads(
         return  # Slack named no outside team yet: asked again on the next event
     leads_channel = await services.workspaces.leads_channel(team)
     if not leads_channel or await services.channels.is_shared(team, leads_channel):
-        log.warning(
-            "no suggestion for shared channel %s of %s: no internal leads channel", channel, team
-        )
+        log.warning("no suggestion for channel %s of %s: no internal leads channel", channel, team)
         return
     accounts = await shared_channels.accounts_of(db, team)
     guess = suggest(teams, accounts)
     if not await shared_channels.claim_suggestion(db, team, channel, guess.id if guess else None):
         return  # suggested already (another delivery, another process)
+    text = f"New shared channel <#{channel}>: which account is it?"
     try:
-        await client.chat_postMessage(
-            channel=leads_channel,
-            text=f"New shared channel <#{channel}>: which account is it?",
-            blocks=suggestion_blocks(channel, teams, guess, accounts),
-            unfurl_links=False,
+        await slack.post_suggestion(
+            team, leads_channel, text, suggestion_blocks(channel, teams, guess, accounts)
         )
-    except SlackApiError as exc:
-        log.warning("could not suggest channel %s to leads: %s", channel, exc.response.get("error"))
+    except (SlackApiError, WorkspaceNotInstalled) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else "not installed"
+        log.warning("could not suggest channel %s to leads: %s", channel, error)
         await shared_channels.release_suggestion(db, team, channel)
 
 
@@ -90,7 +89,7 @@ async def apply_choice(
     return view
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
     directory = services.channels
     if not isinstance(directory, SqlChannelDirectory):
         return  # no Slack, no directory to keep: nothing to listen for
@@ -107,7 +106,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if not channel or channel.startswith("D"):
             return
         view = await directory.recognise(team, channel, refresh=True)
-        await suggest_to_leads(services, client, team, view)
+        await suggest_to_leads(services, slack, team, view)
 
     for kind in ("channel_shared", "channel_unshared", "member_joined_channel"):
         app.event(kind)(on_channel_change)
