@@ -33,7 +33,16 @@ from bot import install, log_context, metrics
 from bot.agent.worker import Worker
 from bot.config import Settings
 from bot.health import Health, Readiness
-from bot.listeners import assistant, commands, feedback, home, messages, reactions, review
+from bot.listeners import (
+    accounts,
+    assistant,
+    commands,
+    feedback,
+    home,
+    messages,
+    reactions,
+    review,
+)
 from bot.services import Services
 from bot.slack_out import SlackSender
 
@@ -153,6 +162,7 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient) -
     assistant.register(app, services)
     commands.register(app, services)
     reactions.register(app, services)
+    accounts.register(app, services, sender)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -55,6 +55,9 @@ BOT_SCOPES = (
     "files:write",
     "usergroups:read",
     "reactions:read",
+    "channels:read",
+    "groups:read",
+    "team:read",
 )
 # An install attempt's state is good for this long (Slack's approval page is quick).
 STATE_SECONDS = 600

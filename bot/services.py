@@ -91,10 +91,11 @@ def build_services(
     log_privacy.install(settings.secrets())
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     clients = workspace_clients(settings, db.engine, slack) if slack is not None else None
+    channels = SqlChannelDirectory(db, clients)
     if sender is None:
         if clients is None:
             raise ValueError("build_services needs a Slack client or another sender")
-        sender = SlackSender(clients, db)
+        sender = SlackSender(clients, db, channels)
     holders = holders_for(db)
     identity = IdentityResolver(clients, settings.lead_users, known_emails)
     workspaces = Workspaces(
@@ -126,7 +127,7 @@ def build_services(
         workspaces,
         clients=clients,
         clock=clock,
-        channels=SqlChannelDirectory(db, clients),
+        channels=channels,
         tickets=Tickets(db),
     )
 

@@ -11,6 +11,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.accounts.views import ChannelDirectory, NoChannels
 from bot.delivery import LeadsPost, ThreadPost
 from bot.errors import ReplyNotPosted
 from bot.slack_blocks import escalation_blocks, feedback_block
@@ -28,9 +29,26 @@ class SlackSender:
     no conversation (alerts, a note to a lead) goes through the client of team '' (the one
     client in single-workspace mode)."""
 
-    def __init__(self, clients: SlackClients, db: Database) -> None:
+    def __init__(
+        self, clients: SlackClients, db: Database, channels: ChannelDirectory | None = None
+    ) -> None:
         self._clients = clients
         self._db = db
+        self._channels: ChannelDirectory = channels or NoChannels()
+
+    async def _shared(self, team_id: str, channel_id: str, what: str) -> bool:
+        """Whether `channel_id`, given as the leads channel, is shared with another
+        organisation: then nothing internal is posted there (logged with ids only; App Home
+        warns the leads)."""
+        if not await self._channels.is_shared(team_id, channel_id):
+            return False
+        log.warning(
+            "%s not posted: the leads channel %s of %s is shared with another organisation",
+            what,
+            channel_id,
+            team_id,
+        )
+        return True
 
     async def _client(self, team_id: str = "") -> AsyncWebClient:
         return await self._clients.for_team(team_id)
@@ -98,6 +116,8 @@ class SlackSender:
         if not post.channel_id:
             log.warning("escalation %s is open but SUPPORTBOT_LEADS_CHANNEL is not set", esc.id)
             return "", None
+        if await self._shared(post.conversation.team_id, post.channel_id, f"escalation {esc.id}"):
+            return "", None
         client = await self._client(post.conversation.team_id)
         resp = await client.chat_postMessage(
             channel=post.channel_id,
@@ -111,7 +131,24 @@ class SlackSender:
         if not channel_id:
             log.warning("a leads alert was dropped: SUPPORTBOT_LEADS_CHANNEL is not set")
             return None
+        if await self._shared(team_id, channel_id, "a leads alert"):
+            return None
         resp = await (await self._client(team_id)).chat_postMessage(channel=channel_id, text=text)
+        return str(resp["ts"]) if resp.get("ts") else None
+
+    async def post_suggestion(
+        self, team_id: str, channel_id: str, text: str, blocks: list[dict[str, Any]]
+    ) -> str | None:
+        """The leads' message about a new shared channel (bot/listeners/accounts.py posts it
+        once, having claimed it on the channel's row; not an outbox row: the claim is released
+        when Slack refuses it, and the next event about the channel posts it). None when it
+        was not posted: no leads channel, or one shared with another organisation."""
+        if not channel_id or await self._shared(team_id, channel_id, "a shared-channel suggestion"):
+            return None
+        client = await self._client(team_id)
+        resp = await client.chat_postMessage(
+            channel=channel_id, text=text, blocks=blocks, unfurl_links=False
+        )
         return str(resp["ts"]) if resp.get("ts") else None
 
     async def tell_lead(self, esc: Escalation, lead: str, text: str) -> None:

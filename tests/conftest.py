@@ -263,12 +263,14 @@ class Bot:
         user: str = "ULEAD",
         channel: str = "CLEADS",
         team: str = TEAM_ID,
+        user_team: str | None = None,
     ) -> tuple[int, str]:
+        """A button clicked by `user` (of `user_team`, else of `team`) in workspace `team`."""
         return await self.interaction(
             {
                 "type": "block_actions",
                 "team": {"id": team},
-                "user": {"id": user, "username": user.lower(), "team_id": team},
+                "user": {"id": user, "username": user.lower(), "team_id": user_team or team},
                 "container": {"type": "message", "channel_id": channel, "message_ts": "1.1"},
                 "channel": {"id": channel, "name": "leads"},
                 "trigger_id": "1337.42.trigger",

@@ -29,6 +29,10 @@ BOT_EVENTS = {
     "app_uninstalled",  # OAuth mode: Bolt's revocation listeners delete the installation
     "tokens_revoked",
     "reaction_added",  # ✅ resolves a ticket, 👀 takes it (bot/listeners/reactions.py)
+    # Slack Connect channels: recognised and suggested to leads (bot/listeners/accounts.py)
+    "channel_shared",
+    "channel_unshared",
+    "member_joined_channel",
 }
 BOT_SCOPES = [
     "app_mentions:read",
@@ -44,6 +48,9 @@ BOT_SCOPES = [
     "files:write",
     "usergroups:read",
     "reactions:read",
+    "channels:read",
+    "groups:read",
+    "team:read",
 ]
 EVENTS_URL = "https://example.com/slack/events"
 REDIRECT_URL = "https://example.com/slack/oauth_redirect"

@@ -1,6 +1,8 @@
 """Only the poster posts: `chat.postMessage` is called in one module, Slack's `Sender`
 (`bot/slack_out.py`), which the poster (`bot/poster.py`) posts outbox rows through; the
-listeners only answer a click privately (ephemeral notes, modals)."""
+listeners only answer a click privately (ephemeral notes, modals). The one post that is no
+outbox row, the leads' message about a new shared channel, goes through the same sender
+(`post_suggestion`), once per channel by a conditional UPDATE of its row."""
 
 from __future__ import annotations
 
@@ -29,5 +31,11 @@ def callers_of(names: set[str]) -> dict[str, list[str]]:
 
 def test_only_the_senders_post_to_slack() -> None:
     assert callers_of(POSTING) == {
-        "bot/slack_out.py": ["post_reply", "post_escalation", "post_alert", "tell_lead"]
+        "bot/slack_out.py": [
+            "post_reply",
+            "post_escalation",
+            "post_alert",
+            "post_suggestion",
+            "tell_lead",
+        ]
     }

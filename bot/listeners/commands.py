@@ -159,7 +159,9 @@ def register(app: AsyncApp, services: Services) -> None:
         pending.add(follower)
         follower.add_done_callback(pending.discard)
 
-    @app.command(COMMAND, middleware=[leads_only(services.workspaces, NOT_A_LEAD)])
+    @app.command(
+        COMMAND, middleware=[leads_only(services.workspaces, services.channels, NOT_A_LEAD)]
+    )
     async def on_costs(
         ack: AsyncAck,
         command: dict[str, Any],

@@ -24,6 +24,24 @@ def team_of(context: AsyncBoltContext) -> str:
     return context.team_id or ""
 
 
+def from_installing_team(body: dict[str, Any], context: AsyncBoltContext) -> bool:
+    """Whether the person acting belongs to the workspace the request came from (or its
+    organisation): an interaction names the actor's own team (`user.team_id`), another
+    organisation's for an outside member of a Slack Connect channel. A slash command names
+    only the team it was run from, its own installation's (`team_id`): in a shared channel it
+    is refused by the shared-channel check instead."""
+    user = body.get("user")
+    actor = user.get("team_id") if isinstance(user, dict) else None
+    if not actor:
+        return True  # a slash command: the payload's team is the installation's
+    return actor in {context.team_id, context.enterprise_id} - {None, ""}
+
+
+def where_asked(body: dict[str, Any]) -> str:
+    """The channel a slash command was run in, or whose message's button was clicked."""
+    return str(body.get("channel_id") or "") or where_clicked(body)[0]
+
+
 def where_clicked(body: dict[str, Any]) -> tuple[str, str]:
     """The channel and the ts of the message whose button was clicked ("" when unknown)."""
     container = body.get("container") or {}

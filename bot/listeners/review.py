@@ -121,7 +121,8 @@ def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
     checks = answer_checks(services)
 
     @app.action(
-        re.compile(f"^{ACTION_PREFIX}"), middleware=[leads_only(services.workspaces, NOT_A_LEAD)]
+        re.compile(f"^{ACTION_PREFIX}"),
+        middleware=[leads_only(services.workspaces, services.channels, NOT_A_LEAD)],
     )
     async def on_button(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
@@ -145,7 +146,9 @@ def register(app: AsyncApp, services: Services, slack: SlackSender) -> None:
 
     @app.view(
         EDIT_CALLBACK,
-        middleware=[leads_only(services.workspaces, NOT_A_LEAD, form_field=ANSWER_BLOCK)],
+        middleware=[
+            leads_only(services.workspaces, services.channels, NOT_A_LEAD, form_field=ANSWER_BLOCK)
+        ],
     )
     async def on_edit_submit(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext

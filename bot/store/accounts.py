@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -223,7 +224,7 @@ async def load_shared_channel(
 
 
 async def record_shared_channel(
-    db: Database, team_id: str, channel_id: str, external_teams: list[dict[str, str]]
+    db: Database, team_id: str, channel_id: str, external_teams: list[dict[str, Any]]
 ) -> SharedChannelView | None:
     """A shared channel seen for the first time: a pending row (kept if one exists already,
     e.g. written meanwhile by another process); the channel's view either way."""
