@@ -91,7 +91,8 @@ def build_services(
             raise ValueError("build_services needs a Slack client or another sender")
         sender = SlackSender(clients, db)
     holders = holders_for(db)
-    identity = IdentityResolver(clients, settings.lead_users, known_emails)
+    channels = SqlChannelDirectory(db, clients)
+    identity = IdentityResolver(clients, settings.lead_users, known_emails, channels)
     workspaces = Workspaces(
         db,
         leads_channel=settings.leads_channel,
@@ -127,7 +128,7 @@ def build_services(
         knowledge,
         workspaces,
         clients=clients,
-        channels=SqlChannelDirectory(db, clients),
+        channels=channels,
     )
 
 

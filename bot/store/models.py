@@ -218,6 +218,8 @@ class Order(SQLModel, table=True):
     tracking: str | None = Field(default=None, max_length=128)
     shipping_address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     note: str | None = None
+    # The order service's account the order belongs to (migration 0017); None: no account.
+    account_id: str | None = Field(default=None, max_length=64, index=True)
 
 
 class EscalationStatus(StrEnum):
