@@ -27,6 +27,9 @@ class ConversationStatus(StrEnum):
 class MessageRole(StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
+    # The company's own people replying in a bot's thread of a Slack Connect channel: a
+    # response to the customer (tickets), never a customer turn, never answered.
+    STAFF = "staff"
 
 
 class MessageStatus(StrEnum):
