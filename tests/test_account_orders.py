@@ -15,10 +15,15 @@ import pytest
 from bot.agent import replies
 from bot.orders import HttpOrders
 from bot.store.accounts import NewAccount, add_account, link_channel
+from bot.store.models import Escalation
 from tests.conftest import TEAM_ID, Bot
 from tests.fakes.events import shared_mention
+from tests.fakes.models import Turn
 from tests.fakes.orders import TOKEN, FakeOrderService, order
 from tests.fakes.slack import FakeSlack
+from tests.helpers import rows
+from tests.test_escalation_flow import LEADS
+from tests.test_lead_review import modal_error, submit_edit
 
 ACME, GLOBEX = "acc-acme", "acc-globex"
 # What of Globex's order must never reach an Acme user, the model or Acme's channel.
@@ -158,3 +163,36 @@ async def test_the_http_order_service_receives_the_account_scope(
         {"account_id": ACME},
     ]
     assert [r.path for r in order_service.requests[:2]] == ["/orders/1042", "/orders/2001"]
+
+
+async def test_a_leads_answer_is_checked_against_the_accounts_orders_for_its_customer(
+    start_bot: Any, connect: FakeSlack, order_service: FakeOrderService
+) -> None:
+    """The send check of a lead's answer sees the customer as the turn did: an Acme user
+    whose email is hidden is checked against Acme's orders (asked within the account), so
+    Acme's tracking number passes and Globex's is stopped."""
+    order_service.add(order("1060", "joe@acme.com", tracking="1Z999AA10123456785", account_id=ACME))
+    order_service.add(
+        order("2060", "gus@globex.com", tracking="1Z999AA10123456799", account_id=GLOBEX)
+    )
+    bot = await start_bot(
+        leads_channel=LEADS,
+        orders_backend="http",
+        orders_api_url=order_service.base_url,
+        orders_api_token=TOKEN,
+    )
+    db = bot.services.db
+    await add_account(db, NewAccount(TEAM_ID, "Acme", "gold", ("acme.com",), ("T0ACME",), ACME))
+    await link_channel(db, TEAM_ID, "Acme", "C0SHARED", confirmed_by="ULEAD")
+    bot.anthropic.script = [Turn(text="Wants a person.")]
+    mention = shared_mention(
+        "<@UBOT> can I talk to a person?", "UACME1", "C0SHARED", sender_team="T0ACME"
+    )
+    await bot.event(body=mention)
+    await bot.settle()
+    [esc] = await rows(bot, Escalation)
+    error = modal_error((await submit_edit(bot, esc, "Tracking: 1Z999AA10123456799."))[1])
+    assert "unverified_identifier" in error
+    assert await submit_edit(bot, esc, "Your tracking number is 1Z999AA10123456785.") == (200, "")
+    assert order_service.queries[-1] == {"account_id": ACME}
+    assert "1Z999AA10123456785" in bot.slack.posts_in("C0SHARED")[-1]["text"]
