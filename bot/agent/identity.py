@@ -187,18 +187,18 @@ class IdentityResolver:
     ) -> Asker:
         """`resolve` for a turn: the channel's view comes from the directory (which may ask
         Slack on first sight); a DM is never a shared channel."""
-        user_id, team_id, channel_id = (
-            message.user_id,
-            conversation.team_id,
-            conversation.channel_id,
-        )
-        sender_team, channel = message.sender_team_id, None
-        if self._channels is not None and not channel_id.startswith("D"):
+        team_id, channel_id = conversation.team_id, conversation.channel_id
+        if channel_id.startswith("D"):  # a DM (a Slack Connect one too) keeps today's rule
+            return await self.resolve(message.user_id, link, team_id=team_id)
+        channel = None
+        if self._channels is not None:
             channel = await self._channels.channel(team_id, channel_id)
-        if channel_id.startswith("D"):
-            sender_team = ""  # a Slack Connect DM keeps today's rule (a stranger's profile)
         return await self.resolve(
-            user_id, link, team_id=team_id, sender_team=sender_team, channel=channel
+            message.user_id,
+            link,
+            team_id=team_id,
+            sender_team=message.sender_team_id,
+            channel=channel,
         )
 
     async def _is_external(self, sender_team: str, team_id: str) -> bool:
