@@ -30,7 +30,7 @@ def _checks(system_prompt: str) -> dict[str, Callable[[str], object]]:
     from bot.slack_format import to_mrkdwn
     from escalation.answer_data import check_answer_data
     from escalation.guards import check_input, check_output, check_tool_output
-    from escalation.intents import asks_for_human, says_answer_was_wrong
+    from escalation.intents import asks_for_human, is_request, says_answer_was_wrong
 
     canary = "cnry-0123456789abcdef"
     return {
@@ -42,6 +42,7 @@ def _checks(system_prompt: str) -> dict[str, Callable[[str], object]]:
         ),
         "asks_for_human": asks_for_human,
         "says_answer_was_wrong": says_answer_was_wrong,
+        "is_request": lambda t: is_request(t, "UBOT"),
         "to_mrkdwn": to_mrkdwn,
     }
 

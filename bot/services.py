@@ -97,7 +97,7 @@ def build_services(
             raise ValueError("build_services needs a Slack client or another sender")
         sender = SlackSender(clients, db, channels)
     holders = holders_for(db)
-    identity = IdentityResolver(clients, settings.lead_users, known_emails)
+    identity = IdentityResolver(clients, settings.lead_users, known_emails, channels)
     workspaces = Workspaces(
         db,
         leads_channel=settings.leads_channel,

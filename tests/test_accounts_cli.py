@@ -59,7 +59,7 @@ async def test_add_link_and_list_an_account_in_the_only_workspace(
         env=env, cwd=workdir,
     )  # fmt: skip
     assert run.code == 0, run.stderr
-    assert "linked C0SHARED to Acme in T0001; reply mode requests (recorded;" in run.stdout
+    assert "linked C0SHARED to Acme in T0001; reply mode requests\n" in run.stdout
     run = await supportbot("accounts", "list", env=env, cwd=workdir)
     assert run.code == 0, run.stderr
     assert run.stdout.splitlines() == [

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.accounts.views import AccountView, ChannelMapping, ReplyMode, SharedChannelView
 from bot.agent import identity
-from bot.agent.identity import IdentityResolver, InstallingTeam, vouched_email
+from bot.agent.identity import AskerRole, IdentityResolver, InstallingTeam, vouched_email
 from bot.slack_clients import SingleWorkspace
 from bot.store.models import CustomerLink
 from tests.conftest import Bot, dm
@@ -243,3 +244,59 @@ async def test_the_name_shown_to_leads_falls_back_from_display_to_real_name_to_h
     else:
         user["name"] = handle
     assert (await resolver(fake_slack).resolve("UNAMED", None)).name == shown
+
+
+# --- Slack Connect: the account decides (docs/issue-15-plan.md §1.2) ------------------------
+
+
+def _acme(
+    mapping: str = "confirmed", teams: frozenset[str] = frozenset({"T0ACME"})
+) -> SharedChannelView:
+    account = AccountView(1, TEAM_ID, "Acme", "gold", "acc-1", frozenset({"acme.com"}), teams)
+    confirmed = ChannelMapping(mapping) == ChannelMapping.CONFIRMED
+    return SharedChannelView(
+        TEAM_ID,
+        "C0SHARED",
+        ChannelMapping(mapping),
+        account if confirmed else None,
+        ReplyMode.MENTIONS,
+        frozenset(teams),
+    )
+
+
+async def test_in_a_shared_channel_only_a_confirmed_accounts_team_is_attributed(
+    connect: FakeSlack,
+) -> None:
+    r = resolver(connect, ["ULEAD", "USTAFF"])
+    ann = await r.resolve("UACME2", None, team_id=TEAM_ID, sender_team="T0ACME", channel=_acme())
+    assert (ann.role, ann.email, ann.team_id) == (AskerRole.CUSTOMER, "ann@acme.com", "T0ACME")
+    assert ann.account is not None and ann.account.external_id == "acc-1" and not ann.is_lead
+    for channel, who, team in (
+        (_acme("pending"), "UACME2", "T0ACME"),  # not confirmed by a lead
+        (_acme("ignored"), "UACME2", "T0ACME"),
+        (_acme(), "UGLOBEX", "T0GLOBEX"),  # a third organisation in a mapped channel
+        (None, "UGLOBEX", "T0GLOBEX"),  # a channel the directory does not know
+    ):
+        asker = await r.resolve(who, None, team_id=TEAM_ID, sender_team=team, channel=channel)
+        assert (asker.role, asker.email, asker.account) == (AskerRole.UNATTRIBUTED, None, None)
+    # A lead's link outside the account's domains is ignored; inside it narrows.
+    outside = CustomerLink(team_id=TEAM_ID, slack_user_id="UACME2", email="ann@gmail.com")
+    inside = CustomerLink(team_id=TEAM_ID, slack_user_id="UACME2", email="Bob@Acme.com")
+    for link, email in ((outside, None), (inside, "bob@acme.com")):
+        asker = await r.resolve(
+            "UACME2", link, team_id=TEAM_ID, sender_team="T0ACME", channel=_acme()
+        )
+        assert asker.email == email and asker.account is not None
+    # The company's own people (a lead too) are staff there: no email, no lead power.
+    staff = await r.resolve("USTAFF", None, team_id=TEAM_ID, sender_team=TEAM_ID, channel=_acme())
+    assert (staff.role, staff.email, staff.is_lead) == (AskerRole.STAFF, None, False)
+
+
+async def test_a_grid_sender_named_by_its_org_is_attributed_to_an_account_listing_the_org(
+    connect: FakeSlack,
+) -> None:
+    r = resolver(connect)
+    channel = _acme(teams=frozenset({"E0GLOBEX"}))
+    gus = await r.resolve("UGLOBEX", None, team_id=TEAM_ID, sender_team="E0GLOBEX", channel=channel)
+    assert gus.role == AskerRole.CUSTOMER and gus.account is not None
+    assert gus.email is None  # gus@globex.com is not in the account's domains (acme.com)

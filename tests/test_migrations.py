@@ -1036,3 +1036,55 @@ async def test_tickets_come_with_0018_and_go_with_their_clocks_on_the_way_down(
     async with db.engine.connect() as conn:
         assert await conn.run_sync(_differences) == []
         assert (await conn.execute(text("SELECT count(*) FROM sla_clock"))).scalar_one() == 0
+
+
+async def test_orders_belong_to_no_account_with_0017_and_keep_their_rows_going_down(
+    db: Database,
+) -> None:
+    """0017 on a database with embedded orders: each belongs to no account (NULL, never a
+    guess), a new one takes its account; down again the column goes and every order stays;
+    up again, the schema is the models'."""
+    await db.upgrade()
+    await db.downgrade("0016")
+    now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    order = {"status": "shipped", "items": "[]", "total": 89, "currency": "USD", "created_at": now}
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO demo_order (order_id, customer_email, status, items, total,"
+                " currency, created_at) VALUES ('1042', 'joe@acme.com', :status, :items,"
+                " :total, :currency, :created_at)"
+            ),
+            order,
+        )
+    await db.upgrade()
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO demo_order (order_id, customer_email, status, items, total,"
+                " currency, created_at, account_id) VALUES ('2001', 'gus@globex.com', :status,"
+                " :items, :total, :currency, :created_at, 'acc-2')"
+            ),
+            order,
+        )
+        scoped = dict(
+            (await conn.execute(text("SELECT order_id, account_id FROM demo_order"))).all()
+        )
+    assert scoped == {"1042": None, "2001": "acc-2"}
+
+    await db.downgrade("0016")
+    async with db.engine.connect() as conn:
+        kept = (
+            (await conn.execute(text("SELECT order_id FROM demo_order ORDER BY order_id")))
+            .scalars()
+            .all()
+        )
+        columns = {
+            c["name"] for c in await conn.run_sync(lambda c: inspect(c).get_columns("demo_order"))
+        }
+    assert kept == ["1042", "2001"] and "account_id" not in columns
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_differences) == []
+        again = (await conn.execute(text("SELECT account_id FROM demo_order"))).scalars().all()
+    assert set(again) == {None}  # what went down with the column is not made up again

@@ -13,12 +13,15 @@ from typing import Any
 
 import pytest
 
-from bot.agent.identity import Asker
+from bot.accounts.views import AccountView
+from bot.agent.identity import Asker, AskerRole
 from bot.agent.models.base import ToolCall
 from bot.agent.tools import Toolbox
 from bot.agent.tools.base import ToolContext
 from bot.errors import OrderServiceError
-from bot.orders import HttpOrders, OrderRecord
+from bot.orders import HttpOrders, OrderRecord, SqlOrders
+from bot.orders.importing import import_orders, parse_order_file
+from bot.store.db import Database
 from tests.conftest import dm
 from tests.fakes.orders import TOKEN, FakeOrderService, order
 
@@ -256,17 +259,19 @@ class MemoryOrders:
         self.fail = fail
         self.calls: list[str] = []
 
-    async def get(self, order_id: str) -> OrderRecord | None:
-        self.calls.append(f"get {order_id}")
+    async def get(self, order_id: str, *, account: str | None = None) -> OrderRecord | None:
+        self.calls.append(f"get {order_id}" + (f" in {account}" if account else ""))
         if self.fail:
             raise OrderServiceError("order service answered HTTP 500")
-        return self.orders.get(order_id)
+        return self.orders.get(order_id)  # the scope is not honoured: the tool must check
 
-    async def list_for(self, email: str) -> list[OrderRecord]:
-        self.calls.append(f"list {email}")
+    async def list_for(
+        self, email: str | None = None, *, account: str | None = None
+    ) -> list[OrderRecord]:
+        self.calls.append(f"list {email}" + (f" in {account}" if account else ""))
         if self.fail:
             raise OrderServiceError("order service answered HTTP 500")
-        return [o for o in self.orders.values() if o.customer_email.lower() == email]
+        return [o for o in self.orders.values() if email in (None, o.customer_email.lower())]
 
     async def close(self) -> None:
         pass
@@ -428,4 +433,116 @@ async def test_invalid_arguments_and_unknown_tools_are_tool_errors(store: Memory
     unknown = await toolbox.run(ToolCall("c2", "refund_order", {"order_id": "1042"}))
     assert not missing.ok and "Invalid arguments" in json.loads(missing.content)["error"]
     assert not unknown.ok and "refund_order" in json.loads(unknown.content)["error"]
+    assert store.calls == []
+
+
+# --- the account scope (docs/issue-15-plan.md §1.4) -----------------------------------------
+
+ACME_ORDERS = [
+    order("3001", "joe@acme.com", "shipped", account_id="acc-acme"),
+    order("3002", "ann@acme.com", "processing", account_id="acc-acme"),
+    order("3003", "gus@globex.com", "delivered", account_id="acc-globex"),
+    order("3004", "joe@acme.com", "shipped"),  # an order of no account
+]
+
+
+async def test_the_http_backend_sends_the_account_scope_and_gets_only_the_accounts_orders(
+    http_orders: HttpOrders, order_service: FakeOrderService
+) -> None:
+    for record in ACME_ORDERS:
+        order_service.add(record)
+    found = await http_orders.get("3001", account="acc-acme")
+    assert found is not None and found.account_id == "acc-acme"
+    assert await http_orders.get("3003", account="acc-acme") is None
+    assert await http_orders.get("3004", account="acc-acme") is None
+    mine = await http_orders.list_for("joe@acme.com", account="acc-acme")
+    assert [o.order_id for o in mine] == ["3001"]
+    every = await http_orders.list_for(account="acc-acme")
+    assert sorted(o.order_id for o in every) == ["3001", "3002"]
+    assert order_service.queries == [
+        {"account_id": "acc-acme"},
+        {"account_id": "acc-acme"},
+        {"account_id": "acc-acme"},
+        {"account_id": "acc-acme", "customer_email": "joe@acme.com"},
+        {"account_id": "acc-acme"},
+    ]
+    assert await http_orders.list_for() == [] and len(order_service.queries) == 5
+
+
+@pytest.fixture
+async def sql_orders(database_url: str) -> AsyncIterator[SqlOrders]:
+    db = Database(database_url)
+    await db.upgrade()
+    await import_orders(db, [OrderRecord.model_validate(o) for o in ACME_ORDERS])
+    yield SqlOrders(db)
+    await db.close()
+
+
+async def test_the_sql_backend_filters_orders_by_account(sql_orders: SqlOrders) -> None:
+    found = await sql_orders.get("3001", account="acc-acme")
+    assert found is not None and found.account_id == "acc-acme"
+    assert await sql_orders.get("3003", account="acc-acme") is None
+    assert await sql_orders.get("3004", account="acc-acme") is None
+    unscoped = await sql_orders.get("3004")
+    assert unscoped is not None and unscoped.account_id is None
+    mine = await sql_orders.list_for("Joe@Acme.com", account="acc-acme")
+    assert [o.order_id for o in mine] == ["3001"]
+    every = await sql_orders.list_for(account="acc-acme")
+    assert sorted(o.order_id for o in every) == ["3001", "3002"]
+    assert sorted(o.order_id for o in await sql_orders.list_for("joe@acme.com")) == [
+        "3001",
+        "3004",
+    ]
+    assert await sql_orders.list_for() == []
+
+
+def test_an_order_file_may_give_each_orders_account() -> None:
+    csv_text = (
+        "order_id,customer_email,status,items,total,currency,created_at,account_id\n"
+        '3001,joe@acme.com,shipped,"[]",10.00,USD,2026-11-10T14:03:00Z,acc-acme\n'
+        '3004,joe@acme.com,shipped,"[]",10.00,USD,2026-11-10T14:03:00Z,\n'
+    )
+    records = parse_order_file(csv_text, "orders.csv")
+    assert [r.account_id for r in records] == ["acc-acme", None]
+    listed = parse_order_file(json.dumps(ACME_ORDERS), "orders.json")
+    assert [r.account_id for r in listed] == ["acc-acme", "acc-acme", "acc-globex", None]
+
+
+ACME_VIEW = AccountView(
+    1, "T0001", "Acme", "gold", "acc-acme", frozenset({"acme.com"}), frozenset({"T0ACME"})
+)
+
+
+async def test_an_account_customer_is_shown_no_order_the_backend_returns_outside_the_account() -> (
+    None
+):
+    """The tool checks the returned order's account_id again: a backend that ignores the
+    scope still shows an Acme user nothing of Globex's (the unknown-order words)."""
+    store = MemoryOrders(ACME_ORDERS)
+    joe = Asker("UACME1", None, False, team_id="T0ACME", account=ACME_VIEW)
+    toolbox = Toolbox(ToolContext(joe, store, None), 4000)
+    own, other, missing = [await lookup(toolbox, n) for n in ("3001", "3003", "9999")]
+    assert own.ok and json.loads(own.content)["order"]["order_id"] == "3001"
+    assert other.denied and other.content == missing.content and other.order_ids == []
+    listed = await toolbox.run(ToolCall("c", "list_my_orders", {}))
+    shown = sorted(o["order_id"] for o in json.loads(listed.content)["orders"])
+    assert shown == ["3001", "3002"]  # the backend's 3003 and 3004 are dropped
+    assert store.calls == [
+        "get 3001 in acc-acme",
+        "get 3003 in acc-acme",
+        "get 9999 in acc-acme",
+        "list None in acc-acme",
+    ]
+
+
+async def test_an_unattributed_asker_is_not_linked_and_nothing_is_looked_up(
+    store: MemoryOrders,
+) -> None:
+    stranger = Asker("UGLOBEX", None, False, team_id="T0GLOBEX", role=AskerRole.UNATTRIBUTED)
+    toolbox = Toolbox(ToolContext(stranger, store, None), 4000)
+    for outcome in (
+        await lookup(toolbox, "1042"),
+        await toolbox.run(ToolCall("c", "list_my_orders", {})),
+    ):
+        assert outcome.not_linked and not outcome.ok
     assert store.calls == []

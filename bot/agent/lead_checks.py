@@ -21,6 +21,7 @@ from bot.orders import OrderBackend
 from bot.store.customers import sender_of
 from bot.store.db import Database
 from bot.store.models import Escalation
+from bot.store.queries import message_and_conversation
 from escalation.answer_data import check_answer_data
 from escalation.guards import GuardFinding, check_output
 from escalation.policy import DATA_RULES, LEAK_RULES
@@ -112,16 +113,21 @@ class LeadAnswerChecks:
         user_id, link = await sender_of(self.db, esc.message_id)
         if not user_id:
             return None, []
-        asker = await self.identity.resolve(user_id, link, team_id=esc.team_id)
-        if not asker.email:
+        # As the turn saw the asker: in a Slack Connect channel, by the account.
+        message, conversation = await message_and_conversation(self.db, esc.message_id)
+        asker = await self.identity.resolve_turn(message, conversation, link)
+        account = asker.account.external_id if asker.account is not None else None
+        if not asker.email and account is None:
             return None, []
         try:
-            orders = await self.orders.list_for(asker.email)
+            orders = await self.orders.list_for(asker.email, account=account)
         except OrderServiceError:
             # Without the orders every identifier counts as unverified: the lead is told, and
             # may still send it deliberately (Send anyway).
             log.warning("escalation %s: the order service did not answer the send check", esc.id)
             return asker.email, []
         return asker.email, [
-            json.dumps(o.model_dump(mode="json"), ensure_ascii=False) for o in orders
+            json.dumps(o.model_dump(mode="json"), ensure_ascii=False)
+            for o in orders
+            if account is None or o.account_id == account
         ]

@@ -155,7 +155,7 @@ class Answerer:
                 message, transcript, early, input_findings, draft="", confidence=None
             )
 
-        asker = await self._identity.resolve(message.user_id, link, team_id=conversation.team_id)
+        asker = await self._identity.resolve_turn(message, conversation, link)
         context = ToolContext(asker, self._orders, self._knowledge)
         toolbox = Toolbox(context, self._settings.tool_output_max_chars)
         try:
@@ -193,7 +193,7 @@ class Answerer:
             and primary.loop.injection_report == InjectionReport.NONE
         ):
             return Reply(
-                replies.NOT_LINKED,
+                replies.not_linked(toolbox.asker.role, toolbox.asker.account is not None),
                 ReplyKind.NOT_LINKED,
                 Tier.PRIMARY,
                 verdict=MessageVerdict.PASSED,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.agent.attribution import AskerRole
+
 GREETING = (
     "Hi! I'm the support assistant. Ask me about an order (for example "
     "_where is my order 1042?_) and I'll look it up."
@@ -11,6 +13,21 @@ NOT_LINKED = (
     "email address. Please add your email to your Slack profile, or ask a support lead to link "
     "your account (`supportbot customers link <your Slack user id> <your email>`), then ask again."
 )
+# In a Slack Connect channel: the customer's colleagues read it too, so it names no command,
+# no account and nothing of how the bot decides.
+NOT_LINKED_SHARED = (
+    "I can't look up account details from this channel. A member of our support team can "
+    "help you with that here."
+)
+
+
+def not_linked(role: AskerRole, in_account: bool) -> str:
+    """The not-linked reply for an asker: the shared-channel one unless today's rule applies."""
+    if in_account or role in (AskerRole.UNATTRIBUTED, AskerRole.STAFF):
+        return NOT_LINKED_SHARED
+    return NOT_LINKED
+
+
 NO_ANSWER = (
     "Sorry, I couldn't put together a reliable answer to that. Could you rephrase it, or "
     "include your order number?"

@@ -62,10 +62,7 @@ async def _link(settings: Settings, args: argparse.Namespace) -> None:
         team = await _team(db, args.team)
         view = await link_channel(db, team, args.account, args.channel, ReplyMode(args.reply_mode))
     name = view.account.name if view.account else args.account
-    print(
-        f"linked {view.channel_id} to {name} in {team}; reply mode {view.reply_mode}"
-        " (recorded; the bot does not act on accounts yet)"
-    )
+    print(f"linked {view.channel_id} to {name} in {team}; reply mode {view.reply_mode}")
 
 
 def _channel_json(view: SharedChannelView) -> dict[str, Any]:

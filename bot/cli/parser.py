@@ -109,7 +109,7 @@ def _add_accounts_commands(sub: Any) -> None:
         "--reply-mode",
         choices=[m.value for m in ReplyMode],
         default=ReplyMode.MENTIONS.value,
-        help="mentions (default) or requests: recorded for the channel; not acted on yet",
+        help="mentions (default): only @mentions are answered; requests: top-level requests too",
     )
     link.add_argument("--team", metavar="W", help=team_help)
     listing = accounts_sub.add_parser("list", help="the accounts, their domains and channels")

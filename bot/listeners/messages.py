@@ -3,10 +3,11 @@
 Thin on purpose: filter, store the message as pending work, hand it to the worker, return.
 The answer happens in the background, never inside Slack's 3-second acknowledgement.
 
-In a Slack Connect channel (shared with a customer's organisation) the bot keeps its manners:
-the company's own staff are not customers and are not answered, and in the bot's threads
-only requests are answered, not chatter ("thanks!", a colleague's aside): see
-`escalation.intents.is_request`.
+In a Slack Connect channel (shared with a customer's organisation) the bot keeps its manners
+(`bot/listeners/shared.py`): the company's own staff are not customers and are not answered
+(their replies in the bot's threads are kept as responses), top-level messages are answered
+only in a channel set to `requests` mode, and in the bot's threads only requests are answered,
+not chatter ("thanks!", a colleague's aside): see `escalation.intents.is_request`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot import metrics
+from bot.accounts.views import ReplyMode
+from bot.listeners.shared import Heard, Manner, keep_staff_reply, manner, reply_mode
 from bot.services import Services
 from bot.slack_origin import EventOrigin, origin_of
 from bot.store import queries
@@ -61,8 +64,6 @@ def inbound_from(
     )
     if not user or event.get("bot_id") or user == bot_user_id:
         return None
-    if origin.shared and origin.sender_is_staff():
-        return None  # the company's own people in a customer's channel are not customers
     if not channel or not ts:
         return None
     thread_ts = event.get("thread_ts")
@@ -103,37 +104,62 @@ async def take(services: Services, inbound: Inbound) -> None:
     services.worker.submit(message_id)
 
 
+async def take_shared(
+    services: Services,
+    message: Inbound,
+    event: dict[str, Any],
+    staff: bool,
+    bot_user_id: str | None,
+) -> None:
+    """A message of a Slack Connect channel, by the channel's manners."""
+    mention = event.get("type") == "app_mention"
+    top_level = message.thread_ts == message.ts
+    asks_mode = not staff and not mention and top_level
+    heard = Heard(
+        staff=staff,
+        mention=mention,
+        request=is_request(clean(event.get("text")), bot_user_id),
+        reply_mode=await reply_mode(services, message) if asks_mode else ReplyMode.MENTIONS,
+    )
+    action = manner(message, heard)
+    if action == Manner.STAFF_REPLY:
+        await keep_staff_reply(services, message)
+    elif action == Manner.ANSWER:
+        if (
+            mention
+            or top_level
+            or await queries.conversation_exists(services.db, message.channel_id, message.thread_ts)
+        ):
+            await take(services, message)
+    else:
+        log.debug("not answered in a shared channel (staff elsewhere, or not a request)")
+
+
 def register(app: AsyncApp, services: Services) -> None:
-    def inbound(
-        body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
-    ) -> Inbound | None:
-        found = inbound_from(body, event, origin_of(body, event, context), context.bot_user_id)
-        return None if found is None else replace(found, received_at=services.clock())
+    async def heard(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        origin = origin_of(body, event, context)
+        found = inbound_from(body, event, origin, context.bot_user_id)
+        if found is None:
+            return
+        message = replace(found, received_at=services.clock())
+        if message.shared and event.get("channel_type") != "im":
+            staff = origin.sender_is_staff()
+            await take_shared(services, message, event, staff, context.bot_user_id)
+        elif event.get("type") == "app_mention" or event.get("channel_type") == "im":
+            await take(services, message)
+        elif message.thread_ts != message.ts and await queries.conversation_exists(
+            services.db, message.channel_id, message.thread_ts
+        ):
+            await take(services, message)  # in channels: the bot's own threads only
 
     @app.event("app_mention")
     async def on_mention(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        message = inbound(body, event, context)
-        if message is not None:
-            await take(services, message)
+        await heard(body, event, context)
 
     @app.event("message")
     async def on_message(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        message = inbound(body, event, context)
-        if message is None:
-            return
-        if event.get("channel_type") != "im":
-            # In channels the bot answers mentions (app_mention) and its own threads only.
-            if message.thread_ts == message.ts:
-                return
-            if message.shared and not is_request(clean(event.get("text")), context.bot_user_id):
-                log.debug("not a request in a shared channel's thread: not answered")
-                return
-            if not await queries.conversation_exists(
-                services.db, message.channel_id, message.thread_ts
-            ):
-                return
-        await take(services, message)
+        await heard(body, event, context)

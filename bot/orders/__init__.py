@@ -19,12 +19,16 @@ __all__ = ["HttpOrders", "OrderBackend", "OrderItem", "OrderRecord", "SqlOrders"
 
 
 class OrderBackend(Protocol):
-    async def get(self, order_id: str) -> OrderRecord | None:
-        """The order with this id, or None when there is none."""
+    async def get(self, order_id: str, *, account: str | None = None) -> OrderRecord | None:
+        """The order with this id, or None when there is none; with `account`, None unless
+        the order is that account's."""
         ...
 
-    async def list_for(self, email: str) -> list[OrderRecord]:
-        """The customer's most recent orders (up to 20), newest first."""
+    async def list_for(
+        self, email: str | None = None, *, account: str | None = None
+    ) -> list[OrderRecord]:
+        """The most recent orders (up to 20), newest first: of the customer `email`, within
+        `account` when one is given (then `email` only narrows; without it, the account's)."""
         ...
 
     async def close(self) -> None: ...

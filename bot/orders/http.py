@@ -1,5 +1,6 @@
 """The HTTP order service (`ORDERS_BACKEND=http`): GET /orders/{id} and
-GET /orders?customer_email=E, with an optional bearer token (DESIGN section 4)."""
+GET /orders?customer_email=E, with an optional bearer token (DESIGN section 4); with an
+account scope, `account_id=A` is sent as a query parameter on both."""
 
 from __future__ import annotations
 
@@ -54,8 +55,9 @@ class HttpOrders:
             log.warning("the order service (ORDERS_API_URL) is unreachable: %s", type(exc).__name__)
             raise OrderServiceError(f"order service unreachable: {type(exc).__name__}") from exc
 
-    async def get(self, order_id: str) -> OrderRecord | None:
-        data = await self._get(f"/orders/{quote(order_id, safe='')}")
+    async def get(self, order_id: str, *, account: str | None = None) -> OrderRecord | None:
+        scope = {"account_id": account} if account is not None else None
+        data = await self._get(f"/orders/{quote(order_id, safe='')}", scope)
         if data is None:
             return None
         try:
@@ -63,8 +65,15 @@ class HttpOrders:
         except ValidationError as exc:
             raise OrderServiceError("order service returned a malformed order") from exc
 
-    async def list_for(self, email: str) -> list[OrderRecord]:
-        data = await self._get("/orders", {"customer_email": email})
+    async def list_for(
+        self, email: str | None = None, *, account: str | None = None
+    ) -> list[OrderRecord]:
+        if email is None and account is None:
+            return []  # nobody's orders: never every order of the service
+        params = {"account_id": account} if account is not None else {}
+        if email is not None:
+            params["customer_email"] = email
+        data = await self._get("/orders", params)
         try:
             return [OrderRecord.model_validate(o) for o in (data or {}).get("orders", [])]
         except (ValidationError, AttributeError) as exc:

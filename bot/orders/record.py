@@ -28,3 +28,5 @@ class OrderRecord(BaseModel):
     tracking: str | None = None
     shipping_address: dict[str, Any] | None = None
     note: str | None = None
+    # The order service's account (a customer organisation) the order belongs to.
+    account_id: str | None = None

@@ -22,19 +22,25 @@ class SqlOrders:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def get(self, order_id: str) -> OrderRecord | None:
+    async def get(self, order_id: str, *, account: str | None = None) -> OrderRecord | None:
         async with self._db.session() as s:
             row = await s.get(Order, order_id)
-            return _record(row) if row else None
+            if row is None or (account is not None and row.account_id != account):
+                return None
+            return _record(row)
 
-    async def list_for(self, email: str) -> list[OrderRecord]:
+    async def list_for(
+        self, email: str | None = None, *, account: str | None = None
+    ) -> list[OrderRecord]:
+        if email is None and account is None:
+            return []  # nobody's orders: never every order in the table
+        query = select(Order)
+        if email is not None:
+            query = query.where(col(Order.customer_email) == email.lower())
+        if account is not None:
+            query = query.where(col(Order.account_id) == account)
         async with self._db.session() as s:
-            rows = await s.exec(
-                select(Order)
-                .where(col(Order.customer_email) == email.lower())
-                .order_by(col(Order.created_at).desc())
-                .limit(MAX_LISTED)
-            )
+            rows = await s.exec(query.order_by(col(Order.created_at).desc()).limit(MAX_LISTED))
             return [_record(r) for r in rows]
 
     async def close(self) -> None:

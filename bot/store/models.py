@@ -27,6 +27,9 @@ class ConversationStatus(StrEnum):
 class MessageRole(StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
+    # The company's own people replying in a bot's thread of a Slack Connect channel: a
+    # response to the customer (tickets), never a customer turn, never answered.
+    STAFF = "staff"
 
 
 class MessageStatus(StrEnum):
@@ -227,6 +230,8 @@ class Order(SQLModel, table=True):
     tracking: str | None = Field(default=None, max_length=128)
     shipping_address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     note: str | None = None
+    # The order service's account the order belongs to (migration 0017); None: no account.
+    account_id: str | None = Field(default=None, max_length=64, index=True)
 
 
 class EscalationStatus(StrEnum):

@@ -152,3 +152,47 @@ async def conversation_exists(db: Database, channel_id: str, thread_ts: str) -> 
             )
         )
         return row.first() is not None
+
+
+@dataclass(frozen=True)
+class StaffReply:
+    """A message of the company's own staff in a bot's thread of a Slack Connect channel."""
+
+    channel_id: str
+    thread_ts: str
+    user_id: str
+    sender_team_id: str
+    text: str
+    ts: str
+    received_at: datetime
+
+
+async def record_staff_reply(db: Database, reply: StaffReply) -> int | None:
+    """Store a staff reply in the thread's conversation (role STAFF, nothing to answer); its
+    conversation's id, or None when the thread is no conversation of the bot's or Slack
+    delivered this message already (`message` and `app_mention` for one mention)."""
+    async with db.engine.begin() as conn:
+        found = await conn.execute(
+            select(col(Conversation.id)).where(
+                col(Conversation.channel_id) == reply.channel_id,
+                col(Conversation.thread_ts) == reply.thread_ts,
+            )
+        )
+        conv_id = found.scalar_one_or_none()
+        if conv_id is None:
+            return None
+        message = {
+            "conversation_id": conv_id,
+            "role": MessageRole.STAFF,
+            "user_id": reply.user_id,
+            "sender_team_id": reply.sender_team_id,
+            "text": reply.text,
+            "channel_id": reply.channel_id,
+            "slack_ts": reply.ts,
+            "files": [],
+            "status": MessageStatus.NONE,
+            "verdict": MessageVerdict.NONE,
+            "created_at": reply.received_at,
+        }
+        stored = await conn.execute(_INBOUND[conn.dialect.name].message, message)
+        return int(conv_id) if stored.scalar_one_or_none() is not None else None
